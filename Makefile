@@ -1,0 +1,84 @@
+# Vitrine: one command to run the shop, one to prove it works. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+export UV_THREADPOOL_SIZE ?= 32
+
+TSX := node_modules/.bin/tsx
+CLI := $(TSX) infra/src/cli.ts
+BROKERS ?= 1
+export BROKERS
+
+.PHONY: help setup deps up down status demo test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+
+help:
+	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
+	@echo "make test        - instala o que falta e roda todos os testes"
+	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
+	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
+	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
+	@echo "BROKERS=3 make demo - cluster de 3 brokers (replicação 3, min.insync.replicas=2)"
+
+# pnpm: corepack cannot fetch it everywhere, so npm installs it when missing.
+deps:
+	@command -v node >/dev/null || { echo "Node.js 20+ é necessário"; exit 1; }
+	@command -v pnpm >/dev/null || { echo "▶ Instalando pnpm (npm i -g pnpm@10)"; npm i -g pnpm@10 >/dev/null; }
+	@if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ] || [ package.json -nt node_modules/.modules.yaml ]; then \
+	  echo "▶ pnpm install (a primeira vez compila o librdkafka: 2-3 minutos)"; start=$$(date +%s); \
+	  pnpm install --frozen-lockfile --reporter=append-only | grep -vE '^\.\.\./node_modules/node-rdkafka install: (gcc|g\+\+|make|cc|  )' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	  echo "✔ pnpm install ($$(( $$(date +%s) - start ))s)"; \
+	fi
+
+setup: deps
+	@$(CLI) setup
+
+up: setup
+	@$(CLI) up
+
+down:
+	@if [ -x $(TSX) ]; then $(CLI) down; else echo "nada para parar"; fi
+
+status:
+	@$(CLI) status
+
+demo: setup
+	@$(TSX) infra/src/demo.ts
+
+# Debian's chromium drives the browser tests (a test tool cannot download its own browser here).
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "▶ Instalando chromium (apt-get)"; apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
+	  else echo "chromium não encontrado: instale o pacote chromium (testes de navegador serão pulados)"; fi; \
+	fi
+
+test-unit: setup
+	@pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit
+
+# Broker-backed suites: they need the real stack; `make test` starts it (and stops it again if it was not running).
+test-integration: setup
+	@pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration
+
+test: setup browser
+	@was_up=$$($(CLI) status | grep -q 'kafka-1 .*rodando' && echo yes || echo no); \
+	$(CLI) up || exit 1; \
+	pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit && \
+	pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration; rc=$$?; \
+	if [ "$$was_up" = no ]; then $(CLI) down >/dev/null; fi; \
+	exit $$rc
+
+bench-kafka: setup
+	@$(CLI) up && $(TSX) infra/src/bench/kafka-ceiling.ts
+
+bench: setup
+	@$(CLI) up && $(TSX) infra/src/bench/run.ts $(BENCH_ARGS)
+
+typecheck: setup
+	@pnpm -r --reporter=append-only typecheck
+
+lint: setup
+	@pnpm exec eslint .
+
+clean: down
+	rm -rf .vitrine

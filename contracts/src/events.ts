@@ -1,0 +1,47 @@
+// TypeScript shapes of the Avro records in ../schemas (latest version of each).
+// test/unit/events.test.ts checks a sample of each against its schema.
+
+export interface Item { productId: string, quantity: number }
+export interface PricedItem extends Item { unitPriceCents: number }
+
+interface Base { eventId: string, orderId: string, occurredAt: number }
+
+export interface OrderCreated extends Base { customerId: string, items: PricedItem[], totalCents: number, currency: string, deadlineAt: number, channel: string }
+export interface PaymentRequested extends Base { paymentId: string, customerId: string, amountCents: number }
+export interface PaymentApproved extends Base { paymentId: string, customerId: string, amountCents: number, items: Item[] }
+export interface PaymentFailed extends Base { paymentId: string, customerId: string, reason: string }
+export interface PaymentRefunded extends Base { paymentId: string, customerId: string, amountCents: number, reason: string }
+export interface InventoryReserved extends Base { customerId: string, items: Item[] }
+export interface InventoryFailed extends Base { customerId: string, reason: string, productId: string | null, requested: number, available: number }
+export interface InventoryReleased extends Base { customerId: string, items: Item[], reason: string }
+export interface OrderConfirmed extends Base { customerId: string, totalCents: number }
+export interface OrderFailed extends Base { customerId: string, reason: string, detail: string | null }
+export interface NotificationSent extends Base { customerId: string, kind: 'ORDER_CONFIRMED' | 'ORDER_FAILED' | 'OUT_OF_STOCK', channels: string[] }
+
+export interface PaymentCommand extends Base { command: 'CHARGE' | 'REFUND', customerId: string, amountCents: number, items: Item[], reason: string | null }
+export interface PaymentReply extends Base { command: 'CHARGE' | 'REFUND', outcome: 'APPROVED' | 'DECLINED' | 'REFUNDED' | 'NOTHING_TO_REFUND', paymentId: string | null, reason: string | null }
+export interface InventoryCommand extends Base { command: 'RESERVE' | 'RELEASE' | 'COMMIT', customerId: string, items: Item[], reason: string | null }
+export interface InventoryReply extends Base { command: 'RESERVE' | 'RELEASE' | 'COMMIT', outcome: 'RESERVED' | 'FAILED' | 'RELEASED' | 'COMMITTED' | 'NOTHING_TO_RELEASE', reason: string | null, productId: string | null }
+export interface OrderCommand extends Base { command: 'CONFIRM' | 'FAIL', reason: string | null, detail: string | null }
+
+/** The value type written to each Avro topic. */
+export interface TopicValues {
+  'orders.new': OrderCreated
+  'payments.requested': PaymentRequested
+  'payments.approved': PaymentApproved
+  'payments.failed': PaymentFailed
+  'payments.refunded': PaymentRefunded
+  'inventory.reserved': InventoryReserved
+  'inventory.failed': InventoryFailed
+  'inventory.released': InventoryReleased
+  'orders.confirmed': OrderConfirmed
+  'orders.failed': OrderFailed
+  'notifications.sent': NotificationSent
+  'payments.commands': PaymentCommand
+  'payments.replies': PaymentReply
+  'inventory.commands': InventoryCommand
+  'inventory.replies': InventoryReply
+  'orders.commands': OrderCommand
+}
+
+export type EventTopic = keyof TopicValues

@@ -1,0 +1,24 @@
+// Kafka header names used by every service. One place, so producers and consumers never disagree.
+export const HEADERS = {
+  eventType: 'event-type',
+  correlationId: 'correlation-id',
+  causationId: 'causation-id',
+  sagaMode: 'saga-mode',
+  producer: 'producer',
+  // Dead-letter and retry bookkeeping (see service-kit's consumer).
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  error: 'dlq-error',
+  attempts: 'dlq-attempts',
+  failedBy: 'dlq-failed-by',
+  retryGroup: 'retry-group',
+  retryDueAt: 'retry-due-at'
+} as const
+
+export const SAGA_MODES = ['choreography', 'orchestration'] as const
+export type SagaMode = typeof SAGA_MODES[number]
+
+export function isSagaMode (value: unknown): value is SagaMode {
+  return typeof value === 'string' && (SAGA_MODES as readonly string[]).includes(value)
+}

@@ -1,0 +1,7 @@
+export * from './services.ts'
+export * from './headers.ts'
+export * from './schemas.ts'
+export * from './topics.ts'
+export * from './validate.ts'
+export * from './events.ts'
+export * from './serde.ts'

@@ -1,0 +1,60 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import type { EventTopic, TopicValues } from './events.ts'
+import { latestSchema } from './schemas.ts'
+import { TOPICS, findTopic } from './topics.ts'
+
+export function subjectOf (topic: string): string {
+  return `${topic}-value`
+}
+
+/** The schema id inside a record in Confluent wire format (magic byte 0, then a 4-byte id), or null. */
+export function wireSchemaId (value: Buffer | null | undefined): number | null {
+  if (!value || value.length < 5 || value[0] !== 0) return null
+  return value.readInt32BE(1)
+}
+
+export class SerdeError extends Error {
+  code = 'SHOP_ERR_SERDE'
+}
+
+/**
+ * Avro in the Confluent wire format through the Schema Registry. The latest schema of each
+ * topic is registered once (idempotent: the registry returns the existing id for an identical
+ * schema) and its id cached; decoding looks writers' schemas up by the id in each record.
+ */
+export class TopicSerde {
+  readonly registry: SchemaRegistry
+  private readonly ids = new Map<string, number>()
+
+  constructor (registryUrl: string) {
+    this.registry = new SchemaRegistry({ host: registryUrl })
+  }
+
+  async register (topic: string): Promise<number> {
+    const cached = this.ids.get(topic)
+    if (cached !== undefined) return cached
+    const spec = findTopic(topic)
+    if (!spec?.schema) throw new SerdeError(`topic "${topic}" has no Avro schema in the catalog`)
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(latestSchema(spec.schema)) },
+      { subject: subjectOf(topic) }
+    )
+    this.ids.set(topic, id)
+    return id
+  }
+
+  async registerAll (topics: readonly string[] = TOPICS.filter(t => t.schema).map(t => t.name)): Promise<Map<string, number>> {
+    for (const t of topics) await this.register(t)
+    return new Map(this.ids)
+  }
+
+  async encode<T extends EventTopic> (topic: T, value: TopicValues[T]): Promise<Buffer> {
+    const id = await this.register(topic)
+    return await this.registry.encode(id, value)
+  }
+
+  async decode (value: Buffer): Promise<unknown> {
+    if (wireSchemaId(value) === null) throw new SerdeError('value is not in Confluent wire format (magic byte 0 + schema id)')
+    return await this.registry.decode(value)
+  }
+}

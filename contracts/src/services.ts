@@ -1,0 +1,14 @@
+// Every service that writes or reads a topic. The catalog refers to these names only.
+export const SERVICES = [
+  'checkout-api',
+  'payment',
+  'inventory',
+  'notification',
+  'orchestrator',
+  'gateway'
+] as const
+
+export type ServiceName = typeof SERVICES[number]
+
+// Consumer services share the dead-letter and retry machinery (service-kit), so they may write those topics.
+export const CONSUMER_SERVICES: readonly ServiceName[] = ['checkout-api', 'payment', 'inventory', 'notification', 'orchestrator']

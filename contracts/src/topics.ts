@@ -1,0 +1,285 @@
+import type { ServiceName } from './services.ts'
+import { CONSUMER_SERVICES } from './services.ts'
+
+// The single source of truth for every topic Vitrine uses: name, layout, retention, key,
+// value schema, the one service that writes it and the services that read it.
+// `infra` applies it to the broker (creating what is missing, reporting drift); services
+// take their topic names and schemas from here; the web UI draws its flow graph from it.
+
+export type TopicConfig = Record<string, string>
+
+export interface TopicSpec {
+  name: string
+  /** What the topic is for, in pt-BR: shown in the UI and the README. */
+  description: string
+  partitions: number
+  /** Desired replication; clamped to the number of brokers on a smaller cluster. */
+  replicationFactor: number
+  /** Topic-level configs (cleanup, retention, min.insync.replicas ...), as the broker spells them. */
+  config: TopicConfig
+  /** What the record key holds; every saga topic is keyed by orderId so an order stays on one partition. */
+  key: 'orderId' | 'original'
+  /** Avro schema name under contracts/schemas (`<schema>.v<N>.avsc`), or null for raw bytes. */
+  schema: string | null
+  /** The one service that writes it; the shared dead-letter/retry topics name the consumers that may. */
+  writer: ServiceName | readonly ServiceName[]
+  readers: readonly ServiceName[]
+  /** How the UI groups it. */
+  kind: 'event' | 'command' | 'reply' | 'dead-letter' | 'retry'
+}
+
+const WEEK_MS = String(7 * 24 * 60 * 60 * 1000)
+const DAY_MS = String(24 * 60 * 60 * 1000)
+const DEFAULT_RF = 3
+const event = (config: TopicConfig = {}): TopicConfig => ({ 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': '2', ...config })
+
+export const RETRY_TIERS = [
+  { topic: 'orders.retry.5s', delayMs: 5_000 },
+  { topic: 'orders.retry.30s', delayMs: 30_000 },
+  { topic: 'orders.retry.5m', delayMs: 300_000 }
+] as const
+
+export const DLQ_TOPIC = 'orders.dlq'
+
+export const TOPICS = [
+  {
+    name: 'orders.new',
+    description: 'Pedido criado pelo checkout-api. Início de toda saga, nos dois modos.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'order-created',
+    writer: 'checkout-api',
+    readers: ['payment', 'orchestrator', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'payments.requested',
+    description: 'O pagamento do pedido começou a ser processado.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-requested',
+    writer: 'payment',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'payments.approved',
+    description: 'Pagamento aprovado; o estoque reage reservando os itens (coreografia).',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-approved',
+    writer: 'payment',
+    readers: ['inventory', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'payments.failed',
+    description: 'Pagamento recusado; o pedido falha sem nada a compensar.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-failed',
+    writer: 'payment',
+    readers: ['checkout-api', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'payments.refunded',
+    description: 'Compensação: a cobrança foi estornada (uma única vez por pedido).',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-refunded',
+    writer: 'payment',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'inventory.reserved',
+    description: 'Todos os itens do pedido foram reservados numa única transação.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'inventory-reserved',
+    writer: 'inventory',
+    readers: ['checkout-api', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'inventory.failed',
+    description: 'Estoque insuficiente (ou produto desconhecido); o pagamento estorna.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'inventory-failed',
+    writer: 'inventory',
+    readers: ['checkout-api', 'payment', 'notification', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'inventory.released',
+    description: 'Compensação: a reserva voltou ao estoque disponível.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'inventory-released',
+    writer: 'inventory',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'orders.confirmed',
+    description: 'Pedido confirmado: pago e com estoque reservado.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'order-confirmed',
+    writer: 'checkout-api',
+    readers: ['inventory', 'notification', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'orders.failed',
+    description: 'Pedido falhou (pagamento, estoque ou prazo); dispara as compensações.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'order-failed',
+    writer: 'checkout-api',
+    readers: ['payment', 'inventory', 'notification', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'notifications.sent',
+    description: 'E-mail, SMS e push simulados foram enviados ao cliente.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'notification-sent',
+    writer: 'notification',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'payments.commands',
+    description: 'Orquestração: comandos do orquestrador para o pagamento (cobrar, estornar).',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-command',
+    writer: 'orchestrator',
+    readers: ['payment', 'gateway'],
+    kind: 'command'
+  },
+  {
+    name: 'payments.replies',
+    description: 'Orquestração: respostas do pagamento ao orquestrador.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'payment-reply',
+    writer: 'payment',
+    readers: ['orchestrator', 'gateway'],
+    kind: 'reply'
+  },
+  {
+    name: 'inventory.commands',
+    description: 'Orquestração: comandos do orquestrador para o estoque (reservar, liberar, efetivar).',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'inventory-command',
+    writer: 'orchestrator',
+    readers: ['inventory', 'gateway'],
+    kind: 'command'
+  },
+  {
+    name: 'inventory.replies',
+    description: 'Orquestração: respostas do estoque ao orquestrador.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'inventory-reply',
+    writer: 'inventory',
+    readers: ['orchestrator', 'gateway'],
+    kind: 'reply'
+  },
+  {
+    name: 'orders.commands',
+    description: 'Orquestração: o orquestrador diz ao checkout-api como a saga terminou.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'order-command',
+    writer: 'orchestrator',
+    readers: ['checkout-api', 'gateway'],
+    kind: 'command'
+  },
+  ...RETRY_TIERS.map(({ topic, delayMs }) => ({
+    name: topic,
+    description: `Nova tentativa após ${delayMs / 1000}s para mensagens que falharam com erro transitório.`,
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event({ 'retention.ms': DAY_MS }),
+    key: 'original' as const,
+    schema: null,
+    writer: CONSUMER_SERVICES,
+    readers: CONSUMER_SERVICES,
+    kind: 'retry' as const
+  })),
+  {
+    name: DLQ_TOPIC,
+    description: 'Dead-letter: mensagens que não puderam ser decodificadas ou falharam em todas as tentativas, com a origem nos headers.',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: event({ 'retention.ms': String(30 * 24 * 60 * 60 * 1000) }),
+    key: 'original',
+    schema: null,
+    writer: CONSUMER_SERVICES,
+    readers: ['gateway'],
+    kind: 'dead-letter'
+  }
+] as const satisfies readonly TopicSpec[]
+
+export type TopicName = typeof TOPICS[number]['name']
+
+const byName = new Map<string, TopicSpec>(TOPICS.map(t => [t.name, t]))
+
+export function topic (name: TopicName): TopicSpec {
+  return byName.get(name)!
+}
+
+export function findTopic (name: string): TopicSpec | undefined {
+  return byName.get(name)
+}
+
+export function writersOf (spec: TopicSpec): readonly ServiceName[] {
+  return typeof spec.writer === 'string' ? [spec.writer] : spec.writer
+}
+
+export function topicsWrittenBy (service: ServiceName): TopicSpec[] {
+  return TOPICS.filter(t => writersOf(t).includes(service))
+}
+
+export function topicsReadBy (service: ServiceName): TopicSpec[] {
+  return TOPICS.filter(t => (t.readers as readonly string[]).includes(service))
+}

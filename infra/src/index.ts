@@ -1,0 +1,5 @@
+export * from './settings.ts'
+export * from './proc.ts'
+export * from './kafka-node.ts'
+export * from './topics.ts'
+export * from './stack.ts'

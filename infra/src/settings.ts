@@ -1,0 +1,59 @@
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// Every knob of the local stack, read once from the environment (documented in ../.env.example).
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+
+function int (name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a positive integer (a port or a count), got "${raw}"`)
+  return n
+}
+
+export interface StackSettings {
+  stateDir: string
+  brokers: number
+  kafkaPort: number
+  kafkaHeapMb: number
+  pgPort: number
+  registryPort: number
+  registryBackendPort: number
+  javaHome: string | undefined
+}
+
+export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
+  const brokers = env.brokers ?? int('BROKERS', 1)
+  if (brokers !== 1 && brokers !== 3) throw new Error(`BROKERS must be 1 or 3, got ${brokers}`)
+  return {
+    stateDir: env.stateDir ?? resolve(ROOT, process.env.VITRINE_STATE_DIR ?? '.vitrine'),
+    brokers,
+    kafkaPort: env.kafkaPort ?? int('KAFKA_PORT', 9092),
+    kafkaHeapMb: env.kafkaHeapMb ?? int('KAFKA_HEAP_MB', brokers === 1 ? 768 : 512),
+    pgPort: env.pgPort ?? int('PG_PORT', 5433),
+    registryPort: env.registryPort ?? int('SCHEMA_REGISTRY_PORT', 8081),
+    registryBackendPort: env.registryBackendPort ?? int('SCHEMA_REGISTRY_BACKEND_PORT', 8085),
+    javaHome: env.javaHome ?? process.env.JAVA_HOME
+  }
+}
+
+/** Broker i (0-based) listens on kafkaPort + 100*i for clients and one above that for the controller quorum. */
+export function brokerPorts (s: StackSettings, i: number): { client: number, controller: number } {
+  return { client: s.kafkaPort + 100 * i, controller: s.kafkaPort + 100 * i + 1 }
+}
+
+export function bootstrapServers (s: StackSettings): string {
+  return Array.from({ length: s.brokers }, (_, i) => `localhost:${brokerPorts(s, i).client}`).join(',')
+}
+
+export function databaseUrl (s: StackSettings): string {
+  return process.env.DATABASE_URL ?? `postgres://vitrine:vitrine@localhost:${s.pgPort}/vitrine`
+}
+
+export function registryUrl (s: StackSettings): string {
+  return process.env.SCHEMA_REGISTRY_URL ?? `http://localhost:${s.registryPort}`
+}
+
+export const KAFKA_LIB = resolve(ROOT, 'infra/kafka/target/lib')
+export const APICURIO_DIR = resolve(ROOT, 'infra/registry/target/apicurio')

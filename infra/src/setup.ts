@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { execa } from 'execa'
+import { APICURIO_DIR, KAFKA_LIB, ROOT } from './settings.ts'
+import { info, step } from './steps.ts'
+
+// Installs what the local stack needs and is missing: Kafka's jars and Apicurio Registry, both from
+// Maven Central. Idempotent: a second run only checks. (pnpm install runs before this, from the Makefile.)
+
+async function javaMajor (): Promise<number> {
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
+  const r = await execa(java, ['-version'], { reject: false, all: true })
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(String(r.all ?? ''))
+  if (r.exitCode !== 0 || !m) throw new Error('Java não encontrado. Instale Java 17 ou mais novo (por exemplo: apt-get install openjdk-17-jre-headless) ou defina JAVA_HOME.')
+  return m[1] === '1' ? Number(m[2]) : Number(m[1])
+}
+
+function mavenCommand (): string {
+  return process.env.MVN ?? (existsSync('/usr/bin/mvn') || existsSync('/usr/local/bin/mvn') ? 'mvn' : join(ROOT, 'infra', 'mvnw'))
+}
+
+async function maven (args: string[], cwd: string): Promise<string> {
+  const r = await execa(mavenCommand(), ['-B', '-q', ...args], { cwd, reject: false, all: true, env: { MAVEN_OPTS: '-Xmx512m' } })
+  if (r.exitCode !== 0) throw new Error(`Maven failed (${args.join(' ')}):\n${String(r.all).split('\n').filter(l => l.includes('ERROR')).slice(0, 8).join('\n')}`)
+  return String(r.stdout)
+}
+
+function newer (a: string, b: string): boolean {
+  return statSync(a).mtimeMs > statSync(b).mtimeMs
+}
+
+export async function setup (): Promise<void> {
+  await step('Verificando Java (17+)', async () => {
+    const major = await javaMajor()
+    if (major < 17) throw new Error(`Java ${major} encontrado; Kafka 4 precisa de Java 17 ou mais novo.`)
+    info(`Java ${major}`)
+  })
+
+  const kafkaPom = join(ROOT, 'infra/kafka/pom.xml')
+  const stamp = join(KAFKA_LIB, '..', 'lib.stamp')
+  if (!existsSync(stamp) || newer(kafkaPom, stamp)) {
+    await step('Baixando os jars do Apache Kafka do Maven Central (infra/kafka/pom.xml)', async () => {
+      await maven(['dependency:copy-dependencies', `-DoutputDirectory=${KAFKA_LIB}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], join(ROOT, 'infra/kafka'))
+      mkdirSync(join(KAFKA_LIB, '..'), { recursive: true })
+      await execa('touch', [stamp])
+      info(`${readdirSync(KAFKA_LIB).length} jars em infra/kafka/target/lib`)
+    })
+  }
+
+  const registryPom = join(ROOT, 'infra/registry/pom.xml')
+  const coords = /<apicurio.artifact>([^<]+)<\/apicurio.artifact>/.exec(readFileSync(registryPom, 'utf8'))?.[1]
+  if (!coords) throw new Error('infra/registry/pom.xml has no <apicurio.artifact> property')
+  const [group, artifact, version, type, classifier] = coords.split(':') as [string, string, string, string, string]
+  const runner = join(APICURIO_DIR, `${artifact}-${version}-runner.jar`)
+  if (!existsSync(runner)) {
+    await step(`Baixando o Apicurio Registry ${version} do Maven Central (~160 MB na primeira vez)`, async () => {
+      await maven(['dependency:get', `-Dartifact=${coords}`, '-Dtransitive=false'], join(ROOT, 'infra/registry'))
+      const repo = process.env.MAVEN_REPO_LOCAL ?? join(homedir(), '.m2', 'repository')
+      const archive = join(repo, ...group.split('.'), artifact, version, `${artifact}-${version}-${classifier}.${type}`)
+      if (!existsSync(archive)) throw new Error(`Maven reported success but ${archive} is missing; set MAVEN_REPO_LOCAL if your local repository is elsewhere.`)
+      mkdirSync(APICURIO_DIR, { recursive: true })
+      await execa('tar', ['xzf', archive, '-C', APICURIO_DIR])
+      if (!existsSync(runner)) throw new Error(`unpacked ${archive} but found no ${runner}`)
+    })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  setup().catch(err => {
+    console.error(`\n${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  })
+}
