@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
+import avro from 'avsc'
 import type { EventTopic, TopicValues } from './events.ts'
 import { latestSchema } from './schemas.ts'
 import { TOPICS, findTopic } from './topics.ts'
@@ -26,7 +27,8 @@ export class TopicSerde {
   readonly registry: SchemaRegistry
   private readonly ids = new Map<string, number>()
 
-  constructor (registryUrl: string) {
+  /** `prefix` is put before every topic (and so every subject) name: tests run a saga on their own topics. */
+  constructor (registryUrl: string, readonly prefix = '') {
     this.registry = new SchemaRegistry({ host: registryUrl })
   }
 
@@ -37,7 +39,7 @@ export class TopicSerde {
     if (!spec?.schema) throw new SerdeError(`topic "${topic}" has no Avro schema in the catalog`)
     const { id } = await this.registry.register(
       { type: SchemaType.AVRO, schema: JSON.stringify(latestSchema(spec.schema)) },
-      { subject: subjectOf(topic) }
+      { subject: subjectOf(this.prefix + topic) }
     )
     this.ids.set(topic, id)
     return id
@@ -57,4 +59,24 @@ export class TopicSerde {
     if (wireSchemaId(value) === null) throw new SerdeError('value is not in Confluent wire format (magic byte 0 + schema id)')
     return await this.registry.decode(value)
   }
+}
+
+const types = new Map<string, avro.Type>()
+
+function typeOf (topic: string): avro.Type {
+  let t = types.get(topic)
+  if (!t) {
+    const spec = findTopic(topic)
+    if (!spec?.schema) throw new SerdeError(`topic "${topic}" has no Avro schema in the catalog`)
+    t = avro.Type.forSchema(latestSchema(spec.schema) as avro.Schema)
+    types.set(topic, t)
+  }
+  return t
+}
+
+/** Checks a value against the topic's latest schema; the error names each field that breaks it. */
+export function validateEvent (topic: string, value: unknown): void {
+  const bad: string[] = []
+  typeOf(topic).isValid(value, { errorHook: (path, v, type) => bad.push(`${path.join('.') || '(root)'} must be ${typeof type.schema() === 'string' ? String(type.schema()) : (type.typeName ?? 'valid')}, got ${JSON.stringify(v)}`) })
+  if (bad.length > 0) throw new SerdeError(`invalid ${topic} event: ${bad.join('; ')}`)
 }

@@ -1,0 +1,45 @@
+import fp from 'fastify-plugin'
+import { ConsumerEngine } from '../kafka/consumer.ts'
+import type { Handler } from '../kafka/consumer.ts'
+
+export interface ConsumerSpec {
+  /** Group id without the suffix; the config's KAFKA_GROUP_SUFFIX is appended. */
+  group: string
+  topics: readonly string[]
+  handler: Handler
+  concurrency?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    consumers: { add: (spec: ConsumerSpec) => void, engines: ConsumerEngine[] }
+  }
+}
+
+/** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
+export default fp<{ service: string }>(async (fastify, opts) => {
+  const engines: ConsumerEngine[] = []
+  const c = fastify.config
+  fastify.decorate('consumers', {
+    engines,
+    add: (spec: ConsumerSpec) => {
+      engines.push(new ConsumerEngine({
+        service: opts.service,
+        groupId: spec.group + c.KAFKA_GROUP_SUFFIX,
+        brokers: c.KAFKA_BROKERS,
+        topics: spec.topics,
+        prefix: c.TOPIC_PREFIX,
+        handler: spec.handler,
+        serde: fastify.serde,
+        producer: fastify.producer,
+        log: fastify.log as never,
+        metrics: fastify.metrics.kit,
+        concurrency: spec.concurrency ?? c.CONSUMER_CONCURRENCY,
+        retryAttempts: c.RETRY_ATTEMPTS,
+        retryBackoffMs: c.RETRY_BACKOFF_MS
+      }))
+    }
+  })
+  fastify.addHook('onReady', async () => { await Promise.all(engines.map(async e => await e.start())) })
+  fastify.addHook('onClose', async () => { await Promise.all(engines.map(async e => await e.stop())) })
+}, { name: 'vitrine-consumers', dependencies: ['vitrine-producer', 'vitrine-registry', 'vitrine-metrics'] })

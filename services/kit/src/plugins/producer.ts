@@ -1,0 +1,15 @@
+import fp from 'fastify-plugin'
+import { EventProducer } from '../kafka/producer.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    producer: EventProducer
+  }
+}
+
+export default fp<{ service: string }>(async (fastify, opts) => {
+  const producer = new EventProducer(fastify.config.KAFKA_BROKERS, opts.service, fastify.log as never, fastify.config.PRODUCER_LINGER_MS)
+  await producer.connect()
+  fastify.decorate('producer', producer)
+  fastify.addHook('onClose', async () => { await producer.close() })
+}, { name: 'vitrine-producer', dependencies: ['vitrine-config'] })

@@ -1,0 +1,78 @@
+import Fastify from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import closeWithGrace from 'close-with-grace'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { ServiceName } from '@vitrine/contracts'
+import type { BaseConfigType } from './config.ts'
+import configPlugin from './plugins/config.ts'
+import metricsPlugin from './plugins/metrics.ts'
+import postgresPlugin from './plugins/postgres.ts'
+import registryPlugin from './plugins/registry.ts'
+import producerPlugin from './plugins/producer.ts'
+import outboxPlugin from './plugins/outbox.ts'
+import consumersPlugin from './plugins/consumers.ts'
+import healthPlugin from './plugins/health.ts'
+import errorsPlugin from './plugins/errors.ts'
+
+export type ServiceConfig = BaseConfigType & { PORT: number }
+
+export interface KitOptions {
+  service: ServiceName
+  /** The PostgreSQL schema this service owns. */
+  schema: string
+  migrationsDir?: string
+  config: ServiceConfig
+}
+
+/**
+ * Registers the clients every service uses, in dependency order (so onClose, which runs in
+ * reverse, stops consumers first, then the outbox relay, the producer and the database pool).
+ */
+export const kit = fp<KitOptions>(async (fastify, opts) => {
+  await fastify.register(errorsPlugin)
+  await fastify.register(configPlugin, { config: opts.config })
+  await fastify.register(metricsPlugin, { service: opts.service })
+  await fastify.register(postgresPlugin, { schema: opts.schema, ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}) })
+  await fastify.register(registryPlugin, { service: opts.service })
+  await fastify.register(producerPlugin, { service: opts.service })
+  await fastify.register(outboxPlugin)
+  await fastify.register(consumersPlugin, { service: opts.service })
+  await fastify.register(healthPlugin, { service: opts.service })
+}, { name: 'vitrine-kit' })
+
+export function serverOptions (service: string, config: ServiceConfig): FastifyServerOptions {
+  return {
+    logger: config.LOG_LEVEL === 'silent'
+      ? false
+      : { level: config.LOG_LEVEL, base: { service }, timestamp: () => `,"time":"${new Date().toISOString()}"` },
+    bodyLimit: 64 * 1024,
+    // Unknown fields are rejected, not silently dropped; every broken rule is reported at once.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    forceCloseConnections: true
+  }
+}
+
+export type App<C extends ServiceConfig = ServiceConfig> = FastifyPluginAsync<{ config: C }>
+
+/** Builds an app without listening: what tests use with `inject`. */
+export async function buildApp<C extends ServiceConfig> (service: string, app: App<C>, config: C): Promise<FastifyInstance> {
+  const fastify = Fastify(serverOptions(service, config)).withTypeProvider<TypeBoxTypeProvider>()
+  // fp() lifts the app's decorators to the root instance, so tests and server.ts see fastify.sql etc.
+  await fastify.register(fp(app), { config })
+  await fastify.ready()
+  return fastify as unknown as FastifyInstance
+}
+
+/** The only place that listens and shuts down: SIGTERM/SIGINT close the app, running every onClose hook. */
+export async function startServer<C extends ServiceConfig> (service: string, app: App<C>, config: C): Promise<FastifyInstance> {
+  const fastify = Fastify(serverOptions(service, config)).withTypeProvider<TypeBoxTypeProvider>()
+  await fastify.register(fp(app), { config })
+  closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
+    if (err) fastify.log.error({ err }, 'closing after an uncaught error')
+    else fastify.log.info({ signal }, 'shutting down')
+    await fastify.close()
+  })
+  await fastify.listen({ port: config.PORT, host: config.HOST })
+  return fastify as unknown as FastifyInstance
+}

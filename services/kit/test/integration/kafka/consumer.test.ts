@@ -1,0 +1,124 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Type } from 'typebox'
+import { HEADERS, TopicSerde, wireSchemaId } from '@vitrine/contracts'
+import type { OrderConfirmed } from '@vitrine/contracts'
+import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing'
+import { EventProducer, PermanentError, buildApp, enqueue, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
+import type { ConsumedRecord } from '../../../src/index.ts'
+import pino from 'pino'
+
+const env = testEnv()
+const seen: ConsumedRecord[] = []
+const failures = new Map<string, number>()
+
+function confirmed (orderId: string): OrderConfirmed {
+  return { eventId: randomUUID(), orderId, customerId: 'c1', totalCents: 1000, occurredAt: Date.now() }
+}
+
+let app: Awaited<ReturnType<typeof buildApp>>
+let raw: EventProducer
+let serde: TopicSerde
+
+before(async () => {
+  await createCatalogTopics(env)
+  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10 }))
+  app = await buildApp('kit-test', async (fastify, opts) => {
+    await fastify.register(kit, { service: 'checkout-api', schema: 'kit_test', config: opts.config })
+    fastify.consumers.add({
+      group: 'kit-test',
+      topics: ['orders.confirmed'],
+      handler: async (record) => {
+        const { orderId } = record.value as OrderConfirmed
+        if (orderId.startsWith('permanent')) throw new PermanentError('this order can never be handled')
+        if (orderId.startsWith('flaky')) {
+          // Fails both in-process tries (RETRY_ATTEMPTS=1), then succeeds when it comes back from orders.retry.5s.
+          const n = (failures.get(orderId) ?? 0) + 1
+          failures.set(orderId, n)
+          if (record.attempt === 0) throw new Error(`temporary failure #${n}`)
+        }
+        seen.push(record)
+      }
+    })
+  }, config)
+  raw = new EventProducer(env.brokers, 'kit-test-raw', pino({ level: 'silent' }))
+  await raw.connect()
+  serde = new TopicSerde(env.registryUrl, env.prefix)
+})
+
+after(async () => {
+  await app?.close()
+  await raw?.close()
+  await app?.sql?.unsafe(`drop schema if exists "kit_test${env.schemaSuffix}" cascade`).catch(() => {})
+  await deleteTestTopics(env)
+})
+
+test('a poison record goes to the DLQ with its origin, and the records after it on the partition are still handled', async () => {
+  const key = `poison-${randomUUID()}`
+  const poison = await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: Buffer.from('definitely not avro'), headers: {} })
+  const good = confirmed(key)
+  await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', good), headers: {} })
+
+  await waitFor('the good record after the poison one', async () => seen.some(r => (r.value as OrderConfirmed).eventId === good.eventId))
+  const dlq = await readTopic(env.brokers, env.prefix + 'orders.dlq', rs => rs.some(r => r.key === key), 15_000)
+  const dead = dlq.find(r => r.key === key)
+  assert.ok(dead, 'poison record is in orders.dlq')
+  assert.equal(dead.value?.toString(), 'definitely not avro', 'the original bytes are kept')
+  assert.equal(dead.headers[HEADERS.originalTopic], env.prefix + 'orders.confirmed')
+  assert.equal(Number(dead.headers[HEADERS.originalPartition]), poison.partition)
+  assert.equal(Number(dead.headers[HEADERS.originalOffset]), poison.offset)
+  assert.match(dead.headers[HEADERS.error] ?? '', /wire format/)
+  assert.equal(dead.headers[HEADERS.failedBy], `checkout-api/kit-test${env.groupSuffix}`)
+})
+
+test('a permanent failure is dead-lettered without retries', async () => {
+  const key = `permanent-${randomUUID()}`
+  await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', confirmed(key)), headers: {} })
+  const dlq = await readTopic(env.brokers, env.prefix + 'orders.dlq', rs => rs.some(r => r.key === key), 15_000)
+  const dead = dlq.find(r => r.key === key)
+  assert.ok(dead)
+  assert.equal(dead.headers[HEADERS.attempts], '1')
+  assert.match(dead.headers[HEADERS.error] ?? '', /can never be handled/)
+  assert.equal(wireSchemaId(dead.value) !== null, true, 'the DLQ keeps the Avro record as it was')
+})
+
+test('a transient failure goes through orders.retry.5s and then succeeds', async () => {
+  const key = `flaky-${randomUUID()}`
+  const event = confirmed(key)
+  const sentAt = Date.now()
+  await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', event), headers: {} })
+  const handled = await waitFor('the retried record', async () => seen.find(r => (r.value as OrderConfirmed).eventId === event.eventId), 30_000)
+  assert.equal(handled.attempt, 1, 'handled on its first retry tier')
+  assert.equal(failures.get(key), 3, 'two in-process tries failed; the third call, from the retry topic, succeeded')
+  assert.ok(Date.now() - sentAt >= 4500, 'the retry waited for the tier delay')
+  const retried = await readTopic(env.brokers, env.prefix + 'orders.retry.5s', rs => rs.some(r => r.key === key), 10_000)
+  const hop = retried.find(r => r.key === key)
+  assert.equal(hop?.headers[HEADERS.retryGroup], `kit-test${env.groupSuffix}`)
+  assert.equal(hop?.headers[HEADERS.attempts], '2')
+})
+
+test('an event written to the outbox in a transaction is published with its headers', async () => {
+  const key = `outbox-${randomUUID()}`
+  const event = confirmed(key)
+  await app.tx(async tx => {
+    await enqueue(tx, [{ topic: 'orders.confirmed', value: event, headers: eventHeaders('checkout-api', 'orders.confirmed', 'choreography') }])
+  })
+  const records = await readTopic(env.brokers, env.prefix + 'orders.confirmed', rs => rs.some(r => r.key === key), 15_000)
+  const rec = records.find(r => r.key === key)
+  assert.ok(rec)
+  assert.equal(rec.headers[HEADERS.producer], 'checkout-api')
+  assert.equal(rec.headers[HEADERS.sagaMode], 'choreography')
+  assert.deepEqual({ ...(await serde.decode(rec.value!) as object) }, event)
+  const [row] = await app.sql`select published_at from outbox where key = ${key}`
+  assert.ok(row?.published_at, 'the outbox row is marked published')
+})
+
+test('an invalid event is refused by the outbox with the field named, and nothing is written', async () => {
+  const key = `invalid-${randomUUID()}`
+  await assert.rejects(app.tx(async tx => {
+    await enqueue(tx, [{ topic: 'orders.confirmed', value: { ...confirmed(key), totalCents: 'ten' as unknown as number }, headers: {} }])
+  }), /totalCents/)
+  const rows = await app.sql`select 1 from outbox where key = ${key}`
+  assert.equal(rows.length, 0)
+})
