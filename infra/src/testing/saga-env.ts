@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto'
+import Kafka from 'node-rdkafka'
+import { TOPICS } from '@vitrine/contracts'
+import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
+import { createAdmin, effectiveSpec } from '../topics.ts'
+
+// Helpers for broker-backed tests: every test runs on its own prefixed copy of the catalog's
+// topics, its own consumer groups and its own database schemas, against the real stack.
+
+export interface TestEnv {
+  id: string
+  prefix: string
+  groupSuffix: string
+  schemaSuffix: string
+  brokers: string
+  registryUrl: string
+  databaseUrl: string
+}
+
+export function testEnv (): TestEnv {
+  const s = loadSettings()
+  const id = randomUUID().slice(0, 8)
+  return {
+    id,
+    prefix: `t${id}.`,
+    groupSuffix: `-t${id}`,
+    schemaSuffix: `_t${id}`,
+    brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s),
+    registryUrl: registryUrl(s),
+    databaseUrl: databaseUrl(s)
+  }
+}
+
+/** Environment variables that point a service at the test's topics, groups and schemas. */
+export function serviceEnv (env: TestEnv, extra: Record<string, string | number> = {}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: env.brokers,
+    SCHEMA_REGISTRY_URL: env.registryUrl,
+    DATABASE_URL: env.databaseUrl,
+    TOPIC_PREFIX: env.prefix,
+    KAFKA_GROUP_SUFFIX: env.groupSuffix,
+    DB_SCHEMA_SUFFIX: env.schemaSuffix,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]))
+  }
+}
+
+export async function createCatalogTopics (env: TestEnv): Promise<string[]> {
+  const admin = createAdmin(env.brokers, 'vitrine-test')
+  const brokers = (await admin.metadata({ topics: [] })).brokers.size
+  try {
+    const names: string[] = []
+    for (const t of TOPICS) {
+      const want = effectiveSpec(t, brokers)
+      await admin.createTopics({ topics: [env.prefix + t.name], partitions: want.partitions, replicas: want.replicationFactor, configs: Object.entries(want.config).map(([name, value]) => ({ name, value })) })
+      names.push(env.prefix + t.name)
+    }
+    return names
+  } finally {
+    await admin.close()
+  }
+}
+
+export async function deleteTestTopics (env: TestEnv): Promise<void> {
+  const admin = createAdmin(env.brokers, 'vitrine-test')
+  try {
+    const mine = (await admin.listTopics()).filter(t => t.startsWith(env.prefix))
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine })
+  } finally {
+    await admin.close()
+  }
+}
+
+export interface ReadRecord { topic: string, partition: number, offset: number, key: string | null, value: Buffer | null, headers: Record<string, string>, timestamp: number }
+
+/**
+ * Reads a topic from the beginning (all partitions, no group) until `until` is satisfied or the
+ * timeout passes; returns what it read. For asserting what services actually wrote to Kafka.
+ */
+export async function readTopic (brokers: string, topic: string, until: (records: ReadRecord[]) => boolean, timeoutMs = 30_000): Promise<ReadRecord[]> {
+  const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': `reader-${randomUUID()}`, 'enable.auto.commit': false }, {})
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
+    const partitions = meta.topics.find(t => t.name === topic)?.partitions ?? []
+    consumer.assign(partitions.map(p => ({ topic, partition: p.id, offset: -2 /* RD_KAFKA_OFFSET_BEGINNING */ })))
+    consumer.setDefaultConsumeTimeout(200)
+    const out: ReadRecord[] = []
+    const deadline = Date.now() + timeoutMs
+    while (!until(out) && Date.now() < deadline) {
+      const msgs = await new Promise<Kafka.Message[]>(resolve => consumer.consume(1000, (_err, m) => resolve(m ?? [])))
+      for (const m of msgs) {
+        const headers: Record<string, string> = {}
+        for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v)
+        out.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value ?? null, headers, timestamp: m.timestamp ?? 0 })
+      }
+    }
+    return out
+  } finally {
+    await new Promise<void>(resolve => consumer.disconnect(() => resolve()))
+  }
+}
+
+export async function waitFor<T> (what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn()
+      if (v !== undefined && v !== false) return v
+    } catch (err) {
+      last = err
+    }
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
+}
+
+/** Every record a topic holds right now: reads each partition up to the high watermark taken at the call. */
+export async function readAllNow (brokers: string, topic: string, timeoutMs = 30_000): Promise<ReadRecord[]> {
+  const probe = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': `probe-${randomUUID()}` }, {})
+  await new Promise<void>((resolve, reject) => probe.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
+  const highs = new Map<number, number>()
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => probe.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
+    for (const p of meta.topics.find(t => t.name === topic)?.partitions ?? []) {
+      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => probe.queryWatermarkOffsets(topic, p.id, 5000, (err, o) => (err ? reject(err) : resolve(o))))
+      highs.set(p.id, w.highOffset)
+    }
+  } finally {
+    await new Promise<void>(resolve => probe.disconnect(() => resolve()))
+  }
+  const done = (rs: ReadRecord[]): boolean => [...highs.entries()].every(([p, high]) => high === 0 || rs.some(r => r.partition === p && r.offset >= high - 1))
+  const records = await readTopic(brokers, topic, done, timeoutMs)
+  return records.filter(r => r.offset < (highs.get(r.partition) ?? 0))
+}
