@@ -120,24 +120,56 @@ async function httpOk (url: string): Promise<boolean> {
   }
 }
 
-async function waitReady (s: StackSettings, c: Component, pid: number): Promise<void> {
+/** The component's own log, or for a broker its broker log (the JVM writes there, not to stdout). */
+function logTail (s: StackSettings, name: string): string {
+  const own = tailLog(s.stateDir, name)
+  if (!name.startsWith('kafka-') || (own !== '' && own !== '(no log file)')) return `Last lines of ${join(s.stateDir, 'logs', name + '.log')}:\n${own}`
+  return `Last lines of ${join(s.stateDir, 'logs', name + '-broker.log')}:\n${tailLog(s.stateDir, `${name}-broker`)}`
+}
+
+async function waitReady (s: StackSettings, c: Component, pid: number, stop: { stopped: boolean }): Promise<void> {
   const deadline = Date.now() + c.readyTimeoutMs
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !stop.stopped) {
     if (await c.ready()) return
     if (!isAlive(pid)) {
       removePid(s.stateDir, c.name)
-      throw new ComponentDiedError(`${c.name} exited during start-up. Last lines of ${join(s.stateDir, 'logs', c.name + '.log')}:\n${tailLog(s.stateDir, c.name)}`)
+      throw new ComponentDiedError(`${c.name} exited during start-up. ${logTail(s, c.name)}`)
     }
     await sleep(500)
   }
-  throw new ComponentDiedError(`${c.name} was not ready after ${c.readyTimeoutMs / 1000}s. Last lines of its log:\n${tailLog(s.stateDir, c.name)}`)
+  throw new ComponentDiedError(`${c.name} was not ready after ${c.readyTimeoutMs / 1000}s. ${logTail(s, c.name)}`)
 }
 
-/** Starts every component that is not already running, in order, each after the previous is ready. */
-export async function up (s: StackSettings): Promise<void> {
+/**
+ * Components that start together. The brokers of a cluster form one stage: with three controllers
+ * none of them can register until a quorum (two of three) runs, so they cannot start one by one.
+ */
+function stages (list: Component[]): Component[][] {
+  const out: Component[][] = []
+  for (const c of list) {
+    const last = out.at(-1)
+    if (last && c.name.startsWith('kafka-') && last[0]!.name.startsWith('kafka-')) last.push(c)
+    else out.push([c])
+  }
+  return out
+}
+
+export interface UpOptions {
+  /** Start only these components (by name, e.g. ['kafka-1', 'kafka-2', 'kafka-3']); default: all of them. */
+  only?: readonly string[]
+  /** Apply the topic catalog and the registry's global compatibility; default: only when every component is started. */
+  catalog?: boolean
+}
+
+/** Starts every component that is not already running, in order, each stage after the previous is ready. */
+export async function up (s: StackSettings, options: UpOptions = {}): Promise<void> {
   mkdirSync(s.stateDir, { recursive: true })
   writeToolsLog4j(s)
-  const list = components(s).filter(c => !c.external)
+  const all = components(s)
+  for (const name of options.only ?? []) {
+    if (!all.some(c => c.name === name)) throw new Error(`unknown component "${name}" (known: ${all.map(c => c.name).join(', ')})`)
+  }
+  const list = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
   // Fail fast on a taken port, before anything starts, naming the port and who wanted it.
   for (const c of list) {
     const pid = readPid(s.stateDir, c.name)
@@ -146,17 +178,27 @@ export async function up (s: StackSettings): Promise<void> {
       if (await portInUse(port)) throw new PortTakenError(port, c.name)
     }
   }
-  for (const c of list) {
-    const running = readPid(s.stateDir, c.name)
-    if (running !== undefined && isAlive(running) && await c.ready()) {
-      info(`${c.name} já está rodando (pid ${running})`)
-      continue
+  for (const stage of stages(list)) {
+    const toStart: Component[] = []
+    for (const c of stage) {
+      const running = readPid(s.stateDir, c.name)
+      if (running !== undefined && isAlive(running) && await c.ready()) info(`${c.name} já está rodando (pid ${running})`)
+      else toStart.push(c)
     }
-    await step(`Iniciando ${c.name} (porta ${c.ports[0]})`, async () => {
-      const pid = await c.start()
-      await waitReady(s, c, pid)
+    if (toStart.length === 0) continue
+    await step(`Iniciando ${toStart.map(c => `${c.name} (porta ${c.ports[0]})`).join(', ')}`, async () => {
+      const pids: number[] = []
+      for (const c of toStart) pids.push(await c.start())
+      // One failure ends the wait for the others too, so no polling loop outlives this step.
+      const stop = { stopped: false }
+      try {
+        await Promise.all(toStart.map(async (c, k) => await waitReady(s, c, pids[k]!, stop)))
+      } finally {
+        stop.stopped = true
+      }
     })
   }
+  if (!(options.catalog ?? options.only === undefined)) return
   await step('Aplicando o catálogo de tópicos (contracts/src/topics.ts)', async () => {
     const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s))
     try {
@@ -166,6 +208,8 @@ export async function up (s: StackSettings): Promise<void> {
       await admin.close()
     }
   })
+  // Only with a registry to talk to (a brokers-only start has none).
+  if (!list.some(c => c.name === 'registry') && !all.some(c => c.name === 'registry' && c.external)) return
   await step('Compatibilidade global do Schema Registry = BACKWARD', async () => {
     const res = await fetch(`${registryUrl(s)}/config`, {
       method: 'PUT',
@@ -182,13 +226,16 @@ export async function down (s: StackSettings, extraNames: string[] = []): Promis
   // Also stop brokers of a larger cluster started earlier with BROKERS=3.
   for (let i = s.brokers; i < 3; i++) names.push(`kafka-${i + 1}`)
   const leftovers: string[] = []
-  for (const name of names) {
+  const stopOne = async (name: string): Promise<void> => {
     const pid = readPid(s.stateDir, name)
-    if (pid === undefined) continue
+    if (pid === undefined) return
     const how = await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000)
     removePid(s.stateDir, name)
     if (how !== 'absent') info(`${name}: ${how === 'stopped' ? 'parado' : 'encerrado à força (SIGKILL)'}`)
   }
+  for (const name of names.filter(n => !n.startsWith('kafka-'))) await stopOne(name)
+  // Brokers stop together: the last controller of a cluster stopped one by one would wait for a quorum that is gone.
+  await Promise.all(names.filter(n => n.startsWith('kafka-')).map(stopOne))
   for (const c of components(s)) {
     for (const port of c.ports) if (!c.external && await portInUse(port)) leftovers.push(`${c.name} port ${port}`)
   }

@@ -1,6 +1,8 @@
 // Named steps with elapsed time, so a first run (jar downloads, builds) never looks like a hang.
 const t0 = Date.now()
 const isTty = process.stdout.isTTY
+// Under node:test, stdout carries the runner's own protocol; progress lines go to stderr there.
+const out = process.env.NODE_TEST_CONTEXT ? process.stderr : process.stdout
 
 function secs (ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`
@@ -8,16 +10,16 @@ function secs (ms: number): string {
 
 export async function step<T> (name: string, fn: () => Promise<T>): Promise<T> {
   const started = Date.now()
-  process.stdout.write(`▶ ${name}\n`)
+  out.write(`▶ ${name}\n`)
   const heartbeat = setInterval(() => {
-    process.stdout.write(`  … ${name}: ainda em andamento (${secs(Date.now() - started)})\n`)
+    out.write(`  … ${name}: ainda em andamento (${secs(Date.now() - started)})\n`)
   }, isTty ? 10_000 : 20_000)
   try {
     const result = await fn()
-    process.stdout.write(`✔ ${name} (${secs(Date.now() - started)}, total ${secs(Date.now() - t0)})\n`)
+    out.write(`✔ ${name} (${secs(Date.now() - started)}, total ${secs(Date.now() - t0)})\n`)
     return result
   } catch (err) {
-    process.stdout.write(`✘ ${name} (${secs(Date.now() - started)})\n`)
+    out.write(`✘ ${name} (${secs(Date.now() - started)})\n`)
     throw err
   } finally {
     clearInterval(heartbeat)
@@ -25,5 +27,5 @@ export async function step<T> (name: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export function info (line: string): void {
-  process.stdout.write(`  ${line}\n`)
+  out.write(`  ${line}\n`)
 }
