@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import type { Admin } from '@platformatic/kafka'
+import type { StackSettings } from '../settings.ts'
+import { bootstrapServers, loadSettings } from '../settings.ts'
+import { createAdmin } from '../topics.ts'
+import { down } from '../stack.ts'
+
+// Helpers for broker-backed tests: every test gets its own random topic and group, and removes
+// what it created, so suites can share the running dev stack with people using it.
+
+/** `prefix` plus a random UUID: a topic, group or subject no other test or person uses. */
+export function uniqueName (prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`
+}
+
+/** The dev stack the suites run against (the default ports unless the environment says otherwise). */
+export function sharedSettings (): StackSettings {
+  return loadSettings()
+}
+
+/** An Admin client on the shared stack, closed when the test ends. */
+export function testAdmin (t: TestContext, s: StackSettings = sharedSettings()): Admin {
+  const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s), uniqueName('test-admin'))
+  t.after(async () => { await admin.close().catch(() => {}) })
+  return admin
+}
+
+export interface TestTopicOptions { partitions?: number, replicationFactor?: number, config?: Record<string, string>, prefix?: string }
+
+/** Creates a random topic and deletes it when the test ends. */
+export async function createTestTopic (t: TestContext, admin: Admin, options: TestTopicOptions = {}): Promise<string> {
+  const name = uniqueName(options.prefix ?? 'test')
+  await admin.createTopics({
+    topics: [name],
+    partitions: options.partitions ?? 3,
+    replicas: options.replicationFactor ?? 1,
+    configs: Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value }))
+  })
+  t.after(async () => { await admin.deleteTopics({ topics: [name] }).catch(() => {}) })
+  return name
+}
+
+const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL'] as const
+
+/**
+ * Settings for a private stack on its own ports and a temporary state folder, for tests that
+ * start, kill or stop components: never the shared stack on the default ports.
+ * `basePort` must leave room for broker i at basePort + 100*i (+1 for its controller).
+ */
+export function isolatedSettings (t: TestContext, basePort: number, overrides: Partial<StackSettings> = {}): StackSettings {
+  // These variables point the stack at outside servers; a private stack must use its own.
+  const saved = EXTERNAL_VARS.map(name => [name, process.env[name]] as const)
+  for (const name of EXTERNAL_VARS) Reflect.deleteProperty(process.env, name)
+  const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-test-'))
+  // mkdtemp makes it private to us; PostgreSQL runs as its own user when we are root and must reach its data folder.
+  chmodSync(stateDir, 0o755)
+  const s = loadSettings({
+    stateDir,
+    kafkaPort: basePort,
+    pgPort: basePort + 341,
+    registryPort: basePort + 342,
+    registryBackendPort: basePort + 343,
+    kafkaHeapMb: 384,
+    ...overrides
+  })
+  t.after(async () => {
+    await down(s)
+    rmSync(stateDir, { recursive: true, force: true })
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value
+  })
+  return s
+}
+
+export * from './saga-env.ts'
+
+const SETTINGS_VARS = ['BROKERS', 'KAFKA_PORT', 'KAFKA_HEAP_MB', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'VITRINE_STATE_DIR', 'JAVA_HOME', ...EXTERNAL_VARS]
+
+/** What loadSettings() gives with none of its variables set: the defaults a fresh clone runs with. */
+export function defaultSettings (): StackSettings {
+  const saved = SETTINGS_VARS.map(name => [name, process.env[name]] as const)
+  for (const name of SETTINGS_VARS) Reflect.deleteProperty(process.env, name)
+  try {
+    return loadSettings()
+  } finally {
+    for (const [name, value] of saved) if (value !== undefined) process.env[name] = value
+  }
+}
+export * from './rdkafka.ts'

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { Server } from 'node:net'
+import { test } from 'node:test'
+import { ConfigResourceTypes } from '@platformatic/kafka'
+import { bootstrapServers, brokerPorts } from '../../src/settings.ts'
+import type { StackSettings } from '../../src/settings.ts'
+import { PortTakenError, isAlive, portInUse, readPid, sleep } from '../../src/proc.ts'
+import { components, down, up } from '../../src/stack.ts'
+import { createAdmin } from '../../src/topics.ts'
+import { isolatedSettings, openProducer, produceAll, uniqueName } from '../../src/testing/stack-env.ts'
+
+// These tests start, kill and stop their own stacks, each on its own ports and in its own
+// temporary state folder: the shared dev stack on the default ports is never touched.
+
+/** Every live process in the process groups of the stack's components, and their descendants. */
+function processesOf (s: StackSettings): number[] {
+  const roots = components(s).map(c => readPid(s.stateDir, c.name)).filter((p): p is number => p !== undefined)
+  const table = readdirSync('/proc').filter(d => /^\d+$/.test(d)).map(d => procStat(Number(d))).filter(p => p !== undefined)
+  const found = new Set<number>()
+  for (const p of table) if (roots.includes(p.pgid)) found.add(p.pid)
+  // Descendants that left the group (a server may start its own session) are still ours.
+  let grew = true
+  while (grew) {
+    grew = false
+    for (const p of table) if (found.has(p.ppid) && !found.has(p.pid)) { found.add(p.pid); grew = true }
+  }
+  return [...found]
+}
+
+function procStat (pid: number): { pid: number, ppid: number, pgid: number, state: string } | undefined {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const [state, ppid, pgid] = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return { pid, ppid: Number(ppid), pgid: Number(pgid), state: state! }
+  } catch {
+    return undefined
+  }
+}
+
+/** Alive and not a zombie waiting to be reaped. */
+function running (pid: number): boolean {
+  const stat = existsSync('/proc') ? procStat(pid) : undefined
+  return stat ? stat.state !== 'Z' : existsSync('/proc') ? false : isAlive(pid)
+}
+
+async function listen (t: { after: (fn: () => Promise<void>) => void }, port: number): Promise<Server> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve))
+  t.after(async () => { await new Promise<void>(resolve => server.close(() => resolve())) })
+  return server
+}
+
+test('a taken port makes `up` fail fast, naming the port and the component, and starts nothing', { skip: process.platform === 'win32' }, async t => {
+  const s = isolatedSettings(t, 23092)
+  for (const [port, component] of [[s.kafkaPort, 'kafka-1'], [s.pgPort, 'postgres'], [s.registryPort, 'registry']] as const) {
+    const server = await listen(t, port)
+    const started = Date.now()
+    await assert.rejects(up(s), (err: unknown) => {
+      assert.ok(err instanceof PortTakenError, `expected a PortTakenError, got ${String(err)}`)
+      assert.equal(err.port, port)
+      assert.equal(err.component, component)
+      assert.match(err.message, new RegExp(`port ${port}\\b.*${component}`))
+      return true
+    })
+    assert.ok(Date.now() - started < 10_000, `up took ${Date.now() - started}ms to notice port ${port} was taken`)
+    for (const c of components(s)) assert.equal(readPid(s.stateDir, c.name), undefined, `${c.name} was started although port ${port} was taken`)
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+})
+
+test('`down` leaves no process and no listening port of ours', { timeout: 240_000, skip: process.platform !== 'linux' && 'reads /proc' }, async t => {
+  const s = isolatedSettings(t, 19092)
+  await up(s)
+  const ports = components(s).flatMap(c => c.ports)
+  for (const port of ports) assert.equal(await portInUse(port), true, `port ${port} is not listening after up`)
+  const pids = processesOf(s)
+  // Each component has its own process group: at least one process each (postgres has its server below the host).
+  assert.ok(pids.length >= components(s).length + 1, `found only ${pids.length} processes: ${pids.join(', ')}`)
+
+  const leftovers = await down(s)
+  assert.deepEqual(leftovers, [])
+  for (const port of ports) assert.equal(await portInUse(port), false, `port ${port} still listens after down`)
+  assert.deepEqual(pids.filter(running), [], 'processes still running after down')
+  for (const c of components(s)) assert.equal(readPid(s.stateDir, c.name), undefined, `${c.name} still has a pid file`)
+})
+
+test('3 brokers: RF 3 has 3 in-sync replicas; with one broker killed acks=all still succeeds and the ISR shrinks to 2; restarted, it returns to 3', { timeout: 300_000, skip: process.platform === 'win32' }, async t => {
+  const s = isolatedSettings(t, 21092, { brokers: 3, kafkaHeapMb: 384 })
+  const brokers = ['kafka-1', 'kafka-2', 'kafka-3']
+  // The registry and PostgreSQL play no part in replication.
+  await up(s, { only: brokers, catalog: false })
+  const bootstrap = bootstrapServers(s)
+  const admin = createAdmin(bootstrap, uniqueName('test-admin'))
+  try {
+    const topic = uniqueName('test-replicated')
+    await admin.createTopics({ topics: [topic], partitions: 1, replicas: 3, configs: [{ name: 'min.insync.replicas', value: '2' }] })
+    const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: ['min.insync.replicas'] }] })
+    assert.equal(described?.configs.find(c => c.name === 'min.insync.replicas')?.value, '2')
+
+    const isr = async (): Promise<{ leader: number, isr: number[] }> => {
+      const meta = await admin.metadata({ topics: [topic], forceUpdate: true })
+      const p = meta.topics.get(topic)!.partitions[0]!
+      return { leader: p.leader, isr: [...p.isr].sort() }
+    }
+    const waitFor = async (what: string, ok: (state: { leader: number, isr: number[] }) => boolean, timeoutMs = 60_000): Promise<{ leader: number, isr: number[] }> => {
+      const deadline = Date.now() + timeoutMs
+      let last: { leader: number, isr: number[] } | undefined
+      while (Date.now() < deadline) {
+        last = await isr().catch(() => last)
+        if (last && ok(last)) return last
+        await sleep(500)
+      }
+      assert.fail(`${what} within ${timeoutMs}ms; last seen: ${JSON.stringify(last)}`)
+    }
+
+    const before = await waitFor('3 replicas in sync', st => st.isr.length === 3)
+    assert.deepEqual(before.isr, [1, 2, 3])
+
+    const producer = await openProducer(t, bootstrap)
+    const first = await produceAll(producer, topic, [{ key: 'order-1', value: 'before the failure' }])
+    assert.equal(first[0]!.offset, 0)
+
+    // Kill the partition's leader outright, as a crash would: SIGKILL to its whole process group.
+    const victimId = before.leader
+    const victim = `kafka-${victimId}`
+    const pid = readPid(s.stateDir, victim)!
+    process.kill(-pid, 'SIGKILL')
+    // A JVM's threads die after its main one: the port closes when the last of them is gone.
+    const victimPort = brokerPorts(s, victimId - 1).client
+    const killedAt = Date.now()
+    while ((running(pid) || await portInUse(victimPort)) && Date.now() - killedAt < 10_000) await sleep(50)
+    assert.equal(await portInUse(victimPort), false, `port ${victimPort} still listens after SIGKILL`)
+
+    const during = await produceAll(producer, topic, [{ key: 'order-2', value: 'one broker down' }], 60_000)
+    assert.equal(during[0]!.offset, 1, 'acks=all produce with one broker down')
+    const shrunk = await waitFor('the ISR to shrink to 2', st => st.isr.length === 2)
+    assert.ok(!shrunk.isr.includes(victimId), `ISR ${shrunk.isr.join(',')} still lists the killed broker ${victimId}`)
+    assert.notEqual(shrunk.leader, victimId)
+
+    await up(s, { only: [victim], catalog: false })
+    const healed = await waitFor('the restarted broker to rejoin the ISR', st => st.isr.length === 3, 90_000)
+    assert.deepEqual(healed.isr, [1, 2, 3])
+    const after = await produceAll(producer, topic, [{ key: 'order-3', value: 'healed' }])
+    assert.equal(after[0]!.offset, 2)
+  } finally {
+    await admin.close().catch(() => {})
+  }
+  assert.deepEqual(await down(s), [])
+})

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { loadSettings } from '../../src/settings.ts'
+import { serverProperties } from '../../src/kafka-node.ts'
+
+function parse (text: string): Map<string, string> {
+  return new Map(text.split('\n').filter(l => l && !l.startsWith('#')).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+}
+
+test('a single broker: KRaft combined mode with the teaching settings and replication 1', () => {
+  const p = parse(serverProperties(loadSettings({ brokers: 1, kafkaPort: 9092, stateDir: '/tmp/state' }), 0))
+  assert.equal(p.get('process.roles'), 'broker,controller')
+  assert.equal(p.get('node.id'), '1')
+  assert.equal(p.get('listeners'), 'PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093')
+  assert.equal(p.get('controller.quorum.bootstrap.servers'), 'localhost:9093')
+  assert.equal(p.get('auto.create.topics.enable'), 'false')
+  assert.equal(p.get('group.initial.rebalance.delay.ms'), '0')
+  assert.equal(p.get('default.replication.factor'), '1')
+  assert.equal(p.get('min.insync.replicas'), '1')
+  assert.equal(p.get('offsets.topic.replication.factor'), '1')
+  assert.equal(p.get('log.dirs'), '/tmp/state/kafka/node-1/data')
+})
+
+test('three brokers: a three-voter quorum, replication 3 and min.insync.replicas 2', () => {
+  const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state' })
+  const nodes = [0, 1, 2].map(i => parse(serverProperties(s, i)))
+  assert.deepEqual(nodes.map(p => p.get('node.id')), ['1', '2', '3'])
+  assert.deepEqual(nodes.map(p => p.get('advertised.listeners')), ['PLAINTEXT://localhost:19092', 'PLAINTEXT://localhost:19192', 'PLAINTEXT://localhost:19292'])
+  for (const p of nodes) {
+    assert.equal(p.get('controller.quorum.bootstrap.servers'), 'localhost:19093,localhost:19193,localhost:19293')
+    assert.equal(p.get('default.replication.factor'), '3')
+    assert.equal(p.get('min.insync.replicas'), '2')
+    assert.equal(p.get('offsets.topic.replication.factor'), '3')
+    assert.equal(p.get('transaction.state.log.min.isr'), '2')
+  }
+})

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ROOT, bootstrapServers, brokerPorts, loadSettings } from '../../src/settings.ts'
+import { defaultSettings } from '../../src/testing/stack-env.ts'
+
+test('defaults: one broker on 9092, PostgreSQL on 5433 (not 5432), the registry on 8081 in front of 8085, state in .vitrine', () => {
+  const s = defaultSettings()
+  assert.equal(s.brokers, 1)
+  assert.equal(s.kafkaPort, 9092)
+  assert.equal(s.pgPort, 5433)
+  assert.equal(s.registryPort, 8081)
+  assert.equal(s.registryBackendPort, 8085)
+  assert.equal(s.stateDir, join(ROOT, '.vitrine'))
+  assert.equal(bootstrapServers(s), 'localhost:9092')
+})
+
+test('broker i listens 100 ports above broker 0, its controller one above that', () => {
+  const s = loadSettings({ brokers: 3, kafkaPort: 19092 })
+  assert.deepEqual([0, 1, 2].map(i => brokerPorts(s, i)), [
+    { client: 19092, controller: 19093 },
+    { client: 19192, controller: 19193 },
+    { client: 19292, controller: 19293 }
+  ])
+  assert.equal(bootstrapServers(s), 'localhost:19092,localhost:19192,localhost:19292')
+})
+
+test('bad settings are refused with the variable named', () => {
+  assert.throws(() => loadSettings({ brokers: 2 }), /BROKERS must be 1 or 3, got 2/)
+  const saved = process.env.PG_PORT
+  process.env.PG_PORT = 'abc'
+  try {
+    assert.throws(() => loadSettings(), /PG_PORT must be a positive integer.*"abc"/)
+  } finally {
+    if (saved === undefined) delete process.env.PG_PORT
+    else process.env.PG_PORT = saved
+  }
+})
