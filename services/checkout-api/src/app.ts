@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url'
+import type { FastifyPluginAsync } from 'fastify'
+import { kit } from '@vitrine/service-kit'
+import type { OrderCommand } from '@vitrine/contracts'
+import type { CheckoutConfigType } from './config.ts'
+import { finishOrder, sweepDeadlines } from './orders.ts'
+import ordersRoutes from './routes/orders.ts'
+import trafficRoutes from './routes/traffic.ts'
+import { TrafficGenerator } from './traffic.ts'
+
+/**
+ * checkout-api owns orders. It accepts them over HTTP, writes orders.new, and ends each order:
+ * in choreography by reacting to the participants' events, in orchestration when the orchestrator
+ * says so (orders.commands). Either way it alone writes orders.confirmed and orders.failed.
+ */
+const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, { config }) => {
+  await fastify.register(kit, { service: 'checkout-api', schema: 'checkout', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+
+  fastify.consumers.add({
+    group: 'checkout-api',
+    topics: ['payments.failed', 'inventory.reserved', 'inventory.failed', 'orders.commands'],
+    handler: async (record, log) => {
+      const orderId = (record.value as { orderId: string }).orderId
+      switch (record.topic) {
+        case 'inventory.reserved':
+          await finishOrder(fastify, record, orderId, { kind: 'confirm' }, log)
+          break
+        case 'payments.failed':
+          await finishOrder(fastify, record, orderId, { kind: 'fail', reason: 'payment_failed', detail: (record.value as { reason: string }).reason }, log)
+          break
+        case 'inventory.failed': {
+          const v = record.value as { reason: string, productId: string | null }
+          await finishOrder(fastify, record, orderId, { kind: 'fail', reason: 'inventory_failed', detail: v.productId ? `${v.reason}: ${v.productId}` : v.reason }, log)
+          break
+        }
+        case 'orders.commands': {
+          const c = record.value as OrderCommand
+          await finishOrder(fastify, record, orderId, c.command === 'CONFIRM' ? { kind: 'confirm' } : { kind: 'fail', reason: c.reason ?? 'saga_failed', detail: c.detail }, log)
+          break
+        }
+      }
+    }
+  })
+
+  const sweeper = setInterval(() => {
+    sweepDeadlines(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'deadline sweep failed'))
+  }, config.DEADLINE_SWEEP_MS)
+  sweeper.unref()
+
+  const traffic = new TrafficGenerator(fastify, config)
+  fastify.addHook('onReady', async () => { if (config.TRAFFIC_RATE > 0) traffic.start({ rate: config.TRAFFIC_RATE }) })
+  fastify.addHook('onClose', async () => {
+    clearInterval(sweeper)
+    traffic.stop()
+  })
+
+  await fastify.register(ordersRoutes, { config })
+  await fastify.register(trafficRoutes, { traffic })
+}
+
+export default app

@@ -1,0 +1,136 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { HEADERS, isSagaMode } from '@vitrine/contracts'
+import type { OrderCreated, SagaMode } from '@vitrine/contracts'
+import { ShopError, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import type { ConsumedRecord, Tx } from '@vitrine/service-kit'
+import type { CreateOrderBodyType } from './schemas/orders.ts'
+import type { CheckoutConfigType } from './config.ts'
+
+const SERVICE = 'checkout-api'
+
+export interface NewOrder { orderId: string, mode: SagaMode, totalCents: number, replayed: boolean }
+
+function invalid (field: string, rule: string, message: string): ShopError {
+  return new ShopError('SHOP_ERR_VALIDATION', `${field} ${message}`, 400, { errors: [{ field, rule, message }] })
+}
+
+/** Validates what the schema cannot express against configured limits and computes the total on the server. */
+export function priceOrder (body: CreateOrderBodyType, config: Pick<CheckoutConfigType, 'MAX_ITEMS' | 'MAX_QUANTITY'>): { items: OrderCreated['items'], totalCents: number } {
+  if (body.items.length > config.MAX_ITEMS) throw invalid('body.items', 'maxItems', `must NOT have more than ${config.MAX_ITEMS} items`)
+  const items = body.items.map((item, i) => {
+    if (item.quantity > config.MAX_QUANTITY) throw invalid(`body.items.${i}.quantity`, 'maximum', `must be <= ${config.MAX_QUANTITY}`)
+    const unitPriceCents = Math.round(item.price * 100)
+    if (unitPriceCents <= 0) throw invalid(`body.items.${i}.price`, 'exclusiveMinimum', 'must be at least 0.01')
+    if (Math.abs(item.price * 100 - unitPriceCents) > 1e-6) throw invalid(`body.items.${i}.price`, 'multipleOf', 'must have at most 2 decimal places')
+    return { productId: item.productId, quantity: item.quantity, unitPriceCents }
+  })
+  return { items, totalCents: items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0) }
+}
+
+async function remember (tx: Tx, orderId: string, topic: string, eventId: string, direction: 'produced' | 'consumed', summary: string, at?: { partition: number, offset: number }): Promise<void> {
+  await tx`insert into order_history (order_id, topic, event_id, direction, partition, "offset", summary)
+    values (${orderId}, ${topic}, ${eventId}, ${direction}, ${at?.partition ?? null}, ${at?.offset ?? null}, ${summary})`
+}
+
+/**
+ * Stores the order and its orders.new event in one transaction. With an Idempotency-Key a retried
+ * request returns the first order and writes nothing; the same key with another body is refused.
+ */
+export async function createOrder (app: FastifyInstance, config: CheckoutConfigType, body: CreateOrderBodyType, opts: { idempotencyKey?: string | undefined, mode?: SagaMode | undefined }): Promise<NewOrder> {
+  const { items, totalCents } = priceOrder(body, config)
+  const mode = body.mode ?? opts.mode ?? config.SAGA_MODE_DEFAULT
+  const requestHash = createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items, mode })).digest('hex')
+  return await app.tx(async tx => {
+    if (opts.idempotencyKey) {
+      const [existing] = await tx`select id, mode, total_cents, request_hash from orders where idempotency_key = ${opts.idempotencyKey} for update`
+      if (existing) {
+        if (existing.request_hash !== requestHash) {
+          throw new ShopError('SHOP_ERR_IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used with a different request body', 422, { idempotencyKey: opts.idempotencyKey, orderId: existing.id })
+        }
+        return { orderId: existing.id as string, mode: existing.mode as SagaMode, totalCents: existing.total_cents as number, replayed: true }
+      }
+    }
+    const orderId = randomUUID()
+    const now = Date.now()
+    const deadlineAt = now + config.ORDER_DEADLINE_MS
+    const inserted = await tx`insert into orders (id, customer_id, items, total_cents, mode, channel, idempotency_key, request_hash, deadline_at)
+      values (${orderId}, ${body.customerId}, ${tx.json(items as never)}, ${totalCents}, ${mode}, ${body.channel ?? 'web'}, ${opts.idempotencyKey ?? null}, ${requestHash}, ${new Date(deadlineAt)})
+      on conflict (idempotency_key) do nothing returning id`
+    if (inserted.length === 0) {
+      // A concurrent request with the same key won the race; answer as its replay.
+      const [winner] = await tx`select id, mode, total_cents from orders where idempotency_key = ${opts.idempotencyKey ?? null}`
+      return { orderId: winner!.id as string, mode: winner!.mode as SagaMode, totalCents: winner!.total_cents as number, replayed: true }
+    }
+    const event: OrderCreated = { eventId: randomUUID(), orderId, customerId: body.customerId, items, totalCents, currency: 'BRL', deadlineAt, channel: body.channel ?? 'web', occurredAt: now }
+    await enqueue(tx, [{ topic: 'orders.new', value: event, headers: eventHeaders(SERVICE, 'orders.new', mode, { eventId: '', correlationId: orderId }) }])
+    await remember(tx, orderId, 'orders.new', event.eventId, 'produced', `pedido criado: ${items.length} item(ns), total ${totalCents} centavos`)
+    return { orderId, mode, totalCents, replayed: false }
+  })
+}
+
+type Outcome = { kind: 'confirm' } | { kind: 'fail', reason: string, detail: string | null }
+
+/**
+ * Moves a pending order to its end state and publishes orders.confirmed or orders.failed, once.
+ * A record seen before (same eventId), or for an order already finished, changes nothing.
+ */
+export async function finishOrder (app: FastifyInstance, record: ConsumedRecord | null, orderId: string, outcome: Outcome, log: Logger): Promise<boolean> {
+  return await app.tx(async tx => {
+    const cause = record?.value as { eventId: string } | undefined
+    if (record && cause && !(await firstDelivery(tx, cause.eventId, record.topic))) {
+      log.info({ eventId: cause.eventId }, 'duplicate delivery ignored')
+      return false
+    }
+    const [order] = await tx`select id, customer_id, total_cents, status, mode from orders where id = ${orderId} for update`
+    if (!order) {
+      // Not ours (another test's or a purged order): nothing to change.
+      log.warn('event for an unknown order')
+      return false
+    }
+    const mode = order.mode as SagaMode
+    if (record && cause) await remember(tx, orderId, record.topic, cause.eventId, 'consumed', summarize(record), { partition: record.partition, offset: record.offset })
+    if (order.status !== 'pending') {
+      log.info({ status: order.status }, 'order already finished; late event ignored')
+      return false
+    }
+    const headerMode = record?.headers[HEADERS.sagaMode]
+    const causeRef = record ?? { eventId: '', correlationId: orderId }
+    const eventId = randomUUID()
+    const occurredAt = Date.now()
+    if (outcome.kind === 'confirm') {
+      await tx`update orders set status = 'confirmed', finished_at = now() where id = ${orderId}`
+      await enqueue(tx, [{ topic: 'orders.confirmed', value: { eventId, orderId, customerId: order.customer_id as string, totalCents: order.total_cents as number, occurredAt }, headers: eventHeaders(SERVICE, 'orders.confirmed', isSagaMode(headerMode) ? headerMode : mode, causeRef) }])
+      await remember(tx, orderId, 'orders.confirmed', eventId, 'produced', 'pedido confirmado')
+    } else {
+      await tx`update orders set status = 'failed', reason = ${outcome.reason}, detail = ${outcome.detail}, finished_at = now() where id = ${orderId}`
+      await enqueue(tx, [{ topic: 'orders.failed', value: { eventId, orderId, customerId: order.customer_id as string, reason: outcome.reason, detail: outcome.detail, occurredAt }, headers: eventHeaders(SERVICE, 'orders.failed', isSagaMode(headerMode) ? headerMode : mode, causeRef) }])
+      await remember(tx, orderId, 'orders.failed', eventId, 'produced', `pedido falhou: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ''}`)
+    }
+    log.info({ outcome: outcome.kind, ...(outcome.kind === 'fail' ? { reason: outcome.reason } : {}) }, 'order finished')
+    return true
+  })
+}
+
+function summarize (record: ConsumedRecord): string {
+  const v = record.value as Record<string, unknown>
+  switch (record.topic) {
+    case 'payments.failed': return `pagamento recusado: ${String(v.reason)}`
+    case 'inventory.reserved': return 'estoque reservado'
+    case 'inventory.failed': return `estoque indisponível: ${String(v.reason)}${v.productId ? ` (${String(v.productId)})` : ''}`
+    case 'orders.commands': return `comando do orquestrador: ${String(v.command)}${v.reason ? ` (${String(v.reason)})` : ''}`
+    default: return record.topic
+  }
+}
+
+/** Cancels pending choreographed orders past their deadline; orders.failed makes the others compensate. */
+export async function sweepDeadlines (app: FastifyInstance, log: Logger): Promise<number> {
+  const due = await app.sql`select id from orders where status = 'pending' and mode = 'choreography' and deadline_at < now() order by deadline_at limit 200`
+  let n = 0
+  for (const row of due) {
+    const orderLog = log.child({ orderId: row.id })
+    if (await finishOrder(app, null, row.id as string, { kind: 'fail', reason: 'deadline_exceeded', detail: 'o pedido não terminou dentro do prazo' }, orderLog)) n++
+  }
+  return n
+}

@@ -1,0 +1,82 @@
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+
+// Route schemas. Unknown fields are rejected (additionalProperties: false): a client cannot set
+// `status` or `totalAmount`, which the server owns.
+export const SagaModeSchema = Type.Union([Type.Literal('choreography'), Type.Literal('orchestration')])
+
+export const OrderItemInput = Type.Object({
+  productId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  price: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })
+}, { additionalProperties: false })
+
+export const CreateOrderBody = Type.Object({
+  customerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
+  items: Type.Array(OrderItemInput, { minItems: 1, maxItems: 100 }),
+  mode: Type.Optional(SagaModeSchema),
+  channel: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9-]+$' }))
+}, { additionalProperties: false })
+export type CreateOrderBodyType = Static<typeof CreateOrderBody>
+
+export const CreateOrderHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  'x-saga-mode': Type.Optional(SagaModeSchema)
+})
+
+export const OrderAccepted = Type.Object({
+  orderId: Type.String(),
+  status: Type.Literal('pending'),
+  mode: SagaModeSchema,
+  totalCents: Type.Integer(),
+  location: Type.String(),
+  replayed: Type.Boolean()
+})
+
+export const ErrorBody = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
+})
+
+export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })
+
+export const OrderView = Type.Object({
+  orderId: Type.String(),
+  customerId: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('failed')]),
+  mode: SagaModeSchema,
+  channel: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Union([Type.String(), Type.Null()]),
+  items: Type.Array(Type.Object({ productId: Type.String(), quantity: Type.Integer(), unitPriceCents: Type.Integer() })),
+  totalCents: Type.Integer(),
+  createdAt: Type.String(),
+  deadlineAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  history: Type.Array(Type.Object({
+    topic: Type.String(),
+    eventId: Type.String(),
+    direction: Type.Union([Type.Literal('produced'), Type.Literal('consumed')]),
+    partition: Type.Union([Type.Integer(), Type.Null()]),
+    offset: Type.Union([Type.Integer(), Type.Null()]),
+    summary: Type.Union([Type.String(), Type.Null()]),
+    at: Type.String()
+  }))
+})
+
+export const OrderListQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('failed')])),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 })
+}, { additionalProperties: false })
+
+export const OrderSummary = Type.Object({
+  orderId: Type.String(),
+  status: Type.String(),
+  mode: SagaModeSchema,
+  reason: Type.Union([Type.String(), Type.Null()]),
+  totalCents: Type.Integer(),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()])
+})

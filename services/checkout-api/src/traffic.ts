@@ -1,0 +1,75 @@
+import type { FastifyInstance } from 'fastify'
+import type { SagaMode } from '@vitrine/contracts'
+import { createOrder } from './orders.ts'
+import type { CheckoutConfigType } from './config.ts'
+
+export interface TrafficSettings { rate: number, mode: SagaMode | 'mixed', failPaymentShare: number, outOfStockShare: number }
+
+/**
+ * The demo's traffic generator: places orders through the same code path as POST /orders, at a
+ * steady rate, for the products the inventory lists. Shares of forced failures make compensation visible.
+ */
+export class TrafficGenerator {
+  private timer: NodeJS.Timeout | undefined
+  private products: Array<{ id: string, priceCents: number }> = []
+  private lastFetch = 0
+  settings: TrafficSettings = { rate: 0, mode: 'choreography', failPaymentShare: 0, outOfStockShare: 0 }
+  sent = 0
+  errors = 0
+  private counter = 0
+
+  constructor (private readonly app: FastifyInstance, private readonly config: CheckoutConfigType) {}
+
+  get running (): boolean {
+    return this.timer !== undefined
+  }
+
+  start (settings: Partial<TrafficSettings>): void {
+    this.stop()
+    this.settings = { ...this.settings, ...settings }
+    if (this.settings.rate <= 0) return
+    // Ticks at up to 20 Hz, sending however many orders the rate asks for per tick.
+    const tickMs = Math.max(50, Math.round(1000 / this.settings.rate))
+    let carry = 0
+    this.timer = setInterval(() => {
+      carry += this.settings.rate * tickMs / 1000
+      const n = Math.floor(carry)
+      carry -= n
+      for (let i = 0; i < n; i++) this.placeOne().catch(err => { this.errors++; this.app.log.warn({ err }, 'traffic order failed') })
+    }, tickMs)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private async catalog (): Promise<Array<{ id: string, priceCents: number }>> {
+    if (this.products.length > 0 && Date.now() - this.lastFetch < 30_000) return this.products
+    const res = await fetch(`${this.config.INVENTORY_URL}/products`, { signal: AbortSignal.timeout(2000) })
+    if (!res.ok) throw new Error(`inventory answered ${res.status}`)
+    const body = await res.json() as { products: Array<{ id: string, priceCents: number }> }
+    this.products = body.products
+    this.lastFetch = Date.now()
+    return this.products
+  }
+
+  private async placeOne (): Promise<void> {
+    const products = await this.catalog()
+    if (products.length === 0) return
+    const n = ++this.counter
+    const r = Math.random()
+    const failPayment = r < this.settings.failPaymentShare
+    const outOfStock = !failPayment && r < this.settings.failPaymentShare + this.settings.outOfStockShare
+    const p = products[n % products.length]!
+    const mode: SagaMode = this.settings.mode === 'mixed' ? (n % 2 === 0 ? 'choreography' : 'orchestration') : this.settings.mode
+    await createOrder(this.app, this.config, {
+      customerId: failPayment ? `trafego-${n}-fail-payment` : `trafego-${n}`,
+      items: [{ productId: p.id, quantity: outOfStock ? this.config.MAX_QUANTITY : 1 + (n % 3), price: p.priceCents / 100 }],
+      mode,
+      channel: 'demo-traffic'
+    }, {})
+    this.sent++
+  }
+}

@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url'
+import type { FastifyPluginAsync } from 'fastify'
+import { HEADERS } from '@vitrine/contracts'
+import type { InventoryCommand, OrderFailed, PaymentApproved, SagaMode } from '@vitrine/contracts'
+import { kit } from '@vitrine/service-kit'
+import type { InventoryConfigType } from './config.ts'
+import { commit, release, reserve } from './stock.ts'
+import productRoutes from './routes.ts'
+
+const modeOf = (headers: Record<string, string>): SagaMode => (headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography')
+
+const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify, { config }) => {
+  await fastify.register(kit, { service: 'inventory', schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+
+  fastify.consumers.add({
+    group: 'inventory',
+    topics: ['payments.approved', 'orders.confirmed', 'orders.failed', 'inventory.commands'],
+    handler: async (record, log) => {
+      const mode = modeOf(record.headers)
+      switch (record.topic) {
+        case 'payments.approved': {
+          const p = record.value as PaymentApproved
+          await reserve(fastify, record, { orderId: p.orderId, customerId: p.customerId, items: p.items, mode: 'choreography' }, log)
+          return
+        }
+        case 'orders.confirmed':
+          // In orchestration the orchestrator sends COMMIT itself.
+          if (mode === 'choreography') await commit(fastify, record, (record.value as { orderId: string }).orderId, mode, log)
+          return
+        case 'orders.failed': {
+          if (mode !== 'choreography') return
+          const f = record.value as OrderFailed
+          await release(fastify, record, f.orderId, f.customerId, f.reason, mode, log)
+          return
+        }
+        case 'inventory.commands': {
+          const c = record.value as InventoryCommand
+          if (c.command === 'RESERVE') await reserve(fastify, record, { orderId: c.orderId, customerId: c.customerId, items: c.items, mode: 'orchestration' }, log)
+          else if (c.command === 'COMMIT') await commit(fastify, record, c.orderId, 'orchestration', log)
+          else await release(fastify, record, c.orderId, c.customerId, c.reason ?? 'saga_compensation', 'orchestration', log)
+        }
+      }
+    }
+  })
+
+  await fastify.register(productRoutes)
+}
+
+export default app

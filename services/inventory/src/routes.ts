@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { ShopError, notFound } from '@vitrine/service-kit'
+
+const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
+const Product = Type.Object({ id: Type.String(), name: Type.String(), priceCents: Type.Integer(), stock: Type.Integer(), reserved: Type.Integer(), available: Type.Integer() })
+const ProductId = Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' })
+
+const view = (p: Record<string, unknown>): Static<typeof Product> => ({
+  id: p.id as string,
+  name: p.name as string,
+  priceCents: p.price_cents as number,
+  stock: p.stock_quantity as number,
+  reserved: p.reserved_quantity as number,
+  available: (p.stock_quantity as number) - (p.reserved_quantity as number)
+})
+
+const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  fastify.get('/products', { schema: { response: { 200: Type.Object({ products: Type.Array(Product) }) } } }, async () => {
+    const rows = await fastify.sql`select * from products order by id`
+    return { products: rows.map(view) }
+  })
+
+  fastify.get('/products/:id', { schema: { params: Type.Object({ id: ProductId }), response: { 200: Product, 404: ErrorBody } } }, async (request) => {
+    const [p] = await fastify.sql`select * from products where id = ${request.params.id}`
+    if (!p) throw notFound('product', request.params.id)
+    return view(p)
+  })
+
+  // For the teacher (and the tests): a new product with its initial stock, as a restock movement.
+  fastify.post('/products', {
+    schema: {
+      body: Type.Object({ id: ProductId, name: Type.String({ minLength: 1, maxLength: 255 }), priceCents: Type.Integer({ minimum: 1, maximum: 100_000_000 }), stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
+      response: { 201: Product, 400: ErrorBody, 409: ErrorBody }
+    }
+  }, async (request, reply) => {
+    const { id, name, priceCents, stock } = request.body
+    const created = await fastify.sql.begin(async tx => {
+      const [p] = await tx`insert into products (id, name, price_cents, stock_quantity) values (${id}, ${name}, ${priceCents}, ${stock}) on conflict (id) do nothing returning *`
+      if (p && stock > 0) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${id}, 'restock', ${stock})`
+      return p
+    })
+    if (!created) throw new ShopError('SHOP_ERR_PRODUCT_EXISTS', `product ${id} already exists`, 409, { id })
+    return await reply.code(201).send(view(created))
+  })
+
+  fastify.post('/products/:id/restock', {
+    schema: { params: Type.Object({ id: ProductId }), body: Type.Object({ quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), response: { 200: Product, 400: ErrorBody, 404: ErrorBody } }
+  }, async (request) => {
+    const p = await fastify.sql.begin(async tx => {
+      const [row] = await tx`update products set stock_quantity = stock_quantity + ${request.body.quantity} where id = ${request.params.id} returning *`
+      if (row) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${request.params.id}, 'restock', ${request.body.quantity})`
+      return row
+    })
+    if (!p) throw notFound('product', request.params.id)
+    return view(p)
+  })
+
+  // The ledger check a class can run at any time: products must equal what the movements add up to.
+  fastify.get('/stock/check', {
+    schema: { response: { 200: Type.Object({ consistent: Type.Boolean(), mismatches: Type.Array(Type.Object({ productId: Type.String(), stock: Type.Integer(), expectedStock: Type.Integer(), reserved: Type.Integer(), expectedReserved: Type.Integer() })) }) } }
+  }, async () => {
+    const rows = await fastify.sql`
+      select p.id, p.stock_quantity, p.reserved_quantity,
+        coalesce(sum(m.quantity) filter (where m.movement_type = 'restock'), 0) - coalesce(sum(m.quantity) filter (where m.movement_type = 'confirm'), 0) as expected_stock,
+        coalesce(sum(m.quantity) filter (where m.movement_type = 'reserve'), 0) - coalesce(sum(m.quantity) filter (where m.movement_type = 'release'), 0) - coalesce(sum(m.quantity) filter (where m.movement_type = 'confirm'), 0) as expected_reserved
+      from products p left join stock_movements m on m.product_id = p.id
+      group by p.id`
+    const mismatches = rows
+      .filter(r => Number(r.expected_stock) !== r.stock_quantity || Number(r.expected_reserved) !== r.reserved_quantity)
+      .map(r => ({ productId: r.id as string, stock: r.stock_quantity as number, expectedStock: Number(r.expected_stock), reserved: r.reserved_quantity as number, expectedReserved: Number(r.expected_reserved) }))
+    return { consistent: mismatches.length === 0, mismatches }
+  })
+}
+
+export default routes

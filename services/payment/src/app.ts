@@ -1,0 +1,65 @@
+import { fileURLToPath } from 'node:url'
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import { HEADERS } from '@vitrine/contracts'
+import type { InventoryFailed, OrderCreated, OrderFailed, PaymentCommand, SagaMode } from '@vitrine/contracts'
+import { kit, notFound } from '@vitrine/service-kit'
+import type { PaymentConfigType } from './config.ts'
+import { decideDue, refund, requestCharge } from './payments.ts'
+
+const modeOf = (headers: Record<string, string>): SagaMode => (headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography')
+
+const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, { config }) => {
+  await fastify.register(kit, { service: 'payment', schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+
+  fastify.consumers.add({
+    group: 'payment',
+    topics: ['orders.new', 'inventory.failed', 'orders.failed', 'payments.commands'],
+    handler: async (record, log) => {
+      const mode = modeOf(record.headers)
+      switch (record.topic) {
+        case 'orders.new': {
+          // Orchestrated orders wait for the orchestrator's CHARGE command instead.
+          if (mode !== 'choreography') return
+          const o = record.value as OrderCreated
+          await requestCharge(fastify, config, record, { orderId: o.orderId, customerId: o.customerId, amountCents: o.totalCents, items: o.items.map(i => ({ productId: i.productId, quantity: i.quantity })), mode }, log)
+          return
+        }
+        case 'inventory.failed': {
+          if (mode !== 'choreography') return
+          const e = record.value as InventoryFailed
+          await refund(fastify, record, e.orderId, e.customerId, 'inventory_failed', mode, log)
+          return
+        }
+        case 'orders.failed': {
+          if (mode !== 'choreography') return
+          const e = record.value as OrderFailed
+          await refund(fastify, record, e.orderId, e.customerId, e.reason, mode, log)
+          return
+        }
+        case 'payments.commands': {
+          const c = record.value as PaymentCommand
+          if (c.command === 'CHARGE') await requestCharge(fastify, config, record, { orderId: c.orderId, customerId: c.customerId, amountCents: c.amountCents, items: c.items, mode: 'orchestration' }, log)
+          else await refund(fastify, record, c.orderId, c.customerId, c.reason ?? 'saga_compensation', 'orchestration', log)
+        }
+      }
+    }
+  })
+
+  const decider = setInterval(() => {
+    decideDue(fastify, config, fastify.log as never).catch(err => fastify.log.error({ err }, 'deciding due charges failed'))
+  }, config.DECISION_POLL_MS)
+  decider.unref()
+  fastify.addHook('onClose', async () => clearInterval(decider))
+
+  const Payment = Type.Object({ orderId: Type.String(), paymentId: Type.String(), status: Type.String(), amountCents: Type.Integer(), reason: Type.Union([Type.String(), Type.Null()]), mode: Type.String() })
+  fastify.get('/payments/:orderId', {
+    schema: { params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Payment, 404: Type.Object({ code: Type.String(), message: Type.String() }) } }
+  }, async (request) => {
+    const [p] = await fastify.sql`select * from payments where order_id = ${(request.params as { orderId: string }).orderId}`
+    if (!p) throw notFound('payment for order', (request.params as { orderId: string }).orderId)
+    return { orderId: p.order_id as string, paymentId: p.payment_id as string, status: p.status as string, amountCents: p.amount_cents as number, reason: (p.reason as string | null) ?? null, mode: p.mode as string }
+  })
+}
+
+export default app

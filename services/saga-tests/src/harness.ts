@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import postgres from 'postgres'
+import type { TestEnv } from '@vitrine/infra/testing/saga'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { buildApp, loadConfig } from '@vitrine/service-kit'
+import checkoutApp from '@vitrine/checkout-api'
+import { CheckoutConfig } from '@vitrine/checkout-api/config'
+import paymentApp from '@vitrine/payment'
+import { PaymentConfig } from '@vitrine/payment/config'
+import inventoryApp from '@vitrine/inventory'
+import { InventoryConfig } from '@vitrine/inventory/config'
+import notificationApp from '@vitrine/notification'
+import { NotificationConfig } from '@vitrine/notification/config'
+
+export type ServiceId = 'checkout-api' | 'payment' | 'inventory' | 'notification' | 'orchestrator'
+
+export interface Response { status: number, headers: Record<string, string>, body: any }
+
+const SERVICES_DIR = fileURLToPath(new URL('../../', import.meta.url))
+const DB_SCHEMA: Record<ServiceId, string> = { 'checkout-api': 'checkout', payment: 'payment', inventory: 'inventory', notification: 'notification', orchestrator: 'orchestrator' }
+
+/** A running service: in this process (fast, `inject`) or as its own OS process (so a test can SIGKILL it). */
+interface Running {
+  request: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
+  stop: () => Promise<void>
+  kill?: () => Promise<void>
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+// Importing the orchestrator lazily keeps these suites usable before it exists.
+async function appFor (id: ServiceId): Promise<{ app: any, schema: any }> {
+  switch (id) {
+    case 'checkout-api': return { app: checkoutApp, schema: CheckoutConfig }
+    case 'payment': return { app: paymentApp, schema: PaymentConfig }
+    case 'inventory': return { app: inventoryApp, schema: InventoryConfig }
+    case 'notification': return { app: notificationApp, schema: NotificationConfig }
+    case 'orchestrator': {
+      const spec = '@vitrine/orchestrator'
+      const m = await import(spec)
+      const c = await import(spec + '/config')
+      return { app: m.default, schema: c.OrchestratorConfig }
+    }
+  }
+}
+
+async function inProcess (id: ServiceId, env: Record<string, string>): Promise<Running> {
+  const { app, schema } = await appFor(id)
+  const fastify: FastifyInstance = await buildApp(id, app, loadConfig(schema, env) as never)
+  return {
+    request: async (method, url, body, headers) => {
+      const res = await fastify.inject({ method: method as 'GET', url, ...(body !== undefined ? { payload: body as object } : {}), ...(headers ? { headers } : {}) })
+      let parsed: unknown = res.body
+      try { parsed = res.json() } catch {}
+      return { status: res.statusCode, headers: res.headers as Record<string, string>, body: parsed }
+    },
+    stop: async () => { await fastify.close() }
+  }
+}
+
+async function asProcess (id: ServiceId, env: Record<string, string>): Promise<Running> {
+  const port = await freePort()
+  let child: ChildProcess
+  const start = async (): Promise<void> => {
+    child = spawn(process.execPath, ['--import', 'tsx', `${SERVICES_DIR}${id}/src/server.ts`], {
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', process.env.TEST_SERVICE_STDERR ? 'inherit' : 'ignore']
+    })
+    await waitFor(`${id} ready on :${port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${id} exited with ${child.exitCode}`)
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) })
+      return res.ok
+    }, 60_000, 250)
+  }
+  await start()
+  const exited = async (): Promise<void> => { if (child.exitCode === null && child.signalCode === null) await new Promise(resolve => child.once('exit', resolve)) }
+  return {
+    request: async (method, url, body, headers) => {
+      const res = await fetch(`http://127.0.0.1:${port}${url}`, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+      const text = await res.text()
+      let parsed: unknown = text
+      try { parsed = JSON.parse(text) } catch {}
+      return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed }
+    },
+    stop: async () => {
+      child.kill('SIGTERM')
+      await exited()
+    },
+    // SIGKILL: no shutdown hooks, no offset commit, no outbox flush: a real crash.
+    kill: async () => {
+      child.kill('SIGKILL')
+      await exited()
+      await start()
+    }
+  }
+}
+
+export interface SagaOptions {
+  services?: ServiceId[]
+  /** Services to run as separate OS processes (the others run in this process). */
+  processes?: ServiceId[]
+  env?: Partial<Record<ServiceId, Record<string, string | number>>>
+}
+
+/** The saga on its own topics, groups and schemas. */
+export class Saga {
+  readonly running = new Map<ServiceId, Running>()
+  readonly sql: postgres.Sql
+  private constructor (readonly env: TestEnv, private readonly opts: SagaOptions) {
+    this.sql = postgres(env.databaseUrl, { max: 4, onnotice: () => {} })
+  }
+
+  static async start (opts: SagaOptions = {}): Promise<Saga> {
+    const saga = new Saga(testEnv(), opts)
+    await createCatalogTopics(saga.env)
+    // Participants first, so nothing the entry point writes waits for a consumer to join.
+    const order: ServiceId[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
+    const wanted = opts.services ?? ['inventory', 'payment', 'notification', 'checkout-api']
+    for (const id of order.filter(s => wanted.includes(s))) await saga.startService(id)
+    return saga
+  }
+
+  envFor (id: ServiceId): Record<string, string> {
+    return serviceEnv(this.env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.opts.env?.[id] })
+  }
+
+  async startService (id: ServiceId): Promise<void> {
+    const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id)) : await inProcess(id, this.envFor(id))
+    this.running.set(id, run)
+  }
+
+  async stopService (id: ServiceId): Promise<void> {
+    await this.running.get(id)?.stop()
+    this.running.delete(id)
+  }
+
+  /** SIGKILL a process-mode service and start it again. */
+  async crash (id: ServiceId): Promise<void> {
+    const run = this.running.get(id)
+    if (!run?.kill) throw new Error(`${id} is not running as a process`)
+    await run.kill()
+  }
+
+  async request (id: ServiceId, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response> {
+    const run = this.running.get(id)
+    if (!run) throw new Error(`${id} is not running`)
+    return await run.request(method, url, body, headers)
+  }
+
+  schema (id: ServiceId): string {
+    return `"${DB_SCHEMA[id]}${this.env.schemaSuffix}"`
+  }
+
+  /** A product only this test orders from. */
+  async product (stock: number, priceCents = 1000): Promise<string> {
+    const id = `p-${this.env.id}-${Math.random().toString(36).slice(2, 8)}`
+    const res = await this.request('inventory', 'POST', '/products', { id, name: `Produto de teste ${id}`, priceCents, stock })
+    if (res.status !== 201) throw new Error(`creating product failed: ${res.status} ${JSON.stringify(res.body)}`)
+    return id
+  }
+
+  async placeOrder (body: unknown, headers?: Record<string, string>): Promise<Response> {
+    return await this.request('checkout-api', 'POST', '/orders', body, headers)
+  }
+
+  /** Places orders `concurrency` at a time; returns their ids (throws on any non-202). */
+  async placeOrders (bodies: unknown[], concurrency = 20): Promise<string[]> {
+    const ids: string[] = new Array(bodies.length)
+    let next = 0
+    await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, async () => {
+      while (next < bodies.length) {
+        const i = next++
+        const res = await this.placeOrder(bodies[i])
+        if (res.status !== 202) throw new Error(`order ${i} answered ${res.status}: ${JSON.stringify(res.body)}`)
+        ids[i] = res.body.orderId
+      }
+    }))
+    return ids
+  }
+
+  async orderStatuses (ids: string[]): Promise<Map<string, { status: string, reason: string | null }>> {
+    const rows = await this.sql.unsafe(`select id, status, reason from ${this.schema('checkout-api')}.orders where id = any($1)`, [ids])
+    return new Map(rows.map(r => [r.id as string, { status: r.status as string, reason: r.reason as string | null }]))
+  }
+
+  async waitTerminal (ids: string[], timeoutMs = 60_000): Promise<Map<string, { status: string, reason: string | null }>> {
+    return await waitFor(`${ids.length} orders to finish`, async () => {
+      const s = await this.orderStatuses(ids)
+      return s.size === ids.length && [...s.values()].every(o => o.status !== 'pending') ? s : undefined
+    }, timeoutMs, 250)
+  }
+
+  async close (): Promise<void> {
+    for (const id of [...this.running.keys()].reverse()) await this.stopService(id).catch(() => {})
+    for (const id of Object.keys(DB_SCHEMA) as ServiceId[]) await this.sql.unsafe(`drop schema if exists ${this.schema(id)} cascade`).catch(() => {})
+    await this.sql.end()
+    await deleteTestTopics(this.env).catch(() => {})
+  }
+}
+
+export function orderBody (customerId: string, items: Array<{ productId: string, quantity: number, price?: number }>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { customerId, items: items.map(i => ({ productId: i.productId, quantity: i.quantity, price: i.price ?? 10 })), ...extra }
+}
