@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { SERVICES } from '../../src/services.ts'
+import { TOPICS, topic, writersOf } from '../../src/topics.ts'
+
+// The rules of the catalog that the types alone do not enforce.
+
+test('every topic but the shared retry and dead-letter topics has exactly one writing service', () => {
+  for (const t of TOPICS) {
+    const writers = writersOf(t)
+    if (t.kind === 'retry' || t.kind === 'dead-letter') assert.ok(writers.length >= 1, `${t.name} has no writer`)
+    else assert.equal(writers.length, 1, `${t.name} is written by ${writers.join(', ')}`)
+  }
+})
+
+test('writers and readers are services that exist, and every topic is read by someone', () => {
+  const known = new Set<string>(SERVICES)
+  for (const t of TOPICS) {
+    for (const w of writersOf(t)) assert.ok(known.has(w), `${t.name}: unknown writer ${w}`)
+    assert.ok(t.readers.length > 0, `${t.name} has no reader`)
+    for (const r of t.readers) assert.ok(known.has(r), `${t.name}: unknown reader ${r}`)
+  }
+})
+
+test('topic names are unique', () => {
+  const names = TOPICS.map(t => t.name)
+  assert.equal(new Set(names).size, names.length)
+})
+
+test('saga topics are keyed by orderId, so all of an order\'s events stay on one partition', () => {
+  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter') assert.equal(t.key, 'orderId', t.name)
+  assert.equal(topic('orders.new').partitions, 3)
+})
