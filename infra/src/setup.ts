@@ -16,8 +16,11 @@ async function javaMajor (): Promise<number> {
   return m[1] === '1' ? Number(m[2]) : Number(m[1])
 }
 
-function mavenCommand (): string {
-  return process.env.MVN ?? (existsSync('/usr/bin/mvn') || existsSync('/usr/local/bin/mvn') ? 'mvn' : join(ROOT, 'infra', 'mvnw'))
+/** The Maven Wrapper (infra/mvnw, generated with `mvn -N wrapper:wrapper -Dtype=only-script`): it downloads the Maven pinned in infra/.mvn. */
+export const MAVEN_WRAPPER = join(ROOT, 'infra', 'mvnw')
+
+export function mavenCommand (env: NodeJS.ProcessEnv = process.env, mvnInstalled = existsSync('/usr/bin/mvn') || existsSync('/usr/local/bin/mvn')): string {
+  return env.MVN ?? (mvnInstalled ? 'mvn' : MAVEN_WRAPPER)
 }
 
 async function maven (args: string[], cwd: string): Promise<string> {
