@@ -134,3 +134,26 @@ export async function readAllNow (brokers: string, topic: string, timeoutMs = 30
   const records = await readTopic(brokers, topic, done, timeoutMs)
   return records.filter(r => r.offset < (highs.get(r.partition) ?? 0))
 }
+
+/**
+ * True once `group` has committed, on every partition of `topic`, the offset just past the last
+ * record: it has consumed everything. (A consumer that joins no group can read another group's
+ * committed offsets.)
+ */
+export async function groupCaughtUp (brokers: string, group: string, topic: string): Promise<boolean> {
+  const c = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': group, 'enable.auto.commit': false }, {})
+  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => c.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
+    const partitions = meta.topics.find(t => t.name === topic)?.partitions.map(p => p.id) ?? []
+    const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) => c.committed(partitions.map(partition => ({ topic, partition })), 5000, (err, tp) => (err ? reject(err) : resolve(tp))))
+    for (const p of partitions) {
+      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => c.queryWatermarkOffsets(topic, p, 5000, (err, o) => (err ? reject(err) : resolve(o))))
+      const at = committed.find(x => x.partition === p)?.offset ?? -1
+      if (w.highOffset > 0 && at < w.highOffset) return false
+    }
+    return true
+  } finally {
+    await new Promise<void>(resolve => c.disconnect(() => resolve()))
+  }
+}

@@ -4,7 +4,7 @@ import { serviceConfig } from '@vitrine/service-kit'
 
 export const CheckoutConfig = serviceConfig({
   PORT: Type.Integer({ default: 3001, minimum: 0, maximum: 65535 }),
-  SAGA_MODE_DEFAULT: Type.Union([Type.Literal('choreography'), Type.Literal('orchestration')], { default: 'choreography' }),
+  SAGA_MODE_DEFAULT: Type.Enum(['choreography', 'orchestration'], { default: 'choreography' }),
   ORDER_DEADLINE_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 3_600_000, description: 'an unfinished order is cancelled after this long' }),
   DEADLINE_SWEEP_MS: Type.Integer({ default: 1000, minimum: 50, maximum: 60_000 }),
   MAX_ITEMS: Type.Integer({ default: 20, minimum: 1, maximum: 100 }),

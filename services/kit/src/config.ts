@@ -5,8 +5,8 @@ import { Value } from 'typebox/value'
 // Environment variables every service reads. A service extends this with its own and validates once
 // at boot; a bad value stops the start with the variable and the rule named. See ../../.env.example.
 export const BaseConfig = Type.Object({
-  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('test'), Type.Literal('production')], { default: 'development' }),
-  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
+  NODE_ENV: Type.Enum(['development', 'test', 'production'], { default: 'development' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   KAFKA_BROKERS: Type.String({ default: 'localhost:9092', pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$', description: 'comma-separated host:port list' }),
   SCHEMA_REGISTRY_URL: Type.String({ default: 'http://localhost:8081', pattern: '^https?://' }),

@@ -7,3 +7,7 @@ export * from './service.ts'
 export * from './kafka/producer.ts'
 export * from './kafka/consumer.ts'
 export type { ConsumerSpec } from './plugins/consumers.ts'
+// Single plugins, for an app (the gateway) that needs some of the kit but not the database or producer.
+export { default as errorsPlugin } from './plugins/errors.ts'
+export { default as configPlugin } from './plugins/config.ts'
+export { default as metricsPlugin } from './plugins/metrics.ts'

@@ -20,7 +20,7 @@ const routes: FastifyPluginAsyncTypebox<{ traffic: TrafficGenerator }> = async (
     schema: {
       body: Type.Object({
         rate: Type.Number({ minimum: 0, maximum: 500 }),
-        mode: Type.Optional(Type.Union([Type.Literal('choreography'), Type.Literal('orchestration'), Type.Literal('mixed')])),
+        mode: Type.Optional(Type.Enum(['choreography', 'orchestration', 'mixed'])),
         failPaymentShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
         outOfStockShare: Type.Optional(Type.Number({ minimum: 0, maximum: 1 }))
       }, { additionalProperties: false }),

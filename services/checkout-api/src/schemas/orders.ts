@@ -3,7 +3,8 @@ import type { Static } from 'typebox'
 
 // Route schemas. Unknown fields are rejected (additionalProperties: false): a client cannot set
 // `status` or `totalAmount`, which the server owns.
-export const SagaModeSchema = Type.Union([Type.Literal('choreography'), Type.Literal('orchestration')])
+// Enums (not unions of literals) so a bad value gets one clear error: must be one of the allowed values.
+export const SagaModeSchema = Type.Enum(['choreography', 'orchestration'])
 
 export const OrderItemInput = Type.Object({
   productId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
@@ -67,7 +68,7 @@ export const OrderView = Type.Object({
 })
 
 export const OrderListQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('confirmed'), Type.Literal('failed')])),
+  status: Type.Optional(Type.Enum(['pending', 'confirmed', 'failed'])),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 })
 }, { additionalProperties: false })
 

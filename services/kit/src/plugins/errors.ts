@@ -22,7 +22,7 @@ export default fp(async (fastify) => {
       return reply.code(400).send({ code: 'SHOP_ERR_VALIDATION', message: errors.map(e => `${e.field} ${e.message}`).join('; '), errors })
     }
     if (err instanceof ShopError) {
-      if (err.statusCode >= 500) request.log.error({ err, request }, err.message)
+      if (err.statusCode >= 500) request.log.error({ err, request: { method: request.method, url: request.url } }, err.message)
       return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) })
     }
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
