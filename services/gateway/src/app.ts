@@ -1,0 +1,32 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { configPlugin, errorsPlugin, metricsPlugin } from '@vitrine/service-kit'
+import type { GatewayConfigType } from './config.ts'
+import kafkaPlugin from './plugins/external/kafka.ts'
+import registryPlugin from './plugins/external/registry.ts'
+import socketPlugin from './plugins/external/socket.ts'
+import livePlugin from './plugins/app/live.ts'
+import healthRoutes from './routes/health.ts'
+import apiRoutes from './routes/api/index.ts'
+
+/**
+ * The gateway: the browser's one door into Vitrine. It watches every catalog topic and pushes
+ * what happens to the browsers (socket.io), answers the console's questions about the broker,
+ * the consumer groups and the Schema Registry, and forwards shop calls to the services.
+ * It writes nothing to Kafka except the topics a teacher creates or deletes from the console.
+ */
+const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
+  // external: configuration, errors, metrics and the clients of Kafka, the registry and the browsers
+  await fastify.register(errorsPlugin)
+  await fastify.register(configPlugin, { config })
+  await fastify.register(metricsPlugin, { service: 'gateway' })
+  await fastify.register(kafkaPlugin, { config })
+  await fastify.register(registryPlugin)
+  await fastify.register(socketPlugin)
+  // app: the live feed
+  await fastify.register(livePlugin, { config })
+  // routes
+  await fastify.register(healthRoutes)
+  await fastify.register(apiRoutes, { prefix: '/api', config })
+}
+
+export default app

@@ -1,0 +1,262 @@
+import Kafka from 'node-rdkafka'
+import type { Admin } from '@platformatic/kafka'
+import { ConfigResourceTypes } from '@platformatic/kafka'
+import { ShopError } from '@vitrine/service-kit'
+import { TOPICS } from '@vitrine/contracts'
+import type { TopicSpec } from '@vitrine/contracts'
+import type { FieldError, NewTopic } from './topic-validation.ts'
+import type { PartitionReader } from './partition-reader.ts'
+import { protectedReason, validateNewTopic } from './topic-validation.ts'
+
+// What the console's Kafka page asks the broker: topics with their partitions and offsets,
+// topic creation and deletion (node-rdkafka's admin client), consumer groups with their members,
+// committed offsets and lag (@platformatic/kafka's Admin, which speaks the group APIs).
+
+/** Topics the Schema Registry (Apicurio's kafkasql storage) keeps its data in. */
+export const REGISTRY_TOPICS = ['kafkasql-journal', 'kafkasql-snapshots', 'registry-events', '_schemas']
+
+export interface TopicSummary {
+  name: string
+  internal: boolean
+  catalog: boolean
+  kind: TopicSpec['kind'] | null
+  description: string | null
+  partitions: number
+  replicationFactor: number
+  messages: number
+  protected: string | null
+}
+
+export interface PartitionInfo {
+  partition: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+  /** Replicas not in the ISR: they lag behind the leader (or their broker is down). */
+  outOfSync: number[]
+  low: number
+  high: number
+  messages: number
+}
+
+export interface TopicDetail extends TopicSummary {
+  partitionDetails: PartitionInfo[]
+  configs: Array<{ name: string, value: string | null, source: string, readOnly: boolean }>
+}
+
+export interface GroupSummary { id: string, state: string, protocolType: string, groupType: string }
+
+export interface GroupPartition { topic: string, partition: number, committed: number | null, end: number, lag: number | null, member: string | null }
+
+export interface GroupDetail {
+  id: string
+  state: string
+  protocol: string
+  protocolType: string
+  members: Array<{ id: string, clientId: string, host: string, assignments: Array<{ topic: string, partitions: number[] }> }>
+  partitions: GroupPartition[]
+  totalLag: number
+}
+
+const CONFIG_SOURCES: Record<number, string> = { 0: 'unknown', 1: 'topic', 2: 'broker-dynamic', 3: 'broker-default-dynamic', 4: 'broker-static', 5: 'default', 6: 'broker-logger', 7: 'client-metrics', 8: 'group' }
+
+/**
+ * A rule broken that a route schema cannot express (it depends on the cluster). It has the shape of
+ * Fastify's validation errors, so the kit's error handler answers it like one: 400 with each field named.
+ */
+export class ValidationFailed extends Error {
+  readonly statusCode = 400
+  readonly code = 'SHOP_ERR_VALIDATION'
+  readonly validationContext: string
+  readonly validation: Array<{ instancePath: string, keyword: string, message: string }>
+
+  constructor (readonly errors: FieldError[]) {
+    super(errors.map(e => `${e.field} ${e.message}`).join('; '))
+    this.validationContext = errors[0]?.field.split('.')[0] ?? 'body'
+    this.validation = errors.map(e => {
+      const [, ...path] = e.field.split('.')
+      // Config names contain dots ("retention.ms"): everything after "configs" is one key.
+      const i = path.indexOf('configs')
+      const parts = i >= 0 && path.length > i + 1 ? [...path.slice(0, i + 1), path.slice(i + 1).join('.')] : path
+      return { instancePath: parts.length > 0 ? '/' + parts.join('/') : '', keyword: e.rule, message: e.message }
+    })
+  }
+}
+
+export interface KafkaConsoleOptions {
+  admin: Admin
+  reader: PartitionReader
+  brokers: string
+  prefix: string
+  maxPartitions: number
+}
+
+export class KafkaConsole {
+  private readonly rd: Kafka.IAdminClient
+  private readonly catalog: Map<string, TopicSpec>
+
+  constructor (private readonly o: KafkaConsoleOptions) {
+    this.rd = Kafka.AdminClient.create({ 'metadata.broker.list': o.brokers, 'client.id': 'gateway-console' })
+    this.catalog = new Map(TOPICS.map(t => [o.prefix + t.name, t]))
+  }
+
+  get admin (): Admin {
+    return this.o.admin
+  }
+
+  async brokerCount (): Promise<number> {
+    return (await this.o.admin.metadata({ topics: [], forceUpdate: true })).brokers.size
+  }
+
+  async topicNames (): Promise<string[]> {
+    return (await this.o.admin.listTopics({ includeInternals: true })).sort()
+  }
+
+  async exists (name: string): Promise<boolean> {
+    return (await this.topicNames()).includes(name)
+  }
+
+  private summary (name: string, partitions: PartitionInfo[]): TopicSummary {
+    const spec = this.catalog.get(name)
+    return {
+      name,
+      internal: name.startsWith('__'),
+      catalog: spec !== undefined,
+      kind: spec?.kind ?? null,
+      description: spec?.description ?? null,
+      partitions: partitions.length,
+      replicationFactor: partitions[0]?.replicas.length ?? 0,
+      messages: partitions.reduce((n, p) => n + p.messages, 0),
+      protected: protectedReason(name, new Set(this.catalog.keys()), REGISTRY_TOPICS)
+    }
+  }
+
+  private async partitionInfo (names: string[]): Promise<Map<string, PartitionInfo[]>> {
+    const out = new Map<string, PartitionInfo[]>()
+    if (names.length === 0) return out
+    // node-rdkafka's metadata includes Kafka's internal topics, which @platformatic/kafka's leaves out.
+    const wanted = new Set(names)
+    const meta = (await this.o.reader.metadata()).topics.filter(t => wanted.has(t.name))
+    // Watermarks from node-rdkafka too: @platformatic/kafka's listOffsets cannot look up internal topics.
+    const marks = new Map<string, { low: number, high: number }>()
+    await Promise.all(meta.flatMap(t => t.partitions.map(async p => {
+      const w = await this.o.reader.watermarks(t.name, p.id).catch(() => ({ low: 0, high: 0 }))
+      marks.set(`${t.name}:${p.id}`, w)
+    })))
+    for (const t of meta) {
+      out.set(t.name, [...t.partitions].sort((a, b) => a.id - b.id).map(p => {
+        const { low, high } = marks.get(`${t.name}:${p.id}`) ?? { low: 0, high: 0 }
+        const replicas = [...(p.replicas ?? [])]
+        const isr = [...(p.isrs ?? [])]
+        return { partition: p.id, leader: p.leader, replicas, isr, outOfSync: replicas.filter(r => !isr.includes(r)), low, high, messages: Math.max(0, high - low) }
+      }))
+    }
+    return out
+  }
+
+  async listTopics (): Promise<TopicSummary[]> {
+    const names = await this.topicNames()
+    const info = await this.partitionInfo(names)
+    return names.map(n => this.summary(n, info.get(n) ?? []))
+  }
+
+  async describeTopic (name: string): Promise<TopicDetail> {
+    if (!(await this.exists(name))) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, 404, { topic: name })
+    const parts = (await this.partitionInfo([name])).get(name) ?? []
+    const [described] = await this.o.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }] })
+    const configs = (described?.configs ?? []).map(c => ({ name: c.name, value: c.isSensitive ? null : (c.value ?? null), source: CONFIG_SOURCES[c.configSource] ?? String(c.configSource), readOnly: c.readOnly })).sort((a, b) => a.name.localeCompare(b.name))
+    return { ...this.summary(name, parts), partitionDetails: parts, configs }
+  }
+
+  async partitionCount (name: string): Promise<number> {
+    if (!(await this.exists(name))) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, 404, { topic: name })
+    return (await this.o.reader.metadata()).topics.find(t => t.name === name)?.partitions.length ?? 0
+  }
+
+  async createTopic (t: NewTopic): Promise<TopicSummary> {
+    const existing = new Set(await this.topicNames())
+    const errors = validateNewTopic(t, { brokers: await this.brokerCount(), maxPartitions: this.o.maxPartitions, existing })
+    if (errors.length > 0) throw new ValidationFailed(errors)
+    if (existing.has(t.name)) throw new ShopError('SHOP_ERR_TOPIC_EXISTS', `topic ${t.name} already exists`, 409, { topic: t.name })
+    await new Promise<void>((resolve, reject) => {
+      this.rd.createTopic({ topic: t.name, num_partitions: t.partitions, replication_factor: t.replicationFactor, config: t.configs ?? {} }, 15_000, err => (err ? reject(err) : resolve()))
+    }).catch((err: Kafka.LibrdKafkaError) => { throw brokerError(err, t.name) })
+    return this.summary(t.name, Array.from({ length: t.partitions }, (_, i) => ({ partition: i, leader: -1, replicas: new Array<number>(t.replicationFactor).fill(-1), isr: [], outOfSync: [], low: 0, high: 0, messages: 0 })))
+  }
+
+  async deleteTopic (name: string): Promise<void> {
+    if (!(await this.exists(name))) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, 404, { topic: name })
+    const reason = protectedReason(name, new Set(this.catalog.keys()), REGISTRY_TOPICS)
+    if (reason) throw new ShopError('SHOP_ERR_TOPIC_PROTECTED', `topic ${name} cannot be deleted from the console: ${reason}`, 409, { topic: name, reason })
+    await new Promise<void>((resolve, reject) => this.rd.deleteTopic(name, 15_000, err => (err ? reject(err) : resolve())))
+      .catch((err: Kafka.LibrdKafkaError) => { throw brokerError(err, name) })
+  }
+
+  async listGroups (): Promise<GroupSummary[]> {
+    const groups = await this.o.admin.listGroups()
+    return [...groups.values()].map(g => ({ id: g.id, state: g.state, protocolType: g.protocolType, groupType: g.groupType })).sort((a, b) => a.id.localeCompare(b.id))
+  }
+
+  async describeGroup (id: string): Promise<GroupDetail> {
+    const described = (await this.o.admin.describeGroups({ groups: [id] })).get(id)
+    if (!described || described.state === 'DEAD') throw new ShopError('SHOP_ERR_GROUP_NOT_FOUND', `consumer group ${id} does not exist`, 404, { group: id })
+    const members = [...described.members.values()].map(m => ({
+      id: m.id,
+      clientId: m.clientId,
+      host: m.clientHost,
+      assignments: [...(m.assignments?.values() ?? [])].map(a => ({ topic: a.topic, partitions: [...a.partitions].sort((x, y) => x - y) }))
+    }))
+    const owner = new Map<string, string>()
+    for (const m of members) for (const a of m.assignments) for (const p of a.partitions) owner.set(`${a.topic}:${p}`, m.clientId)
+    const [committed] = await this.o.admin.listConsumerGroupOffsets({ groups: [id] })
+    const keys = new Map<string, { topic: string, partition: number, committed: number | null }>()
+    for (const t of committed?.topics ?? []) {
+      for (const p of t.partitions) keys.set(`${t.name}:${p.partitionIndex}`, { topic: t.name, partition: p.partitionIndex, committed: p.committedOffset >= 0n ? Number(p.committedOffset) : null })
+    }
+    for (const k of owner.keys()) {
+      if (keys.has(k)) continue
+      const i = k.lastIndexOf(':')
+      keys.set(k, { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), committed: null })
+    }
+    const existing = new Set(await this.topicNames())
+    const topics = [...new Set([...keys.values()].map(k => k.topic))].filter(t => existing.has(t))
+    const info = await this.partitionInfo(topics)
+    const partitions: GroupPartition[] = [...keys.values()]
+      .filter(k => existing.has(k.topic))
+      .map(k => {
+        const end = info.get(k.topic)?.[k.partition]?.high ?? 0
+        // No committed offset yet: the lag is not known (it depends on auto.offset.reset), so it is not made up.
+        return { ...k, end, lag: k.committed === null ? null : Math.max(0, end - k.committed), member: owner.get(`${k.topic}:${k.partition}`) ?? null }
+      })
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    return {
+      id,
+      state: described.state,
+      protocol: described.protocol,
+      protocolType: described.protocolType,
+      members,
+      partitions,
+      totalLag: partitions.reduce((n, p) => n + (p.lag ?? 0), 0)
+    }
+  }
+
+  close (): void {
+    this.rd.disconnect()
+  }
+}
+
+/** Maps the broker's refusal to the field it is about (400), or to a conflict (409). */
+export function brokerError (err: Kafka.LibrdKafkaError, topic: string): ShopError {
+  const E = Kafka.CODES.ERRORS
+  const message = err.message || String(err)
+  switch (err.code) {
+    case E.ERR_TOPIC_ALREADY_EXISTS: return new ShopError('SHOP_ERR_TOPIC_EXISTS', `topic ${topic} already exists`, 409, { topic })
+    case E.ERR_UNKNOWN_TOPIC_OR_PART: return new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${topic} does not exist`, 404, { topic })
+    case E.ERR_INVALID_REPLICATION_FACTOR: return new ValidationFailed([{ field: 'body.replicationFactor', rule: 'broker', message }])
+    case E.ERR_INVALID_PARTITIONS: return new ValidationFailed([{ field: 'body.partitions', rule: 'broker', message }])
+    case E.ERR_INVALID_CONFIG: return new ValidationFailed([{ field: 'body.configs', rule: 'broker', message }])
+    case E.ERR_TOPIC_EXCEPTION: return new ValidationFailed([{ field: 'body.name', rule: 'broker', message }])
+    case E.ERR_POLICY_VIOLATION: return new ValidationFailed([{ field: 'body', rule: 'policy', message }])
+    default: return new ShopError('SHOP_ERR_KAFKA', `the broker refused: ${message}`, 502, { topic, code: err.code })
+  }
+}

@@ -1,0 +1,32 @@
+import fp from 'fastify-plugin'
+import { Server } from 'socket.io'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: Server
+  }
+}
+
+/**
+ * socket.io on the app's HTTP server (path /socket.io). Browsers are disconnected before the
+ * server closes (preClose), so close() never waits on an open WebSocket.
+ */
+export default fp(async (fastify) => {
+  const io = new Server(fastify.server, {
+    serveClient: false,
+    // The web app is served from another port in development (vite) and proxies /socket.io; this allows a direct connection too.
+    cors: { origin: true },
+    transports: ['websocket', 'polling'],
+    pingInterval: 10_000,
+    pingTimeout: 8_000,
+    perMessageDeflate: false
+  })
+  fastify.decorate('io', io)
+  fastify.addHook('preClose', (done) => {
+    io.local.disconnectSockets(true)
+    done()
+  })
+  fastify.addHook('onClose', async () => {
+    await new Promise<void>(resolve => { io.close(() => resolve()) })
+  })
+}, { name: 'gateway-socket' })

@@ -1,0 +1,20 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { GatewayConfigType } from '../../config.ts'
+import catalog from './catalog.ts'
+import groups from './groups.ts'
+import live from './live.ts'
+import registry from './registry.ts'
+import shop from './shop.ts'
+import topics from './topics.ts'
+
+/** Everything under /api. */
+const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
+  await fastify.register(catalog)
+  await fastify.register(live)
+  await fastify.register(topics)
+  await fastify.register(groups)
+  await fastify.register(registry)
+  await fastify.register(shop, { config })
+}
+
+export default api

@@ -1,0 +1,85 @@
+import { after, before } from 'node:test'
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import pino from 'pino'
+import { HEADERS, TopicSerde } from '@vitrine/contracts'
+import type { EventTopic, SagaMode, TopicValues } from '@vitrine/contracts'
+import { EventProducer, buildApp, loadConfig } from '@vitrine/service-kit'
+import type { Delivered } from '@vitrine/service-kit'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv } from '@vitrine/infra/testing'
+import type { TestEnv } from '@vitrine/infra/testing'
+import app from '../../src/app.ts'
+import { GatewayConfig } from '../../src/config.ts'
+import type { GatewayConfigType } from '../../src/config.ts'
+
+// One gateway per test file, on the file's own prefixed copy of the catalog topics and its own
+// group; each test uses its own order ids and random topics. Everything is removed afterwards.
+
+export interface Harness {
+  env: TestEnv
+  app: FastifyInstance
+  config: GatewayConfigType
+  url: string
+  serde: TopicSerde
+  producer: EventProducer
+  /** Encodes `value` with the registry and writes it to the prefixed catalog topic, with the saga headers. */
+  publish: <T extends EventTopic>(topic: T, value: TopicValues[T], options?: { producer?: string, mode?: SagaMode, causationId?: string }) => Promise<Delivered>
+}
+
+export function gatewayHarness (extra: Record<string, string | number> = {}): Harness {
+  const h = {} as Harness
+  before(async () => {
+    h.env = testEnv()
+    await createCatalogTopics(h.env)
+    h.config = loadConfig(GatewayConfig, serviceEnv(h.env, { PORT: 0, HOST: '127.0.0.1', PUSH_INTERVAL_MS: 30, ...extra }))
+    h.app = await buildApp('gateway', app, h.config)
+    await h.app.listen({ port: 0, host: '127.0.0.1' })
+    h.url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
+    h.serde = new TopicSerde(h.env.registryUrl, h.env.prefix)
+    h.producer = new EventProducer(h.env.brokers, 'gateway-test', pino({ level: 'silent' }))
+    await h.producer.connect()
+    h.publish = async (topic, value, options = {}) => {
+      const orderId = (value as { orderId: string }).orderId
+      return await h.producer.send({
+        topic: h.env.prefix + topic,
+        key: orderId,
+        value: await h.serde.encode(topic, value),
+        headers: {
+          [HEADERS.eventType]: topic,
+          [HEADERS.producer]: options.producer ?? 'test',
+          [HEADERS.sagaMode]: options.mode ?? 'choreography',
+          [HEADERS.correlationId]: orderId,
+          ...(options.causationId ? { [HEADERS.causationId]: options.causationId } : {})
+        }
+      })
+    }
+  })
+  after(async () => {
+    await h.app?.close()
+    await h.producer?.close()
+    if (h.env) {
+      await deleteTestTopics(h.env)
+      await deleteTestSubjects(h.env)
+    }
+  })
+  return h
+}
+
+export function orderCreated (orderId: string = randomUUID(), customerId = 'c-1'): TopicValues['orders.new'] {
+  return { eventId: randomUUID(), orderId, customerId, items: [{ productId: 'p-1', quantity: 1, unitPriceCents: 990 }], totalCents: 990, currency: 'BRL', deadlineAt: Date.now() + 30_000, channel: 'web', occurredAt: Date.now() }
+}
+
+export function orderConfirmed (orderId: string): TopicValues['orders.confirmed'] {
+  return { eventId: randomUUID(), orderId, customerId: 'c-1', totalCents: 990, occurredAt: Date.now() }
+}
+
+/** Removes the registry subjects of the test's prefixed topics (soft, then permanent delete). */
+export async function deleteTestSubjects (env: TestEnv): Promise<void> {
+  const base = env.registryUrl.replace(/\/$/, '')
+  const subjects = await (await fetch(`${base}/subjects`)).json() as string[]
+  for (const s of subjects.filter(x => x.startsWith(env.prefix))) {
+    await fetch(`${base}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(() => {})
+    await fetch(`${base}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' }).catch(() => {})
+  }
+}
