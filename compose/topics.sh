@@ -1,0 +1,61 @@
+#!/bin/sh
+# GENERATED from contracts/src/topics.ts by infra/src/compose-topics.ts. Do not edit; regenerate with
+#   node_modules/.bin/tsx infra/src/compose-topics.ts
+# Creates every catalog topic that does not exist yet (run by the topic-init service in compose.yaml).
+set -eu
+BOOTSTRAP="${BOOTSTRAP:-kafka:19092}"
+BROKERS="${BROKERS:-1}"
+KAFKA_TOPICS="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
+
+# create <name> <partitions> <replication> [--config key=value ...]
+create () {
+  name=$1 partitions=$2 replication=$3
+  shift 3
+  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
+    --topic "$name" --partitions "$partitions" --replication-factor "$replication" "$@"
+}
+
+if [ "$BROKERS" = 3 ]; then
+  create orders.new 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.requested 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.approved 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.failed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.refunded 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create inventory.reserved 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create inventory.failed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create inventory.released 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create orders.confirmed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create orders.failed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create notifications.sent 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create payments.replies 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create inventory.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create inventory.replies 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create orders.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create orders.retry.5s 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
+  create orders.retry.30s 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
+  create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
+  create orders.dlq 1 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
+else
+  create orders.new 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.requested 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.approved 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.failed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.refunded 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create inventory.reserved 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create inventory.failed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create inventory.released 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create orders.confirmed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create orders.failed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create notifications.sent 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create payments.replies 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create inventory.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create inventory.replies 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create orders.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create orders.retry.5s 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
+  create orders.retry.30s 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
+  create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
+  create orders.dlq 1 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
+fi
+echo "catálogo aplicado: 20 tópicos"

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { parse } from 'yaml'
+import { ROOT, brokerPorts, databaseUrl, loadSettings, registryUrl } from '../../src/settings.ts'
+import { serverProperties } from '../../src/kafka-node.ts'
+import { defaultSettings } from '../../src/testing/stack-env.ts'
+
+// compose/ cannot run here (no Docker engine), so it is checked against the local setup instead:
+// same images pinned, same ports, same teaching settings, same variable names, same topics.
+
+interface Service {
+  image?: string
+  ports?: string[]
+  environment?: Record<string, string | number>
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test: string[] }
+  volumes?: string[]
+  entrypoint?: string[]
+  command?: string[]
+}
+interface ComposeFile { services: Record<string, Service>, volumes?: Record<string, unknown>, 'x-vitrine-env'?: Record<string, string> }
+
+function load (file: string): ComposeFile {
+  // Compose supports YAML merge keys (<<: *anchor); the yaml package needs to be told.
+  return parse(readFileSync(join(ROOT, 'compose', file), 'utf8'), { merge: true }) as ComposeFile
+}
+
+/** What `docker compose -f a -f b` does for the parts checked here: maps merge key by key, lists append. */
+function merge<T> (base: T, override: unknown): T {
+  if (Array.isArray(base) && Array.isArray(override)) return [...new Set([...base, ...override])] as T
+  if (base && override && typeof base === 'object' && typeof override === 'object') {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) }
+    for (const [k, v] of Object.entries(override)) out[k] = k in out ? merge(out[k], v) : v
+    return out as T
+  }
+  return (override ?? base) as T
+}
+
+const hostPort = (svc: Service | undefined, container?: number): number | undefined => {
+  const mapping = svc?.ports?.map(p => p.split(':').map(Number)).find(([, c]) => container === undefined || c === container)
+  return mapping?.[0]
+}
+const env = (svc: Service | undefined, name: string): string | undefined => {
+  const v = svc?.environment?.[name]
+  return v === undefined ? undefined : String(v)
+}
+const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(join(ROOT, 'infra/kafka/pom.xml'), 'utf8'))?.[1]
+
+test('compose.yaml: official images, pinned, with the Kafka version the local setup runs', () => {
+  const { services } = load('compose.yaml')
+  assert.deepEqual(Object.keys(services).sort(), ['kafka', 'kafka-ui', 'postgres', 'schema-registry', 'topic-init'])
+  assert.equal(services.kafka?.image, `apache/kafka:${kafkaVersion}`)
+  assert.equal(services['topic-init']?.image, services.kafka?.image)
+  assert.match(services['schema-registry']?.image ?? '', /^confluentinc\/cp-schema-registry:\d+\.\d+\.\d+$/)
+  assert.match(services['kafka-ui']?.image ?? '', /^(ghcr\.io\/)?kafbat\/kafka-ui:v\d+\.\d+\.\d+$/)
+  assert.equal(services.postgres?.image, 'postgres:17')
+})
+
+test('compose.yaml: the same host ports as loadSettings() defaults, and the UI on 8080', () => {
+  const s = defaultSettings()
+  const { services } = load('compose.yaml')
+  assert.equal(hostPort(services.kafka, s.kafkaPort), s.kafkaPort)
+  assert.equal(hostPort(services.postgres, 5432), s.pgPort)
+  assert.equal(hostPort(services['schema-registry']), s.registryPort)
+  assert.equal(new URL(registryUrl(s)).port, String(s.registryPort))
+  assert.equal(hostPort(services['kafka-ui']), 8080)
+  // Every published host port is distinct.
+  const published = Object.values(services).flatMap(svc => (svc.ports ?? []).map(p => p.split(':')[0]))
+  assert.equal(new Set(published).size, published.length)
+})
+
+test('compose.yaml: the broker gets the same settings as the local server.properties', () => {
+  const s = defaultSettings()
+  const local = new Map(serverProperties(s, 0).split('\n').filter(l => l.includes('=') && !l.startsWith('#')).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  const kafka = load('compose.yaml').services.kafka
+  for (const key of ['process.roles', 'auto.create.topics.enable', 'group.initial.rebalance.delay.ms', 'num.partitions', 'default.replication.factor', 'min.insync.replicas',
+    'offsets.topic.replication.factor', 'transaction.state.log.replication.factor', 'transaction.state.log.min.isr', 'log.retention.hours']) {
+    assert.ok(local.has(key), `server.properties has no ${key}`)
+    assert.equal(env(kafka, `KAFKA_${key.toUpperCase().replace(/\./g, '_')}`), local.get(key), key)
+  }
+  assert.match(env(kafka, 'KAFKA_ADVERTISED_LISTENERS') ?? '', new RegExp(`://localhost:${s.kafkaPort}(,|$)`))
+  assert.ok(kafka?.healthcheck, 'the broker needs a healthcheck: topic-init and the registry wait for it')
+})
+
+test('compose.yaml: PostgreSQL with the database, user and password of DATABASE_URL, and wal_level=logical', () => {
+  const local = new URL(databaseUrl(defaultSettings()))
+  const pg = load('compose.yaml').services.postgres
+  assert.equal(env(pg, 'POSTGRES_DB'), local.pathname.slice(1))
+  assert.equal(env(pg, 'POSTGRES_USER'), local.username)
+  assert.equal(env(pg, 'POSTGRES_PASSWORD'), local.password)
+  assert.ok(pg?.command?.includes('wal_level=logical'), `command is ${JSON.stringify(pg?.command)}`)
+})
+
+test('compose.yaml: the registry is BACKWARD and the services\' variables carry the local names', () => {
+  const file = load('compose.yaml')
+  assert.equal(env(file.services['schema-registry'], 'SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL')?.toUpperCase(), 'BACKWARD')
+  const vars = file['x-vitrine-env'] ?? {}
+  assert.deepEqual(Object.keys(vars).sort(), ['DATABASE_URL', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL'])
+  // infra reads exactly these names to point at servers it does not run.
+  const infraSource = ['settings.ts', 'stack.ts'].map(f => readFileSync(join(ROOT, 'infra/src', f), 'utf8')).join('\n')
+  for (const name of Object.keys(vars)) assert.match(infraSource, new RegExp(`process\\.env\\.${name}\\b`), `infra does not read ${name}`)
+  const local = new URL(databaseUrl(defaultSettings()))
+  const inCompose = new URL(vars.DATABASE_URL!)
+  assert.deepEqual([inCompose.username, inCompose.password, inCompose.pathname], [local.username, local.password, local.pathname])
+  assert.equal(inCompose.hostname, 'postgres')
+  assert.equal(vars.KAFKA_BROKERS, env(file.services['topic-init'], 'BOOTSTRAP'))
+})
+
+test('compose.yaml: dependencies name real services, wait on healthchecks, and volumes are declared', () => {
+  const file = load('compose.yaml')
+  for (const [name, svc] of Object.entries(file.services)) {
+    for (const [dep, { condition }] of Object.entries(svc.depends_on ?? {})) {
+      assert.ok(file.services[dep], `${name} depends on unknown ${dep}`)
+      if (condition === 'service_healthy') assert.ok(file.services[dep]?.healthcheck, `${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`)
+    }
+    for (const v of svc.volumes ?? []) {
+      const source = v.split(':')[0]!
+      if (!source.startsWith('.') && !source.startsWith('/')) assert.ok(file.volumes && source in file.volumes, `${name} uses undeclared volume ${source}`)
+    }
+  }
+})
+
+test('compose.yaml: topic-init runs the script generated from the catalog once Kafka is healthy', () => {
+  const init = load('compose.yaml').services['topic-init']
+  assert.equal(init?.depends_on?.kafka?.condition, 'service_healthy')
+  assert.ok(init?.volumes?.includes('./topics.sh:/vitrine/topics.sh:ro'))
+  assert.deepEqual(init?.entrypoint, ['/bin/sh', '/vitrine/topics.sh'])
+  assert.equal(env(init, 'BROKERS'), '1')
+})
+
+test('compose.3-brokers.yaml on top: three brokers on the local cluster\'s ports, replication 3, min.insync.replicas 2', () => {
+  const merged = merge(load('compose.yaml'), load('compose.3-brokers.yaml'))
+  const s = loadSettings({ ...defaultSettings(), brokers: 3 })
+  const brokers = ['kafka', 'kafka-2', 'kafka-3']
+  brokers.forEach((name, i) => {
+    const svc = merged.services[name]
+    assert.equal(svc?.image, `apache/kafka:${kafkaVersion}`, name)
+    assert.equal(hostPort(svc, brokerPorts(s, i).client), brokerPorts(s, i).client, `${name} host port`)
+    assert.equal(env(svc, 'KAFKA_NODE_ID'), String(i + 1), name)
+    assert.equal(env(svc, 'KAFKA_CONTROLLER_QUORUM_VOTERS'), '1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093', name)
+    assert.equal(env(svc, 'KAFKA_DEFAULT_REPLICATION_FACTOR'), '3', name)
+    assert.equal(env(svc, 'KAFKA_MIN_INSYNC_REPLICAS'), '2', name)
+    assert.equal(env(svc, 'KAFKA_AUTO_CREATE_TOPICS_ENABLE'), 'false', name)
+    assert.match(env(svc, 'KAFKA_ADVERTISED_LISTENERS') ?? '', new RegExp(`://localhost:${brokerPorts(s, i).client}(,|$)`), name)
+  })
+  const init = merged.services['topic-init']
+  assert.equal(env(init, 'BROKERS'), '3')
+  assert.deepEqual(Object.keys(init?.depends_on ?? {}).sort(), brokers)
+})
