@@ -1,6 +1,7 @@
 import { loadSettings } from './settings.ts'
 import { down, status, up } from './stack.ts'
 import { setup } from './setup.ts'
+import { appNames, apps } from './apps.ts'
 
 // `make setup|up|down|status` land here.
 const command = process.argv[2]
@@ -16,7 +17,8 @@ async function main (): Promise<number> {
       await up(settings)
       return 0
     case 'down': {
-      const leftovers = await down(settings)
+      // Our services and the UI first, then the stack.
+      const leftovers = await down(settings, appNames())
       if (leftovers.length > 0) {
         console.error(`ainda escutando: ${leftovers.join(', ')}`)
         return 1
@@ -25,7 +27,7 @@ async function main (): Promise<number> {
       return 0
     }
     case 'status': {
-      for (const row of await status(settings)) {
+      for (const row of await status(settings, apps().map(a => ({ name: a.name, ports: [a.port] })))) {
         const ports = row.ports.map(p => `${p.port}${p.listening ? ' (escutando)' : ''}`).join(', ')
         const state = row.external ? 'externo' : row.alive ? `rodando, pid ${row.pid}` : 'parado'
         console.log(`${row.name.padEnd(18)} ${state.padEnd(22)} ${ports}`)
