@@ -104,8 +104,8 @@ export async function measureKafkaCeiling (options: CeilingOptions = {}): Promis
   const s = options.settings ?? loadSettings()
   const log = options.log ?? (() => {})
   const bootstrap = process.env.KAFKA_BROKERS ?? bootstrapServers(s)
-  const records = options.records ?? (options.quick ? 60_000 : 300_000)
-  const latencyMessages = options.latencyMessages ?? (options.quick ? 300 : 2_000)
+  const records = options.records ?? (options.quick ? 100_000 : 1_000_000)
+  const latencyMessages = options.latencyMessages ?? (options.quick ? 500 : 5_000)
   const lingerMs = options.lingerMs ?? 5
   const admin = createAdmin(bootstrap, 'vitrine-bench')
   const brokers = (await admin.metadata({ topics: [] })).brokers.size
@@ -150,13 +150,16 @@ export async function measureKafkaCeiling (options: CeilingOptions = {}): Promis
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('pt-BR', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
+// EndToEndLatency reports whole milliseconds, so a fast round trip shows as 0.
+const ms = (n: number): string => (n === 0 ? '< 1 ms' : `${fmt(n)} ms`)
+
 /** The figures as a small table, in pt-BR for the learner at the terminal. */
 export function formatCeilingTable (c: KafkaCeiling): string {
   const rows: Array<[string, string]> = [
     ['Produtor (ProducerPerformance)', `${fmt(c.producer.recordsPerSec)} registros/s · ${fmt(c.producer.mbPerSec, 2)} MB/s · latência p50 ${c.producer.p50Ms} ms, p99 ${c.producer.p99Ms} ms`],
     // fetch.nMsg.sec leaves out the time spent joining the group: the rate the consumer can read at.
     ['Consumidor (ConsumerPerformance)', `${fmt(c.consumer.fetchRecordsPerSec)} registros/s na leitura · ${fmt(c.consumer.recordsPerSec)} registros/s contando a entrada no grupo (${fmt(c.consumer.rebalanceMs)} ms)`],
-    ['Ponta a ponta (EndToEndLatency)', `p50 ${fmt(c.endToEnd.p50Ms, 1)} ms · p99 ${fmt(c.endToEnd.p99Ms, 1)} ms · média ${fmt(c.endToEnd.avgMs, 2)} ms (${c.endToEnd.messages} mensagens)`]
+    ['Ponta a ponta (EndToEndLatency)', `p50 ${ms(c.endToEnd.p50Ms)} · p99 ${ms(c.endToEnd.p99Ms)} · média ${fmt(c.endToEnd.avgMs, 2)} ms (${c.endToEnd.messages} mensagens)`]
   ]
   const width = Math.max(...rows.map(([k]) => k.length))
   return [

@@ -55,5 +55,6 @@ test('the table names the conditions and each figure', () => {
   assert.match(table, /300 bytes, acks=all, idempotência ligada, linger\.ms=5, 3 partições/)
   assert.match(table, /ProducerPerformance\)\s+15\.736 registros\/s · 4,50 MB\/s · latência p50 152 ms, p99 178 ms/)
   assert.match(table, /ConsumerPerformance\)\s+22\.051 registros\/s na leitura/)
-  assert.match(table, /EndToEndLatency\)\s+p50 8,0 ms · p99 335,0 ms/)
+  assert.match(table, /EndToEndLatency\)\s+p50 8 ms · p99 335 ms · média 17,34 ms \(50 mensagens\)/)
+  assert.match(formatCeilingTable({ ...c, endToEnd: { ...c.endToEnd, p50Ms: 0 } }), /p50 < 1 ms/)
 })
