@@ -9,12 +9,21 @@ CLI := $(TSX) infra/src/cli.ts
 BROKERS ?= 1
 export BROKERS
 
+# dlq and dlq-replay: the dead-letter drill in runbooks/01-dlq.md.
+.PHONY: dlq dlq-replay
+dlq: setup
+	@$(TSX) services/kit/src/ops/dlq-cli.ts list
+
+dlq-replay: setup
+	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
+
 .PHONY: help setup deps up down status demo test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
 	@echo "make test        - instala o que falta e roda todos os testes"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
+	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
 	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
 	@echo "BROKERS=3 make demo - cluster de 3 brokers (replicação 3, min.insync.replicas=2)"

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto'
+import Kafka from 'node-rdkafka'
+import { headersOf } from './consumer.ts'
+
+export interface StoredRecord { topic: string, partition: number, offset: number, key: string | null, value: Buffer | null, headers: Record<string, string>, timestamp: number }
+
+async function connected (brokers: string): Promise<Kafka.KafkaConsumer> {
+  // No group membership: assign() reads without taking partitions from anyone and commits nothing.
+  const c = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': `reader-${randomUUID()}`, 'enable.auto.commit': false }, {})
+  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
+  return c
+}
+
+/**
+ * Every record a topic holds right now, partition by partition, up to the high watermarks taken
+ * when the call starts. For tools that look at a topic as it is (the DLQ, a saga's trace).
+ */
+export async function readTopicNow (brokers: string, topic: string, timeoutMs = 30_000): Promise<StoredRecord[]> {
+  const c = await connected(brokers)
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => c.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
+    const partitions = meta.topics.find(t => t.name === topic)?.partitions.map(p => p.id) ?? []
+    const ends = new Map<number, { low: number, high: number }>()
+    for (const p of partitions) {
+      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => c.queryWatermarkOffsets(topic, p, 5000, (err, o) => (err ? reject(err) : resolve(o))))
+      if (w.highOffset > w.lowOffset) ends.set(p, { low: w.lowOffset, high: w.highOffset })
+    }
+    if (ends.size === 0) return []
+    c.assign([...ends.entries()].map(([partition, w]) => ({ topic, partition, offset: w.low })))
+    c.setDefaultConsumeTimeout(200)
+    const out: StoredRecord[] = []
+    const reached = new Map<number, number>()
+    const deadline = Date.now() + timeoutMs
+    while ([...ends.entries()].some(([p, w]) => (reached.get(p) ?? w.low - 1) < w.high - 1) && Date.now() < deadline) {
+      const msgs = await new Promise<Kafka.Message[]>(resolve => c.consume(1000, (_err, m) => resolve(m ?? [])))
+      for (const m of msgs) {
+        const end = ends.get(m.partition)
+        if (!end || m.offset >= end.high) continue
+        reached.set(m.partition, Math.max(reached.get(m.partition) ?? -1, m.offset))
+        out.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value ?? null, headers: headersOf(m), timestamp: m.timestamp ?? 0 })
+      }
+    }
+    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+  } finally {
+    await new Promise<void>(resolve => c.disconnect(() => resolve()))
+  }
+}

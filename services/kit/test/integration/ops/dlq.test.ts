@@ -1,0 +1,65 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { Type } from 'typebox'
+import pino from 'pino'
+import { TopicSerde } from '@vitrine/contracts'
+import type { OrderConfirmed } from '@vitrine/contracts'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer, PermanentError, ReplayError, buildApp, kit, listDeadLetters, loadConfig, replayDeadLetters, serviceConfig } from '../../../src/index.ts'
+
+// The runbook drill: a consumer gives up on a record, the operator reads why, fixes the cause and
+// replays it; the same group handles it through its retry path.
+const env = testEnv()
+let broken = true
+const handled: string[] = []
+let app: Awaited<ReturnType<typeof buildApp>>
+let producer: EventProducer
+const serde = new TopicSerde(env.registryUrl, env.prefix)
+
+before(async () => {
+  await createCatalogTopics(env)
+  app = await buildApp('dlq-test', async (fastify, opts) => {
+    await fastify.register(kit, { service: 'notification', schema: 'dlq_test', config: opts.config })
+    fastify.consumers.add({
+      group: 'dlq-drill',
+      topics: ['orders.confirmed'],
+      handler: async (record) => {
+        if (broken) throw new PermanentError('template for this notification is missing')
+        handled.push((record.value as OrderConfirmed).orderId)
+      }
+    })
+  }, loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env)))
+  producer = new EventProducer(env.brokers, 'dlq-test', pino({ level: 'silent' }))
+  await producer.connect()
+})
+
+after(async () => {
+  await app?.close()
+  await producer?.close()
+  await app?.sql?.unsafe(`drop schema if exists "dlq_test${env.schemaSuffix}" cascade`).catch(() => {})
+  await deleteTestTopics(env)
+})
+
+test('a dead letter is listed with its origin and cause, and after the fix a replay is handled by the group that gave up', async () => {
+  const orderId = randomUUID()
+  const sent = await producer.send({ topic: env.prefix + 'orders.confirmed', key: orderId, value: await serde.encode('orders.confirmed', { eventId: randomUUID(), orderId, customerId: 'c', totalCents: 100, occurredAt: Date.now() }), headers: {} })
+  const letters = await waitFor('the record in the DLQ', async () => {
+    const l = await listDeadLetters(env.brokers, serde, env.prefix)
+    return l.length > 0 ? l : undefined
+  }, 20_000)
+  const d = letters[0]!
+  assert.equal(d.key, orderId)
+  assert.equal(d.originalTopic, env.prefix + 'orders.confirmed')
+  assert.equal(d.originalPartition, sent.partition)
+  assert.equal(d.originalOffset, sent.offset)
+  assert.match(d.error, /template for this notification is missing/)
+  assert.equal(d.group, `dlq-drill${env.groupSuffix}`)
+  assert.equal((d.value as OrderConfirmed).orderId, orderId, 'the value is decoded through the registry')
+
+  await assert.rejects(replayDeadLetters(env.brokers, producer, { prefix: env.prefix, offsets: [999] }), ReplayError)
+  broken = false
+  assert.equal(await replayDeadLetters(env.brokers, producer, { prefix: env.prefix, offsets: [d.offset] }), 1)
+  await waitFor('the replayed record to be handled', async () => handled.includes(orderId), 20_000)
+  assert.equal(handled.filter(id => id === orderId).length, 1)
+})
