@@ -17,6 +17,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: CheckoutConfigType }> = async 
   }, async (request, reply) => {
     const order = await createOrder(fastify, config, request.body, { idempotencyKey: request.headers['idempotency-key'], mode: request.headers['x-saga-mode'] })
     const location = `/orders/${order.orderId}`
+    request.log.info({ orderId: order.orderId, mode: order.mode, totalCents: order.totalCents, replayed: order.replayed }, 'order accepted')
     reply.header('location', location)
     if (order.replayed) reply.header('idempotent-replayed', 'true')
     // 202: accepted and durably stored; the saga finishes asynchronously. A replay answers 200.
