@@ -4,9 +4,10 @@ import { ConfigResourceTypes } from '@platformatic/kafka'
 import { ShopError } from '@vitrine/service-kit'
 import { TOPICS } from '@vitrine/contracts'
 import type { TopicSpec } from '@vitrine/contracts'
+import type { GroupDetail, GroupPartition, GroupSummary, PartitionInfo, TopicDetail, TopicSummary } from '../wire.ts'
 import type { FieldError, NewTopic } from './topic-validation.ts'
 import type { PartitionReader } from './partition-reader.ts'
-import { protectedReason, validateNewTopic } from './topic-validation.ts'
+import { PROTECTION_REASON, protectedReason, validateNewTopic } from './topic-validation.ts'
 
 // What the console's Kafka page asks the broker: topics with their partitions and offsets,
 // topic creation and deletion (node-rdkafka's admin client), consumer groups with their members,
@@ -15,48 +16,7 @@ import { protectedReason, validateNewTopic } from './topic-validation.ts'
 /** Topics the Schema Registry (Apicurio's kafkasql storage) keeps its data in. */
 export const REGISTRY_TOPICS = ['kafkasql-journal', 'kafkasql-snapshots', 'registry-events', '_schemas']
 
-export interface TopicSummary {
-  name: string
-  internal: boolean
-  catalog: boolean
-  kind: TopicSpec['kind'] | null
-  description: string | null
-  partitions: number
-  replicationFactor: number
-  messages: number
-  protected: string | null
-}
-
-export interface PartitionInfo {
-  partition: number
-  leader: number
-  replicas: number[]
-  isr: number[]
-  /** Replicas not in the ISR: they lag behind the leader (or their broker is down). */
-  outOfSync: number[]
-  low: number
-  high: number
-  messages: number
-}
-
-export interface TopicDetail extends TopicSummary {
-  partitionDetails: PartitionInfo[]
-  configs: Array<{ name: string, value: string | null, source: string, readOnly: boolean }>
-}
-
-export interface GroupSummary { id: string, state: string, protocolType: string, groupType: string }
-
-export interface GroupPartition { topic: string, partition: number, committed: number | null, end: number, lag: number | null, member: string | null }
-
-export interface GroupDetail {
-  id: string
-  state: string
-  protocol: string
-  protocolType: string
-  members: Array<{ id: string, clientId: string, host: string, assignments: Array<{ topic: string, partitions: number[] }> }>
-  partitions: GroupPartition[]
-  totalLag: number
-}
+export type { TopicSummary, PartitionInfo, TopicDetail, GroupSummary, GroupPartition, GroupDetail } from '../wire.ts'
 
 const CONFIG_SOURCES: Record<number, string> = { 0: 'unknown', 1: 'topic', 2: 'broker-dynamic', 3: 'broker-default-dynamic', 4: 'broker-static', 5: 'default', 6: 'broker-logger', 7: 'client-metrics', 8: 'group' }
 
@@ -102,6 +62,10 @@ export class KafkaConsole {
 
   get admin (): Admin {
     return this.o.admin
+  }
+
+  get maxPartitions (): number {
+    return this.o.maxPartitions
   }
 
   async brokerCount (): Promise<number> {
@@ -187,7 +151,7 @@ export class KafkaConsole {
   async deleteTopic (name: string): Promise<void> {
     if (!(await this.exists(name))) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, 404, { topic: name })
     const reason = protectedReason(name, new Set(this.catalog.keys()), REGISTRY_TOPICS)
-    if (reason) throw new ShopError('SHOP_ERR_TOPIC_PROTECTED', `topic ${name} cannot be deleted from the console: ${reason}`, 409, { topic: name, reason })
+    if (reason) throw new ShopError('SHOP_ERR_TOPIC_PROTECTED', `topic ${name} cannot be deleted from the console: ${PROTECTION_REASON[reason]}`, 409, { topic: name, reason })
     await new Promise<void>((resolve, reject) => this.rd.deleteTopic(name, 15_000, err => (err ? reject(err) : resolve())))
       .catch((err: Kafka.LibrdKafkaError) => { throw brokerError(err, name) })
   }

@@ -1,54 +1,13 @@
 import { HEADERS, findTopic, isSagaMode, wireSchemaId } from '@vitrine/contracts'
-import type { SagaMode, TopicSpec } from '@vitrine/contracts'
+import type { DeadLetterOrigin, LiveEvent, Outcome } from '../wire.ts'
 
 // What the gateway pushes to browsers for every record it reads: the record's Kafka coordinates,
 // the saga headers, the schema id and the decoded Avro value. One shape for the live feed, the
 // order index, the message browser and the tests.
 
-/** How the UI colours an event: the result it reports, from the point of view of the order. */
-export type Outcome = 'started' | 'progress' | 'success' | 'failure' | 'compensation' | 'retry' | 'dead-letter' | 'unknown'
+export type { Outcome, DeadLetterOrigin, LiveEvent } from '../wire.ts'
 
 export const OUTCOMES: readonly Outcome[] = ['started', 'progress', 'success', 'failure', 'compensation', 'retry', 'dead-letter', 'unknown']
-
-export interface DeadLetterOrigin {
-  topic: string
-  partition: number | null
-  offset: number | null
-  error: string | null
-  attempts: number | null
-  failedBy: string | null
-}
-
-export interface LiveEvent {
-  /** `<topic>/<partition>/<offset>`: unique per record, what clients deduplicate on. */
-  id: string
-  /** Catalog name, with the deployment's topic prefix removed. */
-  topic: string
-  kind: TopicSpec['kind'] | 'unknown'
-  partition: number
-  offset: number
-  key: string | null
-  /** The record's timestamp (producer create time), epoch ms. */
-  timestamp: number
-  headers: Record<string, string>
-  eventType: string | null
-  correlationId: string | null
-  causationId: string | null
-  mode: SagaMode | null
-  /** The service that wrote the record, from its `producer` header. */
-  producer: string | null
-  schemaId: number | null
-  value: unknown
-  /** Why the value could not be decoded (the record is still shown, never dropped or dead-lettered). */
-  decodeError: string | null
-  orderId: string | null
-  eventId: string | null
-  outcome: Outcome
-  /** For retry and dead-letter records: where the record came from and why it failed. */
-  origin: DeadLetterOrigin | null
-  /** Bytes of the value on the wire. */
-  size: number
-}
 
 /** A record as node-rdkafka hands it over, reduced to what the gateway reads. */
 export interface RawRecord {

@@ -1,32 +1,12 @@
 import type { SagaMode } from '@vitrine/contracts'
 import type { LiveEvent } from './live-event.ts'
+import type { ModeCounts, StatsSnapshot, VolumeBucket } from '../wire.ts'
 
 // Live order figures computed from the events the gateway reads: what the Métricas page shows,
 // the same for every browser. Counting starts when the gateway starts (the snapshot says when):
 // an order whose creation happened before is counted when it ends but has no processing time.
 
-export interface ModeCounts { created: number, confirmed: number, failed: number }
-
-export interface VolumeBucket { t: number, created: number, confirmed: number, failed: number }
-
-export interface StatsSnapshot {
-  since: number
-  now: number
-  orders: { created: number, confirmed: number, failed: number, pending: number }
-  byMode: Record<SagaMode, ModeCounts>
-  /** confirmed / (confirmed + failed), null before any order ended. */
-  successRate: number | null
-  /** Mean time from `orders.new` to `orders.confirmed`/`orders.failed` (record timestamps), ms. */
-  meanProcessingMs: number | null
-  processingSamples: number
-  ordersPerMinute: number
-  compensations: number
-  deadLetters: number
-  events: number
-  eventsPerSecond: number
-  bucketMs: number
-  volume: VolumeBucket[]
-}
+export type { ModeCounts, VolumeBucket, StatsSnapshot } from '../wire.ts'
 
 interface Tracked { createdAt: number | null, finishedAt: number | null, status: 'pending' | 'confirmed' | 'failed', mode: SagaMode | null }
 
@@ -139,6 +119,17 @@ export class OrderStats {
     }
   }
 
+  /** Every bucket from the first one with data (or the window's start) to now, empty ones as zeros. */
+  private filledVolume (oldestBucket: number, now: number): VolumeBucket[] {
+    const last = Math.floor(now / this.bucketMs) * this.bucketMs
+    const keys = [...this.volume.keys()]
+    if (keys.length === 0) return []
+    const first = Math.max(oldestBucket, Math.min(...keys, Math.floor(this.since / this.bucketMs) * this.bucketMs))
+    const out: VolumeBucket[] = []
+    for (let t = first; t <= Math.max(last, Math.max(...keys)); t += this.bucketMs) out.push({ ...(this.volume.get(t) ?? { t, created: 0, confirmed: 0, failed: 0 }) })
+    return out
+  }
+
   snapshot (): StatsSnapshot {
     const now = this.now()
     const oldestBucket = Math.floor(now / this.bucketMs) * this.bucketMs - (this.bucketCount - 1) * this.bucketMs
@@ -166,7 +157,7 @@ export class OrderStats {
       events: this.events,
       eventsPerSecond: lastTen / 10,
       bucketMs: this.bucketMs,
-      volume: [...this.volume.values()].sort((a, b) => a.t - b.t)
+      volume: this.filledVolume(oldestBucket, now)
     }
   }
 }

@@ -1,7 +1,9 @@
 // Checks a "create topic" request before it reaches the broker, so a student gets every broken
 // rule at once, each naming its field, instead of the broker's first error.
 
-export interface FieldError { field: string, rule: string, message: string }
+import type { FieldError } from '../wire.ts'
+
+export type { FieldError } from '../wire.ts'
 
 export interface NewTopic {
   name: string
@@ -94,10 +96,18 @@ export function validateNewTopic (t: NewTopic, rules: TopicRules): FieldError[] 
   return errors
 }
 
+export type Protection = 'internal' | 'registry' | 'catalog'
+
+export const PROTECTION_REASON: Record<Protection, string> = {
+  internal: 'it is one of Kafka\'s internal topics',
+  registry: 'the Schema Registry stores its schemas in it',
+  catalog: 'it is in the topic catalog: the saga services read and write it'
+}
+
 /** Topics the console refuses to delete: Kafka's internal ones and those the system itself runs on. */
-export function protectedReason (name: string, catalogNames: ReadonlySet<string>, registryTopics: readonly string[]): string | null {
-  if (name.startsWith('__')) return 'it is one of Kafka\'s internal topics'
-  if (registryTopics.includes(name)) return 'the Schema Registry stores its schemas in it'
-  if (catalogNames.has(name)) return 'it is in the topic catalog: the saga services read and write it'
+export function protectedReason (name: string, catalogNames: ReadonlySet<string>, registryTopics: readonly string[]): Protection | null {
+  if (name.startsWith('__')) return 'internal'
+  if (registryTopics.includes(name)) return 'registry'
+  if (catalogNames.has(name)) return 'catalog'
   return null
 }

@@ -13,7 +13,7 @@ export const TopicSummarySchema = Type.Object({
   partitions: Type.Integer(),
   replicationFactor: Type.Integer(),
   messages: Type.Integer(),
-  protected: Nullable(Type.String())
+  protected: Nullable(Type.Union([Type.Literal('internal'), Type.Literal('registry'), Type.Literal('catalog')]))
 })
 
 export const PartitionSchema = Type.Object({

@@ -6,6 +6,7 @@ import { LiveFeed } from '../../lib/live-feed.ts'
 import type { LiveEvent } from '../../lib/live-event.ts'
 import { toLiveEvent } from '../../lib/live-event.ts'
 import type { GatewayConfigType } from '../../config.ts'
+import type { FeedStatus } from '../../wire.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -13,15 +14,7 @@ declare module 'fastify' {
   }
 }
 
-export interface FeedStatus {
-  startedAt: number
-  prefix: string
-  kafka: { connected: boolean, partitions: number, records: number, error: string | null }
-  clients: number
-  historySize: number
-  pushIntervalMs: number
-  batches: number
-}
+export type { FeedStatus } from '../../wire.ts'
 
 /**
  * The live feed: reads every catalog topic, decodes each record through the registry, and pushes

@@ -9,9 +9,9 @@ import { BrowseParams, BrowseQuery, BrowseResult, CreateTopicBody, TopicDetailSc
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const kc = fastify.kafkaConsole
 
-  fastify.get('/topics', { schema: { response: { 200: Type.Object({ brokers: Type.Integer(), topics: Type.Array(TopicSummarySchema) }) } } }, async () => {
+  fastify.get('/topics', { schema: { response: { 200: Type.Object({ brokers: Type.Integer(), maxPartitions: Type.Integer(), topics: Type.Array(TopicSummarySchema) }) } } }, async () => {
     const [brokers, topics] = await Promise.all([kc.brokerCount(), kc.listTopics()])
-    return { brokers, topics }
+    return { brokers, maxPartitions: kc.maxPartitions, topics }
   })
 
   fastify.get('/topics/:name', { schema: { params: TopicParams, response: { 200: TopicDetailSchema, 400: ErrorBody, 404: ErrorBody } } }, async (request) => {

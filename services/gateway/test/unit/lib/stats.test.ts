@@ -31,6 +31,8 @@ test('success rate, mean processing time, pending and orders per minute come fro
   assert.deepEqual(snap.byMode.choreography, { created: 3, confirmed: 1, failed: 0 })
   const total = snap.volume.reduce((n, b) => n + b.created, 0)
   assert.equal(total, 4)
+  assert.ok(snap.volume.every((b, i) => i === 0 || b.t - snap.volume[i - 1]!.t === 10_000), 'one bucket every 10 s, empty ones included')
+  assert.ok(snap.volume.some(b => b.created === 0), 'a quiet 10 s shows as zero, not as a gap')
 })
 
 test('an order counts once, an end read before its start still gets its duration, and an end without a start has none', () => {

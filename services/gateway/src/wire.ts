@@ -1,0 +1,148 @@
+// The contract between the gateway and the browser: what socket.io pushes and what /api answers.
+// Types only, with no imports, so the web app can import them (`@vitrine/gateway/wire`) without
+// pulling in anything of Node's. The route schemas in ./schemas describe the same shapes.
+
+export type SagaModeName = 'choreography' | 'orchestration'
+
+/** How the UI colours an event: the result it reports, from the point of view of the order. */
+export type Outcome = 'started' | 'progress' | 'success' | 'failure' | 'compensation' | 'retry' | 'dead-letter' | 'unknown'
+
+export type TopicKind = 'event' | 'command' | 'reply' | 'dead-letter' | 'retry'
+
+export interface DeadLetterOrigin {
+  topic: string
+  partition: number | null
+  offset: number | null
+  error: string | null
+  attempts: number | null
+  failedBy: string | null
+}
+
+export interface LiveEvent {
+  /** `<topic>/<partition>/<offset>`: unique per record, what clients deduplicate on. */
+  id: string
+  /** Catalog name, with the deployment's topic prefix removed. */
+  topic: string
+  kind: TopicKind | 'unknown'
+  partition: number
+  offset: number
+  key: string | null
+  /** The record's timestamp (producer create time), epoch ms. */
+  timestamp: number
+  headers: Record<string, string>
+  eventType: string | null
+  correlationId: string | null
+  causationId: string | null
+  mode: SagaModeName | null
+  /** The service that wrote the record, from its `producer` header. */
+  producer: string | null
+  schemaId: number | null
+  value: unknown
+  /** Why the value could not be decoded (the record is still shown, never dropped or dead-lettered). */
+  decodeError: string | null
+  orderId: string | null
+  eventId: string | null
+  outcome: Outcome
+  /** For retry and dead-letter records: where the record came from and why it failed. */
+  origin: DeadLetterOrigin | null
+  /** Bytes of the value on the wire. */
+  size: number
+}
+
+export interface ModeCounts { created: number, confirmed: number, failed: number }
+
+export interface VolumeBucket { t: number, created: number, confirmed: number, failed: number }
+
+export interface StatsSnapshot {
+  since: number
+  now: number
+  orders: { created: number, confirmed: number, failed: number, pending: number }
+  byMode: Record<SagaModeName, ModeCounts>
+  /** confirmed / (confirmed + failed), null before any order ended. */
+  successRate: number | null
+  /** Mean time from `orders.new` to `orders.confirmed`/`orders.failed` (record timestamps), ms. */
+  meanProcessingMs: number | null
+  processingSamples: number
+  ordersPerMinute: number
+  compensations: number
+  deadLetters: number
+  events: number
+  eventsPerSecond: number
+  bucketMs: number
+  volume: VolumeBucket[]
+}
+
+export interface FeedStatus {
+  startedAt: number
+  prefix: string
+  kafka: { connected: boolean, partitions: number, records: number, error: string | null }
+  clients: number
+  historySize: number
+  pushIntervalMs: number
+  batches: number
+}
+
+export interface CatalogTopic {
+  name: string
+  description: string
+  partitions: number
+  replicationFactor: number
+  key: string
+  schema: string | null
+  writers: string[]
+  readers: string[]
+  kind: TopicKind
+  config: Record<string, string>
+}
+
+export interface Catalog { prefix: string, services: string[], modes: string[], headers: Record<string, string>, topics: CatalogTopic[] }
+
+export interface TopicSummary {
+  name: string
+  internal: boolean
+  catalog: boolean
+  kind: TopicKind | null
+  description: string | null
+  partitions: number
+  replicationFactor: number
+  messages: number
+  /** Why the console refuses to delete it (a Kafka internal topic, the registry's storage, a catalog topic), or null. */
+  protected: 'internal' | 'registry' | 'catalog' | null
+}
+
+export interface PartitionInfo {
+  partition: number
+  leader: number
+  replicas: number[]
+  isr: number[]
+  /** Replicas not in the ISR: they lag behind the leader (or their broker is down). */
+  outOfSync: number[]
+  low: number
+  high: number
+  messages: number
+}
+
+export interface TopicDetail extends TopicSummary {
+  partitionDetails: PartitionInfo[]
+  configs: Array<{ name: string, value: string | null, source: string, readOnly: boolean }>
+}
+
+export interface BrowseResult { topic: string, partition: number, low: number, high: number, from: number, messages: LiveEvent[] }
+
+export interface GroupSummary { id: string, state: string, protocolType: string, groupType: string }
+
+export interface GroupPartition { topic: string, partition: number, committed: number | null, end: number, lag: number | null, member: string | null }
+
+export interface GroupDetail {
+  id: string
+  state: string
+  protocol: string
+  protocolType: string
+  members: Array<{ id: string, clientId: string, host: string, assignments: Array<{ topic: string, partitions: number[] }> }>
+  partitions: GroupPartition[]
+  totalLag: number
+}
+
+export interface FieldError { field: string, rule: string, message: string }
+
+export interface ErrorBody { code: string, message: string, errors?: FieldError[], details?: Record<string, unknown> }

@@ -1,0 +1,42 @@
+import type { ErrorBody, FieldError } from './types.ts'
+
+// Calls to the gateway's REST API. A non-2xx answer becomes an ApiError carrying the gateway's
+// code, message and, for 400, each broken rule with its field.
+
+export class ApiError extends Error {
+  constructor (readonly status: number, readonly code: string, message: string, readonly errors: FieldError[] = []) {
+    super(message)
+  }
+
+  /** The message for one field (`body.name` or just `name`), if the server named it. */
+  field (name: string): string | undefined {
+    return this.errors.find(e => e.field === name || e.field.endsWith('.' + name))?.message
+  }
+}
+
+export async function api<T> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {})
+    })
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', `sem resposta do gateway (${(err as Error).message})`)
+  }
+  const text = await res.text()
+  let data: unknown = null
+  try {
+    data = text ? JSON.parse(text) : null
+  } catch {
+    data = text
+  }
+  if (!res.ok) {
+    const e = (data ?? {}) as Partial<ErrorBody>
+    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `HTTP ${res.status}`, e.errors ?? [])
+  }
+  return data as T
+}
+
+export const get = async <T>(path: string): Promise<T> => await api<T>('GET', path)

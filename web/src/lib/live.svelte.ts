@@ -1,0 +1,123 @@
+import { io } from 'socket.io-client'
+import type { Socket } from 'socket.io-client'
+import type { FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
+
+// The page's live state, shared by every view: the connection to the gateway, the recent events
+// (bounded), an index of events by order, and the gateway's figures. The socket and its
+// listeners are created by connect() and released by the function it returns (App's $effect).
+
+/** Events kept in the page: older ones are dropped (the gateway still has each order's events). */
+export const MAX_EVENTS = 5000
+const MAX_ORDERS = 3000
+
+export type BatchListener = (batch: LiveEvent[]) => void
+
+class LiveStore {
+  connected = $state(false)
+  /** Set on the first successful connection; before that, "connecting" rather than "lost". */
+  everConnected = $state(false)
+  /** When the connection was lost, or null while connected. */
+  lostAt = $state<number | null>(null)
+  /** When it came back last (for the "restored" notice). */
+  restoredAt = $state<number | null>(null)
+  reconnects = $state(0)
+  /** Newest first. Replaced, never mutated, so views derive from it cheaply. */
+  events = $state.raw<LiveEvent[]>([])
+  stats = $state.raw<StatsSnapshot | null>(null)
+  status = $state.raw<FeedStatus | null>(null)
+  /** Bumped when the order index changes. */
+  version = $state(0)
+  received = $state(0)
+
+  private readonly seen = new Set<string>()
+  private readonly orders = new Map<string, LiveEvent[]>()
+  private readonly listeners = new Set<BatchListener>()
+
+  /** An order's events known to the page, oldest first. */
+  orderEvents (orderId: string): LiveEvent[] {
+    return this.orders.get(orderId) ?? []
+  }
+
+  /** Called with every new batch (the flow animation listens). Returns the unsubscribe function. */
+  onBatch (listener: BatchListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  ingest (batch: LiveEvent[], announce: boolean): void {
+    const fresh: LiveEvent[] = []
+    for (const e of batch) {
+      if (this.seen.has(e.id)) continue
+      this.seen.add(e.id)
+      fresh.push(e)
+      if (e.orderId) {
+        let list = this.orders.get(e.orderId)
+        if (list) {
+          this.orders.delete(e.orderId)
+        } else {
+          list = []
+        }
+        this.orders.set(e.orderId, list)
+        list.push(e)
+        list.sort((a, b) => a.timestamp - b.timestamp || a.offset - b.offset)
+        if (this.orders.size > MAX_ORDERS) this.orders.delete(this.orders.keys().next().value as string)
+      }
+    }
+    if (fresh.length === 0) return
+    this.received += fresh.length
+    const next = fresh.reverse().concat(this.events)
+    if (next.length > MAX_EVENTS) {
+      for (const dropped of next.splice(MAX_EVENTS)) this.seen.delete(dropped.id)
+    }
+    this.events = next
+    this.version++
+    if (announce) for (const l of this.listeners) l(fresh.slice().reverse())
+  }
+
+  /** Opens the socket; the returned function removes every listener and closes it. */
+  connect (url?: string): () => void {
+    const socket: Socket = url ? io(url, { transports: ['websocket', 'polling'] }) : io({ transports: ['websocket', 'polling'] })
+    const onConnect = (): void => {
+      if (this.everConnected) {
+        this.reconnects++
+        this.restoredAt = Date.now()
+      }
+      this.connected = true
+      this.everConnected = true
+      this.lostAt = null
+    }
+    const onDisconnect = (): void => {
+      this.connected = false
+      this.lostAt = Date.now()
+    }
+    const onConnectError = (): void => {
+      this.connected = false
+      this.lostAt ??= Date.now()
+    }
+    const onHistory = (events: LiveEvent[]): void => this.ingest(events, false)
+    const onEvents = (events: LiveEvent[]): void => this.ingest(events, true)
+    const onStats = (s: StatsSnapshot): void => { this.stats = s }
+    const onStatus = (s: FeedStatus): void => { this.status = s }
+    socket.on('connect', onConnect)
+    socket.on('disconnect', onDisconnect)
+    socket.on('connect_error', onConnectError)
+    socket.on('hello', onStatus)
+    socket.on('status', onStatus)
+    socket.on('history', onHistory)
+    socket.on('events', onEvents)
+    socket.on('stats', onStats)
+    return () => {
+      socket.off('connect', onConnect)
+      socket.off('disconnect', onDisconnect)
+      socket.off('connect_error', onConnectError)
+      socket.off('hello', onStatus)
+      socket.off('status', onStatus)
+      socket.off('history', onHistory)
+      socket.off('events', onEvents)
+      socket.off('stats', onStats)
+      socket.close()
+    }
+  }
+}
+
+export const live = new LiveStore()
