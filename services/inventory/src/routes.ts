@@ -57,6 +57,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     return view(p)
   })
 
+  // The inventory's part of a saga's state (POST /compare on the orchestrator shows it): one reservation per order.
+  const Reservation = Type.Object({ orderId: Type.String(), status: Type.String(), mode: Type.String(), reason: Type.Union([Type.String(), Type.Null()]), items: Type.Array(Type.Object({ productId: Type.String(), quantity: Type.Integer() })) })
+  fastify.get('/reservations/:orderId', {
+    schema: { params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Reservation, 404: ErrorBody } }
+  }, async (request) => {
+    const [r] = await fastify.sql`select * from reservations where order_id = ${request.params.orderId}`
+    if (!r) throw notFound('reservation for order', request.params.orderId)
+    return { orderId: r.order_id as string, status: r.status as string, mode: r.mode as string, reason: (r.reason as string | null) ?? null, items: r.items as Array<{ productId: string, quantity: number }> }
+  })
+
   // The ledger check a class can run at any time: products must equal what the movements add up to.
   fastify.get('/stock/check', {
     schema: { response: { 200: Type.Object({ consistent: Type.Boolean(), mismatches: Type.Array(Type.Object({ productId: Type.String(), stock: Type.Integer(), expectedStock: Type.Integer(), reserved: Type.Integer(), expectedReserved: Type.Integer() })) }) } }
