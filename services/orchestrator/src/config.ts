@@ -1,0 +1,18 @@
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+import { serviceConfig } from '@vitrine/service-kit'
+
+export const OrchestratorConfig = serviceConfig({
+  PORT: Type.Integer({ default: 3005, minimum: 0, maximum: 65535 }),
+  PAYMENT_STEP_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 3_600_000, description: 'how long the orchestrator waits for the answer to CHARGE before compensating' }),
+  INVENTORY_STEP_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 3_600_000, description: 'how long it waits for the answer to RESERVE before compensating' }),
+  COMPENSATION_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 3_600_000, description: 'after this long without every compensation confirmed, the order is failed anyway; the saga stays compensating until they are' }),
+  STEP_SWEEP_MS: Type.Integer({ default: 250, minimum: 20, maximum: 60_000, description: 'how often expired steps are looked for' }),
+  CHECKOUT_URL: Type.String({ default: 'http://localhost:3001', pattern: '^https?://', description: 'where POST /compare places its two orders' }),
+  PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://' }),
+  INVENTORY_URL: Type.String({ default: 'http://localhost:3003', pattern: '^https?://' }),
+  COMPARE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 600_000, description: 'most a comparison waits for one saga to finish' }),
+  COMPARE_QUIET_MS: Type.Integer({ default: 1500, minimum: 0, maximum: 60_000, description: 'a saga counts as finished once its topics stay quiet this long after the outcome' })
+})
+
+export type OrchestratorConfigType = Static<typeof OrchestratorConfig>
