@@ -71,8 +71,7 @@ async function inProcess (id: ServiceId, env: Record<string, string>): Promise<R
   }
 }
 
-async function asProcess (id: ServiceId, env: Record<string, string>): Promise<Running> {
-  const port = await freePort()
+async function asProcess (id: ServiceId, env: Record<string, string>, port: number): Promise<Running> {
   let child: ChildProcess
   const start = async (): Promise<void> => {
     child = spawn(process.execPath, ['--import', 'tsx', `${SERVICES_DIR}${id}/src/server.ts`], {
@@ -118,6 +117,8 @@ export interface SagaOptions {
 /** The saga on its own topics, groups and schemas. */
 export class Saga {
   readonly running = new Map<ServiceId, Running>()
+  /** Ports of the process-mode services, chosen before any starts so each can be given the others' URLs. */
+  private readonly ports = new Map<ServiceId, number>()
   readonly sql: postgres.Sql
   private constructor (readonly env: TestEnv, private readonly opts: SagaOptions) {
     this.sql = postgres(env.databaseUrl, { max: 4, onnotice: () => {} })
@@ -125,6 +126,7 @@ export class Saga {
 
   static async start (opts: SagaOptions = {}): Promise<Saga> {
     const saga = new Saga(testEnv(), opts)
+    for (const id of opts.processes ?? []) saga.ports.set(id, await freePort())
     await createCatalogTopics(saga.env)
     // Participants first, so nothing the entry point writes waits for a consumer to join.
     const order: ServiceId[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
@@ -134,11 +136,26 @@ export class Saga {
   }
 
   envFor (id: ServiceId): Record<string, string> {
-    return serviceEnv(this.env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.opts.env?.[id] })
+    return serviceEnv(this.env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.urls(), ...this.opts.env?.[id] })
+  }
+
+  /** The HTTP address of a service running as a process (in-process services do not listen). */
+  url (id: ServiceId): string {
+    const port = this.ports.get(id)
+    if (port === undefined) throw new Error(`${id} is not running as a process, so it has no URL`)
+    return `http://127.0.0.1:${port}`
+  }
+
+  // Services that call others over HTTP (the orchestrator's /compare) reach this test's processes, not a demo on the default ports.
+  private urls (): Record<string, string> {
+    const out: Record<string, string> = {}
+    const names: Array<[ServiceId, string]> = [['checkout-api', 'CHECKOUT_URL'], ['payment', 'PAYMENT_URL'], ['inventory', 'INVENTORY_URL']]
+    for (const [id, variable] of names) if (this.ports.has(id)) out[variable] = this.url(id)
+    return out
   }
 
   async startService (id: ServiceId): Promise<void> {
-    const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id)) : await inProcess(id, this.envFor(id))
+    const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id), this.ports.get(id)!) : await inProcess(id, this.envFor(id))
     this.running.set(id, run)
   }
 

@@ -1,2 +1,3 @@
 export * from './harness.ts'
 export * from './invariants.ts'
+export * from './orchestration.ts'

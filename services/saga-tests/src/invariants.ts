@@ -1,3 +1,4 @@
+import { TopicSerde } from '@vitrine/contracts'
 import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
 import type { Saga } from './harness.ts'
 
@@ -47,6 +48,9 @@ export async function violations (saga: Saga, orderIds: string[], opts: { checkT
     }
   }
 
+  const orchestrated = orders.filter(o => o.mode === 'orchestration').map(o => o.id as string)
+  if (orchestrated.length > 0) out.push(...await orchestrationViolations(saga, orchestrated, byId, opts.checkTopics === true))
+
   const check = await saga.request('inventory', 'GET', '/stock/check')
   if (!check.body.consistent) out.push(`stock ledger mismatch: ${JSON.stringify(check.body.mismatches)}`)
 
@@ -58,6 +62,50 @@ export async function violations (saga: Saga, orderIds: string[], opts: { checkT
         if (rec.key && ids.has(rec.key)) counts.set(rec.key, (counts.get(rec.key) ?? 0) + 1)
       }
       for (const [id, n] of counts) if (n > 1) out.push(`${id}: ${n} records on ${topic} (at most one)`)
+    }
+  }
+  return out
+}
+
+/**
+ * What orchestration adds: the orchestrator's saga ended the way the order did (completed with
+ * confirmed, failed with failed) with nothing left awaited or to compensate; and on the command
+ * topics each step was commanded once per order. A crash may publish an outbox row twice, with the
+ * same eventId, which participants deduplicate; so distinct eventIds are counted, not records.
+ */
+async function orchestrationViolations (saga: Saga, ids: string[], orders: Map<string, Record<string, unknown>>, checkTopics: boolean): Promise<string[]> {
+  const out: string[] = []
+  let sagas: Array<Record<string, unknown>>
+  try {
+    sagas = await saga.sql.unsafe(`select order_id, state, outcome, awaiting, compensate from ${saga.schema('orchestrator')}.sagas where order_id = any($1)`, [ids])
+  } catch (err) {
+    return [`orchestrated orders but no orchestrator saga table: ${(err as Error).message}`]
+  }
+  const byId = new Map(sagas.map(r => [r.order_id as string, r]))
+  for (const id of ids) {
+    const o = orders.get(id)!
+    const s = byId.get(id)
+    if (!s) { out.push(`${id}: orchestrated but the orchestrator has no saga for it`); continue }
+    if (o.status === 'pending') continue
+    const expected = o.status === 'confirmed' ? 'completed' : 'failed'
+    if (s.state !== expected) out.push(`${id}: order ${o.status as string} but saga ${s.state as string}`)
+    if (s.outcome !== o.status) out.push(`${id}: order ${o.status as string} but the orchestrator told checkout ${String(s.outcome)}`)
+    if (s.state === expected && Object.keys(s.awaiting as object).length > 0) out.push(`${id}: saga ${s.state as string} still awaits ${JSON.stringify(s.awaiting)}`)
+    if (s.state === expected && (s.compensate as string[]).length > 0) out.push(`${id}: saga ${s.state as string} with ${(s.compensate as string[]).join(', ')} left to compensate`)
+  }
+  if (checkTopics) {
+    const serde = new TopicSerde(saga.env.registryUrl, saga.env.prefix)
+    const wanted = new Set(ids)
+    for (const topic of ['payments.commands', 'inventory.commands', 'orders.commands'] as const) {
+      const seen = new Map<string, Set<string>>()
+      for (const rec of await readAllNow(saga.env.brokers, saga.env.prefix + topic)) {
+        if (!rec.key || !wanted.has(rec.key) || !rec.value) continue
+        const v = await serde.decode(rec.value) as { eventId: string, command: string }
+        // orders.commands: CONFIRM or FAIL, one of them, once.
+        const step = `${rec.key} ${topic === 'orders.commands' ? 'outcome' : v.command}`
+        seen.set(step, (seen.get(step) ?? new Set()).add(v.eventId))
+      }
+      for (const [step, events] of seen) if (events.size > 1) out.push(`${step}: commanded ${events.size} times on ${topic} (at most once)`)
     }
   }
   return out
