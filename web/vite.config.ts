@@ -12,7 +12,7 @@ export function gatewayProxy (target: string): Record<string, ProxyOptions> {
   }
 }
 
-const gateway = process.env.GATEWAY_URL ?? 'http://localhost:3010'
+const gateway = process.env.GATEWAY_URL ?? 'http://127.0.0.1:3010'
 const port = Number(process.env.WEB_PORT ?? process.env.PORT ?? 3000)
 
 export default defineConfig({

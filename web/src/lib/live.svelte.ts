@@ -86,9 +86,12 @@ class LiveStore {
       this.everConnected = true
       this.lostAt = null
     }
-    const onDisconnect = (): void => {
+    let retry: ReturnType<typeof setTimeout> | undefined
+    const onDisconnect = (reason: string): void => {
       this.connected = false
       this.lostAt = Date.now()
+      // A server-side disconnect() stops socket.io's own reconnection: the page keeps trying anyway.
+      if (reason === 'io server disconnect') retry = setTimeout(() => socket.connect(), 2000)
     }
     const onConnectError = (): void => {
       this.connected = false
@@ -115,6 +118,7 @@ class LiveStore {
       socket.off('history', onHistory)
       socket.off('events', onEvents)
       socket.off('stats', onStats)
+      clearTimeout(retry)
       socket.close()
     }
   }

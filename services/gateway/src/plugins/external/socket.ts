@@ -8,8 +8,10 @@ declare module 'fastify' {
 }
 
 /**
- * socket.io on the app's HTTP server (path /socket.io). Browsers are disconnected before the
- * server closes (preClose), so close() never waits on an open WebSocket.
+ * socket.io on the app's HTTP server (path /socket.io). Browsers' connections are closed before
+ * the server closes (preClose), so close() never waits on an open WebSocket. They are closed at
+ * the transport, not with a server-side disconnect(), which a client takes as "do not come back":
+ * a restarted gateway gets its browsers back by themselves.
  */
 export default fp(async (fastify) => {
   const io = new Server(fastify.server, {
@@ -23,7 +25,7 @@ export default fp(async (fastify) => {
   })
   fastify.decorate('io', io)
   fastify.addHook('preClose', (done) => {
-    io.local.disconnectSockets(true)
+    io.engine.close()
     done()
   })
   fastify.addHook('onClose', async () => {

@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { build, preview } from 'vite'
+import type { PreviewServer } from 'vite'
+import { buildApp, loadConfig } from '@vitrine/service-kit'
+import { serviceEnv } from '@vitrine/infra/testing'
+import type { TestEnv } from '@vitrine/infra/testing'
+import { GatewayConfig, app as gatewayApp } from '@vitrine/gateway'
+import type { GatewayConfigType } from '@vitrine/gateway'
+import { gatewayProxy } from '../../vite.config.ts'
+
+// What a browser test needs, started by the test itself and stopped after it: the gateway (on a
+// free port, on the test's own topics), the web app (built with vite, served by `vite preview`
+// with /api and /socket.io proxied to that gateway), and Debian's headless Chromium.
+
+export const WEB_DIR = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+export const ROOT = resolve(WEB_DIR, '..')
+export const ARTIFACTS = join(ROOT, 'test-artifacts')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+
+export function hasChromium (): boolean {
+  return existsSync(CHROMIUM)
+}
+
+export function sagaServicesExist (): boolean {
+  return existsSync(join(ROOT, 'services/checkout-api/src/app.ts'))
+}
+
+export function orchestratorExists (): boolean {
+  return existsSync(join(ROOT, 'services/orchestrator/src/app.ts'))
+}
+
+/** Builds the web app into a temporary folder (removed by the returned function). */
+export async function buildWeb (): Promise<{ outDir: string, remove: () => void }> {
+  const outDir = mkdtempSync(join(tmpdir(), 'vitrine-web-'))
+  await build({ root: WEB_DIR, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } })
+  return { outDir, remove: () => rmSync(outDir, { recursive: true, force: true }) }
+}
+
+export async function serveWeb (outDir: string, gatewayUrl: string): Promise<{ url: string, server: PreviewServer }> {
+  const server = await preview({
+    root: WEB_DIR,
+    configFile: false,
+    // The proxy reports each WebSocket a closing browser drops; nothing a test needs to read.
+    logLevel: 'silent',
+    build: { outDir },
+    preview: { port: 0, host: '127.0.0.1', strictPort: false, proxy: gatewayProxy(gatewayUrl) }
+  })
+  const port = (server.httpServer.address() as AddressInfo).port
+  return { url: `http://127.0.0.1:${port}`, server }
+}
+
+export interface Gateway { app: FastifyInstance, url: string, port: number, config: GatewayConfigType }
+
+export async function startGateway (env: TestEnv, extra: Record<string, string | number> = {}, port = 0): Promise<Gateway> {
+  const config = loadConfig(GatewayConfig, serviceEnv(env, { PORT: port, HOST: '127.0.0.1', ...extra }))
+  const app = await buildApp('gateway', gatewayApp, config)
+  await app.listen({ port, host: '127.0.0.1' })
+  const actual = (app.server.address() as AddressInfo).port
+  return { app, url: `http://127.0.0.1:${actual}`, port: actual, config }
+}
+
+export async function launch (): Promise<Browser> {
+  return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+}
+
+/** A page that fails the test on any uncaught error in the app. */
+export async function openPage (browser: Browser, errors: string[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+  page.on('pageerror', err => errors.push(err.message))
+  return page
+}
+
+export async function screenshot (page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const path = join(ARTIFACTS, `${name}.png`)
+  await page.screenshot({ path, fullPage: true })
+  return path
+}
+
+/** Removes the registry subjects of the test's prefixed topics (soft, then permanent delete). */
+export async function deleteTestSubjects (env: TestEnv): Promise<void> {
+  const base = env.registryUrl.replace(/\/$/, '')
+  const subjects = await (await fetch(`${base}/subjects`)).json() as string[]
+  for (const s of subjects.filter(x => x.startsWith(env.prefix))) {
+    await fetch(`${base}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(() => {})
+    await fetch(`${base}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' }).catch(() => {})
+  }
+}

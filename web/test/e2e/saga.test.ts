@@ -1,0 +1,172 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Browser, Page } from 'playwright-core'
+import { readTopic, waitFor } from '@vitrine/infra/testing'
+import type { Gateway } from './helpers.ts'
+import { buildWeb, deleteTestSubjects, hasChromium, launch, openPage, orchestratorExists, sagaServicesExist, screenshot, serveWeb, startGateway } from './helpers.ts'
+
+// The whole path a class watches: the form places an order through the gateway into the real
+// checkout-api; payment, inventory and notification react over the real broker; the page shows
+// the order's timeline with the Kafka coordinates each event really has.
+const skip = !hasChromium() ? 'chromium is not installed (make browser installs it)' : !sagaServicesExist() ? 'the saga services are not in this tree yet' : false
+const withOrchestrator = orchestratorExists()
+
+// The harness package only exists next to the saga services: imported when they are there.
+type SagaHarness = { env: import('@vitrine/infra/testing').TestEnv, url: (id: 'checkout-api' | 'inventory') => string, close: () => Promise<void> }
+let saga: SagaHarness
+let gateway: Gateway
+let web: Awaited<ReturnType<typeof serveWeb>>
+let built: Awaited<ReturnType<typeof buildWeb>>
+let browser: Browser
+
+before(async () => {
+  if (skip) return
+  const spec = '@vitrine/saga-tests'
+  const { Saga } = await import(spec) as { Saga: { start: (o: unknown) => Promise<SagaHarness> } }
+  saga = await Saga.start({
+    services: ['inventory', 'payment', 'notification', ...(withOrchestrator ? ['orchestrator'] : []), 'checkout-api'],
+    // The gateway reaches these over HTTP; the others run in this process.
+    processes: ['inventory', 'checkout-api'],
+    env: { payment: { PAYMENT_DELAY_MIN_MS: 300, PAYMENT_DELAY_MAX_MS: 600 } }
+  })
+  gateway = await startGateway(saga.env, { CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory') })
+  built = await buildWeb()
+  web = await serveWeb(built.outDir, gateway.url)
+  browser = await launch()
+})
+
+after(async () => {
+  await browser?.close()
+  await web?.server.close()
+  built?.remove()
+  await gateway?.app.close()
+  if (saga) {
+    await saga.close()
+    await deleteTestSubjects(saga.env)
+  }
+})
+
+async function placeOrder (page: Page, trigger: string, mode: 'choreography' | 'orchestration'): Promise<string> {
+  await page.goto(`${web.url}/#/novo`)
+  await page.getByTestId('qty-prod_1').waitFor()
+  await page.getByTestId(`mode-${mode}`).check()
+  await page.getByTestId(`trigger-${trigger}`).check()
+  await page.getByTestId('place-order').click()
+  const link = page.getByTestId('order-link')
+  await link.waitFor({ timeout: 15_000 })
+  const orderId = (await link.textContent())!.trim()
+  await link.click()
+  await page.getByTestId('timeline').waitFor()
+  return orderId
+}
+
+async function steps (page: Page): Promise<Array<{ topic: string, outcome: string, text: string }>> {
+  return await page.getByTestId('timeline-step').evaluateAll(els => els.map(el => ({ topic: el.getAttribute('data-topic') ?? '', outcome: el.getAttribute('data-outcome') ?? '', text: el.textContent ?? '' })))
+}
+
+test('an order placed in the form reaches confirmed, every step on its timeline with its real Kafka coordinates', { skip }, async () => {
+  const errors: string[] = []
+  const page = await openPage(browser, errors)
+  try {
+    await page.goto(`${web.url}/#/novo`)
+    await page.getByTestId('qty-prod_1').waitFor()
+    await screenshot(page, 'novo-pedido')
+    const orderId = await placeOrder(page, 'pay-ok', 'choreography')
+    const expected = ['orders.new', 'payments.requested', 'payments.approved', 'inventory.reserved', 'orders.confirmed', 'notifications.sent']
+    await waitFor('the whole saga on the timeline', async () => {
+      const got = (await steps(page)).map(s => s.topic)
+      return expected.every(t => got.includes(t))
+    }, 45_000, 250)
+    assert.equal((await page.getByTestId('order-status').textContent())?.trim(), 'Confirmado')
+    const got = await steps(page)
+    assert.deepEqual(got.map(s => s.topic).filter(t => expected.includes(t)), expected, 'in the order they happened')
+    assert.equal(got.filter(s => s.outcome === 'compensation').length, 0)
+
+    // The coordinates shown are the record's own, as Kafka has it.
+    const [created] = (await readTopic(saga.env.brokers, saga.env.prefix + 'orders.new', rs => rs.some(r => r.key === orderId), 15_000)).filter(r => r.key === orderId)
+    assert.ok(created)
+    const shown = got.find(s => s.topic === 'orders.new')!.text
+    assert.match(shown, new RegExp(`partição ${created.partition} · offset ${created.offset}\\b`))
+    assert.match(shown, /checkout-api → orders\.new/)
+    assert.match(got.find(s => s.topic === 'payments.approved')!.text, /\+\d/, 'each step shows the time since the one before')
+    await screenshot(page, 'pedido-confirmado')
+    assert.deepEqual(errors, [])
+  } finally {
+    await page.close()
+  }
+})
+
+test('an order made to fail shows its compensation', { skip }, async () => {
+  const page = await openPage(browser, [])
+  try {
+    // Payment approves ("pay-ok"), inventory cannot reserve one unit more than it has: payment refunds.
+    await placeOrder(page, 'out-of-stock', 'choreography')
+    await waitFor('the refund on the timeline', async () => (await steps(page)).some(s => s.topic === 'payments.refunded'), 45_000, 250)
+    await waitFor('the order failed', async () => (await page.getByTestId('order-status').textContent())?.trim() === 'Falhou', 15_000, 250)
+    const got = await steps(page)
+    assert.ok(got.some(s => s.topic === 'inventory.failed' && s.outcome === 'failure'))
+    const refund = page.locator('[data-testid="timeline-step"][data-topic="payments.refunded"]')
+    assert.equal(await refund.getAttribute('data-outcome'), 'compensation')
+    assert.match(await refund.getAttribute('class') ?? '', /\bcompensation\b/, 'highlighted as a compensation')
+    assert.match(await page.getByTestId('compensation-count').textContent() ?? '', /1 compensação/)
+    await screenshot(page, 'pedido-compensacao')
+  } finally {
+    await page.close()
+  }
+})
+
+test('an orchestrated order is told apart: commands and replies, in orchestration mode', { skip: skip || (withOrchestrator ? false : 'no orchestrator in this tree yet') }, async () => {
+  const page = await openPage(browser, [])
+  try {
+    await placeOrder(page, 'pay-ok', 'orchestration')
+    await waitFor('confirmed', async () => (await page.getByTestId('order-status').textContent())?.trim() === 'Confirmado', 45_000, 250)
+    const got = await steps(page)
+    assert.ok(got.some(s => s.topic === 'payments.commands'), 'the orchestrator commanded the payment')
+    assert.ok(got.some(s => s.topic === 'payments.replies'), 'and payment replied')
+    assert.match(await page.getByTestId('order-head').textContent() ?? '', /orquestração/)
+    await screenshot(page, 'pedido-orquestrado')
+  } finally {
+    await page.close()
+  }
+})
+
+test('every page shows the live orders: flow, events (click → order), metrics', { skip }, async () => {
+  const errors: string[] = []
+  const page = await openPage(browser, errors)
+  try {
+    await page.goto(`${web.url}/#/fluxo`)
+    await page.getByTestId('flow-topic').first().waitFor()
+    // An order while the flow page is open, so its events move across the graph.
+    const res = await fetch(`${gateway.url}/api/shop/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'turma-pay-ok', items: [{ productId: 'prod_3', quantity: 1, price: 9.9 }] }) })
+    assert.equal(res.status, 202)
+    const { orderId } = await res.json() as { orderId: string }
+    await waitFor('orders.new counted on the graph', async () => Number(await page.locator('[data-testid="flow-topic"][data-topic="orders.new"] .count').textContent()) >= 1, 15_000)
+    await page.waitForTimeout(800)
+    await screenshot(page, 'fluxo-ao-vivo')
+
+    await page.goto(`${web.url}/#/eventos`)
+    await page.getByTestId('search-order').fill(orderId)
+    const card = page.locator(`[data-testid="event-card"][data-order="${orderId}"]`).first()
+    await card.waitFor({ timeout: 20_000 })
+    const others = await page.locator('[data-testid="event-card"]').evaluateAll((els, id) => els.filter(el => el.getAttribute('data-order') !== id).length, orderId)
+    assert.equal(others, 0, 'the search keeps only this order\'s events')
+    await screenshot(page, 'eventos')
+    await card.click()
+    await page.waitForURL(new RegExp(`#/pedido/${orderId}$`))
+    await page.getByTestId('timeline-step').first().waitFor()
+
+    await page.goto(`${web.url}/#/metricas`)
+    await waitFor('figures', async () => /\d/.test(await page.getByTestId('metric-success').textContent() ?? ''), 10_000)
+    const created = await waitFor('orders counted', async () => {
+      const stats = await (await fetch(`${gateway.url}/api/stats`)).json() as { orders: { created: number, confirmed: number } }
+      return stats.orders.confirmed >= 2 ? stats : undefined
+    }, 30_000)
+    assert.ok(created.orders.created >= 3)
+    await page.waitForTimeout(1500)
+    assert.match(await page.getByTestId('metric-success').textContent() ?? '', /%/)
+    await screenshot(page, 'metricas')
+    assert.deepEqual(errors, [])
+  } finally {
+    await page.close()
+  }
+})
