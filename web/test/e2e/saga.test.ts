@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Browser, Page } from 'playwright-core'
 import { readTopic, waitFor } from '@vitrine/infra/testing'
+import type { TestEnv } from '@vitrine/infra/testing'
 import type { Gateway } from './helpers.ts'
 import { buildWeb, deleteTestSubjects, hasChromium, launch, openPage, orchestratorExists, sagaServicesExist, screenshot, serveWeb, startGateway } from './helpers.ts'
 
@@ -12,7 +13,7 @@ const skip = !hasChromium() ? 'chromium is not installed (make browser installs 
 const withOrchestrator = orchestratorExists()
 
 // The harness package only exists next to the saga services: imported when they are there.
-type SagaHarness = { env: import('@vitrine/infra/testing').TestEnv, url: (id: 'checkout-api' | 'inventory') => string, close: () => Promise<void> }
+type SagaHarness = { env: TestEnv, url: (id: 'checkout-api' | 'inventory') => string, close: () => Promise<void> }
 let saga: SagaHarness
 let gateway: Gateway
 let web: Awaited<ReturnType<typeof serveWeb>>
