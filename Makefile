@@ -17,10 +17,12 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: help setup deps up down status demo test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: help setup deps up down status demo compare test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
+	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado (com make demo rodando;"
+	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100:59.90 mudam o pedido)"
 	@echo "make test        - instala o que falta e roda todos os testes"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
@@ -53,6 +55,10 @@ status:
 
 demo: setup
 	@$(TSX) infra/src/demo.ts
+
+# Needs the demo running (the orchestrator on :3005). CLIENTE and ITENS (produto:qtd:preço,...) change the order.
+compare:
+	@$(TSX) services/orchestrator/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
 
 # Debian's chromium drives the browser tests (a test tool cannot download its own browser here).
 browser:
