@@ -18,7 +18,10 @@ export class TrafficGenerator {
   errors = 0
   private counter = 0
 
-  constructor (private readonly app: FastifyInstance, private readonly config: CheckoutConfigType) {}
+  constructor (private readonly app: FastifyInstance, private readonly config: CheckoutConfigType) {
+    // SAGA_MODE_DEFAULT switches the whole system, generated traffic included.
+    this.settings.mode = config.SAGA_MODE_DEFAULT
+  }
 
   get running (): boolean {
     return this.timer !== undefined

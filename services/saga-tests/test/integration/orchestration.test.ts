@@ -103,6 +103,7 @@ test('mode per order: the default comes from SAGA_MODE_DEFAULT, x-saga-mode and 
   // Only the orchestrated order has a saga in the orchestrator.
   assert.equal((await saga.request('orchestrator', 'GET', `/sagas/${ids[0]!}`)).status, 200)
   assert.equal((await saga.request('orchestrator', 'GET', `/sagas/${ids[1]!}`)).status, 404)
+  assert.equal((await saga.request('checkout-api', 'GET', '/traffic')).body.mode, 'orchestration', 'generated traffic follows the default too')
   // Every record of each order carries its mode.
   for (const topic of ['orders.new', 'orders.confirmed', 'notifications.sent', 'payments.commands', 'payments.approved']) {
     for (const r of await recordsOf(saga, topic, ids)) {
