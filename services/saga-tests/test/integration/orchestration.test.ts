@@ -87,6 +87,23 @@ test('orchestration: the payment step times out (teacher trigger slow-payment): 
   assert.equal((await recordsOf(saga, 'inventory.commands', [id!])).length, 0, 'inventory never asked')
 })
 
+test('orchestration: the order deadline bounds every step; the orchestrator, not checkout-api\'s sweeper, ends the order (deadline_exceeded) and the charge never happens', async (t) => {
+  const saga = await Saga.start({ services: WITH_ORCHESTRATOR, env: { 'checkout-api': { ORDER_DEADLINE_MS: 1500 }, payment: { PAYMENT_SLOW_MS: 4000 } } })
+  t.after(() => saga.close())
+  const p = await saga.product(10)
+  const [id] = await saga.placeOrders([orchestrated('aluno-slow-payment', [{ productId: p, quantity: 1 }])])
+  const statuses = await saga.waitTerminal([id!], 15_000)
+  assert.deepEqual(statuses.get(id!), { status: 'failed', reason: 'deadline_exceeded' })
+  await new Promise(resolve => setTimeout(resolve, 3000))
+  assert.deepEqual(await settle(saga, [id!]), [])
+  assert.equal((await saga.request('payment', 'GET', `/payments/${id!}`)).body.status, 'cancelled')
+  // orders.failed was caused by the orchestrator's FAIL, so checkout-api's own sweeper left this order alone.
+  const [fail] = (await recordsOf(saga, 'orders.commands', [id!])).filter(r => r.value.command === 'FAIL')
+  const [failed] = await recordsOf(saga, 'orders.failed', [id!])
+  assert.equal(failed!.rec.headers[HEADERS.causationId], fail!.value.eventId)
+  assert.equal(failed!.rec.headers[HEADERS.sagaMode], 'orchestration')
+})
+
 test('mode per order: the default comes from SAGA_MODE_DEFAULT, x-saga-mode and the body field override it, and the mode travels in every header', async (t) => {
   const saga = await Saga.start({ services: WITH_ORCHESTRATOR, env: { 'checkout-api': { SAGA_MODE_DEFAULT: 'orchestration' } } })
   t.after(() => saga.close())
