@@ -13,7 +13,7 @@ const skip = !hasChromium() ? 'chromium is not installed (make browser installs 
 const withOrchestrator = orchestratorExists()
 
 // The harness package only exists next to the saga services: imported when they are there.
-type SagaHarness = { env: TestEnv, url: (id: 'checkout-api' | 'inventory') => string, close: () => Promise<void> }
+type SagaHarness = { env: TestEnv, url: (id: 'checkout-api' | 'inventory' | 'orchestrator') => string, close: () => Promise<void> }
 let saga: SagaHarness
 let gateway: Gateway
 let web: Awaited<ReturnType<typeof serveWeb>>
@@ -27,10 +27,10 @@ before(async () => {
   saga = await Saga.start({
     services: ['inventory', 'payment', 'notification', ...(withOrchestrator ? ['orchestrator'] : []), 'checkout-api'],
     // The gateway reaches these over HTTP; the others run in this process.
-    processes: ['inventory', 'checkout-api'],
+    processes: ['inventory', 'checkout-api', ...(withOrchestrator ? ['orchestrator'] : [])],
     env: { payment: { PAYMENT_DELAY_MIN_MS: 300, PAYMENT_DELAY_MAX_MS: 600 } }
   })
-  gateway = await startGateway(saga.env, { CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory') })
+  gateway = await startGateway(saga.env, { CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory'), ...(withOrchestrator ? { ORCHESTRATOR_URL: saga.url('orchestrator') } : {}) })
   built = await buildWeb()
   web = await serveWeb(built.outDir, gateway.url)
   browser = await launch()
@@ -126,6 +126,29 @@ test('an orchestrated order is told apart: commands and replies, in orchestratio
     assert.ok(got.some(s => s.topic === 'payments.replies'), 'and payment replied')
     assert.match(await page.getByTestId('order-head').textContent() ?? '', /orquestração/)
     await screenshot(page, 'pedido-orquestrado')
+  } finally {
+    await page.close()
+  }
+})
+
+test('the same order compared in both saga styles, side by side', { skip: skip || (withOrchestrator ? false : 'no orchestrator in this tree yet') }, async () => {
+  const page = await openPage(browser, [])
+  try {
+    await page.goto(`${web.url}/#/novo`)
+    await page.getByTestId('qty-prod_1').waitFor()
+    await page.getByTestId('trigger-pay-ok').check()
+    await page.getByTestId('compare-button').click()
+    await page.getByTestId('compare-run').nth(1).waitFor({ timeout: 90_000 })
+    const runs = page.getByTestId('compare-run')
+    assert.deepEqual(await runs.evaluateAll(els => els.map(el => el.getAttribute('data-mode'))), ['choreography', 'orchestration'])
+    for (const mode of ['choreography', 'orchestration']) {
+      const run = page.locator(`[data-testid="compare-run"][data-mode="${mode}"]`)
+      assert.match(await run.getByTestId('compare-status').textContent() ?? '', /^confirmado/)
+      const shown = Number((await run.getByTestId('compare-count').textContent())?.trim())
+      assert.ok(shown > 0)
+      assert.equal(await run.getByTestId('compare-message').count(), shown, 'every message counted is listed')
+    }
+    await screenshot(page, 'comparar-modos')
   } finally {
     await page.close()
   }
