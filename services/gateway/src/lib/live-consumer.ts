@@ -28,6 +28,8 @@ export class LiveConsumer {
   private pumpDone: Promise<void> = Promise.resolve()
   private refreshTimer: NodeJS.Timeout | null = null
   private lastError: string | null = null
+  /** Whether the last look at the cluster (every refresh) got an answer. */
+  private reachable = true
   records = 0
 
   constructor (private readonly o: LiveConsumerOptions) {
@@ -43,12 +45,14 @@ export class LiveConsumer {
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' })
     this.consumer.on('event.error', err => {
       this.lastError = err.message
+      if (err.code === Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.reachable = false
       o.log.warn({ err }, 'live consumer error')
     })
   }
 
+  /** Running, and the broker answered the last time it was asked (not just a client handle that is open). */
   get isRunning (): boolean {
-    return this.running && this.consumer.isConnected()
+    return this.running && this.consumer.isConnected() && this.reachable
   }
 
   /** The partitions being read, as `topic:partition`. */
@@ -69,7 +73,17 @@ export class LiveConsumer {
     const every = this.o.refreshMs ?? 5_000
     const tick = (): void => {
       this.refreshTimer = setTimeout(() => {
-        this.refresh(false).catch(err => this.o.log.warn({ err }, 'live consumer refresh failed')).finally(() => { if (this.running) tick() })
+        this.refresh(false)
+          .then(() => {
+            this.reachable = true
+            this.lastError = null
+          })
+          .catch((err: Error) => {
+            this.reachable = false
+            this.lastError = err.message
+            this.o.log.warn({ err }, 'live consumer refresh failed')
+          })
+          .finally(() => { if (this.running) tick() })
       }, every)
     }
     tick()
