@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -16,9 +16,19 @@ import { ROOT, buildWeb, deleteTestSubjects, launch, serveWeb } from '../test/e2
 // pushes them; the page (headless Chromium) draws them. Reported: the page's long tasks (> 50 ms),
 // the share of frames slower than 16.7 ms, events received, and the gateway's CPU.
 //
-//   pnpm --filter @vitrine/web bench [-- --quick] [--rate 1000] [--seconds 30] [--page fluxo|eventos]
+//   pnpm --filter @vitrine/web bench [-- --quick] [--rate 1000] [--seconds 30] [--page fluxo|eventos|metricas] [--profile out.cpuprofile]
+//
+// The figures go to stdout as one JSON line (for `make bench`); a summary goes to stderr.
 
-export interface PushBenchOptions { rate?: number, seconds?: number, page?: 'fluxo' | 'eventos' | 'metricas', warmupSeconds?: number, log?: (line: string) => void }
+export interface PushBenchOptions {
+  rate?: number
+  seconds?: number
+  page?: 'fluxo' | 'eventos' | 'metricas'
+  warmupSeconds?: number
+  /** Write the page's CPU profile of the measured window here (Chrome DevTools' .cpuprofile). */
+  profile?: string
+  log?: (line: string) => void
+}
 
 export interface PushBenchResult {
   page: string
@@ -29,7 +39,8 @@ export interface PushBenchResult {
   received: number
   receivedRate: number
   longTasks: { count: number, totalMs: number, maxMs: number }
-  frames: { count: number, slow: number, slowShare: number, p95Ms: number }
+  /** Time between animation frames: `slow` over 16.7 ms (missed 60 fps), `dropped` over 25 ms (at least one frame skipped). */
+  frames: { count: number, slow: number, slowShare: number, dropped: number, droppedShare: number, p95Ms: number }
   gatewayCpu: { seconds: number, percentOfOneCore: number }
 }
 
@@ -152,6 +163,11 @@ export async function benchPush (options: PushBenchOptions = {}): Promise<PushBe
     const receivedBefore = Number(await page.getByTestId('received-count').getAttribute('data-count'))
     const producedBefore = produced
     const cpuBefore = cpuSeconds(gateway.pid!, ticks)
+    const cdp = options.profile ? await page.context().newCDPSession(page) : null
+    if (cdp) {
+      await cdp.send('Profiler.enable')
+      await cdp.send('Profiler.start')
+    }
     await page.evaluate(() => { (window as unknown as { __bench: { measuring: boolean } }).__bench.measuring = true })
     const t0 = Date.now()
     log(`measuring ${seconds} s at ${rate} events/s on #/${pageName}`)
@@ -165,9 +181,14 @@ export async function benchPush (options: PushBenchOptions = {}): Promise<PushBe
       b.measuring = false
       return { longTasks: b.longTasks, frames: b.frames }
     })
+    if (cdp && options.profile) {
+      const { profile } = await cdp.send('Profiler.stop')
+      writeFileSync(options.profile, JSON.stringify(profile))
+    }
     const receivedAfter = Number(await page.getByTestId('received-count').getAttribute('data-count'))
     const sortedFrames = [...stats.frames].sort((a, b) => a - b)
     const slow = stats.frames.filter(f => f > 16.7).length
+    const dropped = stats.frames.filter(f => f > 25).length
     const result: PushBenchResult = {
       page: pageName,
       targetRate: rate,
@@ -177,7 +198,7 @@ export async function benchPush (options: PushBenchOptions = {}): Promise<PushBe
       received: receivedAfter - receivedBefore,
       receivedRate: (receivedAfter - receivedBefore) / elapsed,
       longTasks: { count: stats.longTasks.length, totalMs: stats.longTasks.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...stats.longTasks) },
-      frames: { count: stats.frames.length, slow, slowShare: stats.frames.length > 0 ? slow / stats.frames.length : 0, p95Ms: sortedFrames[Math.floor(sortedFrames.length * 0.95)] ?? 0 },
+      frames: { count: stats.frames.length, slow, slowShare: stats.frames.length > 0 ? slow / stats.frames.length : 0, dropped, droppedShare: stats.frames.length > 0 ? dropped / stats.frames.length : 0, p95Ms: sortedFrames[Math.floor(sortedFrames.length * 0.95)] ?? 0 },
       gatewayCpu: { seconds: cpuAfter - cpuBefore, percentOfOneCore: ((cpuAfter - cpuBefore) / elapsed) * 100 }
     }
     return result
@@ -205,13 +226,14 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     seconds: Number(arg('seconds') ?? (quick ? 5 : 30)),
     warmupSeconds: quick ? 2 : 3,
     page: (arg('page') ?? 'fluxo') as PushBenchOptions['page'],
+    ...(arg('profile') ? { profile: arg('profile') } : {}),
     log: line => console.error(line)
   })
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
   console.error([
     `page #/${r.page}: ${r.produced} events in ${r.seconds.toFixed(1)} s (${r.producedRate.toFixed(0)}/s produced, ${r.receivedRate.toFixed(0)}/s received by the page)`,
     `long tasks > 50 ms: ${r.longTasks.count} (total ${r.longTasks.totalMs.toFixed(0)} ms, longest ${r.longTasks.maxMs.toFixed(0)} ms)`,
-    `frames > 16.7 ms: ${pct(r.frames.slowShare)} of ${r.frames.count} (p95 ${r.frames.p95Ms.toFixed(1)} ms)`,
+    `frames > 16.7 ms: ${pct(r.frames.slowShare)} of ${r.frames.count}; > 25 ms (a frame skipped): ${pct(r.frames.droppedShare)} (p95 ${r.frames.p95Ms.toFixed(1)} ms)`,
     `gateway CPU: ${r.gatewayCpu.seconds.toFixed(1)} s = ${r.gatewayCpu.percentOfOneCore.toFixed(0)}% of one core`
   ].join('\n'))
   console.log(JSON.stringify(r))
