@@ -154,6 +154,12 @@ export function start (order: OrderCreated, t: Timeouts, c: Clock): Decision {
     failureDetail: null
   }
   const out: Command[] = []
+  if (c.now >= order.deadlineAt) {
+    // Read after its deadline (the orchestrator was down): nothing was done, so nothing is charged to be refunded.
+    Object.assign(next, { compensate: [], failureReason: 'deadline_exceeded', failureDetail: 'o pedido não terminou dentro do prazo' })
+    finishFailed(next, out, c)
+    return { saga: next, commands: out, cause: 'orders.new' }
+  }
   send(next, out, paymentCommand(next, 'CHARGE', null, c))
   return { saga: next, commands: out, cause: 'orders.new' }
 }

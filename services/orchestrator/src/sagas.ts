@@ -93,24 +93,24 @@ export async function startSaga (o: Orchestrator, record: ConsumedRecord, log: L
   const order = record.value as OrderCreated
   if (order.items.length === 0 || order.totalCents <= 0) throw new PermanentError(`order ${order.orderId} has nothing to charge or reserve`)
   const started = await o.app.tx(async tx => {
-    if (!(await firstTime(tx, o, record, log))) return false
+    if (!(await firstTime(tx, o, record, log))) return undefined
     const d = start(order, o.timeouts, clock())
     const s = d.saga
     const inserted = await tx`insert into sagas (order_id, state, step, step_deadline_at, order_deadline_at, order_data, compensate, awaiting, correlation_id, last_event_id)
       values (${s.orderId}, 'created', null, null, ${new Date(s.orderDeadlineAt)}, ${tx.json(s.order as never)}, '{}', '{}', ${record.headers[HEADERS.correlationId] ?? s.orderId}, ${order.eventId})
-      on conflict (order_id) do nothing returning order_id`
+      on conflict (order_id) do nothing returning created_at`
     if (inserted.length === 0) {
       // Another orders.new for the same order (a producer retry with a new eventId): the saga runs once.
       log.warn('saga already exists for this order; not starting it again')
-      return false
+      return undefined
     }
     await apply(tx, 'created', d, record, order.eventId)
-    return true
+    return { d, createdAt: inserted[0]!.created_at as Date }
   })
   if (started) {
     o.metrics.started.inc()
-    o.metrics.transitions.inc({ from: 'created', to: 'payment_pending' })
-    log.info({ deadlineAt: new Date(order.deadlineAt).toISOString() }, 'saga started, CHARGE sent')
+    report(o, 'created', started.d, started.createdAt)
+    log.info({ state: started.d.saga.state, sent: started.d.commands.map(c => c.value.command), deadlineAt: new Date(order.deadlineAt).toISOString() }, 'saga started')
   }
 }
 

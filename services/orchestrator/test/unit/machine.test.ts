@@ -148,6 +148,13 @@ test('a step capped by the order deadline fails with deadline_exceeded, and FAIL
   assert.equal(d.saga.state, 'compensating_payment')
 })
 
+test('an order read after its deadline fails at once, without charging anything', () => {
+  const d = start(order(T0 - 1), T, clockAt(T0))
+  assert.equal(d.saga.state, 'failed')
+  assert.deepEqual(names(d.commands), ['orders.commands:FAIL'])
+  assert.equal(d.commands[0]!.value.reason, 'deadline_exceeded')
+})
+
 test('late, repeated and out-of-order replies change nothing', () => {
   const s = start(order(), T, clockAt(T0)).saga
   // A reply to a command never sent in this state (out of order).
