@@ -41,8 +41,10 @@ export interface ConsumerEngineOptions {
 
 interface PartitionQueue { items: Kafka.Message[], running: boolean, paused: boolean }
 
-const HIGH_WATER = 500
-const LOW_WATER = 100
+// Pausing a partition makes librdkafka drop what it had already fetched for it and fetch that again
+// on resume, so the marks are far apart: at 500/100 a busy partition paused every 400 records.
+const HIGH_WATER = 1000
+const LOW_WATER = 250
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 export function headersOf (message: Kafka.Message): Record<string, string> {
@@ -118,7 +120,6 @@ export class ConsumerEngine {
     await new Promise<void>((resolve, reject) => {
       this.consumer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve()))
     })
-    this.consumer.setDefaultConsumeTimeout(100)
     this.consumer.subscribe([...this.o.topics.map(t => this.raw(t)), ...this.tiers.map(t => this.raw(t.topic))])
     this.running = true
     this.pumpDone = this.pump()
@@ -128,15 +129,23 @@ export class ConsumerEngine {
     return this.running && this.consumer.isConnected()
   }
 
+  /**
+   * Waits up to 100 ms for one record, then takes whatever else is already fetched without waiting.
+   * consume(500) with a timeout would hold records until 500 arrive or none comes for the whole
+   * timeout: every hop of a saga at a steady trickle waited those 100 ms.
+   */
   private async pump (): Promise<void> {
+    let idle = true
     while (this.running) {
+      this.consumer.setDefaultConsumeTimeout(idle ? 100 : 0)
       const messages = await new Promise<Kafka.Message[]>(resolve => {
-        this.consumer.consume(500, (err, msgs) => {
+        this.consumer.consume(idle ? 1 : 500, (err, msgs) => {
           if (err) this.o.log.warn({ err }, 'consume failed')
           resolve(msgs ?? [])
         })
       })
       for (const m of messages) this.enqueue(m)
+      idle = messages.length === 0
     }
   }
 
