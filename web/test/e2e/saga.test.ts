@@ -181,11 +181,12 @@ test('every page shows the live orders: flow, events (click → order), metrics'
 
     await page.goto(`${web.url}/#/metricas`)
     await waitFor('figures', async () => /\d/.test(await page.getByTestId('metric-success').textContent() ?? ''), 10_000)
-    const created = await waitFor('orders counted', async () => {
+    // This test's own order (placed on the flow page, "pay-ok") is counted once it is confirmed.
+    const counted = await waitFor('the order counted as confirmed', async () => {
       const stats = await (await fetch(`${gateway.url}/api/stats`)).json() as { orders: { created: number, confirmed: number } }
-      return stats.orders.confirmed >= 2 ? stats : undefined
+      return stats.orders.confirmed >= 1 ? stats : undefined
     }, 30_000)
-    assert.ok(created.orders.created >= 3)
+    assert.ok(counted.orders.created >= 1)
     await page.waitForTimeout(1500)
     assert.match(await page.getByTestId('metric-success').textContent() ?? '', /%/)
     await screenshot(page, 'metricas')
