@@ -29,14 +29,16 @@ export class RegistryBrowser {
     return await this.get<number[]>(`subjects/${encodeURIComponent(subject)}/versions`, () => new ShopError('SHOP_ERR_SUBJECT_NOT_FOUND', `subject ${subject} does not exist`, 404, { subject }))
   }
 
-  /** Subjects with their versions, `concurrency` registry calls at a time. */
-  async subjectsWithVersions (filter: (subject: string) => boolean, concurrency = 8): Promise<SubjectVersions[]> {
-    const names = (await this.subjects()).filter(filter)
+  /**
+   * The versions of each named subject that exists (asked one by one: a registry's subject list can
+   * be capped, Apicurio's Confluent API lists at most 1000), `concurrency` calls at a time.
+   */
+  async subjectsWithVersions (names: readonly string[], concurrency = 8): Promise<SubjectVersions[]> {
     const out: SubjectVersions[] = []
     for (let i = 0; i < names.length; i += concurrency) {
       const chunk = names.slice(i, i + concurrency)
-      const got = await Promise.all(chunk.map(async subject => ({ subject, versions: await this.versions(subject).catch(() => [] as number[]) })))
-      out.push(...got)
+      const got = await Promise.all(chunk.map(async subject => ({ subject, versions: await this.versions(subject).catch(() => null) })))
+      for (const g of got) if (g.versions !== null && g.versions.length > 0) out.push({ subject: g.subject, versions: g.versions })
     }
     return out
   }

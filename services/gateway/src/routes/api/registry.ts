@@ -14,7 +14,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: { 200: Type.Object({ subjects: Type.Array(Type.Object({ subject: Type.String(), catalog: Type.Boolean(), versions: Type.Array(Type.Integer()) })) }), 502: ErrorBody }
     }
   }, async (request) => {
-    const list = await fastify.registryBrowser.subjectsWithVersions(s => request.query.all || mine.has(s))
+    const names = request.query.all ? await fastify.registryBrowser.subjects() : [...mine].sort()
+    const list = await fastify.registryBrowser.subjectsWithVersions(names)
     return { subjects: list.map(s => ({ ...s, catalog: mine.has(s.subject) })) }
   })
 
