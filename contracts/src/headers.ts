@@ -22,3 +22,8 @@ export type SagaMode = typeof SAGA_MODES[number]
 export function isSagaMode (value: unknown): value is SagaMode {
   return typeof value === 'string' && (SAGA_MODES as readonly string[]).includes(value)
 }
+
+/** The saga mode a record belongs to; a record without the header is choreography, the default style. */
+export function sagaModeOf (headers: Record<string, string>): SagaMode {
+  return headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography'
+}

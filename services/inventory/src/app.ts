@@ -1,13 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
-import { HEADERS } from '@vitrine/contracts'
-import type { InventoryCommand, OrderFailed, PaymentApproved, SagaMode } from '@vitrine/contracts'
+import { sagaModeOf } from '@vitrine/contracts'
+import type { InventoryCommand, OrderFailed, PaymentApproved } from '@vitrine/contracts'
 import { kit } from '@vitrine/service-kit'
 import type { InventoryConfigType } from './config.ts'
 import { commit, release, reserve } from './stock.ts'
 import productRoutes from './routes.ts'
-
-const modeOf = (headers: Record<string, string>): SagaMode => (headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography')
 
 const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify, { config }) => {
   await fastify.register(kit, { service: 'inventory', schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
@@ -16,7 +14,7 @@ const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify,
     group: 'inventory',
     topics: ['payments.approved', 'orders.confirmed', 'orders.failed', 'inventory.commands'],
     handler: async (record, log) => {
-      const mode = modeOf(record.headers)
+      const mode = sagaModeOf(record.headers)
       switch (record.topic) {
         case 'payments.approved': {
           const p = record.value as PaymentApproved

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { HEADERS } from '@vitrine/contracts'
-import type { NotificationSent, SagaMode } from '@vitrine/contracts'
+import { sagaModeOf } from '@vitrine/contracts'
+import type { NotificationSent } from '@vitrine/contracts'
 import { enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
 import type { ConsumedRecord } from '@vitrine/service-kit'
 
@@ -25,7 +25,7 @@ export async function notify (app: FastifyInstance, record: ConsumedRecord, kind
     for (const channel of channels) {
       log.info({ channel, to: channel === 'email' ? `${v.customerId}@exemplo.com.br` : v.customerId, kind, message: text(v.orderId, detail) }, `simulated ${channel} sent`)
     }
-    const mode: SagaMode = record.headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography'
+    const mode = sagaModeOf(record.headers)
     await enqueue(tx, [{
       topic: 'notifications.sent',
       value: { eventId: randomUUID(), orderId: v.orderId, customerId: v.customerId, kind, channels, occurredAt: Date.now() },

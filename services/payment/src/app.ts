@@ -1,13 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
-import { HEADERS } from '@vitrine/contracts'
-import type { InventoryFailed, OrderCreated, OrderFailed, PaymentCommand, SagaMode } from '@vitrine/contracts'
+import { sagaModeOf } from '@vitrine/contracts'
+import type { InventoryFailed, OrderCreated, OrderFailed, PaymentCommand } from '@vitrine/contracts'
 import { kit, notFound } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
 import { decideDue, refund, requestCharge } from './payments.ts'
-
-const modeOf = (headers: Record<string, string>): SagaMode => (headers[HEADERS.sagaMode] === 'orchestration' ? 'orchestration' : 'choreography')
 
 const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, { config }) => {
   await fastify.register(kit, { service: 'payment', schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
@@ -16,7 +14,7 @@ const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, {
     group: 'payment',
     topics: ['orders.new', 'inventory.failed', 'orders.failed', 'payments.commands'],
     handler: async (record, log) => {
-      const mode = modeOf(record.headers)
+      const mode = sagaModeOf(record.headers)
       switch (record.topic) {
         case 'orders.new': {
           // Orchestrated orders wait for the orchestrator's CHARGE command instead.
