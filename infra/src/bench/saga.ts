@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import type { Admin } from '@platformatic/kafka'
+import { topicsReadBy } from '@vitrine/contracts'
+import type { ServiceName } from '@vitrine/contracts'
+import type { StackSettings } from '../settings.ts'
+import { ROOT, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
+import { appEnv } from '../apps.ts'
+import { tailLog } from '../proc.ts'
+import type { TestEnv } from '../testing/saga-env.ts'
+import { createCatalogTopics, deleteTestTopics, serviceEnv } from '../testing/saga-env.ts'
+
+// The shop's services as separate processes, as `make demo` runs them, but on a topic prefix, group
+// suffix and database schema suffix of their own and on free ports: the benchmark never touches the
+// demo, other people's tests or their data, and removes everything it made when it ends.
+
+export type SagaService = 'inventory' | 'payment' | 'notification' | 'orchestrator' | 'checkout-api'
+
+export const SAGA_SERVICES: readonly SagaService[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
+
+const DB_SCHEMA: Record<SagaService, string> = { 'checkout-api': 'checkout', payment: 'payment', inventory: 'inventory', notification: 'notification', orchestrator: 'orchestrator' }
+
+export interface RunningService { name: SagaService, port: number, url: string, pid: number, child: ChildProcess, exited: Promise<void> }
+
+export class ServiceStartError extends Error {
+  code = 'SHOP_ERR_BENCH_SERVICE_START'
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+export function serverFile (name: SagaService): string {
+  return join(ROOT, 'services', name, 'src', 'server.ts')
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+async function ready (url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) })
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+export interface StartOptions {
+  /** Extra variables for every service (payment delay, deadlines, log level ...). */
+  env: Record<string, string | number>
+  /** Write a V8 CPU profile of each service here when it exits. */
+  profileDir?: string
+  readyTimeoutMs?: number
+}
+
+export class BenchSaga {
+  readonly services = new Map<SagaService, RunningService>()
+
+  private constructor (readonly env: TestEnv, private readonly s: StackSettings) {}
+
+  /** Names no one else uses: `bench<id>.` topics, `-bench<id>` groups, `_bench<id>` schemas. */
+  static create (s: StackSettings): BenchSaga {
+    const id = randomUUID().slice(0, 8)
+    return new BenchSaga({
+      id,
+      prefix: `bench${id}.`,
+      groupSuffix: `-bench${id}`,
+      schemaSuffix: `_bench${id}`,
+      brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s),
+      registryUrl: registryUrl(s),
+      databaseUrl: databaseUrl(s)
+    }, s)
+  }
+
+  logName (name: SagaService): string {
+    return `bench-${name}`
+  }
+
+  async createTopics (): Promise<void> {
+    await createCatalogTopics(this.env)
+  }
+
+  /**
+   * Starts the services together and waits until each is ready. A service in `optional` that fails
+   * to start is stopped and reported, not thrown: the orchestrator may still be under construction.
+   */
+  async start (names: readonly SagaService[], o: StartOptions, optional: readonly SagaService[] = []): Promise<Record<string, string>> {
+    const ports = new Map<SagaService, number>()
+    for (const name of names) ports.set(name, await freePort())
+    const inventoryUrl = `http://127.0.0.1:${ports.get('inventory') ?? 0}`
+    const failures: Record<string, string> = {}
+    await Promise.all(names.map(async name => {
+      const port = ports.get(name)!
+      const url = `http://127.0.0.1:${port}`
+      mkdirSync(join(this.s.stateDir, 'logs'), { recursive: true })
+      const out = openSync(join(this.s.stateDir, 'logs', `${this.logName(name)}.log`), 'w')
+      // A folder per service: tsx's loader thread writes a profile of its own beside the main thread's.
+      const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profileDir, name)}`] : []
+      const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), 'src/server.ts'], {
+        cwd: join(ROOT, 'services', name),
+        env: { ...process.env, ...appEnv(this.s), ...serviceEnv(this.env, { ...o.env, PORT: port, HOST: '127.0.0.1', INVENTORY_URL: inventoryUrl }) },
+        stdio: ['ignore', out, out]
+      })
+      closeSync(out)
+      const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+      const running: RunningService = { name, port, url, pid: child.pid ?? -1, child, exited }
+      this.services.set(name, running)
+      const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000)
+      let ok = false
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) break
+        if (await ready(url)) {
+          ok = true
+          break
+        }
+        await sleep(300)
+      }
+      if (!ok) {
+        const why = child.exitCode !== null ? `exited with ${child.exitCode}` : 'was not ready in time'
+        failures[name] = `${why}. Last lines of ${join(this.s.stateDir, 'logs', this.logName(name) + '.log')}:\n${tailLog(this.s.stateDir, this.logName(name), 8)}`
+        await this.stopOne(name)
+      }
+    }))
+    const fatal = Object.keys(failures).filter(n => !optional.includes(n as SagaService))
+    if (fatal.length > 0) throw new ServiceStartError(fatal.map(n => `${n} ${failures[n]}`).join('\n'))
+    return failures
+  }
+
+  url (name: SagaService): string {
+    const s = this.services.get(name)
+    if (!s) throw new Error(`${name} is not running`)
+    return s.url
+  }
+
+  has (name: SagaService): boolean {
+    return this.services.has(name)
+  }
+
+  /** The consumer groups of the running services and the topics each reads (from the catalog). */
+  groups (): Array<{ group: string, service: SagaService, topics: string[] }> {
+    return [...this.services.keys()].map(name => ({
+      group: name + this.env.groupSuffix,
+      service: name,
+      topics: topicsReadBy(name as ServiceName).map(t => this.env.prefix + t.name)
+    }))
+  }
+
+  private async stopOne (name: SagaService): Promise<void> {
+    const s = this.services.get(name)
+    if (!s) return
+    this.services.delete(name)
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return
+    s.child.kill('SIGTERM')
+    const gone = await Promise.race([s.exited.then(() => true), sleep(25_000).then(() => false)])
+    if (!gone) {
+      s.child.kill('SIGKILL')
+      await s.exited
+    }
+  }
+
+  /** SIGTERM (each service closes its consumers, relay, producer, pool), SIGKILL after 25 s. */
+  async stop (): Promise<void> {
+    await Promise.all([...this.services.keys()].map(async name => await this.stopOne(name)))
+  }
+
+  /** Deletes the topics, consumer groups, registry subjects and database schemas this run made. */
+  async cleanup (admin: Admin): Promise<string[]> {
+    const problems: string[] = []
+    const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn()
+      } catch (err) {
+        problems.push(`${what}: ${(err as Error).message}`)
+      }
+    }
+    await attempt('topics', async () => await deleteTestTopics(this.env))
+    await attempt('consumer groups', async () => {
+      const groups = SAGA_SERVICES.map(n => n + this.env.groupSuffix)
+      const existing = new Set((await admin.listGroups()).keys())
+      const mine = groups.filter(g => existing.has(g))
+      if (mine.length > 0) await admin.deleteGroups({ groups: mine })
+    })
+    await attempt('registry subjects', async () => {
+      const res = await fetch(`${this.env.registryUrl}/subjects`, { signal: AbortSignal.timeout(10_000) })
+      const subjects = (await res.json()) as string[]
+      for (const subject of subjects.filter(n => n.startsWith(this.env.prefix))) {
+        const at = `${this.env.registryUrl}/subjects/${encodeURIComponent(subject)}`
+        // Confluent's API deletes in two steps: soft, then permanent.
+        await fetch(at, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
+        await fetch(`${at}?permanent=true`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
+      }
+    })
+    await attempt('database schemas', async () => {
+      const sql = postgres(this.env.databaseUrl, { max: 1, onnotice: () => {} })
+      try {
+        for (const schema of Object.values(DB_SCHEMA)) await sql.unsafe(`drop schema if exists "${schema}${this.env.schemaSuffix}" cascade`)
+      } finally {
+        await sql.end({ timeout: 5 })
+      }
+    })
+    return problems
+  }
+}
+
+export function orchestratorPresent (): boolean {
+  return existsSync(serverFile('orchestrator'))
+}
