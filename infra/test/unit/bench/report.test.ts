@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import type { BenchResult } from '../../../src/bench/report.ts'
+import { badNumbers, evaluateGoals, formatBrowser, formatTable, sanityProblems, writeResult } from '../../../src/bench/report.ts'
+
+// A real `--quick` result from the dev machine (see fixtures/), altered per test.
+const sample = (): BenchResult => JSON.parse(readFileSync(new URL('./fixtures/quick-result.json', import.meta.url), 'utf8')) as BenchResult
+
+test('a complete result has no sanity problems', () => {
+  assert.deepEqual(sanityProblems(sample()), [])
+})
+
+test('the sanity check names what is missing, not finite, zero or out of order, and never asks for speed', () => {
+  const r = sample()
+  r.m1.consumer.ratio = 0
+  r.m4.requestsPerSec = Number.NaN
+  if (r.m3.choreography.available) r.m3.choreography.all.p95 = r.m3.choreography.all.p99 + 1
+  Reflect.deleteProperty(r.m5, 'payment')
+  Reflect.deleteProperty(r.memory, 'postgres')
+  const problems = sanityProblems(r).join('\n')
+  assert.match(problems, /m1\.consumer\.ratio should be > 0/)
+  assert.match(problems, /m4\.requestsPerSec = NaN/)
+  assert.match(problems, /m3\.choreography\.all: expected 0 ≤ p50 ≤ p95 ≤ p99/)
+  assert.match(problems, /m5\.payment is missing/)
+  assert.match(problems, /memory\.postgres\.peakRssMb should be > 0/)
+  const slow = sample()
+  slow.m1.producer.recordsPerSec = 0.001
+  slow.m1.producer.ratio = 0.00001
+  assert.deepEqual(sanityProblems(slow), [], 'a slow figure is still a sane figure')
+})
+
+test('orchestration may be unavailable, with a reason', () => {
+  const r = sample()
+  r.m2.orchestration = { mode: 'orchestration', available: false, reason: 'services/orchestrator/src/server.ts não existe' }
+  r.m3.orchestration = { mode: 'orchestration', available: false, reason: 'services/orchestrator/src/server.ts não existe' }
+  assert.deepEqual(sanityProblems(r), [])
+  const goals = evaluateGoals(r).filter(g => g.what.startsWith('orchestration'))
+  assert.deepEqual(goals.map(g => g.met), [null, null])
+  assert.match(formatTable({ ...r, goals: evaluateGoals(r) }), /orquestração +não disponível: services\/orchestrator/)
+})
+
+test('goals: each figure against the issue\'s target', () => {
+  const r = sample()
+  r.m1.producer.ratio = 0.5
+  r.m4.ratio = 1.9
+  const goals = evaluateGoals(r)
+  assert.equal(goals.length, 8)
+  assert.equal(goals.find(g => g.what.startsWith('EventProducer'))?.met, true)
+  assert.equal(goals.find(g => g.id === 'M4')?.met, false)
+  const m5 = goals.find(g => g.id === 'M5')!
+  assert.equal(m5.figure, Math.max(...Object.values(r.m5).map(d => d.p99Ms)))
+})
+
+test('the table shows every measure, its ratio and the machine', () => {
+  const table = formatTable(sample(), 'infra/bench-results/x.json')
+  for (const line of ['M0 Teto do Kafka', 'M1 Nossos clientes', 'M2 Saga', 'M3 Latência', 'M4 HTTP', 'M5 Atraso do laço de eventos', 'Memória (pico de RSS)', 'CPU sob a carga do M2']) assert.ok(table.includes(line), line)
+  assert.match(table, /Máquina: .*2 núcleos.*Kafka 4\.1\.1/)
+  assert.match(table, /razão \d+,\d+/)
+  assert.match(table, /Metas atingidas: \d de 8 · resultado em infra\/bench-results\/x\.json/)
+})
+
+test('the browser benchmark\'s figures are shown by name, whatever their shape', () => {
+  assert.equal(formatBrowser({ page: 'fluxo', frames: { slowShare: 0.125, count: 1800 } }), 'page fluxo · frames.slowShare 0,13 · frames.count 1.800')
+})
+
+test('NaN and infinities are found anywhere in the result', () => {
+  assert.deepEqual(badNumbers({ a: [1, { b: Infinity }], c: null, d: 'x' }), ['a[1].b = Infinity'])
+})
+
+test('every run writes its JSON; only a full run is added to the history', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-bench-report-'))
+  try {
+    const quick = writeResult(dir, sample())
+    assert.equal(quick.history, undefined)
+    const full = writeResult(dir, { ...sample(), mode: 'full', startedAt: '2026-01-01T00:00:00.000Z' })
+    assert.ok(full.history)
+    assert.deepEqual(readdirSync(dir).sort(), ['2026-01-01T00-00-00-000Z-full.json', 'history.jsonl', readdirSync(dir).find(f => f.endsWith('-quick.json'))!].sort())
+    const lines = readFileSync(full.history, 'utf8').trim().split('\n')
+    assert.equal(lines.length, 1)
+    assert.equal((JSON.parse(lines[0]!) as BenchResult).mode, 'full')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
