@@ -67,6 +67,8 @@ ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${
   Logs                  ${join(settings.stateDir, 'logs')}/
 
   make status   o que está rodando     make down   para tudo
+  make compare  o mesmo pedido em coreografia e orquestração, lado a lado
+  make dlq      a dead-letter queue (runbooks/01-dlq.md)
 ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
   if (detach) return
 
