@@ -61,6 +61,7 @@ export async function createCatalogTopics (env: TestEnv): Promise<string[]> {
   }
 }
 
+/** Removes what a test created on the shared stack: its prefixed topics and their registry subjects. */
 export async function deleteTestTopics (env: TestEnv): Promise<void> {
   const admin = createAdmin(env.brokers, 'vitrine-test')
   try {
@@ -68,6 +69,12 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
     if (mine.length > 0) await admin.deleteTopics({ topics: mine })
   } finally {
     await admin.close()
+  }
+  // Subjects are named after the prefixed topics; a soft delete, then the permanent one, like Confluent's API asks.
+  for (const t of TOPICS.filter(t => t.schema !== null)) {
+    const url = `${env.registryUrl}/subjects/${encodeURIComponent(`${env.prefix}${t.name}-value`)}`
+    const soft = await fetch(url, { method: 'DELETE' }).catch(() => undefined)
+    if (soft?.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
   }
 }
 
