@@ -74,9 +74,11 @@ export interface LatencyFigures {
   acceptMs: Percentiles
   unexpectedOutcomes: number
   unfinished: number
+  /** CPU while the orders were sent: on a shared machine, `otherCores` says how much others took. */
+  cpu: CpuUse
 }
 
-export interface HttpFigures { requestsPerSec: number, requests: number, non2xx: number, errors: number, latencyP50Ms: number, latencyP99Ms: number, connections: number, durationS: number, ratio: number }
+export interface HttpFigures { requestsPerSec: number, requests: number, non2xx: number, errors: number, latencyP50Ms: number, latencyP99Ms: number, connections: number, durationS: number, ratio: number, cpu: CpuUse }
 
 export interface SagaContext {
   saga: BenchSaga
@@ -296,7 +298,9 @@ const EXPECTED: Record<OrderKind, 'confirmed' | 'failed'> = { ok: 'confirmed', '
 export async function measureLatency (c: SagaContext, mode: SagaMode, rate: number, durationS: number, mix: { failPayment: number, outOfStock: number }): Promise<LatencyFigures> {
   await drain(c, c.load.placed, 60_000)
   const before = c.load.placed.length
+  const cpu0 = c.monitor.cpuSnapshot()
   await c.load.run({ phase: `m3-${mode}`, rate, durationMs: durationS * 1000, mode, mix })
+  const cpu = cpuBetween(cpu0, c.monitor.cpuSnapshot(), os.cpus().length)
   const mine = c.load.placed.slice(before)
   const unfinished = await drain(c, mine, 60_000)
   const lat: Record<OrderKind, number[]> = { ok: [], 'fail-payment': [], 'out-of-stock': [] }
@@ -321,12 +325,15 @@ export async function measureLatency (c: SagaContext, mode: SagaMode, rate: numb
     byKind: { ok: percentiles(lat.ok), 'fail-payment': percentiles(lat['fail-payment']), 'out-of-stock': percentiles(lat['out-of-stock']) },
     acceptMs: percentiles(mine.map(o => o.acceptedAt - o.sentAt)),
     unexpectedOutcomes: unexpected,
-    unfinished
+    unfinished,
+    cpu
   }
 }
 
 /** M4: how many POST /orders checkout-api answers per second, autocannon keeping `connections` busy. */
-export async function measureHttp (checkoutUrl: string, connections: number, durationS: number, products: string[], sagaOrdersPerSec: number): Promise<HttpFigures> {
+export async function measureHttp (c: SagaContext, connections: number, durationS: number, products: string[], sagaOrdersPerSec: number): Promise<HttpFigures> {
+  const checkoutUrl = c.saga.url('checkout-api')
+  const cpu0 = c.monitor.cpuSnapshot()
   const r = await autocannon({
     url: `${checkoutUrl}/orders`,
     method: 'POST',
@@ -336,6 +343,7 @@ export async function measureHttp (checkoutUrl: string, connections: number, dur
     duration: durationS,
     timeout: 30
   })
+  const cpu = cpuBetween(cpu0, c.monitor.cpuSnapshot(), os.cpus().length)
   const ok = r['2xx']
   const perSec = ok / Math.max(0.001, r.duration)
   return {
@@ -347,6 +355,7 @@ export async function measureHttp (checkoutUrl: string, connections: number, dur
     latencyP99Ms: r.latency.p99,
     connections,
     durationS: round(r.duration, 2),
-    ratio: round(perSec / Math.max(0.001, sagaOrdersPerSec), 2)
+    ratio: round(perSec / Math.max(0.001, sagaOrdersPerSec), 2),
+    cpu
   }
 }

@@ -158,10 +158,10 @@ export function formatTable (r: BenchResult, file?: string): string {
       out.push(`   ${MODE[mode]!.padEnd(13)} não disponível: ${l.reason.split('\n')[0]}`)
       continue
     }
-    out.push(`   ${MODE[mode]!.padEnd(13)} p50 ${ms(l.all.p50)} · p95 ${ms(l.all.p95)} · p99 ${ms(l.all.p99)} ${mark(l.all.p99 <= 100)}  (${fmt(l.ratePerSec, 1)} pedidos/s, ${l.orders} pedidos; confirmados p99 ${ms(l.confirmed.p99)}, compensados p99 ${ms(l.compensated.p99)})`)
+    out.push(`   ${MODE[mode]!.padEnd(13)} p50 ${ms(l.all.p50)} · p95 ${ms(l.all.p95)} · p99 ${ms(l.all.p99)} ${mark(l.all.p99 <= 100)}  (${fmt(l.ratePerSec, 1)} pedidos/s, ${l.orders} pedidos; confirmados p99 ${ms(l.confirmed.p99)}, compensados p99 ${ms(l.compensated.p99)}; outros processos ${fmt(l.cpu.otherCores, 2)} núcleo)`)
   }
-  out.push(`M4 HTTP POST /orders (autocannon, ${r.m4.connections} conexões, ${fmt(r.m4.durationS)} s) ÷ M2 (meta ≥ 2)`)
-  out.push(`   ${fmt(r.m4.requestsPerSec, 1)} req/s · p50 ${ms(r.m4.latencyP50Ms)} · p99 ${ms(r.m4.latencyP99Ms)} · razão ${fmt(r.m4.ratio, 2)} ${mark(r.m4.ratio >= 2)}${r.m4.non2xx + r.m4.errors > 0 ? ` (${r.m4.non2xx} não-2xx, ${r.m4.errors} erros)` : ''}`)
+  out.push(`M4 HTTP POST /orders (autocannon, ${r.m4.connections} conexões, ${fmt(r.m4.durationS, 1)} s) ÷ M2 (meta ≥ 2)`)
+  out.push(`   ${fmt(r.m4.requestsPerSec, 1)} req/s · p50 ${ms(r.m4.latencyP50Ms)} · p99 ${ms(r.m4.latencyP99Ms)} · razão ${fmt(r.m4.ratio, 2)} ${mark(r.m4.ratio >= 2)}${r.m4.non2xx + r.m4.errors > 0 ? ` (${r.m4.non2xx} não-2xx, ${r.m4.errors} erros)` : ''} · checkout-api ${fmt(r.m4.cpu.cores['checkout-api'] ?? 0, 2)} núcleo, outros processos ${fmt(r.m4.cpu.otherCores, 2)}`)
   out.push('M5 Atraso do laço de eventos sob a carga do M2, além da amostragem de 10 ms (meta p99 ≤ 10 ms)')
   out.push(`   ${Object.entries(r.m5).map(([s, d]) => `${s} p99 ${ms(d.p99Ms)} máx ${ms(d.maxMs)} ${mark(d.p99Ms <= 10)}`).join(' · ')}`)
   const best = r.m2.choreography.available ? r.m2.choreography.best : undefined

@@ -194,7 +194,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     sagaWindow.toUs = monotonicUs()
     // Last: the orders it floods the shop with are never waited for, the run's cleanup drops them.
     const m4 = await step(`M4 HTTP POST /orders (autocannon, ${p.httpConnections} conexões, ${p.httpS} s)`, async () =>
-      await measureHttp(saga.url('checkout-api'), p.httpConnections, p.httpS, catalog.products, choreo.ordersPerSec))
+      await measureHttp(c, p.httpConnections, p.httpS, catalog.products, choreo.ordersPerSec))
 
     await step('Parando os serviços do benchmark e apagando tópicos, grupos, subjects e esquemas', cleanup)
     monitor.stop()
