@@ -78,7 +78,14 @@ export interface LatencyFigures {
   cpu: CpuUse
 }
 
-export interface HttpFigures { requestsPerSec: number, requests: number, non2xx: number, errors: number, latencyP50Ms: number, latencyP99Ms: number, connections: number, durationS: number, ratio: number, cpu: CpuUse }
+export interface HttpRun { requestsPerSec: number, requests: number, non2xx: number, errors: number, latencyP50Ms: number, latencyP99Ms: number, durationS: number, cpu: CpuUse }
+
+/**
+ * M4. `frontDoor`: checkout-api alone answering, the other services paused (what a burst meets:
+ * Kafka holds the orders until the saga catches up); it gives the ratio. `withSaga`: the same with
+ * every service running, all sharing this machine's cores with the work the orders cause.
+ */
+export interface HttpFigures { connections: number, frontDoor: HttpRun, withSaga: HttpRun, ratio: number, withSagaRatio: number }
 
 export interface SagaContext {
   saga: BenchSaga
@@ -330,12 +337,10 @@ export async function measureLatency (c: SagaContext, mode: SagaMode, rate: numb
   }
 }
 
-/** M4: how many POST /orders checkout-api answers per second, autocannon keeping `connections` busy. */
-export async function measureHttp (c: SagaContext, connections: number, durationS: number, products: string[], sagaOrdersPerSec: number): Promise<HttpFigures> {
-  const checkoutUrl = c.saga.url('checkout-api')
+async function postOrders (c: SagaContext, connections: number, durationS: number, products: string[]): Promise<HttpRun> {
   const cpu0 = c.monitor.cpuSnapshot()
   const r = await autocannon({
-    url: `${checkoutUrl}/orders`,
+    url: `${c.saga.url('checkout-api')}/orders`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(orderBody('ok', 0, { products, outOfStock: products[0]! })),
@@ -344,18 +349,29 @@ export async function measureHttp (c: SagaContext, connections: number, duration
     timeout: 30
   })
   const cpu = cpuBetween(cpu0, c.monitor.cpuSnapshot(), os.cpus().length)
-  const ok = r['2xx']
-  const perSec = ok / Math.max(0.001, r.duration)
   return {
-    requestsPerSec: round(perSec, 1),
-    requests: ok,
+    requestsPerSec: round(r['2xx'] / Math.max(0.001, r.duration), 1),
+    requests: r['2xx'],
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     latencyP50Ms: r.latency.p50,
     latencyP99Ms: r.latency.p99,
-    connections,
     durationS: round(r.duration, 2),
-    ratio: round(perSec / Math.max(0.001, sagaOrdersPerSec), 2),
     cpu
   }
+}
+
+/** M4: how many POST /orders checkout-api answers per second, autocannon keeping `connections` busy. */
+export async function measureHttp (c: SagaContext, connections: number, durationS: number, products: string[], sagaOrdersPerSec: number): Promise<HttpFigures> {
+  const withSaga = await postOrders(c, connections, durationS, products)
+  const others = [...c.saga.services.keys()].filter(n => n !== 'checkout-api')
+  c.saga.signal(others, 'SIGSTOP')
+  let frontDoor: HttpRun
+  try {
+    frontDoor = await postOrders(c, connections, durationS, products)
+  } finally {
+    c.saga.signal(others, 'SIGCONT')
+  }
+  const per = (x: number): number => round(x / Math.max(0.001, sagaOrdersPerSec), 2)
+  return { connections, frontDoor, withSaga, ratio: per(frontDoor.requestsPerSec), withSagaRatio: per(withSaga.requestsPerSec) }
 }

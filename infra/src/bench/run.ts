@@ -193,7 +193,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     const choreo = m2.choreography as SagaThroughput
     sagaWindow.toUs = monotonicUs()
     // Last: the orders it floods the shop with are never waited for, the run's cleanup drops them.
-    const m4 = await step(`M4 HTTP POST /orders (autocannon, ${p.httpConnections} conexões, ${p.httpS} s)`, async () =>
+    const m4 = await step(`M4 HTTP POST /orders (autocannon, ${p.httpConnections} conexões, ${p.httpS} s com a saga e ${p.httpS} s só o checkout-api)`, async () =>
       await measureHttp(c, p.httpConnections, p.httpS, catalog.products, choreo.ordersPerSec))
 
     await step('Parando os serviços do benchmark e apagando tópicos, grupos, subjects e esquemas', cleanup)

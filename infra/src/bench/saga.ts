@@ -170,8 +170,18 @@ export class BenchSaga {
     }
   }
 
+  /** SIGSTOP pauses a service where it is (M4 measures checkout-api alone); SIGCONT lets it go on. */
+  signal (names: readonly SagaService[], sig: 'SIGSTOP' | 'SIGCONT'): void {
+    for (const name of names) {
+      const s = this.services.get(name)
+      if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill(sig)
+    }
+  }
+
   /** SIGTERM (each service closes its consumers, relay, producer, pool), SIGKILL after 25 s. */
   async stop (): Promise<void> {
+    // A paused process would not act on SIGTERM until continued.
+    this.signal([...this.services.keys()], 'SIGCONT')
     await Promise.all([...this.services.keys()].map(async name => await this.stopOne(name)))
   }
 

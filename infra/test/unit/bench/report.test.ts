@@ -16,13 +16,13 @@ test('a complete result has no sanity problems', () => {
 test('the sanity check names what is missing, not finite, zero or out of order, and never asks for speed', () => {
   const r = sample()
   r.m1.consumer.ratio = 0
-  r.m4.requestsPerSec = Number.NaN
+  r.m4.frontDoor.requestsPerSec = Number.NaN
   if (r.m3.choreography.available) r.m3.choreography.all.p95 = r.m3.choreography.all.p99 + 1
   Reflect.deleteProperty(r.m5, 'payment')
   Reflect.deleteProperty(r.memory, 'postgres')
   const problems = sanityProblems(r).join('\n')
   assert.match(problems, /m1\.consumer\.ratio should be > 0/)
-  assert.match(problems, /m4\.requestsPerSec = NaN/)
+  assert.match(problems, /m4\.frontDoor\.requestsPerSec = NaN/)
   assert.match(problems, /m3\.choreography\.all: expected 0 ≤ p50 ≤ p95 ≤ p99/)
   assert.match(problems, /m5\.payment is missing/)
   assert.match(problems, /memory\.postgres\.peakRssMb should be > 0/)
