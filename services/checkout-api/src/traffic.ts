@@ -11,7 +11,7 @@ export interface TrafficSettings { rate: number, mode: SagaMode | 'mixed', failP
  */
 export class TrafficGenerator {
   private timer: NodeJS.Timeout | undefined
-  private products: Array<{ id: string, priceCents: number }> = []
+  private products: Product[] = []
   private lastFetch = 0
   settings: TrafficSettings = { rate: 0, mode: 'choreography', failPaymentShare: 0, outOfStockShare: 0 }
   sent = 0
@@ -48,11 +48,12 @@ export class TrafficGenerator {
     this.timer = undefined
   }
 
-  private async catalog (): Promise<Array<{ id: string, priceCents: number }>> {
-    if (this.products.length > 0 && Date.now() - this.lastFetch < 30_000) return this.products
+  private async catalog (): Promise<Product[]> {
+    // Refreshed often: stock runs down during a long class, and the choice below follows it.
+    if (this.products.length > 0 && Date.now() - this.lastFetch < 3000) return this.products
     const res = await fetch(`${this.config.INVENTORY_URL}/products`, { signal: AbortSignal.timeout(2000) })
     if (!res.ok) throw new Error(`inventory answered ${res.status}`)
-    const body = await res.json() as { products: Array<{ id: string, priceCents: number }> }
+    const body = await res.json() as { products: Product[] }
     this.products = body.products
     this.lastFetch = Date.now()
     return this.products
@@ -65,14 +66,32 @@ export class TrafficGenerator {
     const r = Math.random()
     const failPayment = r < this.settings.failPaymentShare
     const outOfStock = !failPayment && r < this.settings.failPaymentShare + this.settings.outOfStockShare
-    const p = products[n % products.length]!
+    const { product, quantity } = pickItem(products, n, outOfStock, this.config.MAX_QUANTITY)
     const mode: SagaMode = this.settings.mode === 'mixed' ? (n % 2 === 0 ? 'choreography' : 'orchestration') : this.settings.mode
     await createOrder(this.app, this.config, {
       customerId: failPayment ? `trafego-${n}-fail-payment` : `trafego-${n}`,
-      items: [{ productId: p.id, quantity: outOfStock ? this.config.MAX_QUANTITY : 1 + (n % 3), price: p.priceCents / 100 }],
+      items: [{ productId: product.id, quantity, price: product.priceCents / 100 }],
       mode,
       channel: 'demo-traffic'
     }, {})
     this.sent++
   }
+}
+
+interface Product { id: string, priceCents: number, available: number }
+
+/**
+ * What the simulated customer buys. Ordinary orders go round the products that still have stock,
+ * so a long demo does not turn into a stream of out-of-stock failures nobody asked for; the
+ * deliberate out-of-stock share asks the scarcest product for one unit more than it has.
+ */
+export function pickItem (products: readonly Product[], n: number, outOfStock: boolean, maxQuantity: number): { product: Product, quantity: number } {
+  if (outOfStock) {
+    const scarcest = products.reduce((a, b) => (b.available < a.available ? b : a))
+    return { product: scarcest, quantity: Math.min(maxQuantity, scarcest.available + 1) }
+  }
+  const quantity = 1 + (n % 3)
+  const inStock = products.filter(p => p.available >= quantity)
+  const pool = inStock.length > 0 ? inStock : products
+  return { product: pool[n % pool.length]!, quantity }
 }
