@@ -1,12 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import Kafka from 'node-rdkafka'
 import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import type { EventTopic, TopicValues } from '@vitrine/contracts'
+import { freePort } from '@vitrine/infra'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing'
 import { ROOT, buildWeb, deleteTestSubjects, launch, serveWeb } from '../test/e2e/helpers.ts'
 
@@ -75,17 +75,6 @@ function valueFor (topic: EventTopic, orderId: string): TopicValues[EventTopic] 
 }
 
 const PRODUCER_OF: Record<string, string> = { 'orders.new': 'checkout-api', 'payments.requested': 'payment', 'payments.approved': 'payment', 'inventory.reserved': 'inventory', 'orders.confirmed': 'checkout-api', 'notifications.sent': 'notification' }
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
 
 /** CPU time (user + system) of a process so far, in seconds, from /proc. */
 function cpuSeconds (pid: number, ticksPerSecond: number): number {

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import type { Admin } from '@platformatic/kafka'
@@ -11,7 +10,7 @@ import type { ServiceName } from '@vitrine/contracts'
 import type { StackSettings } from '../settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { appEnv } from '../apps.ts'
-import { tailLog } from '../proc.ts'
+import { tailLog, freePort } from '../proc.ts'
 import type { TestEnv } from '../testing/saga-env.ts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv } from '../testing/saga-env.ts'
 
@@ -31,16 +30,7 @@ export class ServiceStartError extends Error {
   code = 'SHOP_ERR_BENCH_SERVICE_START'
 }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
+export { freePort }
 
 export function serverFile (name: SagaService): string {
   return join(ROOT, 'services', name, 'src', 'server.ts')

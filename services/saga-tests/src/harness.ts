@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import postgres from 'postgres'
+import { freePort } from '@vitrine/infra'
 import type { TestEnv } from '@vitrine/infra/testing/saga'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
@@ -28,17 +28,6 @@ interface Running {
   request: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   stop: () => Promise<void>
   kill?: () => Promise<void>
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
 }
 
 // Importing the orchestrator lazily keeps these suites usable before it exists.
