@@ -61,6 +61,22 @@ export async function createCatalogTopics (env: TestEnv): Promise<string[]> {
   }
 }
 
+/**
+ * Removes the registry subjects of a test's prefixed topics: the catalog's by name (the registry lists
+ * at most 1000 subjects, so a busy one may not show them) and any other listed under the prefix.
+ * A soft delete, then the permanent one, as Confluent's API asks.
+ */
+export async function deleteTestSubjects (env: TestEnv): Promise<void> {
+  const base = env.registryUrl.replace(/\/$/, '')
+  const listed = await fetch(`${base}/subjects`).then(async r => await r.json() as string[]).catch(() => [] as string[])
+  const names = new Set([...TOPICS.filter(t => t.schema !== null).map(t => `${env.prefix}${t.name}-value`), ...listed.filter(x => x.startsWith(env.prefix))])
+  for (const name of names) {
+    const url = `${base}/subjects/${encodeURIComponent(name)}`
+    const soft = await fetch(url, { method: 'DELETE' }).catch(() => undefined)
+    if (soft?.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
+  }
+}
+
 /** Removes what a test created on the shared stack: its prefixed topics and their registry subjects. */
 export async function deleteTestTopics (env: TestEnv): Promise<void> {
   const admin = createAdmin(env.brokers, 'vitrine-test')
@@ -70,12 +86,7 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
   } finally {
     await admin.close()
   }
-  // Subjects are named after the prefixed topics; a soft delete, then the permanent one, like Confluent's API asks.
-  for (const t of TOPICS.filter(t => t.schema !== null)) {
-    const url = `${env.registryUrl}/subjects/${encodeURIComponent(`${env.prefix}${t.name}-value`)}`
-    const soft = await fetch(url, { method: 'DELETE' }).catch(() => undefined)
-    if (soft?.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
-  }
+  await deleteTestSubjects(env)
 }
 
 export interface ReadRecord { topic: string, partition: number, offset: number, key: string | null, value: Buffer | null, headers: Record<string, string>, timestamp: number }

@@ -15,6 +15,8 @@ import { GatewayConfig, app as gatewayApp } from '@vitrine/gateway'
 import type { GatewayConfigType } from '@vitrine/gateway'
 import { gatewayProxy } from '../../vite.config.ts'
 
+export { deleteTestSubjects } from '@vitrine/infra/testing'
+
 // What a browser test needs, started by the test itself and stopped after it: the gateway (on a
 // free port, on the test's own topics), the web app (built with vite, served by `vite preview`
 // with /api and /socket.io proxied to that gateway), and Debian's headless Chromium.
@@ -83,14 +85,4 @@ export async function screenshot (page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`)
   await page.screenshot({ path, fullPage: true })
   return path
-}
-
-/** Removes the registry subjects of the test's prefixed topics (soft, then permanent delete). */
-export async function deleteTestSubjects (env: TestEnv): Promise<void> {
-  const base = env.registryUrl.replace(/\/$/, '')
-  const subjects = await (await fetch(`${base}/subjects`)).json() as string[]
-  for (const s of subjects.filter(x => x.startsWith(env.prefix))) {
-    await fetch(`${base}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(() => {})
-    await fetch(`${base}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' }).catch(() => {})
-  }
 }

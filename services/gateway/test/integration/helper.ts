@@ -58,10 +58,8 @@ export function gatewayHarness (extra: Record<string, string | number> = {}): Ha
   after(async () => {
     await h.app?.close()
     await h.producer?.close()
-    if (h.env) {
-      await deleteTestTopics(h.env)
-      await deleteTestSubjects(h.env)
-    }
+    // Topics and their registry subjects.
+    if (h.env) await deleteTestTopics(h.env)
   })
   return h
 }
@@ -72,14 +70,4 @@ export function orderCreated (orderId: string = randomUUID(), customerId = 'c-1'
 
 export function orderConfirmed (orderId: string): TopicValues['orders.confirmed'] {
   return { eventId: randomUUID(), orderId, customerId: 'c-1', totalCents: 990, occurredAt: Date.now() }
-}
-
-/** Removes the registry subjects of the test's prefixed topics (soft, then permanent delete). */
-export async function deleteTestSubjects (env: TestEnv): Promise<void> {
-  const base = env.registryUrl.replace(/\/$/, '')
-  const subjects = await (await fetch(`${base}/subjects`)).json() as string[]
-  for (const s of subjects.filter(x => x.startsWith(env.prefix))) {
-    await fetch(`${base}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(() => {})
-    await fetch(`${base}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' }).catch(() => {})
-  }
 }
