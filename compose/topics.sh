@@ -16,6 +16,7 @@ create () {
 }
 
 if [ "$BROKERS" = 3 ]; then
+  create products.catalog 3 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.new 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create payments.requested 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create payments.approved 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
@@ -37,6 +38,7 @@ if [ "$BROKERS" = 3 ]; then
   create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
   create orders.dlq 1 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
 else
+  create products.catalog 3 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.new 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create payments.requested 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create payments.approved 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
@@ -58,4 +60,4 @@ else
   create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
   create orders.dlq 1 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
 fi
-echo "catálogo aplicado: 20 tópicos"
+echo "catálogo aplicado: 21 tópicos"

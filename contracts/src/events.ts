@@ -22,10 +22,14 @@ export interface PaymentCommand extends Base { command: 'CHARGE' | 'REFUND', cus
 export interface PaymentReply extends Base { command: 'CHARGE' | 'REFUND', outcome: 'APPROVED' | 'DECLINED' | 'REFUNDED' | 'NOTHING_TO_REFUND', paymentId: string | null, reason: string | null }
 export interface InventoryCommand extends Base { command: 'RESERVE' | 'RELEASE' | 'COMMIT', customerId: string, items: Item[], reason: string | null }
 export interface InventoryReply extends Base { command: 'RESERVE' | 'RELEASE' | 'COMMIT', outcome: 'RESERVED' | 'FAILED' | 'RELEASED' | 'COMMITTED' | 'NOTHING_TO_RELEASE', reason: string | null, productId: string | null }
+/** products.catalog: not part of a saga, so no orderId; keyed by productId. */
+export interface Product { eventId: string, productId: string, name: string, priceCents: number, currency: string, active: boolean, version: number, occurredAt: number }
+
 export interface OrderCommand extends Base { command: 'CONFIRM' | 'FAIL', reason: string | null, detail: string | null }
 
 /** The value type written to each Avro topic. */
 export interface TopicValues {
+  'products.catalog': Product
   'orders.new': OrderCreated
   'payments.requested': PaymentRequested
   'payments.approved': PaymentApproved

@@ -17,8 +17,11 @@ export interface TopicSpec {
   replicationFactor: number
   /** Topic-level configs (cleanup, retention, min.insync.replicas ...), as the broker spells them. */
   config: TopicConfig
-  /** What the record key holds; every saga topic is keyed by orderId so an order stays on one partition. */
-  key: 'orderId' | 'original'
+  /**
+   * What the record key holds; every saga topic is keyed by orderId so an order stays on one
+   * partition. The compacted catalog is keyed by productId: compaction keeps the newest record per key.
+   */
+  key: 'orderId' | 'productId' | 'original'
   /** Avro schema name under contracts/schemas (`<schema>.v<N>.avsc`), or null for raw bytes. */
   schema: string | null
   /** The one service that writes it; the shared dead-letter/retry topics name the consumers that may. */
@@ -42,6 +45,19 @@ export const RETRY_TIERS = [
 export const DLQ_TOPIC = 'orders.dlq'
 
 export const TOPICS = [
+  {
+    name: 'products.catalog',
+    description: 'Catálogo de produtos (compactado): o estado atual de cada produto, com nome, preço e se está ativo. O checkout-api mantém uma réplica dele e cobra esse preço.',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    // Compacted: the newest record per productId is kept for ever, so a new reader rebuilds the whole catalog from offset 0.
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'productId',
+    schema: 'product',
+    writer: 'inventory',
+    readers: ['checkout-api', 'gateway'],
+    kind: 'event'
+  },
   {
     name: 'orders.new',
     description: 'Pedido criado pelo checkout-api. Início de toda saga, nos dois modos.',

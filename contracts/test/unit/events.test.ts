@@ -10,6 +10,7 @@ const base = { eventId: 'e-1', orderId: 'o-1', occurredAt: 1_760_000_000_000 }
 const items: Item[] = [{ productId: 'p-1', quantity: 2 }]
 
 const samples: { [T in EventTopic]: TopicValues[T] } = {
+  'products.catalog': { eventId: 'e-1', productId: 'p-1', name: 'Camiseta Kafka', priceCents: 4990, currency: 'BRL', active: true, version: 3, occurredAt: 1_760_000_000_000 },
   'orders.new': { ...base, customerId: 'c-1', items: [{ productId: 'p-1', quantity: 2, unitPriceCents: 1990 }], totalCents: 3980, currency: 'BRL', deadlineAt: 1_760_000_030_000, channel: 'web' },
   'payments.requested': { ...base, paymentId: 'pay-1', customerId: 'c-1', amountCents: 3980 },
   'payments.approved': { ...base, paymentId: 'pay-1', customerId: 'c-1', amountCents: 3980, items },

@@ -28,6 +28,15 @@ test('topic names are unique', () => {
 })
 
 test('saga topics are keyed by orderId, so all of an order\'s events stay on one partition', () => {
-  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter') assert.equal(t.key, 'orderId', t.name)
+  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog') assert.equal(t.key, 'orderId', t.name)
   assert.equal(topic('orders.new').partitions, 3)
+})
+
+test('the product catalog is compacted and keyed by productId, written by inventory alone', () => {
+  const c = topic('products.catalog')
+  assert.equal(c.key, 'productId')
+  assert.equal(c.config['cleanup.policy'], 'compact', 'compaction keeps the newest product record per key for ever')
+  assert.equal(c.config['retention.ms'], undefined)
+  assert.deepEqual(writersOf(c), ['inventory'])
+  assert.ok(c.readers.includes('checkout-api'))
 })
