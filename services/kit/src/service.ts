@@ -13,7 +13,8 @@ import producerPlugin from './plugins/producer.ts'
 import outboxPlugin from './plugins/outbox.ts'
 import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
-import errorsPlugin from './plugins/errors.ts'
+import errorsPlugin, { sendError } from './plugins/errors.ts'
+import { buildValidator } from './validation.ts'
 
 export type ServiceConfig = BaseConfigType & { PORT: number }
 
@@ -48,7 +49,13 @@ export function serverOptions (service: string, config: ServiceConfig): FastifyS
       : { level: config.LOG_LEVEL, base: { service }, timestamp: () => `,"time":"${new Date().toISOString()}"` },
     bodyLimit: 64 * 1024,
     // Unknown fields are rejected, not silently dropped; every broken rule is reported at once.
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    // Query strings and params are coerced ('array'); bodies never are (validation.ts).
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, strictNumbers: true } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator() } },
+    // Route schemas name a too-long param's field (topic names reach 249 characters); this only bounds the router.
+    routerOptions: { maxParamLength: 512 },
+    // Errors Fastify answers before any route runs (bad URL encoding, too-long params) get the same body.
+    frameworkErrors: sendError,
     forceCloseConnections: true
   }
 }

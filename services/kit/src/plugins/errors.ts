@@ -1,38 +1,58 @@
 import fp from 'fastify-plugin'
-import type { FastifyError } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ShopError } from '../errors.ts'
 
 interface ValidationIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+export interface FieldError { field: string, rule: string, message: string }
 
 function fieldOf (context: string | undefined, v: ValidationIssue): string {
-  const base = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+  const base = (v.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).map(s => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
   const extra = (v.params?.additionalProperty ?? v.params?.missingProperty) as string | undefined
   const path = [base, extra].filter(Boolean).join('.')
   return `${context ?? 'body'}${path ? '.' + path : ''}`
 }
 
+// Fastify's own client errors, which happen before a route's schema runs: each gets our code, a
+// field and a rule, like any other broken rule. Too-long params are a 400 here, not Fastify's 414.
+const FRAMEWORK: Record<string, { status: number, code: `SHOP_ERR_${string}`, field: string, rule: string, message: string }> = {
+  FST_ERR_BAD_URL: { status: 400, code: 'SHOP_ERR_VALIDATION', field: 'url', rule: 'urlEncoding', message: 'is not a valid percent-encoded URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, code: 'SHOP_ERR_VALIDATION', field: 'params', rule: 'maxLength', message: 'a path parameter is too long' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'SHOP_ERR_BAD_REQUEST', field: 'body', rule: 'json', message: 'is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'SHOP_ERR_BAD_REQUEST', field: 'body', rule: 'required', message: 'is empty but content-type is application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'SHOP_ERR_BAD_REQUEST', field: 'body', rule: 'contentLength', message: 'does not match its content-length' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'SHOP_ERR_BODY_TOO_LARGE', field: 'body', rule: 'maxBytes', message: 'is larger than the server accepts' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'SHOP_ERR_MEDIA_TYPE', field: 'content-type', rule: 'mediaType', message: 'is not a media type this route accepts (use application/json)' }
+}
+
 /**
- * The one error handler. Validation failures become 400 with each field and rule named; our own
- * errors keep their SHOP_ERR_* code and status; anything else is logged and answered as a plain 500.
+ * The one error body, for every error a service answers: validation failures become 400 with each
+ * field and rule named; our own errors keep their SHOP_ERR_* code and status; Fastify's own client
+ * errors (bad URL, invalid JSON, body too large...) are named the same way; anything else is logged
+ * and answered as a plain 500 that hides its message. Also Fastify's `frameworkErrors` (service.ts).
  */
+export function sendError (err: FastifyError & { validation?: ValidationIssue[] }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.validation) {
+    const errors: FieldError[] = err.validation.map(v => ({ field: fieldOf(err.validationContext, v), rule: v.keyword ?? 'invalid', message: v.message ?? 'is invalid' }))
+    return reply.code(400).send({ code: 'SHOP_ERR_VALIDATION', message: errors.map(e => `${e.field} ${e.message}`).join('; '), errors })
+  }
+  if (err instanceof ShopError) {
+    if (err.statusCode >= 500) request.log.error({ err, request: { method: request.method, url: request.url } }, err.message)
+    return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) })
+  }
+  const known = err.code ? FRAMEWORK[err.code] : undefined
+  if (known) {
+    return reply.code(known.status).send({ code: known.code, message: `${known.field} ${known.message}`, errors: [{ field: known.field, rule: known.rule, message: known.message }] })
+  }
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+  if (status >= 500) {
+    request.log.error({ err, request: { method: request.method, url: request.url } }, 'unhandled error')
+    return reply.code(500).send({ code: 'SHOP_ERR_INTERNAL', message: 'Internal Server Error' })
+  }
+  // Any other client error Fastify raises (e.g. a forbidden __proto__ key in the JSON body).
+  return reply.code(status).send({ code: 'SHOP_ERR_BAD_REQUEST', message: err.message, errors: [{ field: 'body', rule: err.code ?? 'invalid', message: err.message }] })
+}
+
 export default fp(async (fastify) => {
-  fastify.setErrorHandler((err: FastifyError & { validation?: ValidationIssue[] }, request, reply) => {
-    if (err.validation) {
-      const errors = err.validation.map(v => ({ field: fieldOf(err.validationContext, v), rule: v.keyword ?? 'invalid', message: v.message ?? 'is invalid' }))
-      return reply.code(400).send({ code: 'SHOP_ERR_VALIDATION', message: errors.map(e => `${e.field} ${e.message}`).join('; '), errors })
-    }
-    if (err instanceof ShopError) {
-      if (err.statusCode >= 500) request.log.error({ err, request: { method: request.method, url: request.url } }, err.message)
-      return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) })
-    }
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
-    if (status >= 500) {
-      request.log.error({ err, request: { method: request.method, url: request.url } }, 'unhandled error')
-      return reply.code(500).send({ code: 'SHOP_ERR_INTERNAL', message: 'Internal Server Error' })
-    }
-    // Fastify's own client errors: malformed JSON, body too large, wrong content type.
-    const code = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'SHOP_ERR_BODY_TOO_LARGE' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'SHOP_ERR_MEDIA_TYPE' : 'SHOP_ERR_BAD_REQUEST'
-    return reply.code(status).send({ code, message: err.message, errors: [{ field: 'body', rule: err.code ?? 'invalid', message: err.message }] })
-  })
+  fastify.setErrorHandler(sendError)
   fastify.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'SHOP_ERR_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url}` }))
 }, { name: 'vitrine-errors' })
