@@ -71,6 +71,28 @@ export async function buildApp<C extends ServiceConfig> (service: string, app: A
   return fastify as unknown as FastifyInstance
 }
 
+/**
+ * A service's routes alone, on the options and error handler every service uses: for tests of what
+ * is refused before a handler runs, with no database or broker. Each named client (`sql`,
+ * `kafkaConsole`...) is a stand-in that throws, so a request that gets past validation is a 500.
+ */
+export async function buildRoutes<O extends Record<string, unknown>> (routes: FastifyPluginAsync<O>, opts: O, clients: string[]): Promise<FastifyInstance> {
+  const fastify = Fastify(serverOptions('routes-test', { LOG_LEVEL: 'silent' } as ServiceConfig))
+  await fastify.register(errorsPlugin)
+  const absent = (name: string): never => { throw new Error(`${name} is not available in a routes-only test`) }
+  for (const name of clients) {
+    // Fastify reads getter/setter off a decoration to tell accessors apart; anything else throws.
+    const standIn: object = new Proxy(() => absent(name), {
+      get: (_t, prop) => (prop === 'getter' || prop === 'setter' || prop === 'then' ? undefined : () => absent(`${name}.${String(prop)}`)),
+      apply: () => absent(name)
+    })
+    fastify.decorate(name, standIn)
+  }
+  await fastify.register(routes, opts)
+  await fastify.ready()
+  return fastify
+}
+
 /** The only place that listens and shuts down: SIGTERM/SIGINT close the app, running every onClose hook. */
 export async function startServer<C extends ServiceConfig> (service: string, app: App<C>, config: C): Promise<FastifyInstance> {
   const fastify = Fastify(serverOptions(service, config)).withTypeProvider<TypeBoxTypeProvider>()

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
-import { Type } from 'typebox'
 import { sagaModeOf } from '@vitrine/contracts'
 import type { InventoryFailed, OrderCreated, OrderFailed, PaymentCommand } from '@vitrine/contracts'
-import { kit, notFound } from '@vitrine/service-kit'
+import { kit } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
 import { decideDue, refund, requestCharge } from './payments.ts'
+import routes from './routes.ts'
 
 const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, { config }) => {
   await fastify.register(kit, { service: 'payment', schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
@@ -50,14 +50,7 @@ const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, {
   decider.unref()
   fastify.addHook('onClose', async () => clearInterval(decider))
 
-  const Payment = Type.Object({ orderId: Type.String(), paymentId: Type.String(), status: Type.String(), amountCents: Type.Integer(), reason: Type.Union([Type.String(), Type.Null()]), mode: Type.String() })
-  fastify.get('/payments/:orderId', {
-    schema: { params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 64 }) }), response: { 200: Payment, 404: Type.Object({ code: Type.String(), message: Type.String() }) } }
-  }, async (request) => {
-    const [p] = await fastify.sql`select * from payments where order_id = ${(request.params as { orderId: string }).orderId}`
-    if (!p) throw notFound('payment for order', (request.params as { orderId: string }).orderId)
-    return { orderId: p.order_id as string, paymentId: p.payment_id as string, status: p.status as string, amountCents: p.amount_cents as number, reason: (p.reason as string | null) ?? null, mode: p.mode as string }
-  })
+  await fastify.register(routes)
 }
 
 export default app
