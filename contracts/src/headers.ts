@@ -13,6 +13,10 @@ export const HEADERS = {
   attempts: 'dlq-attempts',
   failedBy: 'dlq-failed-by',
   retryGroup: 'retry-group',
+  /** Set by the outbox relay: the row's id, increasing per key, so a reader can check an order's events kept their order. */
+  sequence: 'outbox-seq',
+  /** On a DLQ replay: the DLQ record it came from (topic:partition:offset). */
+  replayedFrom: 'dlq-replayed-from',
   retryDueAt: 'retry-due-at'
 } as const
 

@@ -55,7 +55,7 @@ export class OutboxRelay {
   private again = false
   private stopped = false
 
-  constructor (private readonly sql: Db, private readonly producer: EventProducer, private readonly serde: TopicSerde, private readonly log: Logger, private readonly metrics: KitMetrics, private readonly intervalMs = 1000) {}
+  constructor (private readonly sql: Db, private readonly producer: EventProducer, private readonly serde: TopicSerde, private readonly log: Logger, private readonly metrics: KitMetrics, private readonly intervalMs = 1000, readonly options?: { service: string, schema: string }) {}
 
   start (): void {
     this.timer = setInterval(() => this.kick(), this.intervalMs)
