@@ -17,7 +17,7 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: help setup deps up down status demo compare test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: help setup deps up down status start stop restart kill reset demo compare test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
@@ -25,6 +25,8 @@ help:
 	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100:59.90 mudam o pedido)"
 	@echo "make test        - instala o que falta e roda todos os testes"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
+	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
+	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
 	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
@@ -50,8 +52,18 @@ up: setup
 down:
 	@if [ -x $(TSX) ]; then $(CLI) down; else echo "nada para parar"; fi
 
+# The control plane (infra/src/control): through its API on CONTROL_PORT when make demo runs it,
+# otherwise in this process. S names one component (make status lists them).
+CONTROL := $(TSX) infra/src/control/cli.ts
 status:
-	@$(CLI) status
+	@$(CONTROL) status
+
+start stop restart kill:
+	@$(CONTROL) $@ $(S)
+
+# Orders, payments, reservations, notifications, sagas gone; stock back to the seed; offsets at the end.
+reset: setup
+	@$(CONTROL) reset
 
 demo: setup
 	@$(TSX) infra/src/demo.ts

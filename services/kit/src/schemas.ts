@@ -1,11 +1,11 @@
 import { Type } from 'typebox'
 
 // The one error body every service answers with (plugins/errors.ts writes it), for route schemas.
-export const FieldError = Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() })
+export const FieldErrorSchema = Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() })
 
 export const ErrorBody = Type.Object({
   code: Type.String({ description: 'a stable SHOP_ERR_* code' }),
   message: Type.String(),
-  errors: Type.Optional(Type.Array(FieldError)),
+  errors: Type.Optional(Type.Array(FieldErrorSchema)),
   details: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
 })

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ShopError } from '../errors.ts'
+import type { FieldError } from '../errors.ts'
 
 interface ValidationIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
-export interface FieldError { field: string, rule: string, message: string }
 
 function fieldOf (context: string | undefined, v: ValidationIssue): string {
   const base = (v.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean).map(s => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.')
@@ -37,7 +37,9 @@ export function sendError (err: FastifyError & { validation?: ValidationIssue[] 
   }
   if (err instanceof ShopError) {
     if (err.statusCode >= 500) request.log.error({ err, request: { method: request.method, url: request.url } }, err.message)
-    return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) })
+    // Field errors sit at the top, where a schema's own 400 has them: one error body.
+    const { errors, ...details } = err.details ?? {}
+    return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(Array.isArray(errors) ? { errors } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) })
   }
   const known = err.code ? FRAMEWORK[err.code] : undefined
   if (known) {

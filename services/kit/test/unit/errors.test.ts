@@ -4,7 +4,7 @@ import Fastify from 'fastify'
 import type { InjectOptions } from 'fastify'
 import { Type } from 'typebox'
 import errorsPlugin from '../../src/plugins/errors.ts'
-import { PermanentError, ShopError, isRetryable } from '../../src/errors.ts'
+import { PermanentError, ShopError, invalidInput, isRetryable } from '../../src/errors.ts'
 import { serverOptions } from '../../src/service.ts'
 import type { ServiceConfig } from '../../src/service.ts'
 
@@ -16,6 +16,7 @@ async function app () {
   f.post('/items', { schema: { body: Type.Object({ name: Type.Optional(Type.String()), items: Type.Array(Type.Object({ quantity: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })) }, { additionalProperties: false }) } }, async (request) => request.body)
   f.get('/things/:id', { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), querystring: Type.Object({ offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })), limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }), tags: Type.Optional(Type.Array(Type.String())) }, { additionalProperties: false }) } }, async (request) => ({ id: (request.params as { id: string }).id, query: request.query }))
   f.get('/shop', async () => { throw new ShopError('SHOP_ERR_NOT_FOUND', 'thing 7 not found', 404, { id: '7' }) })
+  f.get('/stock', async () => { throw invalidInput([{ field: 'body.quantity', rule: 'maximum', message: 'would bring stock above 1000' }]) })
   f.get('/boom', async () => { throw new Error('database password is hunter2') })
   return f
 }
@@ -115,4 +116,11 @@ test('Fastify\'s own client errors come in the same SHOP_ERR_* body, with field 
     assert.equal(typeof body.message, 'string', what)
     assert.deepEqual(named(body)[0], [c.field, c.rule], what)
   }
+})
+
+test('a rule checked in code (invalidInput) answers like a schema\'s: field errors at the top of the one body', async () => {
+  const f = await app()
+  const res = await f.inject({ method: 'GET', url: '/stock' })
+  assert.equal(res.statusCode, 400)
+  assert.deepEqual(res.json(), { code: 'SHOP_ERR_VALIDATION', message: 'body.quantity would bring stock above 1000', errors: [{ field: 'body.quantity', rule: 'maximum', message: 'would bring stock above 1000' }] })
 })
