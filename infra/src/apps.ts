@@ -2,41 +2,86 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
-import { PortTakenError, isAlive, portInUse, readPid, sleep, spawnDetached, tailLog } from './proc.ts'
+import { PortTakenError, isAlive, portInUse, readPid, removePid, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
 import { ComponentDiedError } from './stack.ts'
 import { step } from './steps.ts'
 
-// Vitrine's own processes for `make demo`: the services and the web UI, started after the stack,
-// each detached with a log and a pid file like the stack's components, so `make down` stops them too.
+// Vitrine's own processes for `make demo`: the services, the web UI and the control plane, started
+// after the stack, each detached in its own process group with a log and a pid file like the
+// stack's components, so `make down` stops them too and `make kill` can crash one for real.
 
 export interface AppComponent { name: string, port: number, url: string, command: string, args: string[], cwd: string }
 
 const TSX = join(ROOT, 'node_modules/.bin/tsx')
 
-const SERVICES: Array<[string, number]> = [
-  ['inventory', 3003],
-  ['payment', 3002],
-  ['notification', 3004],
-  ['orchestrator', 3005],
-  ['checkout-api', 3001],
-  ['gateway', 3010]
-]
+/** Each app's default port (every service also defaults to it when PORT is unset). */
+export const DEFAULT_APP_PORTS: Readonly<Record<string, number>> = {
+  inventory: 3003,
+  payment: 3002,
+  notification: 3004,
+  orchestrator: 3005,
+  'checkout-api': 3001,
+  gateway: 3010,
+  web: 3000,
+  control: 3099
+}
 
-export function apps (): AppComponent[] {
+/** The services of the saga: what an order needs to reach a final state. */
+export const SAGA_APPS: readonly string[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
+const SERVICES: readonly string[] = [...SAGA_APPS, 'gateway']
+
+export interface AppSettings {
+  /** Where the apps' pid files and logs live: the stack's state folder, or a test's own. */
+  stateDir: string
+  ports: Record<string, number>
+  /** Extra variables for every service (a test's TOPIC_PREFIX, KAFKA_GROUP_SUFFIX, DB_SCHEMA_SUFFIX, LOG_LEVEL ...). */
+  env: Record<string, string>
+  /** Only these apps (default: every one present in the tree). */
+  only?: readonly string[]
+}
+
+function port (name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a port (1-65535), got "${raw}"`)
+  return n
+}
+
+/** The apps of the local stack `s`: default ports (CONTROL_PORT from the environment) unless overridden. */
+export function appSettings (s: Pick<StackSettings, 'stateDir'>, o: Partial<AppSettings> = {}): AppSettings {
+  return {
+    stateDir: o.stateDir ?? s.stateDir,
+    ports: { ...DEFAULT_APP_PORTS, control: port('CONTROL_PORT', DEFAULT_APP_PORTS.control!), ...o.ports },
+    env: o.env ?? {},
+    ...(o.only ? { only: o.only } : {})
+  }
+}
+
+function defaults (): AppSettings {
+  return appSettings({ stateDir: join(ROOT, process.env.VITRINE_STATE_DIR ?? '.vitrine') })
+}
+
+export function apps (a: AppSettings = defaults()): AppComponent[] {
   const list: AppComponent[] = []
-  for (const [name, port] of SERVICES) {
+  const url = (name: string): string => `http://localhost:${a.ports[name]}`
+  const want = (name: string): boolean => a.only === undefined || a.only.includes(name)
+  // The control plane first: it answers at once and can then report on the others while they start.
+  if (want('control')) list.push({ name: 'control', port: a.ports.control!, url: url('control'), command: TSX, args: [join(ROOT, 'infra/src/control/server.ts')], cwd: ROOT })
+  for (const name of SERVICES) {
     const dir = join(ROOT, 'services', name)
-    if (!existsSync(join(dir, 'src/server.ts'))) continue
-    list.push({ name, port, url: `http://localhost:${port}`, command: TSX, args: ['src/server.ts'], cwd: dir })
+    if (!want(name) || !existsSync(join(dir, 'src/server.ts'))) continue
+    const port = a.ports[name]!
+    list.push({ name, port, url: url(name), command: TSX, args: ['src/server.ts'], cwd: dir })
   }
   const web = join(ROOT, 'web')
   const pkg = existsSync(join(web, 'package.json')) ? JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')) as { scripts?: Record<string, string> } : undefined
-  if (pkg?.scripts?.start) list.push({ name: 'web', port: 3000, url: 'http://localhost:3000', command: 'pnpm', args: ['run', '--silent', 'start'], cwd: web })
+  if (want('web') && pkg?.scripts?.start) list.push({ name: 'web', port: a.ports.web!, url: url('web'), command: 'pnpm', args: ['run', '--silent', 'start'], cwd: web })
   return list
 }
 
-export function appNames (): string[] {
-  return apps().map(a => a.name).reverse()
+export function appNames (a: AppSettings = defaults()): string[] {
+  return apps(a).map(a => a.name).reverse()
 }
 
 /** Every service reads the same variables; these point them at the local stack unless the user set them. */
@@ -51,35 +96,89 @@ export function appEnv (s: StackSettings, extra: Record<string, string> = {}): N
   }
 }
 
-async function ready (a: AppComponent): Promise<boolean> {
+/** Where each service finds the others: the ports these apps were given, not the defaults. */
+function peerUrls (a: AppSettings): Record<string, string> {
+  const at = (name: string): string => `http://127.0.0.1:${a.ports[name]}`
+  return {
+    INVENTORY_URL: at('inventory'),
+    PAYMENT_URL: at('payment'),
+    CHECKOUT_URL: at('checkout-api'),
+    CHECKOUT_API_URL: at('checkout-api'),
+    ORCHESTRATOR_URL: at('orchestrator'),
+    GATEWAY_URL: at('gateway'),
+    CONTROL_PORT: String(a.ports.control)
+  }
+}
+
+export async function appReady (c: AppComponent): Promise<boolean> {
   try {
-    const res = await fetch(a.name === 'web' ? a.url : `${a.url}/health`, { signal: AbortSignal.timeout(2000) })
+    const res = await fetch(c.name === 'web' ? c.url : `${c.url}/health`, { signal: AbortSignal.timeout(2000) })
     return res.ok
   } catch {
     return false
   }
 }
 
-export async function startApps (s: StackSettings, env: Record<string, string> = {}): Promise<AppComponent[]> {
-  const list = apps()
-  for (const a of list) {
-    const pid = readPid(s.stateDir, a.name)
-    if (pid !== undefined && isAlive(pid)) continue
-    if (await portInUse(a.port)) throw new PortTakenError(a.port, a.name)
+/** The pid in the app's pid file when that process (group) still runs. */
+export function appPid (a: AppSettings, name: string): number | undefined {
+  const pid = readPid(a.stateDir, name)
+  return pid !== undefined && isAlive(pid) ? pid : undefined
+}
+
+/** Starts one app detached and waits until it answers; an app already running and ready is left alone. */
+export async function startApp (s: StackSettings, a: AppSettings, c: AppComponent): Promise<void> {
+  if (appPid(a, c.name) !== undefined && await appReady(c)) return
+  if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
+  const pid = appPid(a, c.name) ?? spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env: appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env }) })
+  const deadline = Date.now() + (c.name === 'web' ? 180_000 : 90_000)
+  while (Date.now() < deadline) {
+    if (await appReady(c)) return
+    if (!isAlive(pid)) throw new ComponentDiedError(`${c.name} exited during start-up. Last lines of its log (${join(a.stateDir, 'logs', c.name + '.log')}):\n${tailLog(a.stateDir, c.name)}`)
+    await sleep(250)
   }
-  for (const a of list) {
-    const running = readPid(s.stateDir, a.name)
-    if (running !== undefined && isAlive(running) && await ready(a)) continue
-    await step(`Iniciando ${a.name} (${a.url})`, async () => {
-      const pid = spawnDetached(s.stateDir, a.name, a.command, a.args, { cwd: a.cwd, env: appEnv(s, { PORT: String(a.port), ...env }) })
-      const deadline = Date.now() + (a.name === 'web' ? 180_000 : 90_000)
-      while (Date.now() < deadline) {
-        if (await ready(a)) return
-        if (!isAlive(pid)) throw new ComponentDiedError(`${a.name} exited during start-up. Last lines of its log (${join(s.stateDir, 'logs', a.name + '.log')}):\n${tailLog(s.stateDir, a.name)}`)
-        await sleep(500)
-      }
-      throw new ComponentDiedError(`${a.name} was not ready in time. Last lines of its log:\n${tailLog(s.stateDir, a.name)}`)
-    })
+  throw new ComponentDiedError(`${c.name} was not ready in time. Last lines of its log:\n${tailLog(a.stateDir, c.name)}`)
+}
+
+/** SIGTERM to the app's process group (its shutdown hooks run), SIGKILL after the grace time. */
+export async function stopApp (a: AppSettings, name: string, graceMs = 25_000): Promise<'stopped' | 'killed' | 'absent'> {
+  const pid = readPid(a.stateDir, name)
+  if (pid === undefined) return 'absent'
+  const how = await stopGroup(pid, graceMs)
+  removePid(a.stateDir, name)
+  return how
+}
+
+/**
+ * A real crash: SIGKILL to the whole process group (the service's node process and any wrapper),
+ * no shutdown hook, no offset commit, no outbox flush. The pid file stays, naming the dead process.
+ */
+export async function killApp (a: AppSettings, name: string): Promise<number | undefined> {
+  const pid = readPid(a.stateDir, name)
+  if (pid === undefined || !isAlive(pid)) return undefined
+  try { process.kill(-pid, 'SIGKILL') } catch {}
+  const deadline = Date.now() + 10_000
+  while (isAlive(pid) && Date.now() < deadline) await sleep(50)
+  return pid
+}
+
+/**
+ * Starts every app that is not running, all at once (they only need the stack, not each other:
+ * each waits for its topics and peers on its own), and waits until each answers.
+ */
+export async function startApps (s: StackSettings, env: Record<string, string> = {}, o: Partial<AppSettings> = {}): Promise<AppComponent[]> {
+  const a = appSettings(s, { ...o, env: { ...o.env, ...env } })
+  const list = apps(a)
+  // Fail fast on a taken port, before anything starts, naming the port and who wanted it.
+  for (const c of list) {
+    if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
   }
+  const todo: AppComponent[] = []
+  for (const c of list) if (!(appPid(a, c.name) !== undefined && await appReady(c))) todo.push(c)
+  if (todo.length === 0) return list
+  await step(`Iniciando ${todo.map(c => `${c.name} (:${c.port})`).join(', ')}`, async () => {
+    const results = await Promise.allSettled(todo.map(async c => await startApp(s, a, c)))
+    const failed = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
+    if (failed.length > 0) throw failed.length === 1 ? failed[0]! : new ComponentDiedError(failed.map(e => e.message).join('\n\n'))
+  })
   return list
 }

@@ -1,0 +1,204 @@
+import type { StackSettings } from '../settings.ts'
+import { bootstrapServers, databaseUrl, loadSettings } from '../settings.ts'
+import { components, status as stackStatus, up } from '../stack.ts'
+import type { AppComponent, AppSettings } from '../apps.ts'
+import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
+import { isAlive, portInUse, readPid, removePid, sleep, stopGroup } from '../proc.ts'
+import { createAdmin } from '../topics.ts'
+import { ShopError } from '../../../services/kit/src/errors.ts'
+import type { GroupReset, StockReset, TableReset } from './reset.ts'
+import { SHOP_SCHEMAS, moveGroupsToEnd, resetDatabase } from './reset.ts'
+
+// The one control plane: status of every component (the stack, the services, the UI), start, stop,
+// restart and kill of one of them, and the shop's reset. The HTTP API (app.ts), `make status|start|
+// stop|restart|kill|reset` (cli.ts), and later the chaos drills, labs and exercises all go through
+// this class. It takes its settings, so a test runs it on its own ports, state folder, topic
+// prefix, group suffix and schema suffix, beside the shared stack without touching it.
+
+export interface ControlSettings {
+  stack: StackSettings
+  apps: AppSettings
+}
+
+/** The demo's control plane: the local stack and the apps on their default ports (CONTROL_PORT from .env). */
+export function controlSettings (stack: StackSettings = loadSettings(), o: Partial<AppSettings> = {}): ControlSettings {
+  return { stack, apps: appSettings(stack, o) }
+}
+
+export type ComponentKind = 'stack' | 'service' | 'web' | 'control'
+export type Action = 'start' | 'stop' | 'restart' | 'kill'
+
+export interface ComponentStatus {
+  name: string
+  kind: ComponentKind
+  pid: number | null
+  alive: boolean
+  ports: Array<{ port: number, listening: boolean }>
+  /** Run outside our supervisor (KAFKA_BROKERS, DATABASE_URL, SCHEMA_REGISTRY_URL point elsewhere): we do not start or stop it. */
+  external: boolean
+  url: string | null
+}
+
+export interface ActionResult { action: Action, component: ComponentStatus, /** The process the action stopped or killed. */ previousPid: number | null }
+
+export interface ResetReport {
+  seconds: number
+  stopped: string[]
+  started: string[]
+  tables: TableReset[]
+  stock: StockReset[]
+  groups: GroupReset[]
+  trafficRate: number
+}
+
+interface TrafficSettings { rate: number, mode: string, failPaymentShare: number, outOfStockShare: number }
+
+export class ComponentNotFound extends ShopError {
+  constructor (name: string, known: string[]) {
+    super('SHOP_ERR_COMPONENT_NOT_FOUND', `no component "${name}" (known: ${known.join(', ')})`, 404, { component: name, known })
+  }
+}
+
+export class ControlPlane {
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (readonly settings: ControlSettings = controlSettings()) {}
+
+  private get s (): StackSettings { return this.settings.stack }
+  private get a (): AppSettings { return this.settings.apps }
+
+  /** One action at a time: a restart racing a reset would leave nobody knowing what runs. */
+  private serial<T> (fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn)
+    this.queue = next.catch(() => {})
+    return next
+  }
+
+  names (): string[] {
+    return [...components(this.s).map(c => c.name), ...apps(this.a).map(c => c.name)]
+  }
+
+  private app (name: string): AppComponent | undefined {
+    return apps(this.a).find(c => c.name === name)
+  }
+
+  async status (): Promise<ComponentStatus[]> {
+    const stack = (await stackStatus(this.s)).map((r): ComponentStatus => ({ name: r.name, kind: 'stack', pid: r.pid ?? null, alive: r.alive, ports: r.ports, external: r.external, url: null }))
+    const own = await Promise.all(apps(this.a).map(async (c): Promise<ComponentStatus> => {
+      const pid = readPid(this.a.stateDir, c.name)
+      return {
+        name: c.name,
+        kind: c.name === 'web' ? 'web' : c.name === 'control' ? 'control' : 'service',
+        pid: pid ?? null,
+        alive: pid !== undefined && isAlive(pid),
+        ports: [{ port: c.port, listening: await portInUse(c.port) }],
+        external: false,
+        url: c.url
+      }
+    }))
+    return [...stack, ...own]
+  }
+
+  async one (name: string): Promise<ComponentStatus> {
+    const row = (await this.status()).find(r => r.name === name)
+    if (!row) throw new ComponentNotFound(name, this.names())
+    return row
+  }
+
+  private check (name: string, action: Action): void {
+    if (!this.names().includes(name)) throw new ComponentNotFound(name, this.names())
+    // The API cannot pull the floor from under itself; `make down` stops it.
+    if (name === 'control') throw new ShopError('SHOP_ERR_COMPONENT_PROTECTED', `the control plane cannot ${action} itself; use make down to stop everything`, 409, { component: name, action })
+    const stack = components(this.s).find(c => c.name === name)
+    if (stack?.external) throw new ShopError('SHOP_ERR_COMPONENT_EXTERNAL', `${name} runs outside Vitrine (its address comes from the environment), so it is not ours to ${action}`, 409, { component: name, action })
+  }
+
+  async act (name: string, action: Action): Promise<ActionResult> {
+    this.check(name, action)
+    return await this.serial(async () => {
+      const previousPid = readPid(this.app(name) ? this.a.stateDir : this.s.stateDir, name) ?? null
+      if (action === 'stop' || action === 'restart') await this.stopOne(name)
+      if (action === 'kill') await this.killOne(name)
+      if (action === 'start' || action === 'restart') await this.startOne(name)
+      return { action, component: await this.one(name), previousPid }
+    })
+  }
+
+  private async startOne (name: string): Promise<void> {
+    const c = this.app(name)
+    if (c) return await startApp(this.s, this.a, c)
+    await up(this.s, { only: [name], catalog: false })
+  }
+
+  private async stopOne (name: string): Promise<void> {
+    if (this.app(name)) {
+      await stopApp(this.a, name)
+      return
+    }
+    const pid = readPid(this.s.stateDir, name)
+    if (pid === undefined) return
+    await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000)
+    removePid(this.s.stateDir, name)
+  }
+
+  /** SIGKILL to the component's whole process group: the crash a drill wants, not a shutdown. */
+  private async killOne (name: string): Promise<void> {
+    if (this.app(name)) {
+      await killApp(this.a, name)
+      return
+    }
+    const pid = readPid(this.s.stateDir, name)
+    if (pid === undefined || !isAlive(pid)) return
+    try { process.kill(-pid, 'SIGKILL') } catch {}
+    const deadline = Date.now() + 10_000
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50)
+  }
+
+  private shopEnv (): { prefix: string, groupSuffix: string, schemaSuffix: string } {
+    return { prefix: this.a.env.TOPIC_PREFIX ?? '', groupSuffix: this.a.env.KAFKA_GROUP_SUFFIX ?? '', schemaSuffix: this.a.env.DB_SCHEMA_SUFFIX ?? '' }
+  }
+
+  /**
+   * The whole shop back to its first day: the traffic generator's rate noted, the running services
+   * stopped (gracefully: consumers leave their groups), their tables emptied and stock back to the
+   * seed, the groups moved to the end of their topics, the same services started again and the
+   * traffic rate restored. The stack and the UI keep running.
+   */
+  async reset (): Promise<ResetReport> {
+    return await this.serial(async () => {
+      const started = Date.now()
+      const services = apps(this.a).filter(c => c.name !== 'web' && c.name !== 'control')
+      const running = services.filter(c => appPid(this.a, c.name) !== undefined)
+      const checkout = running.find(c => c.name === 'checkout-api')
+      const traffic = checkout ? await this.traffic(checkout.url) : undefined
+      await Promise.all(running.map(async c => await stopApp(this.a, c.name)))
+      const { prefix, groupSuffix, schemaSuffix } = this.shopEnv()
+      const { tables, stock } = await resetDatabase(databaseUrl(this.s), schemaSuffix)
+      const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(this.s), 'vitrine-control')
+      let groups: GroupReset[]
+      try {
+        groups = await moveGroupsToEnd(admin, Object.keys(SHOP_SCHEMAS).filter(n => SAGA_APPS.includes(n)), prefix, groupSuffix)
+      } finally {
+        await admin.close().catch(() => {})
+      }
+      await Promise.all(running.map(async c => await startApp(this.s, this.a, c)))
+      if (checkout && traffic) await this.setTraffic(checkout.url, traffic)
+      return { seconds: Math.round((Date.now() - started) / 100) / 10, stopped: running.map(c => c.name), started: running.map(c => c.name), tables, stock, groups, trafficRate: traffic?.rate ?? 0 }
+    })
+  }
+
+  /** The traffic generator's settings when it runs (it lives in checkout-api, so a restart turns it off). */
+  private async traffic (url: string): Promise<TrafficSettings | undefined> {
+    try {
+      const res = await fetch(`${url}/traffic`, { signal: AbortSignal.timeout(2000) })
+      const t = await res.json() as TrafficSettings & { running?: boolean }
+      return t.running && t.rate > 0 ? { rate: t.rate, mode: t.mode, failPaymentShare: t.failPaymentShare, outOfStockShare: t.outOfStockShare } : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  private async setTraffic (url: string, t: TrafficSettings): Promise<void> {
+    await fetch(`${url}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(t), signal: AbortSignal.timeout(5000) }).catch(() => {})
+  }
+}

@@ -1,0 +1,46 @@
+import { Type } from 'typebox'
+import type { Static } from 'typebox'
+
+// The control plane's route schemas: every answer, errors included, is described here.
+
+export const ErrorBody = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
+})
+
+export const ComponentName = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9-]*$' })
+export const ActionName = Type.Enum(['start', 'stop', 'restart', 'kill'])
+
+export const ComponentStatus = Type.Object({
+  name: Type.String(),
+  kind: Type.Enum(['stack', 'service', 'web', 'control']),
+  pid: Type.Union([Type.Integer(), Type.Null()]),
+  alive: Type.Boolean(),
+  ports: Type.Array(Type.Object({ port: Type.Integer(), listening: Type.Boolean() })),
+  external: Type.Boolean(),
+  url: Type.Union([Type.String(), Type.Null()])
+})
+
+export const StatusList = Type.Object({ components: Type.Array(ComponentStatus) })
+
+export const ActionResult = Type.Object({
+  action: ActionName,
+  component: ComponentStatus,
+  previousPid: Type.Union([Type.Integer(), Type.Null()])
+})
+
+export const ResetReport = Type.Object({
+  seconds: Type.Number(),
+  stopped: Type.Array(Type.String()),
+  started: Type.Array(Type.String()),
+  tables: Type.Array(Type.Object({ schema: Type.String(), table: Type.String(), rows: Type.Integer() })),
+  stock: Type.Array(Type.Object({ productId: Type.String(), stock: Type.Integer() })),
+  groups: Type.Array(Type.Object({ group: Type.String(), topics: Type.Array(Type.String()), partitions: Type.Integer(), skipped: Type.Integer(), lag: Type.Integer() })),
+  trafficRate: Type.Number()
+})
+
+export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.Literal('control') })
+
+export type ResetReportType = Static<typeof ResetReport>
