@@ -1,13 +1,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
+// The services' server options, error handler and error body (services/kit). Infra sits below the
+// services in the workspace (they depend on it for tests), so it imports the files: a package
+// dependency would make a cycle.
 import errorsPlugin from '../../../services/kit/src/plugins/errors.ts'
+import { ErrorBody } from '../../../services/kit/src/schemas.ts'
+import { serverOptions } from '../../../services/kit/src/service.ts'
+import type { ServiceConfig } from '../../../services/kit/src/service.ts'
 import type { ControlPlane } from './plane.ts'
-import { ActionName, ActionResult, ComponentName, ComponentStatus, ErrorBody, Health, ResetReport, StatusList } from './schemas.ts'
+import { ActionName, ActionResult, ComponentName, ComponentStatus, Health, ResetReport, StatusList } from './schemas.ts'
 
-// The control plane over HTTP, bound to 127.0.0.1 (server.ts). Errors use the services' one error
-// handler and body (services/kit: infra sits below the services in the workspace, so it imports the
-// file rather than depending on the package, which would make a cycle).
+// The control plane over HTTP, bound to 127.0.0.1 (server.ts).
+
+/** The services' options (validation, framework errors in the SHOP_ERR_* body), with room for a reset. */
+export function controlServerOptions (logLevel: string): FastifyServerOptions {
+  return {
+    ...serverOptions('control', { LOG_LEVEL: logLevel } as ServiceConfig),
+    // A reset stops and starts the services: longer than an ordinary request.
+    requestTimeout: 300_000
+  }
+}
 
 /** Lets everyone through until Vitrine has authentication (see the TODO above). */
 async function requireInstructor (_request: FastifyRequest): Promise<void> {}

@@ -1,14 +1,7 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 
-// The control plane's route schemas: every answer, errors included, is described here.
-
-export const ErrorBody = Type.Object({
-  code: Type.String(),
-  message: Type.String(),
-  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
-  details: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
-})
+// The control plane's route schemas (errors use the services' one ErrorBody, services/kit/src/schemas.ts).
 
 export const ComponentName = Type.String({ minLength: 1, maxLength: 40, pattern: '^[a-z0-9][a-z0-9-]*$' })
 export const ActionName = Type.Enum(['start', 'stop', 'restart', 'kill'])

@@ -1,18 +1,13 @@
 import Fastify from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import controlApp from './app.ts'
+import controlApp, { controlServerOptions } from './app.ts'
 import { ControlPlane, controlSettings } from './plane.ts'
 
 // The control plane's HTTP server: `make demo` starts it beside the services (CONTROL_PORT, 3099).
 // Loopback only: it can stop and crash every process of the shop.
 const plane = new ControlPlane(controlSettings())
 const port = plane.settings.apps.ports.control!
-const fastify = Fastify({
-  logger: { level: process.env.LOG_LEVEL ?? 'info', base: { service: 'control' } },
-  // A reset stops and starts the services: longer than a default request.
-  requestTimeout: 300_000,
-  ajv: { customOptions: { removeAdditional: false, allErrors: true } }
-}).withTypeProvider<TypeBoxTypeProvider>()
+const fastify = Fastify(controlServerOptions(process.env.LOG_LEVEL ?? 'info')).withTypeProvider<TypeBoxTypeProvider>()
 await fastify.register(controlApp, { plane })
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

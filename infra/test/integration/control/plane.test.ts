@@ -13,7 +13,7 @@ import { appSettings, startApps, stopApp } from '../../../src/apps.ts'
 import { groupLag } from '../../../src/bench/load.ts'
 import { ControlPlane } from '../../../src/control/plane.ts'
 import type { ActionResult, ResetReport } from '../../../src/control/plane.ts'
-import controlApp from '../../../src/control/app.ts'
+import controlApp, { controlServerOptions } from '../../../src/control/app.ts'
 import { SHOP_SCHEMAS, isStateTopic } from '../../../src/control/reset.ts'
 import { freePort, isAlive } from '../../../src/proc.ts'
 import { createAdmin } from '../../../src/topics.ts'
@@ -79,7 +79,7 @@ before(async () => {
     env: serviceEnv(env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' })
   })
   plane = new ControlPlane({ stack, apps })
-  api = Fastify().withTypeProvider<TypeBoxTypeProvider>()
+  api = Fastify(controlServerOptions('silent')).withTypeProvider<TypeBoxTypeProvider>()
   await api.register(controlApp, { plane })
   sql = postgres(env.databaseUrl, { max: 2, onnotice: () => {} })
   await startApps(stack, {}, apps)
