@@ -30,6 +30,12 @@ class FlakyProducer extends EventProducer {
   }
 }
 
+/** Each test starts with its own relays only (a previous test's owner would publish for it). */
+async function fresh (): Promise<void> {
+  for (const r of relays.splice(0)) await r.stop()
+  await pools[0]!.unsafe('truncate outbox')
+}
+
 async function instance (intervalMs = 100): Promise<{ sql: Db, relay: OutboxRelay, producer: FlakyProducer }> {
   const sql = connect(env.databaseUrl, schema, 4)
   pools.push(sql)
@@ -72,7 +78,7 @@ after(async () => {
 })
 
 test('two relay instances of one service, under load, with sends failing before and after the broker: every key\'s events reach the topic in order, none lost', { timeout: 120_000 }, async () => {
-  await pools[0]!.unsafe('truncate outbox')
+  await fresh()
   const a = await instance()
   const b = await instance()
   const keys = Array.from({ length: 30 }, (_, i) => `ordem-${i}-${randomUUID().slice(0, 6)}`)
@@ -109,7 +115,7 @@ test('two relay instances of one service, under load, with sends failing before 
 })
 
 test('a row that can never be published goes to the DLQ with its error; the rows after it, of other keys and of its own, still flow', { timeout: 60_000 }, async () => {
-  await pools[0]!.unsafe('truncate outbox')
+  await fresh()
   const sql = pools[0]!
   const key = `ordem-ruim-${randomUUID().slice(0, 6)}`
   const others = Array.from({ length: 5 }, () => `ordem-${randomUUID().slice(0, 6)}`)
@@ -142,7 +148,7 @@ test('a row that can never be published goes to the DLQ with its error; the rows
 })
 
 test('a second instance\'s commit reaches the topic without waiting for the owner\'s timer', { timeout: 60_000 }, async () => {
-  await pools[0]!.unsafe('truncate outbox')
+  await fresh()
   const owner = await instance(60_000)
   const other = await instance(60_000)
   owner.producer.failRate = 0
@@ -165,7 +171,7 @@ test('a second instance\'s commit reaches the topic without waiting for the owne
 })
 
 test('stop() during a pass runs no second pass at the same time and leaves nothing committed behind', { timeout: 60_000 }, async () => {
-  await pools[0]!.unsafe('truncate outbox')
+  await fresh()
   const { sql, relay, producer } = await instance(60_000)
   producer.failRate = 0
   let inFlight = 0
@@ -186,4 +192,20 @@ test('stop() during a pass runs no second pass at the same time and leaves nothi
   const [r] = await sql`select count(*)::int as n from outbox where published_at is null`
   assert.equal(r!.n, 0, 'what was committed before stop() is published by it')
   assert.equal(most, 1, 'one send at a time for one key: no two passes overlapped')
+})
+
+test('pruning deletes published rows after a day and processed event ids only after every copy of their record has expired', { timeout: 60_000 }, async () => {
+  await fresh()
+  const sql = pools[0]!
+  const { relay } = await instance(60_000)
+  const day = 24 * 60 * 60 * 1000
+  const ago = (ms: number): Date => new Date(Date.now() - ms)
+  await sql`insert into outbox (topic, key, value, published_at) values ('orders.confirmed', 'velho', '{}', ${ago(2 * day)}), ('orders.confirmed', 'recente', '{}', ${ago(60_000)})`
+  await sql`insert into outbox (topic, key, value, failed_at, error) values ('orders.confirmed', 'separado', '{}', ${ago(40 * day)}, 'bad')`
+  await sql`insert into processed_events (event_id, topic, processed_at) values
+    ('semana', 'orders.new', ${ago(8 * day)}), ('trinta-e-dois', 'orders.new', ${ago(32 * day)}), ('desconhecido', 'fora.do.catalogo', ${ago(400 * day)})`
+  await relay.prune(true)
+  assert.deepEqual((await sql`select key from outbox order by key`).map(r => r.key), ['recente', 'separado'], 'published rows go after a day; a row set aside stays for the operator')
+  // orders.new is kept 7 days, but a copy can come back from the DLQ (30 days) by a replay: its id stays until then.
+  assert.deepEqual((await sql`select event_id from processed_events where event_id in ('semana', 'trinta-e-dois', 'desconhecido') order by event_id`).map(r => r.event_id), ['desconhecido', 'semana'])
 })
