@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import Kafka from 'node-rdkafka'
 import type { Logger } from 'pino'
-import { HEADERS, findTopic, validateEvent } from '@vitrine/contracts'
+import { DLQ_TOPIC, HEADERS, RETRY_TIERS, findTopic, validateEvent } from '@vitrine/contracts'
 import type { EventTopic, SagaMode, TopicSerde, TopicValues } from '@vitrine/contracts'
+import type { ReservedSql } from 'postgres'
 import type { Db, Tx } from './db.ts'
 import type { EventProducer } from './kafka/producer.ts'
 import type { KitMetrics } from './metrics.ts'
@@ -38,33 +40,112 @@ export async function enqueue (tx: Tx, events: OutboxEvent[]): Promise<void> {
     } catch (err) {
       throw new PermanentError((err as Error).message)
     }
-    // The catalog says what keys each topic: orderId for saga topics, productId for products.catalog.
-    const key = (e.value as unknown as Record<string, string>)[findTopic(e.topic)?.key === 'productId' ? 'productId' : 'orderId']
+    const key = (e.value as { orderId: string }).orderId
     await tx`insert into outbox (topic, key, value, headers) values (${e.topic}, ${key}, ${tx.json(e.value as never)}, ${tx.json(e.headers)})`
   }
 }
 
+/** Produce errors that no retry can fix: the record itself is refused. */
+const UNPUBLISHABLE = new Set<number>([
+  Kafka.CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE,
+  Kafka.CODES.ERRORS.ERR_INVALID_MSG_SIZE,
+  Kafka.CODES.ERRORS.ERR_INVALID_MSG,
+  Kafka.CODES.ERRORS.ERR_RECORD_LIST_TOO_LARGE,
+  Kafka.CODES.ERRORS.ERR_INVALID_RECORD,
+  Kafka.CODES.ERRORS.ERR_TOPIC_AUTHORIZATION_FAILED
+])
+
+class Unpublishable extends Error {}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
 /**
- * Publishes committed outbox rows in id order, then marks them. `kick()` after a commit publishes
- * at once; a timer picks up anything left by a crash. Rows are locked while published, so a
- * second instance of the same service skips them instead of sending them twice.
+ * How long a processed event id must be remembered for records of `topic`: as long as any copy of
+ * such a record can come back (the topic's own retention for an offset reset, the retry topics',
+ * and the DLQ's for a replay), plus a day. Infinity for a topic that keeps records forever (compacted)
+ * or that the catalog does not know.
+ */
+export function dedupWindowMs (topic: string): number {
+  // Unknown to the catalog: nothing says when its copies expire, so its ids are kept.
+  if (!findTopic(topic)) return Infinity
+  const retention = (name: string): number => {
+    const config = (findTopic(name)?.config ?? {}) as Record<string, string>
+    if (!(config['cleanup.policy'] ?? 'delete').includes('delete')) return Infinity
+    const ms = Number(config['retention.ms'] ?? 7 * DAY_MS)
+    return ms < 0 ? Infinity : ms
+  }
+  return Math.max(retention(topic), ...RETRY_TIERS.map(t => retention(t.topic)), retention(DLQ_TOPIC)) + DAY_MS
+}
+
+export interface RelayOptions {
+  /** The service whose outbox this is: names the DLQ's failed-by header. */
+  service: string
+  /** The database schema of the outbox: names the advisory lock and the wake-up channel. */
+  schema: string
+  /** Published rows are deleted after this long (a day by default: enough to look at recent ones). */
+  keepPublishedMs?: number
+  pruneEveryMs?: number
+}
+
+interface Row { id: number, topic: string, key: string, value: unknown, headers: Record<string, string>, created_at: Date }
+type Outcome = { id: number, ok: true } | { id: number, ok: false, error: string, dead: boolean }
+
+const BATCH = 500
+
+/**
+ * Publishes committed outbox rows, per topic and key in id order, and marks each as published once
+ * the broker acknowledged it.
+ *
+ * - One relay per service publishes: the instance holding a PostgreSQL advisory lock (on a reserved
+ *   connection; it passes to another instance when that connection ends). The others only wake the
+ *   owner with NOTIFY after their commits, so no one waits for the owner's timer.
+ * - A pass takes at most one row per topic and key (the oldest unpublished), so a key's next row is
+ *   sent only after the previous one was acknowledged and marked: a failed send is retried before
+ *   anything newer of that key, and a repeat never lands after a newer event.
+ * - No transaction is open while waiting for Kafka: read rows, send, then mark.
+ * - A row that can never be published (invalid for its schema, refused by the broker) goes to the
+ *   DLQ with the error, is set aside (`failed_at`), and its key's later rows flow on.
+ * - `kick()` after a commit publishes at once; a timer picks up what a crash left, retries after a
+ *   failure and takes the lock over from a dead owner. Passes never overlap, shutdown included.
+ * The post-commit fast path (issue 12) must go through `kick()` and this per-key rule, not around it.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
-  private stopped = false
+  private wake = false
+  private stopping = false
+  private lock: ReservedSql | undefined
+  private unlisten: (() => Promise<void>) | undefined
+  private lastPrune = 0
+  private readonly o: Required<RelayOptions>
 
-  constructor (private readonly sql: Db, private readonly producer: EventProducer, private readonly serde: TopicSerde, private readonly log: Logger, private readonly metrics: KitMetrics, private readonly intervalMs = 1000, readonly options?: { service: string, schema: string }) {}
-
-  start (): void {
-    this.timer = setInterval(() => this.kick(), this.intervalMs)
-    this.timer.unref()
-    this.kick()
+  constructor (private readonly sql: Db, private readonly producer: EventProducer, private readonly serde: TopicSerde, private readonly log: Logger, private readonly metrics: KitMetrics, private readonly intervalMs = 1000, options: RelayOptions) {
+    this.o = { keepPublishedMs: DAY_MS, pruneEveryMs: 10 * 60 * 1000, ...options }
   }
 
+  private get channel (): string {
+    return `vitrine_outbox_${this.o.schema}`
+  }
+
+  get isOwner (): boolean {
+    return this.lock !== undefined
+  }
+
+  start (): void {
+    this.timer = setInterval(() => this.run(false), this.intervalMs)
+    this.timer.unref()
+    this.run(false)
+  }
+
+  /** After a commit that wrote outbox rows: publish now, or wake the instance that publishes. */
   kick (): void {
-    if (this.stopped) return
+    this.run(true)
+  }
+
+  private run (committed: boolean): void {
+    if (this.stopping) return
+    if (committed) this.wake = true
     if (this.running) {
       this.again = true
       return
@@ -75,48 +156,201 @@ export class OutboxRelay {
   private async loop (): Promise<void> {
     do {
       this.again = false
+      const wake = this.wake
+      this.wake = false
       try {
-        while (await this.pass() === 500) { /* a full batch: there may be more */ }
+        if (!(await this.own())) {
+          if (wake) await this.sql.notify(this.channel, '')
+          return
+        }
+        // Each pass moves every key one row on; repeat until nothing is left (or a send failed:
+        // then wait for the timer instead of spinning on a broker that is down).
+        let n: number
+        do n = await this.pass(); while (n > 0)
+        if (n < 0) return
+        await this.maybePrune()
       } catch (err) {
         this.log.error({ err }, 'outbox relay pass failed; retrying on the next tick')
         return
       }
-    } while (this.again && !this.stopped)
+    } while (this.again && !this.stopping)
   }
 
-  private async pass (): Promise<number> {
-    return await this.sql.begin(async tx => {
-      const rows = await tx`select id, topic, key, value, headers, created_at from outbox where published_at is null order by id limit 500 for update skip locked`
-      if (rows.length === 0) return 0
-      const records = await Promise.all(rows.map(async r => ({
-        topic: this.serde.prefix + (r.topic as string),
-        key: r.key as string,
-        value: await this.serde.encode(r.topic as EventTopic, r.value as never),
-        headers: r.headers as Record<string, string>
-      })))
-      await this.producer.sendAll(records)
-      await tx`update outbox set published_at = now() where id = any(${rows.map(r => r.id as number)})`
-      const now = Date.now()
-      for (const r of rows) {
-        this.metrics.published.inc({ topic: r.topic as string })
-        this.metrics.outboxLag.observe((now - (r.created_at as Date).getTime()) / 1000)
+  /** Takes (or checks) the service's relay lock; true when this instance is the one that publishes. */
+  private async own (): Promise<boolean> {
+    if (this.lock) {
+      try {
+        await this.lock`select 1`
+        return true
+      } catch (err) {
+        // The lock went with its connection: another instance may publish now.
+        this.log.warn({ err }, 'outbox relay lost its lock connection')
+        await this.disown()
       }
-      return rows.length
-    }) as number
+    }
+    // Shutting down: only an owner's last pass publishes; a lock is not taken on the way out.
+    if (this.stopping) return false
+    const conn = await this.sql.reserve()
+    try {
+      const [r] = await conn`select pg_try_advisory_lock(hashtext(${'vitrine-outbox:' + this.o.schema})) as ok`
+      if (r?.ok !== true) {
+        conn.release()
+        return false
+      }
+    } catch (err) {
+      conn.release()
+      throw err
+    }
+    this.lock = conn
+    const listening = await this.sql.listen(this.channel, () => this.run(false))
+    this.unlisten = listening.unlisten
+    this.log.info({ schema: this.o.schema }, 'this instance now publishes the outbox')
+    return true
+  }
+
+  private async disown (): Promise<void> {
+    const lock = this.lock
+    this.lock = undefined
+    await this.unlisten?.().catch(() => {})
+    this.unlisten = undefined
+    if (!lock) return
+    await lock`select pg_advisory_unlock(hashtext(${'vitrine-outbox:' + this.o.schema}))`.catch(() => {})
+    lock.release()
+  }
+
+  /** One round: the oldest unpublished row of each topic and key. Returns rows handled, or -1 after a transient failure. */
+  private async pass (): Promise<number> {
+    const rows = await this.sql<Row[]>`select id, topic, key, value, headers, created_at from (
+        select distinct on (topic, key) id, topic, key, value, headers, created_at from outbox
+        where published_at is null and failed_at is null order by topic, key, id) oldest
+      order by id limit ${BATCH}`
+    if (rows.length === 0) {
+      this.metrics.outboxPending.set(0)
+      return 0
+    }
+    const outcomes = await Promise.all(rows.map(async r => await this.publish(r)))
+    const ok = new Set(outcomes.filter(o => o.ok).map(o => o.id))
+    if (ok.size > 0) await this.sql`update outbox set published_at = now() where id = any(${[...ok]})`
+    const now = Date.now()
+    for (const r of rows) {
+      if (!ok.has(r.id)) continue
+      this.metrics.published.inc({ topic: r.topic })
+      this.metrics.outboxLag.observe((now - r.created_at.getTime()) / 1000)
+    }
+    let transient = false
+    for (const o of outcomes) {
+      if (o.ok) continue
+      const row = rows.find(r => r.id === o.id)!
+      if (o.dead && await this.deadLetter(row, o.error)) {
+        await this.sql`update outbox set failed_at = now(), error = ${o.error}, attempts = attempts + 1 where id = ${o.id}`
+        this.metrics.deadLetters.inc({ topic: row.topic, reason: 'unpublishable' })
+        this.log.error({ outboxId: o.id, topic: row.topic, orderId: row.key, error: o.error }, 'outbox row can never be published; sent to the dead-letter topic and set aside')
+      } else {
+        transient = true
+        await this.sql`update outbox set error = ${o.error}, attempts = attempts + 1 where id = ${o.id}`
+        this.log.warn({ outboxId: o.id, topic: row.topic, orderId: row.key, error: o.error }, 'outbox row not published; retrying on the next tick')
+      }
+    }
+    const [pending] = await this.sql`select count(*)::int as n from outbox where published_at is null and failed_at is null`
+    this.metrics.outboxPending.set(pending?.n as number)
+    return transient ? -1 : rows.length
+  }
+
+  private async publish (r: Row): Promise<Outcome> {
+    try {
+      let value: Buffer
+      try {
+        if (!findTopic(r.topic)) throw new Unpublishable(`topic "${r.topic}" is not in the catalog`)
+        validateEvent(r.topic, r.value)
+      } catch (err) {
+        throw err instanceof Unpublishable ? err : new Unpublishable((err as Error).message)
+      }
+      value = await this.serde.encode(r.topic as EventTopic, r.value as never)
+      await this.producer.send({ topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } })
+      return { id: r.id, ok: true }
+    } catch (err) {
+      const code = (err as { code?: number }).code
+      const dead = err instanceof Unpublishable || (typeof code === 'number' && UNPUBLISHABLE.has(code))
+      return { id: r.id, ok: false, dead, error: `${(err as Error).name}: ${(err as Error).message}`.slice(0, 1000) }
+    }
+  }
+
+  /** A copy in the DLQ (JSON, since it may not fit its schema); without the value when the broker refuses its size. */
+  private async deadLetter (r: Row, error: string): Promise<boolean> {
+    const headers = {
+      ...r.headers,
+      [HEADERS.originalTopic]: this.serde.prefix + r.topic,
+      [HEADERS.error]: error,
+      [HEADERS.attempts]: '1',
+      [HEADERS.failedBy]: `${this.o.service}/outbox`,
+      [HEADERS.sequence]: String(r.id)
+    }
+    const dlq = this.serde.prefix + DLQ_TOPIC
+    try {
+      await this.producer.send({ topic: dlq, key: r.key, value: Buffer.from(JSON.stringify(r.value)), headers })
+      return true
+    } catch (err) {
+      const code = (err as { code?: number }).code
+      if (typeof code !== 'number' || !UNPUBLISHABLE.has(code)) return false
+    }
+    try {
+      await this.producer.send({ topic: dlq, key: r.key, value: Buffer.alloc(0), headers: { ...headers, [HEADERS.error]: `${error} (value left out, too large: see outbox row ${this.o.schema}.outbox id ${r.id})`.slice(0, 1000) } })
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * Deletes published rows older than keepPublishedMs, and processed event ids older than the
+   * longest time a copy of their record can come back (see dedupWindowMs). Batched, owner only.
+   */
+  async prune (force = false): Promise<{ outbox: number, processed: number }> {
+    if (!force && Date.now() - this.lastPrune < this.o.pruneEveryMs) return { outbox: 0, processed: 0 }
+    this.lastPrune = Date.now()
+    let outbox = 0
+    let processed = 0
+    for (;;) {
+      const r = await this.sql`delete from outbox where id in (select id from outbox where published_at < ${new Date(Date.now() - this.o.keepPublishedMs)} limit 5000)`
+      outbox += r.count
+      if (r.count < 5000) break
+    }
+    const topics = (await this.sql`select distinct topic from processed_events`).map(t => t.topic as string)
+    for (const topic of topics) {
+      const window = dedupWindowMs(topic)
+      if (!Number.isFinite(window)) continue
+      for (;;) {
+        const r = await this.sql`delete from processed_events where ctid = any(array(select ctid from processed_events where topic = ${topic} and processed_at < ${new Date(Date.now() - window)} limit 5000))`
+        processed += r.count
+        if (r.count < 5000) break
+      }
+    }
+    if (outbox + processed > 0) this.log.info({ outbox, processed }, 'pruned old outbox rows and processed event ids')
+    return { outbox, processed }
+  }
+
+  private async maybePrune (): Promise<void> {
+    try {
+      await this.prune()
+    } catch (err) {
+      this.log.warn({ err }, 'pruning the outbox failed; trying again later')
+    }
   }
 
   async pending (): Promise<number> {
-    const [row] = await this.sql`select count(*)::int as n from outbox where published_at is null`
+    const [row] = await this.sql`select count(*)::int as n from outbox where published_at is null and failed_at is null`
     return row?.n as number
   }
 
+  /** No new pass starts; the running one finishes, then one last pass publishes what was committed before shutdown. */
   async stop (): Promise<void> {
     if (this.timer) clearInterval(this.timer)
-    // One last pass so what was committed before shutdown is not left waiting for the next start.
+    this.stopping = true
     await this.running
-    this.stopped = false
     this.again = false
-    await this.loop()
-    this.stopped = true
+    this.running = this.loop()
+    await this.running
+    this.running = undefined
+    await this.disown()
   }
 }

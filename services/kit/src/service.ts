@@ -37,7 +37,7 @@ export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(postgresPlugin, { schema: opts.schema, ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}) })
   await fastify.register(registryPlugin, { service: opts.service })
   await fastify.register(producerPlugin, { service: opts.service })
-  await fastify.register(outboxPlugin)
+  await fastify.register(outboxPlugin, { service: opts.service })
   await fastify.register(consumersPlugin, { service: opts.service })
   await fastify.register(healthPlugin, { service: opts.service })
 }, { name: 'vitrine-kit' })
