@@ -1,13 +1,21 @@
+import { rmSync } from 'node:fs'
 import { loadSettings } from './settings.ts'
-import { down, status, up } from './stack.ts'
+import { ComponentDiedError, down, status, up } from './stack.ts'
 import { setup } from './setup.ts'
-import { appNames, apps } from './apps.ts'
+import { apps } from './apps.ts'
+import { removeOutsideHome } from './postgres-host.ts'
 
-// `make setup|up|down|status` land here.
+// `make setup|up|down|status|clean` land here. A failure prints one line that says what is wrong
+// and what to run; VITRINE_DEBUG=1 adds the log's last lines and the stack trace.
 const command = process.argv[2]
-const settings = loadSettings()
+
+/** Our services and the UI: their pid files' names and ports, so `down` checks those ports too. */
+function appPorts (): Array<{ name: string, ports: number[] }> {
+  return apps().map(a => ({ name: a.name, ports: [a.port] })).reverse()
+}
 
 async function main (): Promise<number> {
+  const settings = loadSettings()
   switch (command) {
     case 'setup':
       await setup()
@@ -18,16 +26,23 @@ async function main (): Promise<number> {
       return 0
     case 'down': {
       // Our services and the UI first, then the stack.
-      const leftovers = await down(settings, appNames())
+      const leftovers = await down(settings, appPorts())
       if (leftovers.length > 0) {
-        console.error(`ainda escutando: ${leftovers.join(', ')}`)
+        console.error(`Nem tudo parou; ainda escutando:\n${leftovers.map(l => `  ${l}`).join('\n')}`)
         return 1
       }
-      console.log('Tudo parado: nenhum processo nem porta nossa ficou para trás.')
+      console.log('Tudo parado: nada ficou para trás (nenhum processo nem porta nossa).')
+      return 0
+    }
+    case 'clean': {
+      // Only the PostgreSQL folder kept outside the project; the Makefile removes the state folder itself.
+      const home = removeOutsideHome(settings)
+      if (home) console.log(`apagado ${home} (dados do PostgreSQL fora do projeto)`)
+      rmSync(settings.stateDir, { recursive: true, force: true })
       return 0
     }
     case 'status': {
-      for (const row of await status(settings, apps().map(a => ({ name: a.name, ports: [a.port] })))) {
+      for (const row of await status(settings, appPorts())) {
         const ports = row.ports.map(p => `${p.port}${p.listening ? ' (escutando)' : ''}`).join(', ')
         const state = row.external ? 'externo' : row.alive ? `rodando, pid ${row.pid}` : 'parado'
         console.log(`${row.name.padEnd(18)} ${state.padEnd(22)} ${ports}`)
@@ -35,12 +50,24 @@ async function main (): Promise<number> {
       return 0
     }
     default:
-      console.error('usage: cli.ts setup|up|down|status')
+      console.error('usage: cli.ts setup|up|down|status|clean')
       return 2
   }
 }
 
+/** One line: our own errors already say what to do; anything else says which command failed. */
+export function oneLine (err: unknown, what: string): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const first = message.split('\n').find(l => l.trim() !== '')?.trim() ?? 'erro sem mensagem'
+  const ours = typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('SHOP_ERR_')
+  return ours ? first : `${what} falhou: ${first} (VITRINE_DEBUG=1 ${what} mostra os detalhes)`
+}
+
 main().then(code => process.exit(code), err => {
-  console.error(`\n${err instanceof Error ? err.message : String(err)}`)
+  console.error(`\n✘ ${oneLine(err, `make ${command ?? ''}`.trim())}`)
+  if (process.env.VITRINE_DEBUG === '1') {
+    if (err instanceof ComponentDiedError && err.detail) console.error(`\n${err.detail}`)
+    console.error(err instanceof Error ? err.stack : err)
+  }
   process.exit(1)
 })

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -15,7 +15,48 @@ export function logFile (stateDir: string, name: string): string {
   return join(stateDir, 'logs', `${name}.log`)
 }
 
-export function spawnDetached (stateDir: string, name: string, command: string, args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): number {
+/**
+ * A TypeScript program run by Node itself with tsx's loader in the same process. The tsx binary
+ * would start the program as its child, so the pid we record (and a runbook's kill -9) would hit
+ * only the wrapper while the program kept serving.
+ */
+export const TSX_LOADER = import.meta.resolve('tsx')
+export function nodeTs (file: string, args: string[] = []): { command: string, args: string[] } {
+  return { command: process.execPath, args: ['--import', TSX_LOADER, file, ...args] }
+}
+
+// What this process started, in order, so a failed start can stop exactly that and nothing that ran before.
+interface Started { stateDir: string, name: string, pid: number }
+const startedHere: Started[] = []
+
+/** A mark in the list of processes started by this process; pass it to stopStartedSince on failure. */
+export function startMark (): number {
+  return startedHere.length
+}
+
+/**
+ * Stops, newest first, what this process started after `mark` (by spawnDetached) and is still the
+ * process its pid file names. `make up`, `make demo` and `make test` call it when a step fails.
+ */
+export async function stopStartedSince (mark: number): Promise<string[]> {
+  const stopped: string[] = []
+  for (const p of startedHere.splice(mark).reverse()) {
+    if (readPid(p.stateDir, p.name) !== p.pid) continue
+    const how = await stopGroup(p.pid, p.name.startsWith('kafka') ? 30_000 : 10_000, stopSignal(p.name))
+    removePid(p.stateDir, p.name)
+    if (how !== 'absent') stopped.push(p.name)
+  }
+  return stopped
+}
+
+/** PostgreSQL's fast shutdown is SIGINT (SIGTERM would wait for every client to disconnect). */
+export function stopSignal (name: string): NodeJS.Signals {
+  return name === 'postgres' ? 'SIGINT' : 'SIGTERM'
+}
+
+export interface SpawnOptions { cwd?: string, env?: NodeJS.ProcessEnv, uid?: number, gid?: number }
+
+export function spawnDetached (stateDir: string, name: string, command: string, args: string[], options: SpawnOptions = {}): number {
   mkdirSync(join(stateDir, 'logs'), { recursive: true })
   mkdirSync(join(stateDir, 'pids'), { recursive: true })
   const out = openSync(logFile(stateDir, name), 'a')
@@ -24,13 +65,15 @@ export function spawnDetached (stateDir: string, name: string, command: string, 
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     detached: true,
-    stdio: ['ignore', out, out]
+    stdio: ['ignore', out, out],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {})
   })
   closeSync(out)
   const pid = child.pid
   if (pid === undefined) throw new Error(`${name}: could not start ${command}`)
   child.unref()
   writeFileSync(pidFile(stateDir, name), String(pid))
+  startedHere.push({ stateDir, name, pid })
   return pid
 }
 
@@ -62,9 +105,9 @@ function groupAlive (pgid: number): boolean {
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** SIGTERM the whole process group, wait for it to go, SIGKILL what remains. */
-export async function stopGroup (pgid: number, graceMs = 15_000): Promise<'stopped' | 'killed' | 'absent'> {
+export async function stopGroup (pgid: number, graceMs = 15_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<'stopped' | 'killed' | 'absent'> {
   if (!groupAlive(pgid)) return 'absent'
-  try { process.kill(-pgid, 'SIGTERM') } catch {}
+  try { process.kill(-pgid, signal) } catch {}
   const deadline = Date.now() + graceMs
   while (Date.now() < deadline) {
     if (!groupAlive(pgid)) return 'stopped'
@@ -98,10 +141,122 @@ export function portInUse (port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
+/** SIGTERM one process, wait for it to go, SIGKILL it if it does not. */
+export async function stopPid (pid: number, graceMs = 10_000): Promise<'stopped' | 'killed' | 'absent'> {
+  if (!isAlive(pid)) return 'absent'
+  try { process.kill(pid, 'SIGTERM') } catch {}
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline) {
+    if (!isAlive(pid) || zombie(pid)) return 'stopped'
+    await sleep(100)
+  }
+  try { process.kill(pid, 'SIGKILL') } catch {}
+  while (isAlive(pid) && !zombie(pid)) await sleep(50)
+  return 'killed'
+}
+
+function zombie (pid: number): boolean {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return text.slice(text.lastIndexOf(')') + 2).startsWith('Z')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The pids of the processes listening on each of these TCP ports, read from /proc (Linux). A port
+ * missing from the map has no listener we can see: none, or one that /proc hides from us.
+ */
+export function listeners (ports: number[]): Map<number, number[]> {
+  const found = new Map<number, number[]>()
+  if (!existsSync('/proc/net/tcp')) return found
+  const wanted = new Set(ports)
+  const inodes = new Map<string, number>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try { text = readFileSync(table, 'utf8') } catch { continue }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      // local_address is HEXIP:HEXPORT, st 0A is LISTEN, field 9 the socket's inode.
+      if (f.length < 10 || f[3] !== '0A') continue
+      const port = parseInt(f[1]!.split(':')[1]!, 16)
+      if (wanted.has(port)) inodes.set(f[9]!, port)
+    }
+  }
+  if (inodes.size === 0) return found
+  for (const dir of readdirSync('/proc')) {
+    if (!/^\d+$/.test(dir)) continue
+    let fds: string[]
+    try { fds = readdirSync(`/proc/${dir}/fd`) } catch { continue }
+    for (const fd of fds) {
+      let link: string
+      try { link = readlinkSync(`/proc/${dir}/fd/${fd}`) } catch { continue }
+      const m = /^socket:\[(\d+)\]$/.exec(link)
+      const port = m ? inodes.get(m[1]!) : undefined
+      if (port === undefined) continue
+      const pids = found.get(port) ?? []
+      if (!pids.includes(Number(dir))) pids.push(Number(dir))
+      found.set(port, pids)
+    }
+  }
+  return found
+}
+
+/** A process's command line, from /proc (empty where hidden). */
+export function commandLine (pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean)
+  } catch {
+    return []
+  }
+}
+
+function parentOf (pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** This process and its ancestors: never "a leftover of ours", whatever their command line says. */
+function selfAndAncestors (): Set<number> {
+  const chain = new Set<number>()
+  for (let pid: number | undefined = process.pid; pid !== undefined && pid > 1 && !chain.has(pid); pid = parentOf(pid)) chain.add(pid)
+  return chain
+}
+
+/**
+ * True when the process's command line names one of these folders (the project, its state
+ * folder ...): our brokers, registry, PostgreSQL, services and UI all run a program or a
+ * classpath from there. The calling process and its parents never count.
+ */
+export function isOurs (pid: number, roots: string[]): boolean {
+  if (selfAndAncestors().has(pid)) return false
+  const inside = (text: string): boolean => roots.some(root => {
+    let at = text.indexOf(root)
+    while (at >= 0) {
+      const next = text[at + root.length]
+      if (next === undefined || next === '/' || next === ':' || next === ' ') return true
+      at = text.indexOf(root, at + 1)
+    }
+    return false
+  })
+  return commandLine(pid).some(inside)
+}
+
+/** A short description of a process for a message: its pid and command. */
+export function describeProcess (pid: number): string {
+  const cmd = commandLine(pid).map(a => a.length > 60 ? a.slice(0, 57) + '...' : a).slice(0, 4).join(' ')
+  return cmd ? `pid ${pid} (${cmd})` : `pid ${pid}`
+}
+
 export class PortTakenError extends Error {
   code = 'SHOP_ERR_PORT_TAKEN'
-  constructor (readonly port: number, readonly component: string) {
-    super(`port ${port} is already in use, so ${component} cannot start there. Stop what listens on it (for example: make down, or lsof -i :${port}) or choose another port in .env.`)
+  constructor (readonly port: number, readonly component: string, holder?: string) {
+    super(`A porta ${port} está ocupada${holder ? ` por ${holder}` : ''}, que não é deste projeto, então ${component} não pode subir nela: pare esse programa (veja quem é com \`lsof -i :${port}\`) ou escolha outra porta no .env.`)
   }
 }
 

@@ -4,11 +4,15 @@ import { fileURLToPath } from 'node:url'
 // Every knob of the local stack, read once from the environment (documented in ../.env.example).
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
+export class SettingsError extends Error {
+  code = 'SHOP_ERR_SETTINGS'
+}
+
 function int (name: string, fallback: number): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name} must be a positive integer (a port or a count), got "${raw}"`)
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new SettingsError(`${name} deve ser um inteiro positivo (uma porta ou uma contagem), mas veio "${raw}": corrija no .env ou na linha de comando.`)
   return n
 }
 
@@ -25,7 +29,7 @@ export interface StackSettings {
 
 export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
   const brokers = env.brokers ?? int('BROKERS', 1)
-  if (brokers !== 1 && brokers !== 3) throw new Error(`BROKERS must be 1 or 3, got ${brokers}`)
+  if (brokers !== 1 && brokers !== 3) throw new SettingsError(`BROKERS deve ser 1 ou 3, mas veio ${brokers}: use, por exemplo, \`BROKERS=3 make up\`.`)
   return {
     stateDir: env.stateDir ?? resolve(ROOT, process.env.VITRINE_STATE_DIR ?? '.vitrine'),
     brokers,

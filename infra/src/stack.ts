@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import postgres from 'postgres'
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { TOPICS } from '@vitrine/contracts'
 import type { StackSettings } from './settings.ts'
-import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, databaseUrl, registryUrl } from './settings.ts'
-import { brokerCommand, javaBin, prepareNode, writeToolsLog4j } from './kafka-node.ts'
-import { PortTakenError, isAlive, portInUse, readPid, removePid, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
+import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, registryUrl } from './settings.ts'
+import { brokerCommand, javaBin, nodeDir, prepareNode, writeToolsLog4j } from './kafka-node.ts'
+import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, sleep, spawnDetached, startMark, stopGroup, stopPid, stopSignal, stopStartedSince, tailLog } from './proc.ts'
+import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
 import { info, step } from './steps.ts'
 
@@ -14,9 +14,13 @@ import { info, step } from './steps.ts'
 
 export interface Component {
   name: string
+  /** For messages: what a student knows it as. */
+  label: string
   ports: number[]
   /** External when the environment points at a server we do not run (DATABASE_URL, KAFKA_BROKERS ...). */
   external: boolean
+  /** Components that must be ready before this one starts (among those being started). */
+  after: string[]
   start: () => Promise<number>
   ready: () => Promise<boolean>
   readyTimeoutMs: number
@@ -24,9 +28,14 @@ export interface Component {
 
 export class ComponentDiedError extends Error {
   code = 'SHOP_ERR_COMPONENT_DIED'
+  /** The end of the component's log, for whoever wants more than the one-line message. */
+  detail?: string
 }
 
-const TSX = join(ROOT, 'node_modules/.bin/tsx')
+/** A start that cannot go on as asked, with one line that says why and what to run. */
+export class StackError extends Error {
+  code = 'SHOP_ERR_STACK'
+}
 
 export function components (s: StackSettings): Component[] {
   const list: Component[] = []
@@ -35,8 +44,10 @@ export function components (s: StackSettings): Component[] {
     const ports = brokerPorts(s, i)
     list.push({
       name: `kafka-${i + 1}`,
+      label: s.brokers === 1 ? 'Kafka' : `Kafka (broker ${i + 1})`,
       ports: [ports.client, ports.controller],
       external: externalKafka,
+      after: [],
       readyTimeoutMs: 90_000,
       start: async () => {
         const node = await prepareNode(s, i)
@@ -58,36 +69,34 @@ export function components (s: StackSettings): Component[] {
       }
     })
   }
+  const kafkaNames = list.map(c => c.name)
   list.push({
     name: 'postgres',
+    label: 'PostgreSQL',
     ports: [s.pgPort],
     external: Boolean(process.env.DATABASE_URL),
+    after: [],
     readyTimeoutMs: 60_000,
+    // The server itself, not a wrapper: its pid file holds the postmaster, the process that listens.
     start: async () => {
-      mkdirSync(join(s.stateDir, 'postgres'), { recursive: true })
-      return spawnDetached(s.stateDir, 'postgres', TSX, [join(ROOT, 'infra/src/postgres-host.ts'), join(s.stateDir, 'postgres', 'data'), String(s.pgPort)])
+      const pg = await preparePostgres(s)
+      return spawnDetached(s.stateDir, 'postgres', pg.command, pg.args, { cwd: pg.home, env: { LC_MESSAGES: 'C' }, ...(pg.user ?? {}) })
     },
-    ready: async () => {
-      const sql = postgres(databaseUrl(s), { max: 1, connect_timeout: 2, onnotice: () => {} })
-      try {
-        await sql`select 1`
-        return true
-      } catch {
-        return false
-      } finally {
-        await sql.end({ timeout: 1 }).catch(() => {})
-      }
-    }
+    // Ready once it answers and the application's role and database exist (created the first time).
+    ready: async () => await ensureDatabase(s.pgPort)
   })
   const externalRegistry = Boolean(process.env.SCHEMA_REGISTRY_URL)
   list.push({
     name: 'registry-backend',
+    label: 'Apicurio Registry',
     ports: [s.registryBackendPort],
     external: externalRegistry,
+    // Its schemas live in a Kafka topic.
+    after: kafkaNames,
     readyTimeoutMs: 120_000,
     start: async () => {
       const jar = existsSync(APICURIO_DIR) ? readdirSync(APICURIO_DIR).find(f => f.endsWith('-runner.jar')) : undefined
-      if (!jar) throw new Error(`Apicurio Registry is missing in ${APICURIO_DIR}. Run \`make setup\`.`)
+      if (!jar) throw new StackError(`O Apicurio Registry não está em ${APICURIO_DIR}: rode \`make setup\` para baixá-lo.`)
       return spawnDetached(s.stateDir, 'registry-backend', javaBin(s), [
         '-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
         `-Dquarkus.http.port=${s.registryBackendPort}`, '-Dquarkus.http.host=127.0.0.1',
@@ -102,10 +111,15 @@ export function components (s: StackSettings): Component[] {
   })
   list.push({
     name: 'registry',
+    label: 'Schema Registry (proxy)',
     ports: [s.registryPort],
     external: externalRegistry,
+    after: ['registry-backend'],
     readyTimeoutMs: 20_000,
-    start: async () => spawnDetached(s.stateDir, 'registry', TSX, [join(ROOT, 'infra/src/registry-proxy.ts'), String(s.registryPort), String(s.registryBackendPort)]),
+    start: async () => {
+      const { command, args } = nodeTs(join(ROOT, 'infra/src/registry-proxy.ts'), [String(s.registryPort), String(s.registryBackendPort)])
+      return spawnDetached(s.stateDir, 'registry', command, args)
+    },
     ready: async () => await httpOk(`http://127.0.0.1:${s.registryPort}/subjects`)
   })
   return list
@@ -120,11 +134,32 @@ async function httpOk (url: string): Promise<boolean> {
   }
 }
 
-/** The component's own log, or for a broker its broker log (the JVM writes there, not to stdout). */
-function logTail (s: StackSettings, name: string): string {
-  const own = tailLog(s.stateDir, name)
-  if (!name.startsWith('kafka-') || (own !== '' && own !== '(no log file)')) return `Last lines of ${join(s.stateDir, 'logs', name + '.log')}:\n${own}`
-  return `Last lines of ${join(s.stateDir, 'logs', name + '-broker.log')}:\n${tailLog(s.stateDir, `${name}-broker`)}`
+/** A path as short as it can be shown: relative to where the command runs, when inside it. */
+function shown (path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' || rel.startsWith('..') ? path : rel
+}
+
+/** The log that says why a component failed: a broker's own log (the JVM writes there), else the process's output. */
+function reasonLog (s: StackSettings, name: string): string {
+  return name.startsWith('kafka-') ? logFile(s.stateDir, `${name}-broker`) : logFile(s.stateDir, name)
+}
+
+/** The last line of the log that looks like the cause (FATAL, ERROR ...), shortened to fit in a message. */
+function lastCause (s: StackSettings, name: string): string | undefined {
+  const own = name.startsWith('kafka-') ? `${name}-broker` : name
+  const lines = tailLog(s.stateDir, own, 200).split('\n')
+  const cause = lines.reverse().find(l => /\b(FATAL|PANIC|ERROR|Exception|Error:)/.test(l))
+  if (!cause) return undefined
+  const text = cause.replace(/^\S+ \S+ (UTC|GMT)?\s*\[\d+\]\s*/, '').replace(/^\[[^\]]+\]\s*/, '').replace(/\s+/g, ' ').trim()
+  return text.length > 180 ? text.slice(0, 177) + '...' : text
+}
+
+function diedError (s: StackSettings, c: Component, what: string): ComponentDiedError {
+  const cause = lastCause(s, c.name)
+  const err = new ComponentDiedError(`${c.label} ${what}${cause ? ` (${cause})` : ''}; detalhes em ${shown(reasonLog(s, c.name))}. Corrija e rode \`make up\` de novo, ou recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
+  err.detail = tailLog(s.stateDir, c.name.startsWith('kafka-') ? `${c.name}-broker` : c.name)
+  return err
 }
 
 async function waitReady (s: StackSettings, c: Component, pid: number, stop: { stopped: boolean }): Promise<void> {
@@ -133,25 +168,53 @@ async function waitReady (s: StackSettings, c: Component, pid: number, stop: { s
     if (await c.ready()) return
     if (!isAlive(pid)) {
       removePid(s.stateDir, c.name)
-      throw new ComponentDiedError(`${c.name} exited during start-up. ${logTail(s, c.name)}`)
+      throw diedError(s, c, 'parou durante a partida')
     }
-    await sleep(500)
+    await sleep(250)
   }
-  throw new ComponentDiedError(`${c.name} was not ready after ${c.readyTimeoutMs / 1000}s. ${logTail(s, c.name)}`)
+  if (stop.stopped) throw new Cancelled(`${c.name}: start cancelled, another component failed`)
+  throw diedError(s, c, `não ficou pronto em ${c.readyTimeoutMs / 1000}s`)
+}
+
+/** A wait ended because another component failed: that failure is the one reported. */
+class Cancelled extends Error {}
+
+/** Folders whose processes are ours: the project, its state folder, PostgreSQL's folder when it lives outside. */
+export function ourRoots (s: StackSettings): string[] {
+  return [...new Set([ROOT, s.stateDir, postgresHome(s)])]
+}
+
+/** A process we started (checked through /proc where there is one; elsewhere the pid file is trusted). */
+function ours (s: StackSettings, pid: number): boolean {
+  return !existsSync('/proc') || isOurs(pid, ourRoots(s))
+}
+
+/** The brokers whose storage is formatted in this state folder. */
+function formattedBrokers (s: StackSettings): number {
+  let n = 0
+  for (let i = 0; i < 3; i++) if (existsSync(join(nodeDir(s, i), 'data', 'meta.properties'))) n++
+  return n
 }
 
 /**
- * Components that start together. The brokers of a cluster form one stage: with three controllers
- * none of them can register until a quorum (two of three) runs, so they cannot start one by one.
+ * A cluster formatted for another broker count must not be joined by more brokers or started with
+ * fewer: its topics would keep replication factors the new cluster cannot hold.
  */
-function stages (list: Component[]): Component[][] {
-  const out: Component[][] = []
-  for (const c of list) {
-    const last = out.at(-1)
-    if (last && c.name.startsWith('kafka-') && last[0]!.name.startsWith('kafka-')) last.push(c)
-    else out.push([c])
+async function checkBrokerCount (s: StackSettings): Promise<void> {
+  const existing = formattedBrokers(s)
+  if (existing === 0 || existing === s.brokers) return
+  const kafkaDir = shown(join(s.stateDir, 'kafka'))
+  if (process.env.RECREATE !== '1') {
+    throw new StackError(`Já existe em ${kafkaDir} um cluster Kafka de ${existing} broker(s) e BROKERS=${s.brokers} pede ${s.brokers}; eles não se misturam: rode \`make clean\` antes (apaga tópicos, esquemas e banco) ou recrie só o Kafka com \`RECREATE=1 BROKERS=${s.brokers} make up\` (apaga tópicos e esquemas).`)
   }
-  return out
+  // The registry keeps its schemas in a Kafka topic: it goes with the cluster.
+  for (const name of ['registry', 'registry-backend', 'kafka-1', 'kafka-2', 'kafka-3']) {
+    const pid = readPid(s.stateDir, name)
+    if (pid !== undefined) await stopGroup(pid, 30_000)
+    removePid(s.stateDir, name)
+  }
+  rmSync(join(s.stateDir, 'kafka'), { recursive: true, force: true })
+  info(`RECREATE=1: o cluster Kafka de ${existing} broker(s) em ${kafkaDir} foi apagado (tópicos e esquemas); um novo de ${s.brokers} sobe agora`)
 }
 
 export interface UpOptions {
@@ -161,8 +224,23 @@ export interface UpOptions {
   catalog?: boolean
 }
 
-/** Starts every component that is not already running, in order, each stage after the previous is ready. */
+/**
+ * Starts every component that is not already running, each as soon as what it needs is ready
+ * (PostgreSQL beside Kafka, the registry after Kafka). If any step fails, what this call started
+ * is stopped again, and what ran before it is left alone.
+ */
 export async function up (s: StackSettings, options: UpOptions = {}): Promise<void> {
+  const mark = startMark()
+  try {
+    await startAll(s, options)
+  } catch (err) {
+    const stopped = await stopStartedSince(mark)
+    if (stopped.length > 0) info(`parado o que esta tentativa iniciou: ${stopped.join(', ')}`)
+    throw err
+  }
+}
+
+async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   mkdirSync(s.stateDir, { recursive: true })
   writeToolsLog4j(s)
   const all = components(s)
@@ -170,74 +248,146 @@ export async function up (s: StackSettings, options: UpOptions = {}): Promise<vo
     if (!all.some(c => c.name === name)) throw new Error(`unknown component "${name}" (known: ${all.map(c => c.name).join(', ')})`)
   }
   const list = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
-  // Fail fast on a taken port, before anything starts, naming the port and who wanted it.
+  if (list.some(c => c.name.startsWith('kafka-'))) await checkBrokerCount(s)
+
+  // Which components already run; for the others, who holds their ports. A port held by a leftover
+  // of ours (a stale pid file, an orphaned child) is freed; one held by anything else stops the start
+  // before anything starts.
+  const running = new Map<string, number>()
+  const leftovers: Array<{ port: number, pid: number, name: string }> = []
   for (const c of list) {
     const pid = readPid(s.stateDir, c.name)
-    if (pid !== undefined && isAlive(pid)) continue
+    if (pid !== undefined && isAlive(pid) && ours(s, pid)) {
+      running.set(c.name, pid)
+      continue
+    }
+    if (pid !== undefined) removePid(s.stateDir, c.name)
+    const holders = listeners(c.ports)
     for (const port of c.ports) {
-      if (await portInUse(port)) throw new PortTakenError(port, c.name)
+      if (!(await portInUse(port))) continue
+      const pids = holders.get(port) ?? []
+      const foreign = pids.find(p => !ours(s, p))
+      if (pids.length === 0 || foreign !== undefined) throw new PortTakenError(port, c.name, foreign !== undefined ? describeProcess(foreign) : undefined)
+      for (const p of pids) leftovers.push({ port, pid: p, name: c.name })
     }
   }
-  for (const stage of stages(list)) {
-    const toStart: Component[] = []
-    for (const c of stage) {
-      const running = readPid(s.stateDir, c.name)
-      if (running !== undefined && isAlive(running) && await c.ready()) info(`${c.name} já está rodando (pid ${running})`)
-      else toStart.push(c)
+  for (const l of leftovers) {
+    info(`${l.name}: ${describeProcess(l.pid)} ainda ocupava a porta ${l.port} sem constar no supervisor; encerrado para subir de novo`)
+    await stopPid(l.pid)
+  }
+
+  const stop = { stopped: false }
+  const done = new Map<string, Promise<void>>()
+  const inList = new Set(list.map(c => c.name))
+  const startOne = async (c: Component): Promise<void> => {
+    await Promise.all(c.after.filter(n => inList.has(n)).map(async n => await done.get(n)))
+    if (stop.stopped) return
+    const pid = running.get(c.name)
+    // Running and answering: nothing to do. Running but not answering yet (still starting): wait for it.
+    if (pid !== undefined && await c.ready()) {
+      info(`${c.name} já está rodando (pid ${pid})`)
+      return
     }
-    if (toStart.length === 0) continue
-    await step(`Iniciando ${toStart.map(c => `${c.name} (porta ${c.ports[0]})`).join(', ')}`, async () => {
-      const pids: number[] = []
-      for (const c of toStart) pids.push(await c.start())
-      // One failure ends the wait for the others too, so no polling loop outlives this step.
-      const stop = { stopped: false }
-      try {
-        await Promise.all(toStart.map(async (c, k) => await waitReady(s, c, pids[k]!, stop)))
-      } finally {
-        stop.stopped = true
-      }
+    await step(`Iniciando ${c.label} (porta ${c.ports[0]})`, async () => {
+      await waitReady(s, c, pid ?? await c.start(), stop)
     })
   }
-  if (!(options.catalog ?? options.only === undefined)) return
-  await step('Aplicando o catálogo de tópicos (contracts/src/topics.ts)', async () => {
-    const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s))
+  // In dependency order, so each component's prerequisites are already in the map.
+  for (const c of list) done.set(c.name, startOne(c))
+  const tasks = [...done.values()]
+
+  if (options.catalog ?? options.only === undefined) {
+    const kafkaReady = Promise.all(list.filter(c => c.name.startsWith('kafka-')).map(async c => await done.get(c.name)))
+    // The topics only need Kafka: they are applied while the registry still starts.
+    tasks.push(kafkaReady.then(async () => {
+      if (stop.stopped) return
+      await step('Aplicando o catálogo de tópicos (contracts/src/topics.ts)', async () => {
+        const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s))
+        try {
+          const report = await applyCatalog(admin, TOPICS, s.brokers)
+          for (const line of formatReport(report)) info(line)
+        } finally {
+          await admin.close()
+        }
+      })
+    }))
+    // Only with a registry to talk to (a brokers-only start has none).
+    if (list.some(c => c.name === 'registry') || all.some(c => c.name === 'registry' && c.external)) {
+      tasks.push((done.get('registry') ?? Promise.resolve()).then(async () => {
+        if (stop.stopped) return
+        await step('Compatibilidade global do Schema Registry = BACKWARD', async () => {
+          const res = await fetch(`${registryUrl(s)}/config`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+            body: JSON.stringify({ compatibility: 'BACKWARD' })
+          })
+          if (!res.ok) throw new Error(`PUT ${registryUrl(s)}/config answered ${res.status}: ${await res.text()}`)
+        })
+      }))
+    }
+  }
+  // The first failure ends every other wait, so no polling loop outlives this call; it is the one reported.
+  let first: unknown
+  await Promise.all(tasks.map(async task => {
     try {
-      const report = await applyCatalog(admin, TOPICS, s.brokers)
-      for (const line of formatReport(report)) info(line)
-    } finally {
-      await admin.close()
+      await task
+    } catch (err) {
+      if (first === undefined) first = err
+      stop.stopped = true
     }
-  })
-  // Only with a registry to talk to (a brokers-only start has none).
-  if (!list.some(c => c.name === 'registry') && !all.some(c => c.name === 'registry' && c.external)) return
-  await step('Compatibilidade global do Schema Registry = BACKWARD', async () => {
-    const res = await fetch(`${registryUrl(s)}/config`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ compatibility: 'BACKWARD' })
-    })
-    if (!res.ok) throw new Error(`PUT ${registryUrl(s)}/config answered ${res.status}: ${await res.text()}`)
-  })
+  }))
+  if (first !== undefined) throw first
 }
 
-/** Stops every component in reverse order and checks that none of our ports still listens. */
-export async function down (s: StackSettings, extraNames: string[] = []): Promise<string[]> {
-  const names = [...extraNames, ...components(s).map(c => c.name).reverse()]
-  // Also stop brokers of a larger cluster started earlier with BROKERS=3.
-  for (let i = s.brokers; i < 3; i++) names.push(`kafka-${i + 1}`)
-  const leftovers: string[] = []
+/** A process of ours besides the stack (a service, the UI ...): its pid file's name and the ports it listens on. */
+export type Extra = string | { name: string, ports: number[] }
+
+/**
+ * Stops everything of ours: each process with a pid file, then whatever of ours still listens on
+ * one of our ports (a service restarted by hand, an orphaned child). Returns what still listens,
+ * each with the reason; empty means nothing was left behind.
+ */
+export async function down (s: StackSettings, extra: Extra[] = []): Promise<string[]> {
+  const own = components(s)
+  // The brokers of a larger cluster started earlier with BROKERS=3 too.
+  const anyCluster = components({ ...s, brokers: 3 }).filter(c => c.name.startsWith('kafka-'))
+  const pidsDir = join(s.stateDir, 'pids')
+  const withPidFile = existsSync(pidsDir) ? readdirSync(pidsDir).filter(f => f.endsWith('.pid')).map(f => f.slice(0, -4)) : []
+  const names = [...new Set([...extra.map(e => typeof e === 'string' ? e : e.name), ...withPidFile, ...own.map(c => c.name).reverse(), ...anyCluster.map(c => c.name)])]
   const stopOne = async (name: string): Promise<void> => {
     const pid = readPid(s.stateDir, name)
     if (pid === undefined) return
-    const how = await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000)
+    // A pid file left from before a reboot may name someone else's process now.
+    const how = isAlive(pid) && ours(s, pid) ? await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000, stopSignal(name)) : 'absent'
     removePid(s.stateDir, name)
     if (how !== 'absent') info(`${name}: ${how === 'stopped' ? 'parado' : 'encerrado à força (SIGKILL)'}`)
   }
-  for (const name of names.filter(n => !n.startsWith('kafka-'))) await stopOne(name)
-  // Brokers stop together: the last controller of a cluster stopped one by one would wait for a quorum that is gone.
+  // Everything else first, at once; then the brokers together (the last controller of a cluster
+  // stopped one by one would wait for a quorum that is gone).
+  await Promise.all(names.filter(n => !n.startsWith('kafka-')).map(stopOne))
   await Promise.all(names.filter(n => n.startsWith('kafka-')).map(stopOne))
-  for (const c of components(s)) {
-    for (const port of c.ports) if (!c.external && await portInUse(port)) leftovers.push(`${c.name} port ${port}`)
+
+  const watched: Array<{ name: string, port: number }> = []
+  for (const c of [...own, ...anyCluster]) if (!c.external) for (const port of c.ports) watched.push({ name: c.name, port })
+  for (const e of extra) if (typeof e !== 'string') for (const port of e.ports) watched.push({ name: e.name, port })
+  const ports = [...new Map(watched.map(w => [w.port, w])).values()]
+  const leftovers: string[] = []
+  const listening = await Promise.all(ports.map(async w => ({ ...w, up: await portInUse(w.port) })))
+  const holders = listeners(listening.filter(w => w.up).map(w => w.port))
+  for (const w of listening.filter(l => l.up)) {
+    const pids = holders.get(w.port) ?? []
+    for (const pid of pids) {
+      if (!ours(s, pid)) {
+        leftovers.push(`porta ${w.port} (${w.name}): ${describeProcess(pid)} não é deste projeto; não foi parado`)
+        continue
+      }
+      const how = await stopPid(pid)
+      info(`porta ${w.port} (${w.name}): ${describeProcess(pid)} escutava fora do supervisor; ${how === 'killed' ? 'encerrado à força (SIGKILL)' : 'parado'}`)
+    }
+    if (await portInUse(w.port)) {
+      if (pids.length === 0) leftovers.push(`porta ${w.port} (${w.name}): algo escuta nela e não dá para ver o quê (veja com \`lsof -i :${w.port}\`)`)
+      else if (pids.every(pid => ours(s, pid))) leftovers.push(`porta ${w.port} (${w.name}): continua escutando mesmo depois de SIGKILL`)
+    }
   }
   return leftovers
 }

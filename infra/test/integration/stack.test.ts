@@ -62,7 +62,7 @@ test('a taken port makes `up` fail fast, naming the port and the component, and 
       assert.ok(err instanceof PortTakenError, `expected a PortTakenError, got ${String(err)}`)
       assert.equal(err.port, port)
       assert.equal(err.component, component)
-      assert.match(err.message, new RegExp(`port ${port}\\b.*${component}`))
+      assert.match(err.message, new RegExp(`porta ${port}\\b.*${component}`))
       return true
     })
     assert.ok(Date.now() - started < 10_000, `up took ${Date.now() - started}ms to notice port ${port} was taken`)

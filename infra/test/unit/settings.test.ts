@@ -26,11 +26,11 @@ test('broker i listens 100 ports above broker 0, its controller one above that',
 })
 
 test('bad settings are refused with the variable named', () => {
-  assert.throws(() => loadSettings({ brokers: 2 }), /BROKERS must be 1 or 3, got 2/)
+  assert.throws(() => loadSettings({ brokers: 2 }), /BROKERS deve ser 1 ou 3, mas veio 2/)
   const saved = process.env.PG_PORT
   process.env.PG_PORT = 'abc'
   try {
-    assert.throws(() => loadSettings(), /PG_PORT must be a positive integer.*"abc"/)
+    assert.throws(() => loadSettings(), /PG_PORT deve ser um inteiro positivo.*"abc"/)
   } finally {
     if (saved === undefined) delete process.env.PG_PORT
     else process.env.PG_PORT = saved
