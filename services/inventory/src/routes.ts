@@ -1,11 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { ShopError, notFound } from '@vitrine/service-kit'
+import { ShopError, invalidInput, notFound } from '@vitrine/service-kit'
 
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
 const Product = Type.Object({ id: Type.String(), name: Type.String(), priceCents: Type.Integer(), stock: Type.Integer(), reserved: Type.Integer(), available: Type.Integer() })
 const ProductId = Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' })
+// A name shows on pages and in events: no control character at all (the kit already refuses NUL everywhere).
+const ProductName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
+// stock_quantity is a 32-bit integer column: a cap well below 2^31 turns an overflowing restock into a 400.
+export const MAX_STOCK = 1_000_000_000
 
 const view = (p: Record<string, unknown>): Static<typeof Product> => ({
   id: p.id as string,
@@ -31,7 +35,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   // For the teacher (and the tests): a new product with its initial stock, as a restock movement.
   fastify.post('/products', {
     schema: {
-      body: Type.Object({ id: ProductId, name: Type.String({ minLength: 1, maxLength: 255 }), priceCents: Type.Integer({ minimum: 1, maximum: 100_000_000 }), stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
+      body: Type.Object({ id: ProductId, name: ProductName, priceCents: Type.Integer({ minimum: 1, maximum: 100_000_000 }), stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
       response: { 201: Product, 400: ErrorBody, 409: ErrorBody }
     }
   }, async (request, reply) => {
@@ -48,13 +52,18 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/products/:id/restock', {
     schema: { params: Type.Object({ id: ProductId }), body: Type.Object({ quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), response: { 200: Product, 400: ErrorBody, 404: ErrorBody } }
   }, async (request) => {
+    const { id } = request.params
+    const { quantity } = request.body
     const p = await fastify.sql.begin(async tx => {
-      const [row] = await tx`update products set stock_quantity = stock_quantity + ${request.body.quantity} where id = ${request.params.id} returning *`
-      if (row) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${request.params.id}, 'restock', ${request.body.quantity})`
+      const [row] = await tx`update products set stock_quantity = stock_quantity + ${quantity} where id = ${id} and stock_quantity::bigint + ${quantity} <= ${MAX_STOCK} returning *`
+      if (row) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${id}, 'restock', ${quantity})`
       return row
     })
-    if (!p) throw notFound('product', request.params.id)
-    return view(p)
+    if (p) return view(p)
+    const [current] = await fastify.sql`select stock_quantity from products where id = ${id}`
+    if (!current) throw notFound('product', id)
+    const room = MAX_STOCK - (current.stock_quantity as number)
+    throw invalidInput([{ field: 'body.quantity', rule: 'maximum', message: `must be <= ${room}: product ${id} has ${current.stock_quantity as number} in stock and holds at most ${MAX_STOCK}` }])
   })
 
   // The inventory's part of a saga's state (POST /compare on the orchestrator shows it): one reservation per order.
