@@ -45,7 +45,8 @@ export const CreateTopicBody = Type.Object({
 export const BrowseParams = Type.Object({ name: TopicName, partition: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false })
 
 export const BrowseQuery = Type.Object({
-  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'first offset to read; default: the last `limit` records' })),
+  // Kafka offsets go to 2^63, but past 2^53 a JavaScript number cannot hold one exactly.
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'first offset to read; default: the last `limit` records' })),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 })
 }, { additionalProperties: false })
 
