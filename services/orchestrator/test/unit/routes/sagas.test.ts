@@ -35,6 +35,6 @@ test('POST /compare: a quantity of "2", true or [2] is a 400 naming it, never co
   for (const quantity of ['"2"', 'true', '[2]']) {
     const res = await app.inject({ method: 'POST', url: '/compare', headers: { 'content-type': 'application/json' }, payload: `{"customerId":"ana","items":[{"productId":"prod_1","quantity":${quantity}}]}` })
     assert.equal(res.statusCode, 400, `${quantity} → ${res.statusCode} ${res.body}`)
-    assert.deepEqual(res.json().errors.map((e: Err) => [e.field, e.rule]), [['body.items.0.quantity', 'type']])
+    assert.ok(res.json().errors.some((e: Err) => e.field === 'body.items.0.quantity' && e.rule === 'type'), res.body)
   }
 })
