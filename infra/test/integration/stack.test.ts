@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import type { Server } from 'node:net'
 import { test } from 'node:test'
 import { ConfigResourceTypes } from '@platformatic/kafka'
-import { bootstrapServers, brokerPorts } from '../../src/settings.ts'
+import { ROOT, bootstrapServers, brokerPorts } from '../../src/settings.ts'
 import type { StackSettings } from '../../src/settings.ts'
-import { PortTakenError, isAlive, portInUse, readPid, sleep } from '../../src/proc.ts'
-import { components, down, up } from '../../src/stack.ts'
+import { PortTakenError, freePort, isAlive, listeners, nodeTs, portInUse, readPid, sleep } from '../../src/proc.ts'
+import { StackError, components, down, up } from '../../src/stack.ts'
+import { nodeDir, prepareNode } from '../../src/kafka-node.ts'
 import { createAdmin } from '../../src/topics.ts'
 import { isolatedSettings, openProducer, produceAll, uniqueName } from '../../src/testing/stack-env.ts'
 
@@ -149,4 +152,62 @@ test('3 brokers: RF 3 has 3 in-sync replicas; with one broker killed acks=all st
     await admin.close().catch(() => {})
   }
   assert.deepEqual(await down(s), [])
+})
+
+test('`up` on a half-dead stack restarts what is dead: a killed server, and a server of ours whose pid file was lost', { timeout: 120_000, skip: process.platform !== 'linux' && 'reads /proc' }, async t => {
+  const s = isolatedSettings(t, 24092)
+  const only = { only: ['postgres'], catalog: false }
+  await up(s, only)
+  const first = readPid(s.stateDir, 'postgres')!
+  // The pid file names the process that listens (not a wrapper), so kill -9 of it is a real crash.
+  assert.deepEqual(listeners([s.pgPort]).get(s.pgPort), [first])
+  process.kill(first, 'SIGKILL')
+  const deadline = Date.now() + 10_000
+  while (await portInUse(s.pgPort) && Date.now() < deadline) await sleep(100)
+  await up(s, only)
+  const second = readPid(s.stateDir, 'postgres')!
+  assert.notEqual(second, first)
+  assert.deepEqual(listeners([s.pgPort]).get(s.pgPort), [second])
+
+  // The pid file is gone but the server still listens: it is ours (it runs from our folders), so it is replaced, not reported as a stranger.
+  rmSync(join(s.stateDir, 'pids', 'postgres.pid'))
+  await up(s, only)
+  const third = readPid(s.stateDir, 'postgres')!
+  assert.notEqual(third, second)
+  assert.equal(running(second), false, 'the orphaned server still runs')
+  assert.deepEqual(listeners([s.pgPort]).get(s.pgPort), [third])
+})
+
+test('`down` stops a process of ours that listens on one of our ports without a pid file, and names one that is not ours', { timeout: 60_000, skip: process.platform !== 'linux' && 'reads /proc' }, async t => {
+  const s = isolatedSettings(t, 26092)
+  const [oursPort, foreignPort] = [await freePort(), await freePort()]
+  // A service restarted by hand (as a runbook once said): a process of this project, unknown to the supervisor.
+  const { command, args } = nodeTs(join(ROOT, 'infra/src/registry-proxy.ts'), [String(oursPort), String(s.registryBackendPort)])
+  const child = spawn(command, args, { stdio: 'ignore', detached: true })
+  t.after(() => { try { process.kill(child.pid!, 'SIGKILL') } catch {} })
+  const deadline = Date.now() + 20_000
+  while (!(await portInUse(oursPort)) && Date.now() < deadline) await sleep(100)
+  assert.equal(await portInUse(oursPort), true)
+  // Something else on another of our ports: this test process, which down must not stop.
+  await listen(t, foreignPort)
+
+  const leftovers = await down(s, [{ name: 'inventory', ports: [oursPort] }, { name: 'web', ports: [foreignPort] }])
+  assert.equal(await portInUse(oursPort), false, 'our hand-started process still listens')
+  assert.equal(leftovers.length, 1, `leftovers: ${leftovers.join('; ')}`)
+  assert.match(leftovers[0]!, new RegExp(`porta ${foreignPort} \\(web\\): pid ${process.pid}\\b.*não é deste projeto`))
+  assert.equal(await portInUse(foreignPort), true)
+})
+
+test('a cluster formatted for 1 broker is not joined by BROKERS=3: one line says to run make clean, and nothing starts', { timeout: 60_000, skip: process.platform === 'win32' }, async t => {
+  const one = isolatedSettings(t, 28092)
+  await prepareNode(one, 0)
+  const three = { ...one, brokers: 3 }
+  await assert.rejects(up(three), (err: unknown) => {
+    assert.ok(err instanceof StackError, `expected a StackError, got ${String(err)}`)
+    assert.match(err.message, /cluster Kafka de 1 broker\(s\) e BROKERS=3.*make clean/)
+    assert.doesNotMatch(err.message, /\n/)
+    return true
+  })
+  for (const c of components(three)) assert.equal(readPid(three.stateDir, c.name), undefined, `${c.name} was started`)
+  assert.equal(existsSync(join(nodeDir(one, 0), 'data', 'meta.properties')), true, 'the old cluster was removed without RECREATE=1')
 })
