@@ -108,5 +108,7 @@ typecheck: setup
 lint: setup
 	@pnpm exec eslint .
 
+# PostgreSQL's files may live outside .vitrine (as root, when the postgres user cannot enter the project): cli clean removes those too.
 clean: down
+	@if [ -x $(TSX) ]; then $(CLI) clean; fi
 	rm -rf .vitrine
