@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
-import { PortTakenError, isAlive, portInUse, readPid, removePid, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
+import { PortTakenError, isAlive, nodeTs, portInUse, readPid, removePid, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
 import { ComponentDiedError } from './stack.ts'
 import { step } from './steps.ts'
 
@@ -72,7 +72,8 @@ export function apps (a: AppSettings = defaults()): AppComponent[] {
     const dir = join(ROOT, 'services', name)
     if (!want(name) || !existsSync(join(dir, 'src/server.ts'))) continue
     const port = a.ports[name]!
-    list.push({ name, port, url: url(name), command: TSX, args: ['src/server.ts'], cwd: dir })
+    // Node with tsx's loader in-process: the pid file then holds the service itself, not a tsx wrapper.
+    list.push({ name, port, url: url(name), ...nodeTs('src/server.ts'), cwd: dir })
   }
   const web = join(ROOT, 'web')
   const pkg = existsSync(join(web, 'package.json')) ? JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')) as { scripts?: Record<string, string> } : undefined
