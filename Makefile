@@ -22,7 +22,7 @@ dlq-replay: setup
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
 	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado (com make demo rodando;"
-	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100:59.90 mudam o pedido)"
+	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido; o preço vem do catálogo)"
 	@echo "make test        - instala o que falta e roda todos os testes"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
@@ -68,7 +68,7 @@ reset: setup
 demo: setup
 	@$(TSX) infra/src/demo.ts
 
-# Needs the demo running (the orchestrator on :3005). CLIENTE and ITENS (produto:qtd:preço,...) change the order.
+# Needs the demo running (the orchestrator on :3005). CLIENTE and ITENS (produto:qtd,...) change the order; prices come from the catalog.
 compare:
 	@$(TSX) services/orchestrator/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
 

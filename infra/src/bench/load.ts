@@ -48,11 +48,11 @@ export class HttpClient {
 
 export interface Catalog { products: string[], outOfStock: string }
 
-/** The order body for each path: `fail-payment` is the payment service's teacher trigger. */
+/** The order body for each path: `fail-payment` is the payment service's teacher trigger; the price is the catalog's. */
 export function orderBody (kind: OrderKind, i: number, catalog: Catalog): Record<string, unknown> {
   const productId = kind === 'out-of-stock' ? catalog.outOfStock : catalog.products[i % catalog.products.length]!
   const customerId = kind === 'fail-payment' ? `bench-${i}-fail-payment` : `bench-${i}-pay-ok`
-  return { customerId, items: [{ productId, quantity: 1, price: 10 }] }
+  return { customerId, items: [{ productId, quantity: 1 }] }
 }
 
 /**

@@ -67,7 +67,7 @@ export function plan (quick: boolean): Plan {
 // Payment decides at once and never declines at random: the saga's own cost, nothing simulated.
 const SERVICE_ENV = { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' }
 
-async function createProducts (inventoryUrl: string, prefix: string, count: number, stock: number): Promise<Catalog> {
+async function createProducts (inventoryUrl: string, checkoutUrl: string, prefix: string, count: number, stock: number): Promise<Catalog> {
   const post = async (id: string, units: number): Promise<string> => {
     const res = await fetch(`${inventoryUrl}/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, name: `Produto de benchmark ${id}`, priceCents: 1000, stock: units }) })
     if (res.status !== 201) throw new Error(`creating product ${id} answered ${res.status}: ${await res.text()}`)
@@ -76,7 +76,16 @@ async function createProducts (inventoryUrl: string, prefix: string, count: numb
   const tag = prefix.replace(/\W/g, '')
   // Several products, so orders do not all wait on one stock row's lock.
   const products = await Promise.all(Array.from({ length: count }, async (_, i) => await post(`${tag}-p${i}`, stock)))
-  return { products, outOfStock: await post(`${tag}-none`, 0) }
+  const outOfStock = await post(`${tag}-none`, 0)
+  // checkout-api prices from its replica of products.catalog: the load starts once every product is in it.
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const known = await fetch(`${checkoutUrl}/catalog`).then(async r => (await r.json() as { products: Array<{ productId: string }> }).products.map(x => x.productId)).catch(() => [] as string[])
+    if ([...products, outOfStock].every(id => known.includes(id))) break
+    if (Date.now() > deadline) throw new Error('checkout-api\'s catalog replica did not receive the benchmark products within 30 s')
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return { products, outOfStock }
 }
 
 /** Where the gateway team's browser benchmark may live (it prints its figures as one JSON line). */
@@ -176,7 +185,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     reader = new OutcomeReader(brokers, saga.env.prefix)
     await reader.start()
     http = new HttpClient(saga.url('checkout-api'))
-    const catalog = await createProducts(saga.url('inventory'), saga.env.prefix, p.products, p.stock)
+    const catalog = await createProducts(saga.url('inventory'), saga.url('checkout-api'), saga.env.prefix, p.products, p.stock)
     const load = new OrderLoad(http, catalog)
     const c: SagaContext = { saga, admin, http, load, reader, monitor, log: info }
 

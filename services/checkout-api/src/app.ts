@@ -1,15 +1,18 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { kit } from '@vitrine/service-kit'
-import type { OrderCommand } from '@vitrine/contracts'
+import type { OrderCommand, Product } from '@vitrine/contracts'
 import type { CheckoutConfigType } from './config.ts'
 import { finishOrder, sweepDeadlines } from './orders.ts'
 import ordersRoutes from './routes/orders.ts'
+import catalogRoutes from './routes/catalog.ts'
+import { applyCatalogRecord } from './catalog.ts'
 import trafficRoutes from './routes/traffic.ts'
 import { TrafficGenerator } from './traffic.ts'
 
 /**
- * checkout-api owns orders. It accepts them over HTTP, writes orders.new, and ends each order:
+ * checkout-api owns orders. It accepts them over HTTP, prices them from its replica of
+ * products.catalog, writes orders.new, and ends each order:
  * in choreography by reacting to the participants' events, in orchestration when the orchestrator
  * says so (orders.commands). Either way it alone writes orders.confirmed and orders.failed.
  */
@@ -42,6 +45,14 @@ const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, 
     }
   })
 
+  // The catalog replica has its own group: a new group starts at offset 0 of the compacted topic and
+  // so rebuilds every product's latest state, whatever the saga group has read.
+  fastify.consumers.add({
+    group: 'checkout-api-catalog',
+    topics: ['products.catalog'],
+    handler: async (record, log) => { await applyCatalogRecord(fastify.sql, record.value as Product, log) }
+  })
+
   const sweeper = setInterval(() => {
     sweepDeadlines(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'deadline sweep failed'))
   }, config.DEADLINE_SWEEP_MS)
@@ -55,6 +66,7 @@ const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, 
   })
 
   await fastify.register(ordersRoutes, { config })
+  await fastify.register(catalogRoutes)
   await fastify.register(trafficRoutes, { traffic })
 }
 

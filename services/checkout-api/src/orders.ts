@@ -3,30 +3,45 @@ import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { HEADERS, isSagaMode } from '@vitrine/contracts'
 import type { OrderCreated, SagaMode } from '@vitrine/contracts'
-import { ShopError, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput } from '@vitrine/service-kit'
 import type { ConsumedRecord, Tx } from '@vitrine/service-kit'
 import type { CreateOrderBodyType } from './schemas/orders.ts'
 import type { CheckoutConfigType } from './config.ts'
+import { catalogEntries } from './catalog.ts'
+import type { CatalogEntry } from './catalog.ts'
 
 const SERVICE = 'checkout-api'
 
 export interface NewOrder { orderId: string, mode: SagaMode, totalCents: number, replayed: boolean }
 
-function invalid (field: string, rule: string, message: string): ShopError {
-  return new ShopError('SHOP_ERR_VALIDATION', `${field} ${message}`, 400, { errors: [{ field, rule, message }] })
-}
+const invalid = (field: string, rule: string, message: string): ShopError => invalidInput([{ field, rule, message }])
 
-/** Validates what the schema cannot express against configured limits and computes the total on the server. */
-export function priceOrder (body: CreateOrderBodyType, config: Pick<CheckoutConfigType, 'MAX_ITEMS' | 'MAX_QUANTITY'>): { items: OrderCreated['items'], totalCents: number } {
+/**
+ * Validates what the schema cannot express against configured limits and the catalog replica, and
+ * prices each item at the catalog's price: the client never sends a price. An unknown or inactive
+ * product is refused here, before anything is written or produced.
+ */
+export function priceOrder (body: CreateOrderBodyType, config: Pick<CheckoutConfigType, 'MAX_ITEMS' | 'MAX_QUANTITY'>, catalog: ReadonlyMap<string, Pick<CatalogEntry, 'priceCents' | 'active'>>): { items: OrderCreated['items'], totalCents: number } {
   if (body.items.length > config.MAX_ITEMS) throw invalid('body.items', 'maxItems', `must NOT have more than ${config.MAX_ITEMS} items`)
   const items = body.items.map((item, i) => {
     if (item.quantity > config.MAX_QUANTITY) throw invalid(`body.items.${i}.quantity`, 'maximum', `must be <= ${config.MAX_QUANTITY}`)
-    const unitPriceCents = Math.round(item.price * 100)
-    if (unitPriceCents <= 0) throw invalid(`body.items.${i}.price`, 'exclusiveMinimum', 'must be at least 0.01')
-    if (Math.abs(item.price * 100 - unitPriceCents) > 1e-6) throw invalid(`body.items.${i}.price`, 'multipleOf', 'must have at most 2 decimal places')
-    return { productId: item.productId, quantity: item.quantity, unitPriceCents }
+    const product = catalog.get(item.productId)
+    if (!product) throw unavailable('SHOP_ERR_UNKNOWN_PRODUCT', i, item.productId, 'unknownProduct', `product ${item.productId} is not in the catalog`)
+    if (!product.active) throw unavailable('SHOP_ERR_INACTIVE_PRODUCT', i, item.productId, 'inactiveProduct', `product ${item.productId} is not active in the catalog`)
+    return { productId: item.productId, quantity: item.quantity, unitPriceCents: product.priceCents }
   })
   return { items, totalCents: items.reduce((sum, i) => sum + i.quantity * i.unitPriceCents, 0) }
+}
+
+function unavailable (code: 'SHOP_ERR_UNKNOWN_PRODUCT' | 'SHOP_ERR_INACTIVE_PRODUCT', i: number, productId: string, rule: string, message: string): ShopError {
+  const field = `body.items.${i}.productId`
+  return new ShopError(code, message, 400, { productId, errors: [{ field, rule, message }] })
+}
+
+/** What identifies a request for its Idempotency-Key: what the client sent, not what it was priced at. */
+export function requestHash (body: CreateOrderBodyType, mode: SagaMode): string {
+  const items = body.items.map(i => ({ productId: i.productId, quantity: i.quantity }))
+  return createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items, mode, channel: body.channel ?? 'web' })).digest('hex')
 }
 
 async function remember (tx: Tx, orderId: string, topic: string, eventId: string, direction: 'produced' | 'consumed', summary: string, at?: { partition: number, offset: number }): Promise<void> {
@@ -35,33 +50,38 @@ async function remember (tx: Tx, orderId: string, topic: string, eventId: string
 }
 
 /**
- * Stores the order and its orders.new event in one transaction. With an Idempotency-Key a retried
- * request returns the first order and writes nothing; the same key with another body is refused.
+ * Stores the order and its orders.new event in one transaction, priced from the catalog replica.
+ * An Idempotency-Key is scoped to the customer that sent it: a retried request returns the first
+ * order and writes nothing; the same key with another body is refused with 422, which never names
+ * the other order. Two concurrent requests with one key meet on the unique index: the loser
+ * compares its body with the winner's like any retry.
  */
 export async function createOrder (app: FastifyInstance, config: CheckoutConfigType, body: CreateOrderBodyType, opts: { idempotencyKey?: string | undefined, mode?: SagaMode | undefined }): Promise<NewOrder> {
-  const { items, totalCents } = priceOrder(body, config)
   const mode = body.mode ?? opts.mode ?? config.SAGA_MODE_DEFAULT
-  const requestHash = createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items, mode })).digest('hex')
-  return await app.tx(async tx => {
-    if (opts.idempotencyKey) {
-      const [existing] = await tx`select id, mode, total_cents, request_hash from orders where idempotency_key = ${opts.idempotencyKey} for update`
-      if (existing) {
-        if (existing.request_hash !== requestHash) {
-          throw new ShopError('SHOP_ERR_IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used with a different request body', 422, { idempotencyKey: opts.idempotencyKey, orderId: existing.id })
-        }
-        return { orderId: existing.id as string, mode: existing.mode as SagaMode, totalCents: existing.total_cents as number, replayed: true }
-      }
+  const hash = requestHash(body, mode)
+  const key = opts.idempotencyKey
+  const replay = (row: Record<string, unknown>): NewOrder => {
+    if (row.request_hash !== hash) {
+      throw new ShopError('SHOP_ERR_IDEMPOTENCY_MISMATCH', 'Idempotency-Key was already used by this customer with a different request body', 422, { idempotencyKey: key })
     }
+    return { orderId: row.id as string, mode: row.mode as SagaMode, totalCents: row.total_cents as number, replayed: true }
+  }
+  return await app.tx(async tx => {
+    if (key) {
+      const [existing] = await tx`select id, mode, total_cents, request_hash from orders where customer_id = ${body.customerId} and idempotency_key = ${key} for update`
+      if (existing) return replay(existing)
+    }
+    const { items, totalCents } = priceOrder(body, config, await catalogEntries(tx, body.items.map(i => i.productId)))
     const orderId = randomUUID()
     const now = Date.now()
     const deadlineAt = now + config.ORDER_DEADLINE_MS
     const inserted = await tx`insert into orders (id, customer_id, items, total_cents, mode, channel, idempotency_key, request_hash, deadline_at)
-      values (${orderId}, ${body.customerId}, ${tx.json(items as never)}, ${totalCents}, ${mode}, ${body.channel ?? 'web'}, ${opts.idempotencyKey ?? null}, ${requestHash}, ${new Date(deadlineAt)})
-      on conflict (idempotency_key) do nothing returning id`
+      values (${orderId}, ${body.customerId}, ${tx.json(items as never)}, ${totalCents}, ${mode}, ${body.channel ?? 'web'}, ${key ?? null}, ${hash}, ${new Date(deadlineAt)})
+      on conflict (customer_id, idempotency_key) do nothing returning id`
     if (inserted.length === 0) {
-      // A concurrent request with the same key won the race; answer as its replay.
-      const [winner] = await tx`select id, mode, total_cents from orders where idempotency_key = ${opts.idempotencyKey ?? null}`
-      return { orderId: winner!.id as string, mode: winner!.mode as SagaMode, totalCents: winner!.total_cents as number, replayed: true }
+      // A concurrent request with the same key committed first: answer as a retry of it would be answered.
+      const [winner] = await tx`select id, mode, total_cents, request_hash from orders where customer_id = ${body.customerId} and idempotency_key = ${key ?? null}`
+      return replay(winner!)
     }
     const event: OrderCreated = { eventId: randomUUID(), orderId, customerId: body.customerId, items, totalCents, currency: 'BRL', deadlineAt, channel: body.channel ?? 'web', occurredAt: now }
     await enqueue(tx, [{ topic: 'orders.new', value: event, headers: eventHeaders(SERVICE, 'orders.new', mode, { eventId: '', correlationId: orderId }) }])

@@ -54,7 +54,8 @@ export class TrafficGenerator {
     const res = await fetch(`${this.config.INVENTORY_URL}/products`, { signal: AbortSignal.timeout(2000) })
     if (!res.ok) throw new Error(`inventory answered ${res.status}`)
     const body = await res.json() as { products: Product[] }
-    this.products = body.products
+    // Inactive products cannot be ordered; the generator leaves them out.
+    this.products = body.products.filter(p => p.active !== false)
     this.lastFetch = Date.now()
     return this.products
   }
@@ -70,7 +71,8 @@ export class TrafficGenerator {
     const mode: SagaMode = this.settings.mode === 'mixed' ? (n % 2 === 0 ? 'choreography' : 'orchestration') : this.settings.mode
     await createOrder(this.app, this.config, {
       customerId: failPayment ? `trafego-${n}-fail-payment` : `trafego-${n}`,
-      items: [{ productId: product.id, quantity, price: product.priceCents / 100 }],
+      // No price: createOrder charges the catalog's, like any other order.
+      items: [{ productId: product.id, quantity }],
       mode,
       channel: 'demo-traffic'
     }, {})
@@ -78,7 +80,7 @@ export class TrafficGenerator {
   }
 }
 
-interface Product { id: string, priceCents: number, available: number }
+interface Product { id: string, priceCents: number, available: number, active?: boolean }
 
 /**
  * What the simulated customer buys. Ordinary orders go round the products that still have stock,

@@ -6,6 +6,14 @@ import { kit } from '@vitrine/service-kit'
 import type { InventoryConfigType } from './config.ts'
 import { commit, release, reserve } from './stock.ts'
 import productRoutes from './routes.ts'
+import { publishMissingProducts } from './products.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Settles with how many products the start-time check published on products.catalog. */
+    catalogCheck: Promise<number>
+  }
+}
 
 const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify, { config }) => {
   await fastify.register(kit, { service: 'inventory', schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
@@ -40,6 +48,23 @@ const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify,
       }
     }
   })
+
+  // At every start, products.catalog is brought up to date with the products table (the seed on a
+  // first run). In the background, retried: the service serves stock while the broker catches up.
+  let catalogTimer: NodeJS.Timeout | undefined
+  let closing = false
+  let checked!: (published: number) => void
+  fastify.decorate('catalogCheck', new Promise<number>(resolve => { checked = resolve }))
+  const syncCatalog = (attempt: number): void => {
+    publishMissingProducts(fastify, fastify.log as never).then(checked, err => {
+      if (closing) return
+      fastify.log.warn({ err, attempt }, 'could not check products.catalog; retrying')
+      catalogTimer = setTimeout(() => syncCatalog(attempt + 1), Math.min(30_000, 1000 * 2 ** attempt))
+      catalogTimer.unref()
+    })
+  }
+  fastify.addHook('onReady', async () => syncCatalog(1))
+  fastify.addHook('onClose', async () => { closing = true; clearTimeout(catalogTimer) })
 
   await fastify.register(productRoutes)
 }

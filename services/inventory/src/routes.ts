@@ -2,9 +2,11 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { ShopError, invalidInput, notFound } from '@vitrine/service-kit'
+import { createProduct, updateProduct } from './products.ts'
 
 const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
-const Product = Type.Object({ id: Type.String(), name: Type.String(), priceCents: Type.Integer(), stock: Type.Integer(), reserved: Type.Integer(), available: Type.Integer() })
+const Product = Type.Object({ id: Type.String(), name: Type.String(), priceCents: Type.Integer(), active: Type.Boolean(), version: Type.Integer(), stock: Type.Integer(), reserved: Type.Integer(), available: Type.Integer() })
+const PriceCents = Type.Integer({ minimum: 1, maximum: 100_000_000 })
 const ProductId = Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' })
 // A name shows on pages and in events: no control character at all (the kit already refuses NUL everywhere).
 const ProductName = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f]+$' })
@@ -15,6 +17,8 @@ const view = (p: Record<string, unknown>): Static<typeof Product> => ({
   id: p.id as string,
   name: p.name as string,
   priceCents: p.price_cents as number,
+  active: p.active as boolean,
+  version: p.version as number,
   stock: p.stock_quantity as number,
   reserved: p.reserved_quantity as number,
   available: (p.stock_quantity as number) - (p.reserved_quantity as number)
@@ -35,18 +39,34 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   // For the teacher (and the tests): a new product with its initial stock, as a restock movement.
   fastify.post('/products', {
     schema: {
-      body: Type.Object({ id: ProductId, name: ProductName, priceCents: Type.Integer({ minimum: 1, maximum: 100_000_000 }), stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
+      body: Type.Object({ id: ProductId, name: ProductName, priceCents: PriceCents, stock: Type.Integer({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
       response: { 201: Product, 400: ErrorBody, 409: ErrorBody }
     }
   }, async (request, reply) => {
-    const { id, name, priceCents, stock } = request.body
-    const created = await fastify.sql.begin(async tx => {
-      const [p] = await tx`insert into products (id, name, price_cents, stock_quantity) values (${id}, ${name}, ${priceCents}, ${stock}) on conflict (id) do nothing returning *`
-      if (p && stock > 0) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${id}, 'restock', ${stock})`
-      return p
-    })
-    if (!created) throw new ShopError('SHOP_ERR_PRODUCT_EXISTS', `product ${id} already exists`, 409, { id })
-    return await reply.code(201).send(view(created))
+    const created = await fastify.tx(async tx => await createProduct(tx, request.body))
+    if (!created) throw new ShopError('SHOP_ERR_PRODUCT_EXISTS', `product ${request.body.id} already exists`, 409, { id: request.body.id })
+    return await reply.code(201).send(view(created as never))
+  })
+
+  // The catalog's price and active flag: each change goes out on products.catalog, and checkout-api
+  // charges the new price from its next order on. Orders already placed keep the price they had.
+  // TODO(auth): instructor-only once authentication exists.
+  fastify.put('/products/:id/price', {
+    schema: { params: Type.Object({ id: ProductId }), body: Type.Object({ priceCents: PriceCents }, { additionalProperties: false }), response: { 200: Product, 400: ErrorBody, 404: ErrorBody } }
+  }, async (request) => {
+    const p = await fastify.tx(async tx => await updateProduct(tx, request.params.id, { priceCents: request.body.priceCents }))
+    if (!p) throw notFound('product', request.params.id)
+    return view(p as never)
+  })
+
+  // An inactive product stays in the catalog (and in old orders) but cannot be ordered.
+  // TODO(auth): instructor-only once authentication exists.
+  fastify.put('/products/:id/active', {
+    schema: { params: Type.Object({ id: ProductId }), body: Type.Object({ active: Type.Boolean() }, { additionalProperties: false }), response: { 200: Product, 400: ErrorBody, 404: ErrorBody } }
+  }, async (request) => {
+    const p = await fastify.tx(async tx => await updateProduct(tx, request.params.id, { active: request.body.active }))
+    if (!p) throw notFound('product', request.params.id)
+    return view(p as never)
   })
 
   fastify.post('/products/:id/restock', {

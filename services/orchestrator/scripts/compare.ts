@@ -3,28 +3,29 @@
 //
 //   make compare
 //   make compare CLIENTE=ana-fail-payment
-//   make compare ITENS=prod_6:100:59.90          (prod_6 tem 5 unidades: falta estoque)
-//   tsx services/orchestrator/scripts/compare.ts --cliente turma-pay-ok --itens prod_1:2:49.90,prod_3:1:9.90
+//   make compare ITENS=prod_6:100                (prod_6 tem 5 unidades: falta estoque)
+//   tsx services/orchestrator/scripts/compare.ts --cliente turma-pay-ok --itens prod_1:2,prod_3:1
+// Items are product:quantity; the price is the catalog's (checkout-api charges it).
 import { parseArgs } from 'node:util'
 import type { CompareResultType, SagaRunType } from '../src/schemas/compare.ts'
 
 const { values } = parseArgs({
   options: {
     cliente: { type: 'string', default: process.env.CLIENTE || 'turma-pay-ok' },
-    itens: { type: 'string', default: process.env.ITENS || 'prod_1:1:49.90' },
+    itens: { type: 'string', default: process.env.ITENS || 'prod_1:1' },
     url: { type: 'string', default: process.env.ORCHESTRATOR_URL || 'http://localhost:3005' },
     json: { type: 'boolean', default: false }
   }
 })
 
-function items (spec: string): Array<{ productId: string, quantity: number, price: number }> {
+function items (spec: string): Array<{ productId: string, quantity: number }> {
   return spec.split(',').map(part => {
-    const [productId, quantity, price] = part.split(':')
-    if (!productId || !quantity || !price || !Number.isFinite(Number(quantity)) || !Number.isFinite(Number(price))) {
-      console.error(`Item inválido "${part}": use produto:quantidade:preço, por exemplo prod_1:2:49.90`)
+    const [productId, quantity, ...rest] = part.split(':')
+    if (!productId || !quantity || rest.length > 0 || !Number.isInteger(Number(quantity))) {
+      console.error(`Item inválido "${part}": use produto:quantidade, por exemplo prod_1:2 (o preço vem do catálogo)`)
       process.exit(2)
     }
-    return { productId, quantity: Number(quantity), price: Number(price) }
+    return { productId, quantity: Number(quantity) }
   })
 }
 
@@ -60,7 +61,7 @@ function print (r: CompareResultType): void {
   const ms = (n: number | null): string => (n === null ? '—' : `${n} ms`)
   const out: string[] = []
   out.push('', 'Comparação: o mesmo pedido em coreografia e em orquestração', line)
-  out.push(`Cliente ${r.request.customerId}; itens ${r.request.items.map(i => `${i.quantity}× ${i.productId} (R$ ${i.price.toFixed(2).replace('.', ',')})`).join(', ')}`)
+  out.push(`Cliente ${r.request.customerId}; itens ${r.request.items.map(i => `${i.quantity}× ${i.productId}`).join(', ')} (preços do catálogo)`)
   out.push('')
   out.push(row('', MODE_PT.choreography, MODE_PT.orchestration, labelW, colW))
   out.push(row('Pedido', c.orderId, o.orderId, labelW, colW))

@@ -94,7 +94,9 @@ export class Comparison {
     } catch (err) {
       throw new ShopError('SHOP_ERR_UPSTREAM', `checkout-api at ${this.config.CHECKOUT_URL} did not answer: ${(err as Error).message}`, 502, { upstream: 'checkout-api' })
     }
-    const accepted = await res.json().catch(() => null) as { orderId?: string, message?: string } | null
+    const accepted = await res.json().catch(() => null) as { orderId?: string, code?: `SHOP_ERR_${string}`, message?: string, details?: Record<string, unknown> } | null
+    // The order itself is refused (an unknown or inactive product): the client's mistake, said as checkout-api said it.
+    if (res.status === 400 && accepted?.code) throw new ShopError(accepted.code, accepted.message ?? 'checkout-api refused the order', 400, accepted.details)
     if (res.status !== 202 || !accepted?.orderId) {
       throw new ShopError('SHOP_ERR_UPSTREAM', `checkout-api refused the ${mode} order (${res.status}): ${accepted?.message ?? ''}`, 502, { upstream: 'checkout-api', status: res.status })
     }

@@ -121,7 +121,23 @@ export class Saga {
     const order: ServiceId[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
     const wanted = opts.services ?? ['inventory', 'payment', 'notification', 'checkout-api']
     for (const id of order.filter(s => wanted.includes(s))) await saga.startService(id)
+    await saga.catalogSynced()
     return saga
+  }
+
+  /**
+   * Waits until checkout-api's replica of products.catalog holds every inventory product at its
+   * current version: orders are priced from the replica, which follows inventory a moment later.
+   * Without both services running there is nothing to wait for.
+   */
+  async catalogSynced (timeoutMs = 30_000): Promise<void> {
+    if (!this.running.has('inventory') || !this.running.has('checkout-api')) return
+    await waitFor('checkout-api\'s catalog replica to catch up with inventory', async () => {
+      const [r] = await this.sql.unsafe(`select count(*)::int as behind from ${this.schema('inventory')}.products p
+        left join ${this.schema('checkout-api')}.catalog_products c on c.product_id = p.id
+        where c.version is null or c.version < p.version`)
+      return r!.behind === 0
+    }, timeoutMs, 100)
   }
 
   envFor (id: ServiceId): Record<string, string> {
@@ -175,6 +191,7 @@ export class Saga {
     const id = `p-${this.env.id}-${Math.random().toString(36).slice(2, 8)}`
     const res = await this.request('inventory', 'POST', '/products', { id, name: `Produto de teste ${id}`, priceCents, stock })
     if (res.status !== 201) throw new Error(`creating product failed: ${res.status} ${JSON.stringify(res.body)}`)
+    await this.catalogSynced()
     return id
   }
 
@@ -217,6 +234,7 @@ export class Saga {
   }
 }
 
-export function orderBody (customerId: string, items: Array<{ productId: string, quantity: number, price?: number }>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { customerId, items: items.map(i => ({ productId: i.productId, quantity: i.quantity, price: i.price ?? 10 })), ...extra }
+/** An order as a client sends it: products and quantities; the price is the catalog's. */
+export function orderBody (customerId: string, items: Array<{ productId: string, quantity: number }>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { customerId, items: items.map(i => ({ productId: i.productId, quantity: i.quantity })), ...extra }
 }

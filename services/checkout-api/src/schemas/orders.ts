@@ -2,14 +2,14 @@ import { Type } from 'typebox'
 import type { Static } from 'typebox'
 
 // Route schemas. Unknown fields are rejected (additionalProperties: false): a client cannot set
-// `status` or `totalAmount`, which the server owns.
+// `status`, `totalAmount` or an item's `price`, which the server owns.
 // Enums (not unions of literals) so a bad value gets one clear error: must be one of the allowed values.
 export const SagaModeSchema = Type.Enum(['choreography', 'orchestration'])
 
+// No price: checkout-api takes it from its replica of the catalog, so `price` is an unknown field (400).
 export const OrderItemInput = Type.Object({
   productId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
-  quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
-  price: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })
+  quantity: Type.Integer({ minimum: 1, maximum: 10_000 })
 }, { additionalProperties: false })
 
 export const CreateOrderBody = Type.Object({

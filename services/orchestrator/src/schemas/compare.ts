@@ -8,8 +8,8 @@ export const CompareBody = Type.Object({
   customerId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
   items: Type.Array(Type.Object({
     productId: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
-    quantity: Type.Integer({ minimum: 1, maximum: 10_000 }),
-    price: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })
+    // No price: checkout-api charges the catalog's.
+    quantity: Type.Integer({ minimum: 1, maximum: 10_000 })
   }, { additionalProperties: false }), { minItems: 1, maxItems: 20 })
 }, { additionalProperties: false })
 export type CompareBodyType = Static<typeof CompareBody>

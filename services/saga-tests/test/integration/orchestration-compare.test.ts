@@ -14,10 +14,15 @@ test('/compare of one order returns both traces, each complete, in causal order,
   t.after(() => saga.close())
   const p = await saga.product(100)
 
-  const bad = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma', items: [{ productId: p, quantity: 1, price: 10 }], totalCents: 1 })
+  const bad = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma', items: [{ productId: p, quantity: 1 }], totalCents: 1 })
   assert.equal(bad.status, 400, 'unknown fields are refused')
+  const priced = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma', items: [{ productId: p, quantity: 1, price: 0.01 }] })
+  assert.equal(priced.status, 400, 'a price from the client is refused')
+  const unknown = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma', items: [{ productId: 'prod_fantasma', quantity: 1 }] })
+  assert.equal(unknown.status, 400, `checkout-api's refusal passes through: ${JSON.stringify(unknown.body)}`)
+  assert.equal(unknown.body.code, 'SHOP_ERR_UNKNOWN_PRODUCT')
 
-  const res = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma-pay-ok', items: [{ productId: p, quantity: 2, price: 10 }] })
+  const res = await saga.request('orchestrator', 'POST', '/compare', { customerId: 'turma-pay-ok', items: [{ productId: p, quantity: 2 }] })
   assert.equal(res.status, 200, JSON.stringify(res.body))
   const { choreography: c, orchestration: o } = res.body
   assert.notEqual(c.orderId, o.orderId, 'one order per style')

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { HEADERS } from '@vitrine/contracts'
+import type { Product } from '@vitrine/contracts'
+import { enqueue, readTopicNow } from '@vitrine/service-kit'
+import type { OutboxEvent, Tx } from '@vitrine/service-kit'
+
+// Products as inventory owns them, and their publication on products.catalog. Every change of
+// what the catalog carries (name, price, active) bumps `version` and enqueues the product's new
+// state in the same transaction (outbox), so the topic can never miss or reorder a change.
+// Stock is not published: it moves at every reservation and is decided here, at reservation time.
+
+const SERVICE = 'inventory'
+
+export interface ProductRow { id: string, name: string, price_cents: number, stock_quantity: number, reserved_quantity: number, active: boolean, version: number }
+
+/** The catalog record for a product's current state. Not a saga event: no saga-mode header. */
+export function catalogRecord (p: ProductRow): OutboxEvent<'products.catalog'> {
+  return {
+    topic: 'products.catalog',
+    value: { eventId: randomUUID(), productId: p.id, name: p.name, priceCents: p.price_cents, currency: 'BRL', active: p.active, version: p.version, occurredAt: Date.now() },
+    headers: { [HEADERS.eventType]: 'products.catalog', [HEADERS.producer]: SERVICE, [HEADERS.correlationId]: p.id }
+  }
+}
+
+/** A new product with its initial stock (as a restock movement); undefined if the id is taken. */
+export async function createProduct (tx: Tx, p: { id: string, name: string, priceCents: number, stock: number }): Promise<ProductRow | undefined> {
+  const [row] = await tx<ProductRow[]>`insert into products (id, name, price_cents, stock_quantity) values (${p.id}, ${p.name}, ${p.priceCents}, ${p.stock}) on conflict (id) do nothing returning *`
+  if (!row) return undefined
+  if (p.stock > 0) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${p.id}, 'restock', ${p.stock})`
+  await enqueue(tx, [catalogRecord(row)])
+  return row
+}
+
+/** A new price (or active flag); the same value again changes nothing and publishes nothing. */
+export async function updateProduct (tx: Tx, id: string, change: { priceCents?: number, active?: boolean }): Promise<ProductRow | undefined> {
+  const [current] = await tx<ProductRow[]>`select * from products where id = ${id} for update`
+  if (!current) return undefined
+  const priceCents = change.priceCents ?? current.price_cents
+  const active = change.active ?? current.active
+  if (priceCents === current.price_cents && active === current.active) return current
+  const [row] = await tx<ProductRow[]>`update products set price_cents = ${priceCents}, active = ${active}, version = version + 1, updated_at = now() where id = ${id} returning *`
+  await enqueue(tx, [catalogRecord(row!)])
+  return row
+}
+
+/**
+ * Makes sure products.catalog holds every product at its current version: reads the topic as it
+ * is now and enqueues the products it lacks or holds at an older version (after the seed, a
+ * topic that was recreated, a change made by hand in the database). Running it again publishes
+ * nothing new, so it is safe at every start.
+ */
+export async function publishMissingProducts (app: FastifyInstance, log: Logger): Promise<number> {
+  const topicName = app.config.TOPIC_PREFIX + 'products.catalog'
+  const published = new Map<string, number>()
+  for (const r of await readTopicNow(app.config.KAFKA_BROKERS, topicName)) {
+    if (!r.key || !r.value) continue
+    const v = await app.serde.decode(r.value) as Product
+    published.set(r.key, Math.max(published.get(r.key) ?? 0, v.version))
+  }
+  const n = await app.tx(async tx => {
+    const rows = await tx<ProductRow[]>`select * from products order by id`
+    const missing = rows.filter(p => (published.get(p.id) ?? 0) < p.version)
+    await enqueue(tx, missing.map(catalogRecord))
+    return missing.length
+  })
+  log.info({ published: n, alreadyOnTopic: published.size }, 'catalog checked against products.catalog')
+  return n
+}
