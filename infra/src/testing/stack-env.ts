@@ -22,11 +22,42 @@ export function sharedSettings (): StackSettings {
   return loadSettings()
 }
 
-/** An Admin client on the shared stack, closed when the test ends. */
+const cleanups = new WeakMap<TestContext, Array<() => Promise<void> | void>>()
+
+/**
+ * Runs `fn` when the test ends, passed or failed, last registered first (like Go's t.Cleanup).
+ * node:test runs t.after hooks first registered first, so a client closed with t.after before the
+ * topic deletes that need it were registered made them fail silently and left `test-…` topics behind.
+ */
+export function cleanup (t: TestContext, fn: () => Promise<void> | void): void {
+  let list = cleanups.get(t)
+  if (!list) {
+    const fns: Array<() => Promise<void> | void> = []
+    list = fns
+    cleanups.set(t, fns)
+    t.after(async () => {
+      const failures: unknown[] = []
+      for (const f of fns.reverse()) {
+        try { await f() } catch (err) { failures.push(err) }
+      }
+      if (failures.length > 0) throw new AggregateError(failures, `${failures.length} cleanup step(s) failed: ${failures.map(String).join('; ')}`)
+    })
+  }
+  list.push(fn)
+}
+
+/** An Admin client on the shared stack, closed when the test ends, after the cleanups that use it. */
 export function testAdmin (t: TestContext, s: StackSettings = sharedSettings()): Admin {
   const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s), uniqueName('test-admin'))
-  t.after(async () => { await admin.close().catch(() => {}) })
+  cleanup(t, async () => { await admin.close().catch(() => {}) })
   return admin
+}
+
+/** Deletes topics a test may have created; one that does not exist is fine, any other failure is the test's. */
+export async function deleteTopicsIfPresent (admin: Admin, topics: string[]): Promise<void> {
+  const present = new Set(await admin.listTopics())
+  const mine = topics.filter(name => present.has(name))
+  if (mine.length > 0) await admin.deleteTopics({ topics: mine })
 }
 
 export interface TestTopicOptions { partitions?: number, replicationFactor?: number, config?: Record<string, string>, prefix?: string }
@@ -40,7 +71,7 @@ export async function createTestTopic (t: TestContext, admin: Admin, options: Te
     replicas: options.replicationFactor ?? 1,
     configs: Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value }))
   })
-  t.after(async () => { await admin.deleteTopics({ topics: [name] }).catch(() => {}) })
+  cleanup(t, async () => { await admin.deleteTopics({ topics: [name] }) })
   return name
 }
 

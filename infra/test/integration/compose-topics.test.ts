@@ -11,7 +11,7 @@ import { topicsScript } from '../../src/compose-topics.ts'
 import { javaBin, kafkaClasspath, writeToolsLog4j } from '../../src/kafka-node.ts'
 import { bootstrapServers } from '../../src/settings.ts'
 import { effectiveSpec } from '../../src/topics.ts'
-import { sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
+import { cleanup, deleteTopicsIfPresent, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
 
 // The script compose's topic-init runs, run here with Kafka's real kafka-topics (TopicCommand)
 // against the dev broker, on a catalog of two throw-away topics.
@@ -25,7 +25,7 @@ test('the generated topics script creates the catalog\'s topics with their confi
     { ...topic('orders.new'), name: uniqueName('test-compose') },
     { ...topic('orders.dlq'), name: uniqueName('test-compose') }
   ]
-  t.after(async () => { await admin.deleteTopics({ topics: catalog.map(c => c.name) }).catch(() => {}) })
+  cleanup(t, async () => { await deleteTopicsIfPresent(admin, catalog.map(c => c.name)) })
 
   writeToolsLog4j(s)
   // kafka-topics.sh in the apache/kafka image runs this same class.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { bootstrapServers } from '../../src/settings.ts'
 import { kafkaTool } from '../../src/kafka-node.ts'
-import { consumeAndCommit, createTestTopic, openProducer, produceAll, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
+import { cleanup, consumeAndCommit, createTestTopic, openProducer, produceAll, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
 
 // The broker started by `make up`, seen through node-rdkafka and through Kafka's own CLI.
 
@@ -26,7 +26,7 @@ test('node-rdkafka: idempotent acks=all produce, consume back, one partition per
   assert.ok(new Set(deliveries.map(d => d.partition)).size > 1, 'all keys landed on the same partition')
 
   const group = uniqueName('test-group')
-  t.after(async () => { await admin.deleteGroups({ groups: [group] }).catch(() => {}) })
+  cleanup(t, async () => { await admin.deleteGroups({ groups: [group] }) })
   const consumed = await consumeAndCommit(bootstrap, group, topic, records.length)
   assert.deepEqual(consumed.map(c => c.value).sort(), records.map(r => r.value).sort())
   // Within a partition, a key's records come back in the order they were sent.

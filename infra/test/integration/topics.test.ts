@@ -4,7 +4,7 @@ import { ConfigResourceTypes } from '@platformatic/kafka'
 import type { TopicSpec } from '@vitrine/contracts'
 import { TOPICS, topic } from '@vitrine/contracts'
 import { CatalogError, applyCatalog, effectiveSpec } from '../../src/topics.ts'
-import { createTestTopic, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
+import { cleanup, createTestTopic, deleteTopicsIfPresent, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
 
 // `make up` applied contracts/src/topics.ts to the broker; these tests read the broker back.
 
@@ -34,7 +34,7 @@ test('applying the catalog creates a missing topic once, then finds it conformin
   const s = sharedSettings()
   const admin = testAdmin(t, s)
   const name = uniqueName('test-catalog')
-  t.after(async () => { await admin.deleteTopics({ topics: [name] }).catch(() => {}) })
+  cleanup(t, async () => { await deleteTopicsIfPresent(admin, [name]) })
   const spec = testSpec(name)
 
   const first = await applyCatalog(admin, [spec], s.brokers)
@@ -72,10 +72,10 @@ test('an invalid catalog entry fails with a message naming the topic and the key
   ]
   for (const { changes, key } of cases) {
     const name = uniqueName('test-invalid')
-    t.after(async () => { await admin.deleteTopics({ topics: [name] }).catch(() => {}) })
+    cleanup(t, async () => { await deleteTopicsIfPresent(admin, [name]) })
     // A valid entry first: a bad catalog must be refused as a whole, before anything is created.
     const valid = uniqueName('test-valid')
-    t.after(async () => { await admin.deleteTopics({ topics: [valid] }).catch(() => {}) })
+    cleanup(t, async () => { await deleteTopicsIfPresent(admin, [valid]) })
     await assert.rejects(applyCatalog(admin, [testSpec(valid), testSpec(name, changes)], s.brokers), (err: unknown) => {
       assert.ok(err instanceof CatalogError, `expected a CatalogError, got ${String(err)}`)
       assert.equal(err.code, 'SHOP_ERR_CATALOG_INVALID')
