@@ -145,7 +145,8 @@ export async function toLiveEvent (record: RawRecord, prefix: string, decode: Va
     schemaId,
     value,
     decodeError,
-    orderId: str(field(value, 'orderId')) ?? key,
+    // products.catalog is keyed by productId: its records belong to no order.
+    orderId: str(field(value, 'orderId')) ?? (spec?.key === 'productId' ? null : key),
     eventId: str(field(value, 'eventId')),
     outcome,
     origin,

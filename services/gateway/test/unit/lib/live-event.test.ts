@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { HEADERS } from '@vitrine/contracts'
-import type { InventoryFailed, OrderCreated, PaymentReply } from '@vitrine/contracts'
+import type { InventoryFailed, OrderCreated, PaymentReply, Product } from '@vitrine/contracts'
 import { outcomeOf, toLiveEvent } from '../../../src/lib/live-event.ts'
 import { localDecoder, record, schemaIdFor, wire } from '../../helper.ts'
 
@@ -96,4 +96,12 @@ test('a saga-mode header outside the two modes is not passed on as a mode', asyn
   const e = await toLiveEvent(record('orders.new', wire('orders.new', created), { headerMap: { [HEADERS.sagaMode]: 'telepathy' } }), '', localDecoder)
   assert.equal(e.mode, null)
   assert.equal(e.headers[HEADERS.sagaMode], 'telepathy', 'the raw header is still shown')
+})
+
+test('a products.catalog record is keyed by productId and belongs to no order', async () => {
+  const product: Product = { eventId: randomUUID(), productId: 'prod_1', name: 'Camiseta Kafka', priceCents: 4990, currency: 'BRL', active: true, version: 2, occurredAt: 1 }
+  const e = await toLiveEvent(record('products.catalog', wire('products.catalog', product), { key: 'prod_1' }), '', localDecoder)
+  assert.equal(e.key, 'prod_1')
+  assert.equal(e.orderId, null, 'not an order: it must not appear in the order index')
+  assert.deepEqual(plain(e.value), product)
 })
