@@ -141,26 +141,43 @@ export async function onReply (o: Orchestrator, record: ConsumedRecord, log: Log
   log.info({ from: before, to: d.saga.state, reply: `${reply.command}/${reply.outcome}`, sent: d.commands.map(c => c.value.command) }, 'saga advanced')
 }
 
+/** Tries before a saga whose timeout keeps throwing is set aside for an operator. */
+export const SET_ASIDE_AFTER = 3
+
 /**
- * Finds steps past their deadline and lets the machine compensate. Rows are locked and skipped when
- * busy, so a reply being applied at the same moment wins or loses cleanly, never both.
+ * Finds steps past their deadline and lets the machine act. Each saga in its own transaction,
+ * locked and skipped when busy (a reply being applied at the same moment wins or loses cleanly,
+ * never both); one that throws holds back no other, and after SET_ASIDE_AFTER tries it leaves the
+ * sweep (deadline cleared) flagged for an operator with its error.
  */
 export async function sweep (o: Orchestrator, log: Logger, limit = 100): Promise<number> {
-  const done = await o.app.tx(async tx => {
-    const due = await tx<SagaRow[]>`select * from sagas where step_deadline_at <= now() order by step_deadline_at limit ${limit} for update skip locked`
-    const out: Array<{ before: SagaState, d: Decision, createdAt: Date }> = []
-    for (const row of due) {
-      const before = fromRow(row)
-      const d = decide(before, { kind: 'timeout' }, o.timeouts, clock())
-      if (d.ignored) continue
-      await apply(tx, before.state, d, { eventId: row.last_event_id ?? '', correlationId: row.correlation_id }, null)
-      out.push({ before: before.state, d, createdAt: row.created_at })
+  const due = await o.app.sql`select order_id from sagas where step_deadline_at <= now() order by step_deadline_at limit ${limit}`
+  let n = 0
+  for (const { order_id: orderId } of due) {
+    try {
+      const done = await o.app.tx(async tx => {
+        const [row] = await tx<SagaRow[]>`select * from sagas where order_id = ${orderId as string} and step_deadline_at <= now() for update skip locked`
+        if (!row) return undefined
+        const before = fromRow(row)
+        const d = decide(before, { kind: 'timeout' }, o.timeouts, clock())
+        if (d.ignored) return undefined
+        await apply(tx, before.state, d, { eventId: row.last_event_id ?? '', correlationId: row.correlation_id }, null)
+        return { before: before.state, d, createdAt: row.created_at }
+      })
+      if (!done) continue
+      n++
+      const { before, d, createdAt } = done
+      report(o, before, d, createdAt)
+      log.child({ orderId }).warn({ step: d.timedOut, from: before, to: d.saga.state, reason: d.saga.failureReason, sent: d.commands.map(c => c.value.command) }, 'step deadline expired')
+    } catch (err) {
+      const error = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000)
+      const [r] = await o.app.sql`update sagas set sweep_attempts = sweep_attempts + 1, sweep_error = ${error},
+          attention = case when sweep_attempts + 1 >= ${SET_ASIDE_AFTER} then ${'deadline sweep failed: ' + error} else attention end,
+          attention_at = case when sweep_attempts + 1 >= ${SET_ASIDE_AFTER} then now() else attention_at end,
+          step_deadline_at = case when sweep_attempts + 1 >= ${SET_ASIDE_AFTER} then null else step_deadline_at end
+        where order_id = ${orderId as string} returning attention`
+      log.child({ orderId }).error({ err }, r?.attention ? 'this saga\'s timeout keeps failing; set aside for an operator' : 'this saga\'s timeout failed; trying again')
     }
-    return out
-  })
-  for (const { before, d, createdAt } of done) {
-    report(o, before, d, createdAt)
-    log.child({ orderId: d.saga.orderId }).warn({ step: d.timedOut, from: before, to: d.saga.state, reason: d.saga.failureReason, sent: d.commands.map(c => c.value.command) }, 'step deadline expired')
   }
-  return done.length
+  return n
 }

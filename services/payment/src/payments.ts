@@ -109,13 +109,34 @@ async function decide (tx: Tx, config: PaymentConfigType, row: Row, log: Logger)
   log.child({ orderId: row.order_id }).info({ approved: outcome.approved, reason: outcome.reason }, 'charge decided')
 }
 
-/** Decides every charge whose simulated delay has passed. Survives restarts: the due time is in the table. */
+/** Tries before a due charge that keeps throwing is set aside for an operator (set_aside_at, sweep_error). */
+export const SET_ASIDE_AFTER = 3
+
+/**
+ * Decides every charge whose simulated delay has passed. Survives restarts: the due time is in the
+ * table. One charge per transaction, so one that throws (a bug, a broken row) holds back no other;
+ * after SET_ASIDE_AFTER tries it is set aside with its error instead of being picked first forever.
+ */
 export async function decideDue (app: FastifyInstance, config: PaymentConfigType, log: Logger): Promise<number> {
-  const n = await app.tx(async tx => {
-    const due = await tx<Row[]>`select * from payments where status = 'requested' and decide_at <= now() order by decide_at limit 200 for update skip locked`
-    for (const row of due) await decide(tx, config, row, log)
-    return due.length
-  })
+  const due = await app.sql`select order_id from payments where status = 'requested' and decide_at <= now() and set_aside_at is null order by decide_at limit 200`
+  let n = 0
+  for (const { order_id: orderId } of due) {
+    try {
+      const decided = await app.tx(async tx => {
+        const [row] = await tx<Row[]>`select * from payments where order_id = ${orderId as string} and status = 'requested' and decide_at <= now() and set_aside_at is null for update skip locked`
+        if (!row) return false
+        await decide(tx, config, row, log)
+        return true
+      })
+      if (decided) n++
+    } catch (err) {
+      const error = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000)
+      const [r] = await app.sql`update payments set sweep_attempts = sweep_attempts + 1, sweep_error = ${error},
+          set_aside_at = case when sweep_attempts + 1 >= ${SET_ASIDE_AFTER} then now() end
+        where order_id = ${orderId as string} returning set_aside_at`
+      log.child({ orderId }).error({ err, setAside: Boolean(r?.set_aside_at) }, r?.set_aside_at ? 'deciding this charge keeps failing; set aside for an operator' : 'deciding this charge failed; trying again')
+    }
+  }
   return n
 }
 
