@@ -12,6 +12,10 @@ export const HEADERS = {
   error: 'dlq-error',
   attempts: 'dlq-attempts',
   failedBy: 'dlq-failed-by',
+  /** Why it was dead-lettered: undecodable, permanent, retries_exhausted. */
+  reason: 'dlq-reason',
+  /** Set when the DLQ copy had to leave the value out (too large): the original is still at its origin. */
+  valueDropped: 'dlq-value-dropped',
   retryGroup: 'retry-group',
   /** Set by the outbox relay: the row's id, increasing per key, so a reader can check an order's events kept their order. */
   sequence: 'outbox-seq',

@@ -21,6 +21,7 @@ export const BaseConfig = Type.Object({
   CONSUMER_CONCURRENCY: Type.Integer({ default: 16, minimum: 1, maximum: 256, description: 'partitions processed at once' }),
   RETRY_ATTEMPTS: Type.Integer({ default: 3, minimum: 0, maximum: 10, description: 'in-process retries before a retry topic' }),
   RETRY_BACKOFF_MS: Type.Integer({ default: 100, minimum: 0, maximum: 60_000 }),
+  RETRY_TIER_DELAYS_MS: Type.String({ default: '5000,30000,300000', pattern: '^\\d+,\\d+,\\d+$', description: 'delay of each retry topic (orders.retry.5s, .30s, .5m), in ms' }),
   PRODUCER_LINGER_MS: Type.Integer({ default: 5, minimum: 0, maximum: 1000 })
 })
 

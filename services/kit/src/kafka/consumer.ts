@@ -37,6 +37,9 @@ export interface ConsumerEngineOptions {
   retryAttempts: number
   retryBackoffMs: number
   retryTiers?: ReadonlyArray<{ topic: string, delayMs: number }>
+  /** Queued records of one partition at which it is paused for backpressure, and resumed. */
+  highWater?: number
+  lowWater?: number
 }
 
 interface PartitionQueue { items: Kafka.Message[], running: boolean, paused: boolean }

@@ -8,10 +8,12 @@ import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, 
 import { EventProducer, PermanentError, buildApp, enqueue, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
 import type { ConsumedRecord } from '../../../src/index.ts'
 import pino from 'pino'
+import { metricSum } from '../../helpers/metrics.ts'
 
 const env = testEnv()
 const seen: ConsumedRecord[] = []
 const failures = new Map<string, number>()
+const calls = new Map<string, number>()
 
 function confirmed (orderId: string): OrderConfirmed {
   return { eventId: randomUUID(), orderId, customerId: 'c1', totalCents: 1000, occurredAt: Date.now() }
@@ -23,7 +25,7 @@ let serde: TopicSerde
 
 before(async () => {
   await createCatalogTopics(env)
-  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10 }))
+  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10, RETRY_TIER_DELAYS_MS: '5000,1500,1500' }))
   app = await buildApp('kit-test', async (fastify, opts) => {
     await fastify.register(kit, { service: 'checkout-api', schema: 'kit_test', config: opts.config })
     fastify.consumers.add({
@@ -31,6 +33,8 @@ before(async () => {
       topics: ['orders.confirmed'],
       handler: async (record) => {
         const { orderId } = record.value as OrderConfirmed
+        calls.set(orderId, (calls.get(orderId) ?? 0) + 1)
+        if (orderId.startsWith('doomed')) throw new Error('still failing')
         if (orderId.startsWith('permanent')) throw new PermanentError('this order can never be handled')
         if (orderId.startsWith('flaky')) {
           // Fails both in-process tries (RETRY_ATTEMPTS=1), then succeeds when it comes back from orders.retry.5s.
@@ -121,4 +125,43 @@ test('an invalid event is refused by the outbox with the field named, and nothin
   }), /totalCents/)
   const rows = await app.sql`select 1 from outbox where key = ${key}`
   assert.equal(rows.length, 0)
+})
+
+test('the full retry ladder: in-process tries, each tier after its delay, then the DLQ with retries_exhausted', { timeout: 60_000 }, async () => {
+  const key = `doomed-${randomUUID()}`
+  const sentAt = Date.now()
+  await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', confirmed(key)), headers: {} })
+  const dlq = await readTopic(env.brokers, env.prefix + 'orders.dlq', rs => rs.some(r => r.key === key), 30_000)
+  const dead = dlq.find(r => r.key === key)
+  assert.ok(dead, 'dead-lettered after the last tier')
+  // The tier delays are configurable (RETRY_TIER_DELAYS_MS): 5 s + 1.5 s + 1.5 s here.
+  assert.ok(Date.now() - sentAt >= 7500, 'every tier waited for its delay')
+  assert.equal(calls.get(key), 5, 'two in-process tries, then one call per retry tier')
+  assert.equal(dead.headers[HEADERS.attempts], '5')
+  assert.equal(dead.headers[HEADERS.reason], 'retries_exhausted')
+  for (const tier of ['orders.retry.5s', 'orders.retry.30s', 'orders.retry.5m']) {
+    const hops = await readTopic(env.brokers, env.prefix + tier, rs => rs.some(r => r.key === key), 10_000)
+    assert.equal(hops.filter(r => r.key === key).length, 1, `one hop through ${tier}`)
+  }
+  const metrics = (await app.inject({ url: '/metrics' })).body
+  assert.equal(metricSum(metrics, 'checkout_api_dead_letters_total', { reason: 'retries_exhausted' }), 1)
+})
+
+// Last: it makes the app's producer start over.
+test('a fatal producer error turns readiness red, is counted, and the producer is recreated and sends again', { timeout: 60_000 }, async () => {
+  assert.equal((await app.inject({ url: '/health/ready' })).statusCode, 200)
+  // No real broker condition makes an idempotent producer fatal on demand, and the mock cluster is
+  // not allowed here: the test raises the event librdkafka emits (code ERR__FATAL) on the real client.
+  const client = (app.producer as unknown as { producer: { emit: (event: string, err: Error) => void } }).producer
+  client.emit('event.error', Object.assign(new Error('test: fatal idempotent producer error'), { code: -150, isFatal: true }))
+  const red = await app.inject({ url: '/health/ready' })
+  assert.equal(red.statusCode, 503, 'not ready while the producer is being recreated')
+  assert.match((red.json() as { checks: { kafka: { detail: string } } }).checks.kafka.detail, /fatal/)
+  const metrics = (await app.inject({ url: '/metrics' })).body
+  assert.equal(metricSum(metrics, 'vitrine_producer_fatal_errors_total'), 1)
+  await waitFor('ready again with a new producer', async () => (await app.inject({ url: '/health/ready' })).statusCode === 200, 30_000)
+  const key = `after-fatal-${randomUUID()}`
+  const sent = await app.producer.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', confirmed(key)), headers: {} })
+  assert.ok(sent.offset >= 0, 'the recreated producer delivers')
+  await waitFor('the record sent by the recreated producer is consumed', async () => seen.some(r => r.key === key), 15_000)
 })
