@@ -77,12 +77,25 @@ export async function deleteTestSubjects (env: TestEnv): Promise<void> {
   }
 }
 
-/** Removes what a test created on the shared stack: its prefixed topics and their registry subjects. */
+/**
+ * Removes what a test created on the shared stack: its prefixed topics, its consumer groups (named
+ * with its group suffix; they would otherwise show on the console's groups page) and its registry subjects.
+ * Call it after the test's consumers have closed: a group with members cannot be deleted.
+ */
 export async function deleteTestTopics (env: TestEnv): Promise<void> {
   const admin = createAdmin(env.brokers, 'vitrine-test')
   try {
     const mine = (await admin.listTopics()).filter(t => t.startsWith(env.prefix))
     if (mine.length > 0) await admin.deleteTopics({ topics: mine })
+    // A member that just left may still be counted for a moment: retry briefly before giving up.
+    let groups: string[] = []
+    for (let attempt = 0; attempt < 10; attempt++) {
+      groups = [...(await admin.listGroups()).keys()].filter(g => g.endsWith(env.groupSuffix) || g.includes(`${env.groupSuffix}-`))
+      if (groups.length === 0) break
+      await admin.deleteGroups({ groups }).catch(() => {})
+      await new Promise(resolve => setTimeout(resolve, 300))
+    }
+    if (groups.length > 0) throw new Error(`consumer groups of test ${env.id} could not be deleted: ${groups.join(', ')}`)
   } finally {
     await admin.close()
   }
