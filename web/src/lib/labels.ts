@@ -21,6 +21,7 @@ export const MODE_LABEL: Record<string, string> = {
 }
 
 const STEP: Record<string, string> = {
+  'products.catalog': 'Produto no catálogo (preço, ativo)',
   'orders.new': 'Pedido criado',
   'payments.requested': 'Pagamento solicitado',
   'payments.approved': 'Pagamento aprovado',
