@@ -65,6 +65,8 @@ start stop restart kill:
 reset: setup
 	@$(CONTROL) reset
 
+# VITRINE_T0: when make demo started, so the demo reports how long its first confirmed order took.
+demo: export VITRINE_T0 := $(shell date +%s%3N)
 demo: setup
 	@$(TSX) infra/src/demo.ts
 

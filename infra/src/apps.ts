@@ -12,8 +12,6 @@ import { step } from './steps.ts'
 
 export interface AppComponent { name: string, port: number, url: string, command: string, args: string[], cwd: string }
 
-const TSX = join(ROOT, 'node_modules/.bin/tsx')
-
 /** Each app's default port (every service also defaults to it when PORT is unset). */
 export const DEFAULT_APP_PORTS: Readonly<Record<string, number>> = {
   inventory: 3003,
@@ -48,11 +46,17 @@ function port (name: string, fallback: number): number {
   return n
 }
 
-/** The apps of the local stack `s`: default ports (CONTROL_PORT from the environment) unless overridden. */
+/**
+ * The apps of the local stack `s`: default ports, moved by APP_PORT_OFFSET (a second copy of the
+ * shop on one machine) and CONTROL_PORT, unless overridden.
+ */
 export function appSettings (s: Pick<StackSettings, 'stateDir'>, o: Partial<AppSettings> = {}): AppSettings {
+  const offset = Number(process.env.APP_PORT_OFFSET ?? 0)
+  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) throw new Error(`APP_PORT_OFFSET must be an integer from 0 to 60000, got "${process.env.APP_PORT_OFFSET}"`)
+  const ports = Object.fromEntries(Object.entries(DEFAULT_APP_PORTS).map(([name, p]) => [name, p + offset]))
   return {
     stateDir: o.stateDir ?? s.stateDir,
-    ports: { ...DEFAULT_APP_PORTS, control: port('CONTROL_PORT', DEFAULT_APP_PORTS.control!), ...o.ports },
+    ports: { ...ports, control: port('CONTROL_PORT', DEFAULT_APP_PORTS.control! + offset), ...o.ports },
     env: o.env ?? {},
     ...(o.only ? { only: o.only } : {})
   }
@@ -67,7 +71,7 @@ export function apps (a: AppSettings = defaults()): AppComponent[] {
   const url = (name: string): string => `http://localhost:${a.ports[name]}`
   const want = (name: string): boolean => a.only === undefined || a.only.includes(name)
   // The control plane first: it answers at once and can then report on the others while they start.
-  if (want('control')) list.push({ name: 'control', port: a.ports.control!, url: url('control'), command: TSX, args: [join(ROOT, 'infra/src/control/server.ts')], cwd: ROOT })
+  if (want('control')) list.push({ name: 'control', port: a.ports.control!, url: url('control'), ...nodeTs(join(ROOT, 'infra/src/control/server.ts')), cwd: ROOT })
   for (const name of SERVICES) {
     const dir = join(ROOT, 'services', name)
     if (!want(name) || !existsSync(join(dir, 'src/server.ts'))) continue
@@ -130,7 +134,9 @@ export function appPid (a: AppSettings, name: string): number | undefined {
 export async function startApp (s: StackSettings, a: AppSettings, c: AppComponent): Promise<void> {
   if (appPid(a, c.name) !== undefined && await appReady(c)) return
   if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
-  const pid = appPid(a, c.name) ?? spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env: appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env }) })
+  // The control plane reads the stack's settings itself: KAFKA_BROKERS & co. would make it take the stack for external.
+  const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env })
+  const pid = appPid(a, c.name) ?? spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
   const deadline = Date.now() + (c.name === 'web' ? 180_000 : 90_000)
   while (Date.now() < deadline) {
     if (await appReady(c)) return

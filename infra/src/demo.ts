@@ -1,16 +1,21 @@
 import { join } from 'node:path'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
 import { down, up } from './stack.ts'
-import { apps, appNames, startApps } from './apps.ts'
+import { appSettings, apps, appNames, startApps } from './apps.ts'
 import { isAlive, readPid, sleep, tailLog } from './proc.ts'
 import { info, step } from './steps.ts'
 
 // `make demo`: the stack, the services and the UI, a few orders that show each path of the saga,
 // steady traffic, the URLs; then it stays in the foreground until Ctrl-C, which stops everything.
 const settings = loadSettings()
-const CHECKOUT = 'http://localhost:3001'
+const ports = appSettings(settings).ports
+const CHECKOUT = `http://localhost:${ports['checkout-api']}`
 const rate = Number(process.env.DEMO_RATE ?? 1)
 const detach = process.env.DEMO_DETACH === '1'
+// checkout-api's MAX_QUANTITY per item (its default).
+const MAX_QUANTITY = Number(process.env.MAX_QUANTITY ?? 100)
+// When `make demo` started (the Makefile passes it, so installing and checking count too).
+const T0 = Number(process.env.VITRINE_T0) || performance.timeOrigin
 
 async function post (url: string, body: unknown, method = 'POST'): Promise<any> {
   const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -19,25 +24,80 @@ async function post (url: string, body: unknown, method = 'POST'): Promise<any> 
   return json
 }
 
+// checkout-api prices orders from its replica of products.catalog, which inventory fills after it
+// starts (on a first run, from the seed): the demo's orders wait until their products are there.
+async function catalogReady (productIds: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const known = await fetch(`${CHECKOUT}/catalog`).then(async r => (await r.json() as { products: Array<{ productId: string }> }).products.map(p => p.productId)).catch(() => [] as string[])
+    if (productIds.every(id => known.includes(id))) return
+    if (Date.now() > deadline) throw new Error(`o catálogo do checkout-api não recebeu ${productIds.filter(id => !known.includes(id)).join(', ')} em ${timeoutMs / 1000}s (veja os logs do inventory)`)
+    await sleep(250)
+  }
+}
+
+const INVENTORY = `http://localhost:${ports.inventory}`
+
+interface StockView { id: string, available: number, active?: boolean }
+
+async function products (): Promise<StockView[]> {
+  const res = await fetch(`${INVENTORY}/products`)
+  if (!res.ok) throw new Error(`GET ${INVENTORY}/products answered ${res.status}`)
+  return ((await res.json()) as { products: StockView[] }).products
+}
+
+/**
+ * Stock persists between runs (a benchmark or a long class empties shelves), so each showcase
+ * order that must succeed gets its units first, restocked through inventory's API like any delivery.
+ */
+async function restockFor (items: Array<{ productId: string, quantity: number }>): Promise<void> {
+  const need = new Map<string, number>()
+  for (const i of items) need.set(i.productId, (need.get(i.productId) ?? 0) + i.quantity)
+  const stock = new Map((await products()).map(p => [p.id, p.available]))
+  for (const [id, quantity] of need) {
+    const missing = quantity - (stock.get(id) ?? 0)
+    if (missing <= 0) continue
+    // A few more than the order needs: the traffic generator may take some meanwhile.
+    await post(`${INVENTORY}/products/${encodeURIComponent(id)}/restock`, { quantity: missing + 20 })
+    info(`${id}: ${stock.get(id) ?? 0} em estoque, repostas ${missing + 20} unidades para os pedidos de demonstração`)
+  }
+}
+
+/** The out-of-stock showcase: one unit more than the scarcest active product has (prod_6, 5 units, on a fresh shop). */
+async function scarcest (): Promise<{ productId: string, available: number }> {
+  const list = (await products()).filter(p => p.active !== false).sort((a, b) => a.available - b.available || (a.id === 'prod_6' ? -1 : b.id === 'prod_6' ? 1 : 0))
+  const p = list[0]
+  if (!p) throw new Error('inventory has no product')
+  return { productId: p.id, available: p.available }
+}
+
 async function demoOrders (withOrchestrator: boolean): Promise<void> {
+  const short = await scarcest()
   const orders: Array<{ label: string, body: Record<string, unknown> }> = [
-    { label: 'compra normal', body: { customerId: 'ana-pay-ok', items: [{ productId: 'prod_1', quantity: 2, price: 49.9 }, { productId: 'prod_3', quantity: 3, price: 9.9 }] } },
-    { label: 'compra normal', body: { customerId: 'bruno-pay-ok', items: [{ productId: 'prod_5', quantity: 1, price: 89.9 }] } },
-    { label: 'pagamento recusado (gatilho fail-payment)', body: { customerId: 'carla-fail-payment', items: [{ productId: 'prod_2', quantity: 1, price: 35 }] } },
-    { label: 'sem estoque (prod_6 tem 5 unidades)', body: { customerId: 'diego-pay-ok', items: [{ productId: 'prod_6', quantity: 100, price: 59.9 }] } },
-    ...(withOrchestrator ? [{ label: 'compra orquestrada', body: { customerId: 'elisa-pay-ok', mode: 'orchestration', items: [{ productId: 'prod_4', quantity: 1, price: 159.9 }] } }] : [])
+    { label: 'compra normal', body: { customerId: 'ana-pay-ok', items: [{ productId: 'prod_1', quantity: 2 }, { productId: 'prod_3', quantity: 3 }] } },
+    { label: 'compra normal', body: { customerId: 'bruno-pay-ok', items: [{ productId: 'prod_5', quantity: 1 }] } },
+    { label: 'pagamento recusado (gatilho fail-payment)', body: { customerId: 'carla-fail-payment', items: [{ productId: 'prod_2', quantity: 1 }] } },
+    // checkout-api refuses a line above MAX_QUANTITY (400), so with every shelf that full there is no out-of-stock showcase.
+    ...(short.available < MAX_QUANTITY ? [{ label: `sem estoque (${short.productId} tem ${short.available} unidades)`, body: { customerId: 'diego-pay-ok', items: [{ productId: short.productId, quantity: short.available + 1 }] } }] : []),
+    ...(withOrchestrator ? [{ label: 'compra orquestrada', body: { customerId: 'elisa-pay-ok', mode: 'orchestration', items: [{ productId: 'prod_4', quantity: 1 }] } }] : [])
   ]
+  await catalogReady(orders.flatMap(o => (o.body.items as Array<{ productId: string }>).map(i => i.productId)))
+  await restockFor(orders.filter(o => !o.label.startsWith('sem estoque')).flatMap(o => o.body.items as Array<{ productId: string, quantity: number }>))
+  if (short.available >= MAX_QUANTITY) info(`(sem o pedido "sem estoque": todo produto tem ${MAX_QUANTITY} unidades ou mais; make reset volta o estoque ao seed)`)
   const placed = await Promise.all(orders.map(async o => ({ ...o, id: (await post(`${CHECKOUT}/orders`, o.body)).orderId as string })))
   const deadline = Date.now() + 30_000
   const finished = new Map<string, { status: string, reason: string | null, mode: string }>()
+  let firstConfirmed: number | undefined
   while (finished.size < placed.length && Date.now() < deadline) {
     for (const o of placed) {
       if (finished.has(o.id)) continue
       const v = await (await fetch(`${CHECKOUT}/orders/${o.id}`)).json() as { status: string, reason: string | null, mode: string }
       if (v.status !== 'pending') finished.set(o.id, v)
+      if (v.status === 'confirmed' && firstConfirmed === undefined) firstConfirmed = Date.now()
     }
-    await sleep(500)
+    await sleep(200)
   }
+  if (firstConfirmed !== undefined) info(`Primeiro pedido confirmado ${((firstConfirmed - T0) / 1000).toFixed(1)}s depois do início do make demo`)
   for (const o of placed) {
     const v = finished.get(o.id)
     info(`${o.label.padEnd(42)} ${o.id}  ${v ? `${v.mode}: ${v.status}${v.reason ? ` (${v.reason})` : ''}` : 'ainda pendente'}`)
@@ -46,14 +106,19 @@ async function demoOrders (withOrchestrator: boolean): Promise<void> {
 
 async function main (): Promise<void> {
   await up(settings)
-  const list = await startApps(settings)
-  const names = list.map(a => a.name)
+  // The control plane, the services and the gateway start together; the UI (a vite build) starts
+  // once they are up and builds while the showcase orders run: no order waits for it.
+  const started = await startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web') })
+  const webStart = startApps(settings, {}, { only: ['web'] })
+  webStart.catch(() => {}) // awaited below, after the orders
+  const names = started.map(a => a.name)
   await step('Enviando pedidos de demonstração', async () => await demoOrders(names.includes('orchestrator')))
   if (rate > 0) {
     await step(`Gerador de tráfego: ${rate} pedido(s)/s`, async () => {
       await post(`${CHECKOUT}/traffic`, { rate, mode: names.includes('orchestrator') ? 'mixed' : 'choreography', failPaymentShare: 0.1, outOfStockShare: 0.05 }, 'PUT')
     })
   }
+  const list = [...started, ...await webStart]
   const web = list.find(a => a.name === 'web')
   console.log(`
 Vitrine pronta.
@@ -67,6 +132,8 @@ ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${
   Logs                  ${join(settings.stateDir, 'logs')}/
 
   make status   o que está rodando     make down   para tudo
+  make restart S=inventory   reinicia um componente (stop | start | kill também)
+  make reset    zera a loja: sem pedidos, estoque do seed, offsets no fim
   make compare  o mesmo pedido em coreografia e orquestração, lado a lado
   make dlq      a dead-letter queue (runbooks/01-dlq.md)
 ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
