@@ -91,8 +91,9 @@ export function components (s: StackSettings): Component[] {
     label: 'Apicurio Registry',
     ports: [s.registryBackendPort],
     external: externalRegistry,
-    // Its schemas live in a Kafka topic.
-    after: kafkaNames,
+    // Its schemas live in a Kafka topic; its client waits for a lone broker, so the JVM's start overlaps
+    // Kafka's. A 3-broker cluster goes first: the journal topic must not be created before all brokers are in.
+    after: s.brokers === 1 ? [] : kafkaNames,
     readyTimeoutMs: 120_000,
     start: async () => {
       const jar = existsSync(APICURIO_DIR) ? readdirSync(APICURIO_DIR).find(f => f.endsWith('-runner.jar')) : undefined
