@@ -8,10 +8,10 @@ import { TopicSerde } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, testEnv, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
 import type { Gateway } from './helpers.ts'
-import { buildWeb, deleteTestSubjects, hasChromium, launch, openPage, screenshot, serveWeb, startGateway } from './helpers.ts'
+import { buildWeb, deleteTestSubjects, launch, openPage, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
 
 // The Kafka page against the real broker: what the page does is checked with Kafka's own tools.
-const skip = hasChromium() ? false : 'chromium is not installed (make browser installs it)'
+const skip = skipUnlessRunnable()
 const settings = loadSettings()
 
 let env: TestEnv

@@ -31,6 +31,23 @@ export function hasChromium (): boolean {
   return existsSync(CHROMIUM)
 }
 
+/** CI=true (or any value but false/0), as CI services set it. */
+export function inCI (): boolean {
+  const ci = process.env.CI
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0'
+}
+
+/**
+ * The `skip` of a browser suite: why it cannot run here (no chromium, or `missing`), or false.
+ * Under CI nothing is a reason to skip: the file fails at once with the reason, so CI never passes
+ * by skipping the browser tests.
+ */
+export function skipUnlessRunnable (missing: string | false = false): string | false {
+  const reason = !hasChromium() ? `chromium is not installed at ${CHROMIUM} (make browser installs it, or set CHROMIUM_PATH)` : missing
+  if (reason && inCI()) throw new Error(`CI=${process.env.CI}: the browser suite cannot be skipped: ${reason}`)
+  return reason
+}
+
 export function sagaServicesExist (): boolean {
   return existsSync(join(ROOT, 'services/checkout-api/src/app.ts'))
 }

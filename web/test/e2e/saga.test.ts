@@ -4,12 +4,12 @@ import type { Browser, Page } from 'playwright-core'
 import { readTopic, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
 import type { Gateway } from './helpers.ts'
-import { buildWeb, deleteTestSubjects, hasChromium, launch, openPage, orchestratorExists, sagaServicesExist, screenshot, serveWeb, startGateway } from './helpers.ts'
+import { buildWeb, deleteTestSubjects, launch, openPage, orchestratorExists, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
 
 // The whole path a class watches: the form places an order through the gateway into the real
 // checkout-api; payment, inventory and notification react over the real broker; the page shows
 // the order's timeline with the Kafka coordinates each event really has.
-const skip = !hasChromium() ? 'chromium is not installed (make browser installs it)' : !sagaServicesExist() ? 'the saga services are not in this tree yet' : false
+const skip = skipUnlessRunnable(sagaServicesExist() ? false : 'the saga services are not in this tree yet')
 const withOrchestrator = orchestratorExists()
 
 // The harness package only exists next to the saga services: imported when they are there.
