@@ -8,11 +8,16 @@ import { info, step } from './steps.ts'
 // Installs what the local stack needs and is missing: Kafka's jars and Apicurio Registry, both from
 // Maven Central. Idempotent: a second run only checks. (pnpm install runs before this, from the Makefile.)
 
+/** What is missing and how to get it, in one line. */
+export class SetupError extends Error {
+  code = 'SHOP_ERR_SETUP'
+}
+
 async function javaMajor (): Promise<number> {
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java'
   const r = await execa(java, ['-version'], { reject: false, all: true })
   const m = /version "(\d+)(?:\.(\d+))?/.exec(String(r.all ?? ''))
-  if (r.exitCode !== 0 || !m) throw new Error('Java não encontrado. Instale Java 17 ou mais novo (por exemplo: apt-get install openjdk-17-jre-headless) ou defina JAVA_HOME.')
+  if (r.exitCode !== 0 || !m) throw new SetupError('Java não encontrado. Instale Java 17 ou mais novo (por exemplo: apt-get install openjdk-17-jre-headless) ou defina JAVA_HOME.')
   return m[1] === '1' ? Number(m[2]) : Number(m[1])
 }
 
@@ -25,7 +30,10 @@ export function mavenCommand (env: NodeJS.ProcessEnv = process.env, mvnInstalled
 
 async function maven (args: string[], cwd: string): Promise<string> {
   const r = await execa(mavenCommand(), ['-B', '-q', ...args], { cwd, reject: false, all: true, env: { MAVEN_OPTS: '-Xmx512m' } })
-  if (r.exitCode !== 0) throw new Error(`Maven failed (${args.join(' ')}):\n${String(r.all).split('\n').filter(l => l.includes('ERROR')).slice(0, 8).join('\n')}`)
+  if (r.exitCode !== 0) {
+    const cause = String(r.all).split('\n').find(l => l.includes('ERROR'))?.replace(/^\[ERROR\]\s*/, '').slice(0, 200)
+    throw new SetupError(`O Maven não conseguiu baixar o que falta do Maven Central (${args[0]})${cause ? `: ${cause}` : ''}. Confira a rede ou o proxy (MAVEN_OPTS) e rode \`make setup\` de novo.`)
+  }
   return String(r.stdout)
 }
 
@@ -36,7 +44,7 @@ function newer (a: string, b: string): boolean {
 export async function setup (): Promise<void> {
   await step('Verificando Java (17+)', async () => {
     const major = await javaMajor()
-    if (major < 17) throw new Error(`Java ${major} encontrado; Kafka 4 precisa de Java 17 ou mais novo.`)
+    if (major < 17) throw new SetupError(`Java ${major} encontrado, mas o Kafka 4 precisa de Java 17 ou mais novo: instale-o (por exemplo: apt-get install openjdk-17-jre-headless) ou aponte JAVA_HOME para ele.`)
     info(`Java ${major}`)
   })
 
@@ -61,10 +69,10 @@ export async function setup (): Promise<void> {
       await maven(['dependency:get', `-Dartifact=${coords}`, '-Dtransitive=false'], join(ROOT, 'infra/registry'))
       const repo = process.env.MAVEN_REPO_LOCAL ?? join(homedir(), '.m2', 'repository')
       const archive = join(repo, ...group.split('.'), artifact, version, `${artifact}-${version}-${classifier}.${type}`)
-      if (!existsSync(archive)) throw new Error(`Maven reported success but ${archive} is missing; set MAVEN_REPO_LOCAL if your local repository is elsewhere.`)
+      if (!existsSync(archive)) throw new SetupError(`O Maven terminou, mas ${archive} não existe: se o seu repositório local do Maven fica em outro lugar, aponte MAVEN_REPO_LOCAL para ele.`)
       mkdirSync(APICURIO_DIR, { recursive: true })
       await execa('tar', ['xzf', archive, '-C', APICURIO_DIR])
-      if (!existsSync(runner)) throw new Error(`unpacked ${archive} but found no ${runner}`)
+      if (!existsSync(runner)) throw new SetupError(`${archive} foi aberto, mas ${runner} não apareceu: apague infra/registry/target e rode \`make setup\` de novo.`)
     })
   }
 }
