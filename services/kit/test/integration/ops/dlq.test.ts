@@ -35,9 +35,11 @@ before(async () => {
 })
 
 after(async () => {
+  // Before close(): it ends the pool.
+  await app?.sql?.unsafe('delete from vitrine_ops.dlq_replays where dlq_topic = $1', [env.prefix + 'orders.dlq']).catch(() => {})
+  await app?.sql?.unsafe(`drop schema if exists "dlq_test${env.schemaSuffix}" cascade`).catch(() => {})
   await app?.close()
   await producer?.close()
-  await app?.sql?.unsafe(`drop schema if exists "dlq_test${env.schemaSuffix}" cascade`).catch(() => {})
   await deleteTestTopics(env)
 })
 
@@ -57,9 +59,9 @@ test('a dead letter is listed with its origin and cause, and after the fix a rep
   assert.equal(d.group, `dlq-drill${env.groupSuffix}`)
   assert.equal((d.value as OrderConfirmed).orderId, orderId, 'the value is decoded through the registry')
 
-  await assert.rejects(replayDeadLetters(env.brokers, producer, { prefix: env.prefix, offsets: [999] }), ReplayError)
+  await assert.rejects(replayDeadLetters(env.brokers, producer, app.sql, { prefix: env.prefix, offsets: [999] }), ReplayError)
   broken = false
-  assert.equal(await replayDeadLetters(env.brokers, producer, { prefix: env.prefix, offsets: [d.offset] }), 1)
+  assert.equal((await replayDeadLetters(env.brokers, producer, app.sql, { prefix: env.prefix, offsets: [d.offset] })).sent.length, 1)
   await waitFor('the replayed record to be handled', async () => handled.includes(orderId), 20_000)
   assert.equal(handled.filter(id => id === orderId).length, 1)
 })
