@@ -106,10 +106,11 @@ async function demoOrders (withOrchestrator: boolean): Promise<void> {
 
 async function main (): Promise<void> {
   await up(settings)
-  // The control plane, the services and the gateway start together; the UI (a vite build) starts
-  // once they are up and builds while the showcase orders run: no order waits for it.
-  const started = await startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web') })
-  const webStart = startApps(settings, {}, { only: ['web'] })
+  // The services and the gateway (so the UI's live feed has the showcase orders) start together;
+  // the control plane and the UI (a vite build) start once they are up, while the showcase orders
+  // run: on two cores, every process starting beside the saga's delays its first order.
+  const started = await startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web' && n !== 'control') })
+  const webStart = startApps(settings, {}, { only: ['control', 'web'] })
   webStart.catch(() => {}) // awaited below, after the orders
   const names = started.map(a => a.name)
   await step('Enviando pedidos de demonstração', async () => await demoOrders(names.includes('orchestrator')))

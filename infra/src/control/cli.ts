@@ -41,10 +41,14 @@ function actionLine (r: ActionResult): string {
 /** A resumo in Portuguese: what was emptied, the stock, the groups, what runs again. */
 export function resetSummary (r: ResetReport): string[] {
   const emptied = r.tables.filter(t => t.rows > 0)
+  const rows = (table: string): number => r.tables.filter(t => t.table === table).reduce((n, t) => n + t.rows, 0)
   const lines = [`✔ Loja zerada em ${r.seconds.toFixed(1)}s.`]
-  lines.push(emptied.length > 0
-    ? `  Apagado: ${emptied.map(t => `${t.schema}.${t.table} (${t.rows})`).join(', ')}`
-    : '  Nada a apagar: pedidos, pagamentos, reservas, notificações e sagas já estavam vazios.')
+  if (emptied.length > 0) {
+    lines.push(`  Apagados: ${rows('orders')} pedido(s), ${rows('payments')} pagamento(s), ${rows('reservations')} reserva(s), ${rows('notifications')} notificação(ões), ${rows('sagas')} saga(s)`)
+    lines.push(`  Tabelas esvaziadas (linhas): ${emptied.map(t => `${t.schema}.${t.table} (${t.rows})`).join(', ')}`)
+  } else {
+    lines.push('  Nada a apagar: pedidos, pagamentos, reservas, notificações e sagas já estavam vazios.')
+  }
   if (r.stock.length > 0) lines.push(`  Estoque de volta ao seed: ${r.stock.map(s => `${s.productId}=${s.stock}`).join(', ')}`)
   for (const g of r.groups) lines.push(`  Grupo ${g.group}: offsets no fim de ${g.topics.length} tópico(s) (${g.partitions} partições), ${g.skipped} registro(s) antigo(s) pulado(s), lag ${g.lag}`)
   lines.push(r.started.length > 0 ? `  Serviços reiniciados: ${r.started.join(', ')}` : '  Nenhum serviço rodava: eles sobem com os dados zerados no próximo make demo.')
