@@ -226,6 +226,18 @@ export class Saga {
     }, timeoutMs, 250)
   }
 
+  /**
+   * Waits until a slow charge of `orderId` is past the time it would have been made (its created_at
+   * plus `slowMs`, by the database's clock) and is no longer pending: the point after which "it was
+   * never charged" means something. A condition, not a sleep guessed long enough.
+   */
+  async paymentPastDue (orderId: string, slowMs: number, timeoutMs = 30_000): Promise<{ status: string }> {
+    return await waitFor(`the charge of ${orderId} to be past its due time and settled`, async () => {
+      const [p] = await this.sql.unsafe(`select status, now() >= created_at + make_interval(secs => $2::float8 / 1000) as past_due from ${this.schema('payment')}.payments where order_id = $1`, [orderId, slowMs])
+      return p && p.past_due === true && p.status !== 'requested' ? { status: p.status as string } : undefined
+    }, timeoutMs, 100)
+  }
+
   async close (): Promise<void> {
     for (const id of [...this.running.keys()].reverse()) await this.stopService(id).catch(() => {})
     for (const id of Object.keys(DB_SCHEMA) as ServiceId[]) await this.sql.unsafe(`drop schema if exists ${this.schema(id)} cascade`).catch(() => {})

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitFor } from '@vitrine/infra/testing/saga'
-import { Saga, WITH_ORCHESTRATOR, metricValue, orchestrated, recordsOf, settle } from '../../src/index.ts'
+import { Saga, WITH_ORCHESTRATOR, metricValue, orchestrated, orderBody, recordsOf, settle } from '../../src/index.ts'
 
 // A participant stopped past its step's deadline: the orchestrator compensates and the order fails
 // without it; the commands wait in Kafka, and when it returns each is applied once.
@@ -73,7 +73,11 @@ test('the orchestrator itself down past an order\'s deadline: on return it fails
   const p = await saga.product(10)
   await saga.stopService('orchestrator')
   const [id] = await saga.placeOrders([orchestrated('sem-orquestrador', [{ productId: p, quantity: 1 }])])
-  await new Promise(resolve => setTimeout(resolve, 2000))
+  // A witness: a choreographed order placed after it, whose slow payment keeps it pending past its
+  // (later) deadline. Once checkout-api's sweeper has failed the witness, it has swept past the
+  // orchestrated order's deadline too, and must have left that one alone.
+  const [witness] = await saga.placeOrders([orderBody('testemunha-slow-payment', [{ productId: p, quantity: 1 }], { mode: 'choreography' })])
+  assert.deepEqual((await saga.waitTerminal([witness!], 20_000)).get(witness!), { status: 'failed', reason: 'deadline_exceeded' })
   assert.equal((await saga.orderStatuses([id!])).get(id!)?.status, 'pending', 'checkout-api leaves orchestrated orders to the orchestrator')
   await saga.startService('orchestrator')
   const statuses = await saga.waitTerminal([id!], 20_000)

@@ -78,7 +78,7 @@ test('orchestration: the payment step times out (teacher trigger slow-payment): 
   const statuses = await saga.waitTerminal([id!], 15_000)
   assert.deepEqual(statuses.get(id!), { status: 'failed', reason: 'payment_timeout' })
   // Past the slow payment's due time: it must have been cancelled, not charged.
-  await new Promise(resolve => setTimeout(resolve, 3000))
+  assert.deepEqual(await saga.paymentPastDue(id!, 4000), { status: 'cancelled' })
   assert.deepEqual(await settle(saga, [id!]), [])
   assert.equal((await saga.request('payment', 'GET', `/payments/${id!}`)).body.status, 'cancelled')
   const s = (await saga.request('orchestrator', 'GET', `/sagas/${id!}`)).body
@@ -94,7 +94,7 @@ test('orchestration: the order deadline bounds every step; the orchestrator, not
   const [id] = await saga.placeOrders([orchestrated('aluno-slow-payment', [{ productId: p, quantity: 1 }])])
   const statuses = await saga.waitTerminal([id!], 15_000)
   assert.deepEqual(statuses.get(id!), { status: 'failed', reason: 'deadline_exceeded' })
-  await new Promise(resolve => setTimeout(resolve, 3000))
+  assert.deepEqual(await saga.paymentPastDue(id!, 4000), { status: 'cancelled' })
   assert.deepEqual(await settle(saga, [id!]), [])
   assert.equal((await saga.request('payment', 'GET', `/payments/${id!}`)).body.status, 'cancelled')
   // orders.failed was caused by the orchestrator's FAIL, so checkout-api's own sweeper left this order alone.
