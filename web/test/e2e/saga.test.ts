@@ -217,8 +217,8 @@ test('every page shows the live orders: flow, events (click → order), metrics'
       return stats.orders.confirmed >= 1 ? stats : undefined
     }, 30_000)
     assert.ok(counted.orders.created >= 1)
-    await page.waitForTimeout(1500)
-    assert.match(await page.getByTestId('metric-success').textContent() ?? '', /%/)
+    // The page refreshes its figures on its own timer: wait for the rate, not a guessed pause.
+    await waitFor('the success rate shown as a percentage', async () => /%/.test(await page.getByTestId('metric-success').textContent() ?? ''), 15_000)
     await screenshot(page, 'metricas')
     assert.deepEqual(errors, [])
   } finally {
