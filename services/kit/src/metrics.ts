@@ -18,6 +18,16 @@ export function createRegistry (service: string): Registry {
   return registry
 }
 
+/** Paused and blocked partitions of one consumer group member, by reason. */
+export interface ConsumerSnapshot { group: string, paused: Record<string, number>, blocked: Record<string, number> }
+
+/** What a consumer engine shows the metrics: read at each scrape, so nothing runs between scrapes. */
+export interface ConsumerSource {
+  group: string
+  snapshot: () => ConsumerSnapshot
+  lag: () => Promise<Array<{ topic: string, partition: number, lag: number }>>
+}
+
 export interface KitMetrics {
   consumed: Counter<'topic' | 'outcome'>
   processing: Histogram<'topic'>
@@ -26,7 +36,15 @@ export interface KitMetrics {
   published: Counter<'topic'>
   outboxPending: Gauge
   outboxLag: Histogram
+  /** The engines of this registry, read by the consumer gauges at each scrape. */
+  consumers: Set<ConsumerSource>
+  rebalances: Counter<'group' | 'kind'>
+  sendFailures: Counter<'group' | 'target' | 'kind'>
+  producerFatal: Counter
+  producerRecreated: Counter
 }
+
+const sources = new WeakMap<Registry, Set<ConsumerSource>>()
 
 export function kitMetrics (registry: Registry, service: string): KitMetrics {
   const p = metricPrefix(service)
@@ -38,6 +56,54 @@ export function kitMetrics (registry: Registry, service: string): KitMetrics {
     retries: single(registry, `${p}_retries_total`, () => new Counter({ name: `${p}_retries_total`, help: 'Records sent to a retry topic', labelNames: ['topic', 'tier'] as const, registers: [registry] })),
     published: single(registry, `${p}_events_published_total`, () => new Counter({ name: `${p}_events_published_total`, help: 'Events published from the outbox', labelNames: ['topic'] as const, registers: [registry] })),
     outboxPending: single(registry, `${p}_outbox_pending_messages`, () => new Gauge({ name: `${p}_outbox_pending_messages`, help: 'Outbox rows not yet published at the last relay pass', registers: [registry] })),
-    outboxLag: single(registry, `${p}_outbox_publish_delay_seconds`, () => new Histogram({ name: `${p}_outbox_publish_delay_seconds`, help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers: [registry] }))
+    outboxLag: single(registry, `${p}_outbox_publish_delay_seconds`, () => new Histogram({ name: `${p}_outbox_publish_delay_seconds`, help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers: [registry] })),
+    ...engineMetrics(registry)
+  }
+}
+
+// Shared names across services (vitrine_<noun>_<unit>, told apart by the registry's `service` label).
+function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'rebalances' | 'sendFailures' | 'producerFatal' | 'producerRecreated'> {
+  let consumers = sources.get(registry)
+  if (!consumers) {
+    consumers = new Set()
+    sources.set(registry, consumers)
+  }
+  const set = consumers
+  const registers = [registry]
+  single(registry, 'vitrine_consumer_lag_records', () => new Gauge({
+    name: 'vitrine_consumer_lag_records',
+    help: 'Records on the broker after the next one this member handles, per owned partition (asked of the broker at each scrape, so it grows while a partition is paused)',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers,
+    async collect () {
+      this.reset()
+      for (const c of set) {
+        for (const l of await c.lag()) this.set({ group: c.group, topic: l.topic, partition: String(l.partition) }, l.lag)
+      }
+    }
+  }))
+  const byReason = (name: string, help: string, pick: (s: ConsumerSnapshot) => Record<string, number>): void => {
+    single(registry, name, () => new Gauge({
+      name,
+      help,
+      labelNames: ['group', 'reason'] as const,
+      registers,
+      collect () {
+        this.reset()
+        for (const c of set) {
+          const snap = c.snapshot()
+          for (const [reason, n] of Object.entries(pick(snap))) this.set({ group: snap.group, reason }, n)
+        }
+      }
+    }))
+  }
+  byReason('vitrine_consumer_paused_partitions', 'Owned partitions paused, by reason (backpressure, operator, step)', s => s.paused)
+  byReason('vitrine_consumer_blocked_partitions', 'Owned partitions whose head record waits on something outside it (registry_unavailable, retry_send_failed, dlq_send_failed)', s => s.blocked)
+  return {
+    consumers: set,
+    rebalances: single(registry, 'vitrine_consumer_rebalances_total', () => new Counter({ name: 'vitrine_consumer_rebalances_total', help: 'Partition assignments and revocations this member went through', labelNames: ['group', 'kind'] as const, registers })),
+    sendFailures: single(registry, 'vitrine_consumer_send_failures_total', () => new Counter({ name: 'vitrine_consumer_send_failures_total', help: 'Failed sends of a retry or dead-letter copy (transient: tried again; permanent: the broker refuses the record)', labelNames: ['group', 'target', 'kind'] as const, registers })),
+    producerFatal: single(registry, 'vitrine_producer_fatal_errors_total', () => new Counter({ name: 'vitrine_producer_fatal_errors_total', help: 'Fatal errors of the idempotent producer (it is then recreated)', registers })),
+    producerRecreated: single(registry, 'vitrine_producer_recreations_total', () => new Counter({ name: 'vitrine_producer_recreations_total', help: 'Producers recreated after a fatal error', registers }))
   }
 }

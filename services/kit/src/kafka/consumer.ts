@@ -2,8 +2,8 @@ import Kafka from 'node-rdkafka'
 import type { Logger } from 'pino'
 import { DLQ_TOPIC, HEADERS, RETRY_TIERS } from '@vitrine/contracts'
 import type { TopicSerde } from '@vitrine/contracts'
-import type { EventProducer } from './producer.ts'
-import type { KitMetrics } from '../metrics.ts'
+import type { EventProducer, OutgoingRecord } from './producer.ts'
+import type { KitMetrics, ConsumerSnapshot } from '../metrics.ts'
 import { isRetryable } from '../errors.ts'
 
 export interface ConsumedRecord {
@@ -19,7 +19,22 @@ export interface ConsumedRecord {
   attempt: number
 }
 
-export type Handler = (record: ConsumedRecord, log: Logger) => Promise<void>
+/**
+ * What a handler gets besides its record. `owned()` turns false (and `signal` aborts) once the
+ * partition was revoked or the engine stops: a handler that can tell, should not commit effects
+ * after that, since the partition's next owner handles the record again.
+ */
+export interface HandlerContext {
+  signal: AbortSignal
+  owned: () => boolean
+}
+
+/**
+ * One record of one partition at a time, today. The engine's unit of work is already "the records
+ * it holds for one partition" (see drain): a batch handler can take that list later without
+ * changing how pausing, fencing, retries and offsets work.
+ */
+export type Handler = (record: ConsumedRecord, log: Logger, ctx: HandlerContext) => Promise<void>
 
 export interface ConsumerEngineOptions {
   service: string
@@ -40,15 +55,95 @@ export interface ConsumerEngineOptions {
   /** Queued records of one partition at which it is paused for backpressure, and resumed. */
   highWater?: number
   lowWater?: number
+  /** How long a revoke waits for the in-flight handler of a revoked partition before giving it up. */
+  revokeTimeoutMs?: number
+  /** A partition with lag that made no progress this long (and no one paused it on purpose) is reported stalled. */
+  stallMs?: number
+  /** Backoff of a blocked partition (registry unreachable, a retry or DLQ send failing): from min, doubling, to max. */
+  blockedBackoffMs?: { min: number, max: number }
 }
 
-interface PartitionQueue { items: Kafka.Message[], running: boolean, paused: boolean }
+/**
+ * Why a partition is paused. Each reason is held separately, so resuming from backpressure never
+ * undoes a pause an instructor asked for (operator) or the step mode of a lesson.
+ */
+export type PauseReason = 'backpressure' | 'operator' | 'step'
+
+/** Why a partition waits without moving: the record at its head is kept until this clears. */
+export type BlockReason = 'registry_unavailable' | 'retry_send_failed' | 'dlq_send_failed'
+
+interface PartitionState {
+  topic: string
+  partition: number
+  items: Kafka.Message[]
+  worker: Promise<void> | undefined
+  pauses: Set<PauseReason>
+  /** What librdkafka was last told (pause/resume), so every change is made once. */
+  rdPaused: boolean
+  owned: boolean
+  /** Revoked, but librdkafka still assigns it while we wait for the in-flight handler: its offset may still be stored. */
+  draining: boolean
+  /** Bumped on every assignment: work started for an older one is dropped. */
+  epoch: number
+  abort: AbortController
+  blocked: { reason: BlockReason, detail: string, since: number } | undefined
+  /** Offset of the next record to handle: the one stored (and then committed). */
+  next: number | undefined
+  progressAt: number
+  lag: { value: number, at: number } | undefined
+}
+
+type Outcome = 'done' | 'fenced'
+type SendOutcome = 'sent' | 'rejected' | 'fenced'
+interface SendResult { outcome: SendOutcome, err?: unknown }
 
 // Pausing a partition makes librdkafka drop what it had already fetched for it and fetch that again
 // on resume, so the marks are far apart: at 500/100 a busy partition paused every 400 records.
 const HIGH_WATER = 1000
 const LOW_WATER = 250
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+// Broker answers that no retry changes: the record itself is refused (too large, invalid).
+const PERMANENT_SEND_ERRORS = new Set([
+  Kafka.CODES.ERRORS.ERR_INVALID_MSG,
+  Kafka.CODES.ERRORS.ERR_INVALID_MSG_SIZE,
+  Kafka.CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE,
+  Kafka.CODES.ERRORS.ERR_RECORD_LIST_TOO_LARGE,
+  Kafka.CODES.ERRORS.ERR_INVALID_RECORD
+])
+const TOO_LARGE = new Set([Kafka.CODES.ERRORS.ERR_INVALID_MSG_SIZE, Kafka.CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE, Kafka.CODES.ERRORS.ERR_RECORD_LIST_TOO_LARGE])
+
+// A delivery report carries only librdkafka's error text (node-rdkafka sets code -1), so the text decides too.
+const PERMANENT_SEND_TEXT = /too large|invalid (record|message)|corrupt/i
+const TOO_LARGE_TEXT = /too large/i
+
+function isPermanentSendError (err: unknown): boolean {
+  return PERMANENT_SEND_ERRORS.has((err as { code?: number })?.code as number) || PERMANENT_SEND_TEXT.test((err as Error)?.message ?? '')
+}
+
+function isTooLarge (err: unknown): boolean {
+  return TOO_LARGE.has((err as { code?: number })?.code as number) || TOO_LARGE_TEXT.test((err as Error)?.message ?? '')
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/**
+ * True when a decode failed because the Schema Registry could not answer (a network error, which the
+ * registry client reports as status 400, or a 5xx): the record is fine, the registry is not.
+ * Poison is what the registry did answer about (unknown schema id: 404), a value not in the wire
+ * format, or bytes the writer's schema cannot read (an Avro error).
+ */
+export function isRegistryUnavailable (err: unknown): boolean {
+  const e = err as { status?: unknown, code?: unknown, name?: unknown, cause?: unknown }
+  if (typeof e?.status === 'number') return e.status !== 404 && !(e.status >= 401 && e.status < 500 && e.status !== 408 && e.status !== 429)
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true
+  if (e?.name === 'ResponseError') return true
+  return e?.cause !== undefined && isRegistryUnavailable(e.cause)
+}
+
+function message (err: unknown): string {
+  return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000)
+}
 
 export function headersOf (message: Kafka.Message): Record<string, string> {
   const out: Record<string, string> = {}
@@ -58,32 +153,49 @@ export function headersOf (message: Kafka.Message): Record<string, string> {
   return out
 }
 
-class Stopped extends Error {}
-
 /**
  * One consumer group member. Records of a partition are handled one at a time, in order;
  * partitions run side by side up to `concurrency`. An offset is stored only after its record is
  * handled, dead-lettered or handed to a retry topic, so a crash re-delivers and never skips.
  * A failing record is retried in process with backoff, then goes through the retry topics
  * (orders.retry.5s → 30s → 5m), then to orders.dlq with its origin in the headers; a record that
- * cannot be decoded goes to the DLQ at once. Either way the partition moves on.
+ * cannot be decoded goes to the DLQ at once. A partition whose head record cannot move for a reason
+ * outside the record (the registry unreachable, a retry or DLQ send failing) waits and tries again
+ * with backoff, and says so in /health and the metrics; it never skips the record.
+ *
+ * Group protocol: classic with the cooperative-sticky assignor. A rebalance revokes only the
+ * partitions that move, and the revoke waits (bounded) for their in-flight handler, so its offset is
+ * stored and committed before the next owner starts. Kafka 4's `consumer` protocol (KIP-848, GA in
+ * librdkafka 2.12) would also be incremental, but its session timeout is a broker setting (45 s at
+ * least by default) where classic keeps ours (10 s, what the crash runbook's failover counts on) and
+ * works unchanged against any broker the compose files or a student's cluster run.
  */
 export class ConsumerEngine {
   private readonly consumer: Kafka.KafkaConsumer
-  private readonly queues = new Map<string, PartitionQueue>()
+  private readonly states = new Map<string, PartitionState>()
   private readonly tiers: ReadonlyArray<{ topic: string, delayMs: number }>
+  private readonly highWater: number
+  private readonly lowWater: number
+  private readonly pausedFor = new Set<Exclude<PauseReason, 'backpressure'>>()
   private active = 0
   private readonly waiting: Array<() => void> = []
   private running = false
   private pumpDone: Promise<void> = Promise.resolve()
-  private readonly workers = new Set<Promise<void>>()
+  private readonly revokes = new Set<Promise<void>>()
+  private readonly source = { group: '', snapshot: (): ConsumerSnapshot => this.snapshot(), lag: async () => await this.lag() }
 
   constructor (private readonly o: ConsumerEngineOptions) {
     this.tiers = o.retryTiers ?? RETRY_TIERS
+    this.highWater = o.highWater ?? HIGH_WATER
+    this.lowWater = Math.min(o.lowWater ?? LOW_WATER, this.highWater - 1)
+    this.source.group = o.groupId
     this.consumer = new Kafka.KafkaConsumer({
       'metadata.broker.list': o.brokers,
       'group.id': o.groupId,
       'client.id': `${o.service}-${o.groupId}`,
+      // See the class comment for why classic + cooperative-sticky.
+      'group.protocol': 'classic',
+      'partition.assignment.strategy': 'cooperative-sticky',
       'enable.auto.commit': true,
       'enable.auto.offset.store': false,
       'auto.commit.interval.ms': 1000,
@@ -104,18 +216,86 @@ export class ConsumerEngine {
     return raw.startsWith(this.o.prefix) ? raw.slice(this.o.prefix.length) : raw
   }
 
-  private onRebalance (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
-    if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
-      this.consumer.assign(assignment)
-      this.o.log.info({ groupId: this.o.groupId, partitions: assignment.map(a => `${a.topic}[${a.partition}]`) }, 'partitions assigned')
-    } else {
-      // What is queued for a revoked partition will be delivered to its next owner from the stored offset.
-      for (const a of assignment) {
-        const q = this.queues.get(`${a.topic}:${a.partition}`)
-        if (q) q.items.length = 0
+  private stateOf (topic: string, partition: number): PartitionState {
+    const key = `${topic}:${partition}`
+    let st = this.states.get(key)
+    if (!st) {
+      st = { topic, partition, items: [], worker: undefined, pauses: new Set(), rdPaused: false, owned: false, draining: false, epoch: 0, abort: new AbortController(), blocked: undefined, next: undefined, progressAt: Date.now(), lag: undefined }
+      this.states.set(key, st)
+    }
+    return st
+  }
+
+  private onRebalance (err: Kafka.LibrdKafkaError | undefined, assignment: Kafka.Assignment[]): void {
+    const code = err?.code
+    if (code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) {
+      this.o.metrics.rebalances.inc({ group: this.o.groupId, kind: 'assign' })
+      const states = assignment.map(a => this.stateOf(a.topic, a.partition))
+      for (const st of states) {
+        // A partition (re)assigned starts clean: nothing queued, no backpressure pause left from its last owner period.
+        st.owned = true
+        st.draining = false
+        st.epoch++
+        st.items.length = 0
+        st.pauses = new Set(this.pausedFor)
+        st.blocked = undefined
+        st.abort = new AbortController()
+        st.next = undefined
+        st.lag = undefined
+        st.progressAt = Date.now()
       }
-      this.consumer.unassign()
-      this.o.log.info({ groupId: this.o.groupId }, 'partitions revoked')
+      try {
+        this.consumer.incrementalAssign(assignment)
+        // librdkafka keeps an application pause across unassign/assign: resume, then pause what must stay paused.
+        this.consumer.resume(assignment.map(a => ({ topic: a.topic, partition: a.partition })))
+      } catch (e) {
+        this.o.log.warn({ err: e }, 'assign failed')
+      }
+      for (const st of states) {
+        st.rdPaused = false
+        this.applyPause(st)
+      }
+      this.o.log.info({ groupId: this.o.groupId, partitions: assignment.map(a => `${a.topic}[${a.partition}]`) }, 'partitions assigned')
+    } else if (code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) {
+      this.o.metrics.rebalances.inc({ group: this.o.groupId, kind: 'revoke' })
+      const states = assignment.map(a => this.stateOf(a.topic, a.partition))
+      const inFlight: Array<Promise<void>> = []
+      for (const st of states) {
+        // What is queued is dropped (the next owner reads it from the committed offset); the record
+        // in flight may finish and store its offset until we unassign.
+        st.owned = false
+        st.draining = true
+        st.items.length = 0
+        st.abort.abort()
+        st.blocked = undefined
+        if (st.worker) inFlight.push(st.worker)
+      }
+      const timeoutMs = this.o.revokeTimeoutMs ?? 10_000
+      const done = (async () => {
+        let timer: NodeJS.Timeout | undefined
+        const timedOut = await Promise.race([
+          Promise.allSettled(inFlight).then(() => false),
+          new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(true), timeoutMs) })
+        ])
+        clearTimeout(timer)
+        if (timedOut) this.o.log.warn({ groupId: this.o.groupId, timeoutMs }, 'revoke did not wait for every in-flight handler; their records will be handled again by the next owner')
+        for (const st of states) {
+          st.draining = false
+          st.pauses.clear()
+          st.rdPaused = false
+          st.lag = undefined
+        }
+        try {
+          this.consumer.incrementalUnassign(assignment)
+        } catch (e) {
+          this.o.log.warn({ err: e }, 'unassign failed')
+        }
+        this.o.log.info({ groupId: this.o.groupId, partitions: assignment.map(a => `${a.topic}[${a.partition}]`) }, 'partitions revoked')
+      })()
+      this.revokes.add(done)
+      done.finally(() => this.revokes.delete(done)).catch(() => {})
+    } else {
+      this.o.log.error({ err }, 'rebalance error')
     }
   }
 
@@ -125,11 +305,45 @@ export class ConsumerEngine {
     })
     this.consumer.subscribe([...this.o.topics.map(t => this.raw(t)), ...this.tiers.map(t => this.raw(t.topic))])
     this.running = true
+    this.o.metrics.consumers.add(this.source)
     this.pumpDone = this.pump()
   }
 
   get isRunning (): boolean {
     return this.running && this.consumer.isConnected()
+  }
+
+  /** Pauses every partition of this member for `reason` until resume(reason); other reasons are kept. */
+  pause (reason: Exclude<PauseReason, 'backpressure'>): void {
+    this.pausedFor.add(reason)
+    for (const st of this.states.values()) {
+      if (!st.owned) continue
+      st.pauses.add(reason)
+      this.applyPause(st)
+    }
+  }
+
+  resume (reason: Exclude<PauseReason, 'backpressure'>): void {
+    this.pausedFor.delete(reason)
+    for (const st of this.states.values()) {
+      if (!st.owned) continue
+      st.pauses.delete(reason)
+      this.applyPause(st)
+      if (st.items.length > 0) this.kick(st)
+    }
+  }
+
+  /** Tells librdkafka to pause or resume the partition when the set of reasons became (non-)empty. */
+  private applyPause (st: PartitionState): void {
+    const want = st.pauses.size > 0
+    if (want === st.rdPaused || !st.owned) return
+    try {
+      if (want) this.consumer.pause([{ topic: st.topic, partition: st.partition }])
+      else this.consumer.resume([{ topic: st.topic, partition: st.partition }])
+      st.rdPaused = want
+    } catch (err) {
+      this.o.log.warn({ err, topic: st.topic, partition: st.partition }, want ? 'pause failed' : 'resume failed')
+    }
   }
 
   /**
@@ -153,24 +367,57 @@ export class ConsumerEngine {
   }
 
   private enqueue (m: Kafka.Message): void {
-    const key = `${m.topic}:${m.partition}`
-    let q = this.queues.get(key)
-    if (!q) {
-      q = { items: [], running: false, paused: false }
-      this.queues.set(key, q)
+    const st = this.states.get(`${m.topic}:${m.partition}`)
+    // Fetched before a revoke: its next owner reads it from the committed offset.
+    if (!st?.owned) return
+    st.items.push(m)
+    if (st.items.length >= this.highWater && !st.pauses.has('backpressure')) {
+      st.pauses.add('backpressure')
+      this.applyPause(st)
     }
-    q.items.push(m)
-    if (!q.paused && q.items.length >= HIGH_WATER) {
-      q.paused = true
-      this.consumer.pause([{ topic: m.topic, partition: m.partition }])
+    this.kick(st)
+  }
+
+  private kick (st: PartitionState): void {
+    if (st.worker || !this.running) return
+    const w = this.drain(st).catch(err => this.o.log.error({ err, topic: st.topic, partition: st.partition }, 'partition worker failed'))
+    st.worker = w
+    w.finally(() => {
+      if (st.worker === w) st.worker = undefined
+      // Records queued for a newer assignment while the old worker finished.
+      if (this.running && st.owned && st.items.length > 0) this.kick(st)
+    }).catch(() => {})
+  }
+
+  private current (st: PartitionState, epoch: number): boolean {
+    return this.running && st.owned && st.epoch === epoch
+  }
+
+  /** Sleeps up to `ms`, waking early when the partition is revoked or the engine stops; false when it no longer may go on. */
+  private async wait (st: PartitionState, epoch: number, ms: number): Promise<boolean> {
+    const until = Date.now() + ms
+    while (this.current(st, epoch) && Date.now() < until) await sleep(Math.min(100, until - Date.now()))
+    return this.current(st, epoch)
+  }
+
+  private async backoff (st: PartitionState, epoch: number, attempt: number): Promise<boolean> {
+    const { min, max } = this.o.blockedBackoffMs ?? { min: 250, max: 10_000 }
+    return await this.wait(st, epoch, Math.min(max, min * 2 ** Math.min(attempt, 20)))
+  }
+
+  private block (st: PartitionState, reason: BlockReason, err: unknown): void {
+    if (st.blocked?.reason !== reason) {
+      st.blocked = { reason, detail: message(err), since: Date.now() }
+      this.o.log.warn({ err, topic: st.topic, partition: st.partition, reason }, 'partition blocked, retrying with backoff')
+    } else {
+      st.blocked.detail = message(err)
     }
-    if (!q.running) {
-      const w = this.drain(q).catch(err => {
-        if (!(err instanceof Stopped)) this.o.log.error({ err }, 'partition worker failed')
-      })
-      this.workers.add(w)
-      w.finally(() => this.workers.delete(w)).catch(() => {})
-    }
+  }
+
+  private unblock (st: PartitionState): void {
+    if (!st.blocked) return
+    this.o.log.info({ topic: st.topic, partition: st.partition, reason: st.blocked.reason, seconds: (Date.now() - st.blocked.since) / 1000 }, 'partition unblocked')
+    st.blocked = undefined
   }
 
   private async acquire (): Promise<void> {
@@ -187,35 +434,40 @@ export class ConsumerEngine {
     else this.active--
   }
 
-  private async drain (q: PartitionQueue): Promise<void> {
-    q.running = true
-    try {
-      while (this.running && q.items.length > 0) {
-        const m = q.items[0]!
-        // A retried record waits for its due time without holding a concurrency slot.
-        const dueAt = Number(headersOf(m)[HEADERS.retryDueAt] ?? 0)
-        while (this.running && dueAt > Date.now()) await sleep(Math.min(250, dueAt - Date.now()))
-        if (!this.running) throw new Stopped()
-        await this.acquire()
-        try {
-          await this.process(m)
-        } finally {
-          this.release()
-        }
-        if (q.items[0] !== m) continue // revoked meanwhile
-        q.items.shift()
+  private async drain (st: PartitionState): Promise<void> {
+    const epoch = st.epoch
+    while (this.current(st, epoch) && st.items.length > 0) {
+      // Held by an operator or the step mode: queued records wait too, not just the fetching.
+      while (this.current(st, epoch) && (st.pauses.has('operator') || st.pauses.has('step'))) await sleep(100)
+      const m = st.items[0]
+      if (!this.current(st, epoch) || !m) return
+      // A retried record waits for its due time without holding a concurrency slot.
+      const dueAt = Number(headersOf(m)[HEADERS.retryDueAt] ?? 0)
+      if (dueAt > Date.now() && !(await this.wait(st, epoch, dueAt - Date.now()))) return
+      await this.acquire()
+      let outcome: Outcome
+      try {
+        // Ownership is checked again after the wait: the partition may have moved meanwhile.
+        outcome = this.current(st, epoch) ? await this.process(st, epoch, m) : 'fenced'
+      } finally {
+        this.release()
+      }
+      if (outcome === 'fenced') return
+      // Stored while we own it, or while a revoke waits for this very record; never for an older assignment.
+      if (st.epoch === epoch && (st.owned || st.draining)) {
         try {
           this.consumer.offsetsStore([{ topic: m.topic, partition: m.partition, offset: m.offset + 1 }])
+          st.next = m.offset + 1
+          st.progressAt = Date.now()
         } catch (err) {
           this.o.log.warn({ err, topic: m.topic, partition: m.partition }, 'offset store failed (partition revoked?)')
         }
-        if (q.paused && q.items.length <= LOW_WATER) {
-          q.paused = false
-          this.consumer.resume([{ topic: m.topic, partition: m.partition }])
-        }
       }
-    } finally {
-      q.running = false
+      if (st.items[0] === m) st.items.shift()
+      if (st.pauses.has('backpressure') && st.items.length <= this.lowWater) {
+        st.pauses.delete('backpressure')
+        this.applyPause(st)
+      }
     }
   }
 
@@ -223,27 +475,37 @@ export class ConsumerEngine {
     return this.tiers.findIndex(t => this.raw(t.topic) === rawTopic)
   }
 
-  private async process (m: Kafka.Message): Promise<void> {
+  private async process (st: PartitionState, epoch: number, m: Kafka.Message): Promise<Outcome> {
     const headers = headersOf(m)
     const tier = this.tierOf(m.topic)
     const origin = tier >= 0
       ? { topic: this.logical(headers[HEADERS.originalTopic] ?? ''), partition: Number(headers[HEADERS.originalPartition]), offset: Number(headers[HEADERS.originalOffset]) }
       : { topic: this.logical(m.topic), partition: m.partition, offset: m.offset }
-    if (tier >= 0 && headers[HEADERS.retryGroup] !== this.o.groupId) return // another group's retry
+    if (tier >= 0 && headers[HEADERS.retryGroup] !== this.o.groupId) return 'done' // another group's retry
     const key = m.key ? m.key.toString() : null
     const log = this.o.log.child({ orderId: key, topic: origin.topic, partition: origin.partition, offset: origin.offset, ...(tier >= 0 ? { retryTier: tier + 1 } : {}) })
     const timer = this.o.metrics.processing.startTimer({ topic: origin.topic })
     let value: unknown
-    try {
-      if (!m.value) throw new Error('record has no value')
-      value = await this.o.serde.decode(m.value)
-    } catch (err) {
-      log.error({ err }, 'undecodable record, sending to the dead-letter topic')
-      await this.deadLetter(m, origin, headers, err, Number(headers[HEADERS.attempts] ?? 0), 'undecodable')
-      timer()
-      return
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!m.value) throw new Error('record has no value')
+        value = await this.o.serde.decode(m.value)
+        this.unblock(st)
+        break
+      } catch (err) {
+        if (m.value && isRegistryUnavailable(err)) {
+          // Not the record's fault: it waits at the head of its partition until the registry answers.
+          this.block(st, 'registry_unavailable', err)
+          if (!(await this.backoff(st, epoch, attempt))) return 'fenced'
+          continue
+        }
+        log.error({ err }, 'undecodable record, sending to the dead-letter topic')
+        timer()
+        return await this.deadLetter(st, epoch, m, origin, headers, err, Number(headers[HEADERS.attempts] ?? 0), 'undecodable')
+      }
     }
     const record: ConsumedRecord = { topic: origin.topic, partition: origin.partition, offset: origin.offset, key, value, headers, timestamp: m.timestamp ?? Date.now(), attempt: tier + 1 }
+    const ctx: HandlerContext = { signal: st.abort.signal, owned: () => this.current(st, epoch) || (st.epoch === epoch && st.draining) }
     const attempts = tier >= 0 ? 1 : 1 + this.o.retryAttempts
     let lastError: unknown
     // Handler calls so far, across the in-process tries and the retry tiers.
@@ -251,26 +513,34 @@ export class ConsumerEngine {
     for (let i = 0; i < attempts; i++) {
       tries++
       try {
-        await this.o.handler(record, log)
+        await this.o.handler(record, log, ctx)
         this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'ok' })
         timer()
-        return
+        return 'done'
       } catch (err) {
         lastError = err
         if (!isRetryable(err)) break
+        // Revoked meanwhile: the next owner tries again from the committed offset.
+        if (!this.current(st, epoch)) return 'fenced'
         log.warn({ err, attempt: i + 1 }, 'handler failed, retrying')
-        if (i < attempts - 1) await sleep(this.o.retryBackoffMs * 2 ** i)
+        if (i < attempts - 1 && !(await this.wait(st, epoch, this.o.retryBackoffMs * 2 ** i))) return 'fenced'
       }
     }
     timer()
+    if (!this.current(st, epoch)) return 'fenced'
     const nextTier = tier + 1
     if (isRetryable(lastError) && nextTier < this.tiers.length) {
-      await this.toRetryTier(m, origin, headers, lastError, nextTier, tries)
-      this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'retried' })
-    } else {
-      log.error({ err: lastError }, 'handler failed for good, sending to the dead-letter topic')
-      await this.deadLetter(m, origin, headers, lastError, tries, isRetryable(lastError) ? 'retries_exhausted' : 'permanent')
+      const sent = await this.toRetryTier(st, epoch, m, origin, headers, lastError, nextTier, tries)
+      if (sent === 'fenced') return 'fenced'
+      if (sent === 'sent') {
+        this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'retried' })
+        return 'done'
+      }
+      log.error({ err: lastError }, 'the retry topic refused the record, sending it to the dead-letter topic')
+      return await this.deadLetter(st, epoch, m, origin, headers, lastError, tries, 'retry_refused')
     }
+    log.error({ err: lastError }, 'handler failed for good, sending to the dead-letter topic')
+    return await this.deadLetter(st, epoch, m, origin, headers, lastError, tries, isRetryable(lastError) ? 'retries_exhausted' : 'permanent')
   }
 
   private originHeaders (origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, attempts: number): Record<string, string> {
@@ -279,38 +549,140 @@ export class ConsumerEngine {
       [HEADERS.originalTopic]: this.raw(origin.topic),
       [HEADERS.originalPartition]: String(origin.partition),
       [HEADERS.originalOffset]: String(origin.offset),
-      [HEADERS.error]: (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000),
+      [HEADERS.error]: message(err),
       [HEADERS.attempts]: String(attempts),
       [HEADERS.failedBy]: `${this.o.service}/${this.o.groupId}`
     }
   }
 
-  private async toRetryTier (m: Kafka.Message, origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, tier: number, tries: number): Promise<void> {
+  /**
+   * Sends a retry or dead-letter copy, trying again with backoff until the broker takes it (the
+   * partition waits, blocked, meanwhile) or the partition is revoked or the engine stops (then the
+   * offset is not stored and the record comes back). 'rejected': the broker refuses this record for good.
+   */
+  private async sendDurably (st: PartitionState, epoch: number, target: 'retry' | 'dlq', record: OutgoingRecord): Promise<SendResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.o.producer.send(record)
+        this.unblock(st)
+        return { outcome: 'sent' }
+      } catch (err) {
+        const permanent = isPermanentSendError(err)
+        this.o.metrics.sendFailures.inc({ group: this.o.groupId, target, kind: permanent ? 'permanent' : 'transient' })
+        if (permanent) {
+          this.o.log.error({ err, topic: record.topic, key: record.key }, 'the broker refused the record')
+          return { outcome: 'rejected', err }
+        }
+        this.block(st, target === 'dlq' ? 'dlq_send_failed' : 'retry_send_failed', err)
+        if (!(await this.backoff(st, epoch, attempt))) return { outcome: 'fenced' }
+      }
+    }
+  }
+
+  private async toRetryTier (st: PartitionState, epoch: number, m: Kafka.Message, origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, tier: number, tries: number): Promise<SendOutcome> {
     const t = this.tiers[tier]!
-    await this.o.producer.send({
+    const { outcome } = await this.sendDurably(st, epoch, 'retry', {
       topic: this.raw(t.topic),
       key: m.key ? m.key.toString() : '',
       value: m.value ?? Buffer.alloc(0),
       headers: { ...this.originHeaders(origin, headers, err, tries), [HEADERS.retryGroup]: this.o.groupId, [HEADERS.retryDueAt]: String(Date.now() + t.delayMs) }
     })
-    this.o.metrics.retries.inc({ topic: origin.topic, tier: t.topic })
+    if (outcome === 'sent') this.o.metrics.retries.inc({ topic: origin.topic, tier: t.topic })
+    return outcome
   }
 
-  private async deadLetter (m: Kafka.Message, origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, attempts: number, reason: string): Promise<void> {
-    const h = this.originHeaders(origin, headers, err, attempts)
+  private async deadLetter (st: PartitionState, epoch: number, m: Kafka.Message, origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, attempts: number, reason: string): Promise<Outcome> {
+    const h: Record<string, string> = { ...this.originHeaders(origin, headers, err, attempts), [HEADERS.reason]: reason }
     delete h[HEADERS.retryDueAt]
     delete h[HEADERS.retryGroup]
-    await this.o.producer.send({ topic: this.raw(DLQ_TOPIC), key: m.key ? m.key.toString() : '', value: m.value ?? Buffer.alloc(0), headers: h })
+    const record = { topic: this.raw(DLQ_TOPIC), key: m.key ? m.key.toString() : '', value: m.value ?? Buffer.alloc(0), headers: h }
+    let sent = await this.sendDurably(st, epoch, 'dlq', record)
+    if (sent.outcome === 'rejected') {
+      // The DLQ refuses this record (too large for it, say): keep a copy without the value that points
+      // at the original, which is still in its topic for its retention.
+      const why = isTooLarge(sent.err) ? `value too large for ${DLQ_TOPIC} (${m.value?.length ?? 0} bytes)` : `value refused by ${DLQ_TOPIC} (${message(sent.err)})`
+      sent = await this.sendDurably(st, epoch, 'dlq', { ...record, value: Buffer.alloc(0), headers: { ...h, [HEADERS.valueDropped]: `${why}; read it at ${h[HEADERS.originalTopic]}[${origin.partition}]@${origin.offset}` } })
+      if (sent.outcome === 'rejected') this.o.log.error({ err: sent.err, topic: origin.topic, partition: origin.partition, offset: origin.offset }, 'the dead-letter topic refused even the copy without a value; the record stays only at its origin')
+    }
+    if (sent.outcome === 'fenced') return 'fenced'
     this.o.metrics.deadLetters.inc({ topic: origin.topic, reason })
     this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'dead_lettered' })
+    return 'done'
+  }
+
+  /** Paused and blocked partitions by reason, for the metrics and /health. */
+  private snapshot (): ConsumerSnapshot {
+    const paused: Record<string, number> = {}
+    const blocked: Record<string, number> = {}
+    for (const st of this.states.values()) {
+      if (!st.owned) continue
+      for (const r of st.pauses) paused[r] = (paused[r] ?? 0) + 1
+      if (st.blocked) blocked[st.blocked.reason] = (blocked[st.blocked.reason] ?? 0) + 1
+    }
+    return { group: this.o.groupId, paused, blocked }
+  }
+
+  /**
+   * Lag of every owned partition: the broker's high watermark minus the next offset to handle.
+   * Asked of the broker on demand (a scrape, /health), at most once a second per partition, so a
+   * paused partition's lag keeps growing in the metrics instead of freezing at its last fetch.
+   */
+  async lag (): Promise<Array<{ topic: string, partition: number, lag: number }>> {
+    const owned = [...this.states.values()].filter(st => st.owned)
+    const out = await Promise.all(owned.map(async st => {
+      if (!st.lag || Date.now() - st.lag.at > 1000) {
+        try {
+          const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => this.consumer.queryWatermarkOffsets(st.topic, st.partition, 1500, (err, o) => (err ? reject(err) : resolve(o))))
+          const at = st.next ?? st.items[0]?.offset ?? await this.committed(st) ?? w.lowOffset
+          st.lag = { value: Math.max(0, w.highOffset - Math.max(at, w.lowOffset)), at: Date.now() }
+          if (st.lag.value === 0) st.progressAt = Date.now()
+        } catch {
+          // Unknown this time; the last value stands.
+        }
+      }
+      return { topic: this.logical(st.topic), partition: st.partition, lag: st.lag?.value ?? 0 }
+    }))
+    return out
+  }
+
+  private async committed (st: PartitionState): Promise<number | undefined> {
+    const [tp] = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) => this.consumer.committed([{ topic: st.topic, partition: st.partition }], 1500, (err, r) => (err ? reject(err) : resolve(r))))
+    return tp && tp.offset >= 0 ? tp.offset : undefined
+  }
+
+  /** Readiness of this member: running, no partition blocked, none stalled with lag (unless an operator paused it). */
+  async health (): Promise<{ ok: boolean, detail: string }> {
+    if (!this.isRunning) return { ok: false, detail: `${this.o.groupId}: not running` }
+    const lags = await this.lag()
+    const problems: string[] = []
+    let total = 0
+    let paused = 0
+    const stallMs = this.o.stallMs ?? 30_000
+    for (const st of this.states.values()) {
+      if (!st.owned) continue
+      const name = `${this.logical(st.topic)}[${st.partition}]`
+      const lag = lags.find(l => l.partition === st.partition && this.raw(l.topic) === st.topic)?.lag ?? 0
+      total += lag
+      if (st.pauses.size > 0) paused++
+      if (st.blocked) {
+        problems.push(`${name} blocked ${Math.round((Date.now() - st.blocked.since) / 1000)}s: ${st.blocked.reason.replace(/_/g, ' ')} (${st.blocked.detail})`)
+      } else if (lag > 0 && !st.pauses.has('operator') && !st.pauses.has('step') && Date.now() - st.progressAt > stallMs) {
+        problems.push(`${name} stalled: lag ${lag}, no progress for ${Math.round((Date.now() - st.progressAt) / 1000)}s${st.pauses.size > 0 ? ` (paused: ${[...st.pauses].join(', ')})` : ''}`)
+      }
+    }
+    const summary = `${this.o.groupId}: lag ${total}${paused > 0 ? `, ${paused} paused` : ''}`
+    return problems.length > 0 ? { ok: false, detail: `${summary}; ${problems.join('; ')}` } : { ok: true, detail: summary }
   }
 
   /** Stop intake, let in-flight records finish, commit the stored offsets, then leave the group. */
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
+    for (const st of this.states.values()) st.abort.abort()
     await this.pumpDone
-    await Promise.allSettled([...this.workers])
+    await Promise.allSettled([...this.states.values()].map(st => st.worker))
+    await Promise.allSettled([...this.revokes])
+    this.o.metrics.consumers.delete(this.source)
     try {
       this.consumer.commitSync(null)
     } catch {

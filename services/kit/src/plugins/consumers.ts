@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { RETRY_TIERS } from '@vitrine/contracts'
 import { ConsumerEngine } from '../kafka/consumer.ts'
 import type { Handler } from '../kafka/consumer.ts'
 
@@ -20,6 +21,9 @@ declare module 'fastify' {
 export default fp<{ service: string }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
   const c = fastify.config
+  // The retry topics stay the catalog's; only their delays are configurable (short in tests).
+  const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
+  const retryTiers = RETRY_TIERS.map((t, i) => ({ topic: t.topic, delayMs: delays[i] ?? t.delayMs }))
   fastify.decorate('consumers', {
     engines,
     add: (spec: ConsumerSpec) => {
@@ -36,7 +40,8 @@ export default fp<{ service: string }>(async (fastify, opts) => {
         metrics: fastify.metrics.kit,
         concurrency: spec.concurrency ?? c.CONSUMER_CONCURRENCY,
         retryAttempts: c.RETRY_ATTEMPTS,
-        retryBackoffMs: c.RETRY_BACKOFF_MS
+        retryBackoffMs: c.RETRY_BACKOFF_MS,
+        retryTiers
       }))
     }
   })

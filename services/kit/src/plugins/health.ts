@@ -28,11 +28,21 @@ export default fp<{ service: string }>(async (fastify, opts) => {
     }
     await Promise.all([
       probe('database', async () => { await fastify.sql`select 1`; return undefined }),
+      // Red while the producer recovers from a fatal error (the detail says so), or the broker does not answer.
       probe('kafka', async () => `${await fastify.producer.ping(2000)} broker(s)`),
+      probe('registry', async () => {
+        if (!fastify.registryStatus.registered) throw new Error(`schemas not registered yet: ${fastify.registryStatus.error ?? 'trying'}`)
+        const url = `${fastify.config.SCHEMA_REGISTRY_URL.replace(/\/$/, '')}/config`
+        const res = await fetch(url, { signal: AbortSignal.timeout(1500) }).catch((err: Error) => { throw new Error(`schema registry unreachable: ${err.message}`) })
+        if (res.status >= 500) throw new Error(`schema registry answered ${res.status}`)
+        return undefined
+      }),
+      // Each member: running, no partition blocked (registry, retry/DLQ sends) or stalled with lag; the lag in the detail.
       probe('consumers', async () => {
-        const down = fastify.consumers.engines.filter(e => !e.isRunning).length
-        if (down > 0) throw new Error(`${down} consumer(s) not running`)
-        return `${fastify.consumers.engines.length} running`
+        const results = await Promise.all(fastify.consumers.engines.map(async e => await e.health()))
+        const bad = results.filter(r => !r.ok)
+        if (bad.length > 0) throw new Error(bad.map(r => r.detail).join(' | '))
+        return results.length > 0 ? results.map(r => r.detail).join(' | ') : '0 consumers'
       })
     ])
     const ok = Object.values(checks).every(c => c.status === 'ok')

@@ -8,8 +8,13 @@ declare module 'fastify' {
 }
 
 export default fp<{ service: string }>(async (fastify, opts) => {
-  const producer = new EventProducer(fastify.config.KAFKA_BROKERS, opts.service, fastify.log as never, fastify.config.PRODUCER_LINGER_MS)
+  const kit = fastify.metrics.kit
+  const producer = new EventProducer(fastify.config.KAFKA_BROKERS, opts.service, fastify.log as never, fastify.config.PRODUCER_LINGER_MS, {
+    messageTimeoutMs: fastify.config.PRODUCER_MESSAGE_TIMEOUT_MS,
+    onFatal: () => kit.producerFatal.inc(),
+    onRecreated: () => kit.producerRecreated.inc()
+  })
   await producer.connect()
   fastify.decorate('producer', producer)
   fastify.addHook('onClose', async () => { await producer.close() })
-}, { name: 'vitrine-producer', dependencies: ['vitrine-config'] })
+}, { name: 'vitrine-producer', dependencies: ['vitrine-config', 'vitrine-metrics'] })
