@@ -130,17 +130,32 @@ export function appPid (a: AppSettings, name: string): number | undefined {
   return pid !== undefined && isAlive(pid) ? pid : undefined
 }
 
+export interface StartOptions {
+  /**
+   * What the app may still be waiting for (the registry, while the stack finishes starting). An app
+   * that exits during start-up before this settles is started once more after it, instead of failing.
+   */
+  stackReady?: Promise<unknown>
+}
+
 /** Starts one app detached and waits until it answers; an app already running and ready is left alone. */
-export async function startApp (s: StackSettings, a: AppSettings, c: AppComponent): Promise<void> {
+export async function startApp (s: StackSettings, a: AppSettings, c: AppComponent, o: StartOptions = {}): Promise<void> {
   if (appPid(a, c.name) !== undefined && await appReady(c)) return
   if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
   // The control plane reads the stack's settings itself: KAFKA_BROKERS & co. would make it take the stack for external.
   const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env })
-  const pid = appPid(a, c.name) ?? spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
+  const spawn = (): number => spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
+  let pid = appPid(a, c.name) ?? spawn()
+  let waitFor = o.stackReady
   const deadline = Date.now() + (c.name === 'web' ? 180_000 : 90_000)
   while (Date.now() < deadline) {
     if (await appReady(c)) return
-    if (!isAlive(pid)) throw new ComponentDiedError(`${c.name} exited during start-up. Last lines of its log (${join(a.stateDir, 'logs', c.name + '.log')}):\n${tailLog(a.stateDir, c.name)}`)
+    if (!isAlive(pid)) {
+      if (waitFor === undefined) throw new ComponentDiedError(`${c.name} exited during start-up. Last lines of its log (${join(a.stateDir, 'logs', c.name + '.log')}):\n${tailLog(a.stateDir, c.name)}`)
+      await waitFor
+      waitFor = undefined
+      pid = spawn()
+    }
     await sleep(250)
   }
   throw new ComponentDiedError(`${c.name} was not ready in time. Last lines of its log:\n${tailLog(a.stateDir, c.name)}`)
@@ -172,7 +187,7 @@ export async function killApp (a: AppSettings, name: string): Promise<number | u
  * Starts every app that is not running, all at once (they only need the stack, not each other:
  * each waits for its topics and peers on its own), and waits until each answers.
  */
-export async function startApps (s: StackSettings, env: Record<string, string> = {}, o: Partial<AppSettings> = {}): Promise<AppComponent[]> {
+export async function startApps (s: StackSettings, env: Record<string, string> = {}, o: Partial<AppSettings> = {}, start: StartOptions = {}): Promise<AppComponent[]> {
   const a = appSettings(s, { ...o, env: { ...o.env, ...env } })
   const list = apps(a)
   // Fail fast on a taken port, before anything starts, naming the port and who wanted it.
@@ -183,7 +198,7 @@ export async function startApps (s: StackSettings, env: Record<string, string> =
   for (const c of list) if (!(appPid(a, c.name) !== undefined && await appReady(c))) todo.push(c)
   if (todo.length === 0) return list
   await step(`Iniciando ${todo.map(c => `${c.name} (:${c.port})`).join(', ')}`, async () => {
-    const results = await Promise.allSettled(todo.map(async c => await startApp(s, a, c)))
+    const results = await Promise.allSettled(todo.map(async c => await startApp(s, a, c, start)))
     const failed = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
     if (failed.length > 0) throw failed.length === 1 ? failed[0]! : new ComponentDiedError(failed.map(e => e.message).join('\n\n'))
   })

@@ -105,11 +105,15 @@ async function demoOrders (withOrchestrator: boolean): Promise<void> {
 }
 
 async function main (): Promise<void> {
-  await up(settings)
+  // Kafka and PostgreSQL (and the topics) first; the services boot while the registry, the slowest
+  // part of the stack, starts (a service waits, not ready, until it can register its schemas).
+  await up(settings, { only: [...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres'], catalog: true })
+  const stack = up(settings)
+  stack.catch(() => {}) // awaited just below, with the services
   // The services and the gateway (so the UI's live feed has the showcase orders) start together;
   // the control plane and the UI (a vite build) start once they are up, while the showcase orders
   // run: on two cores, every process starting beside the saga's delays its first order.
-  const started = await startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web' && n !== 'control') })
+  const [started] = await Promise.all([startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web' && n !== 'control') }, { stackReady: stack }), stack])
   const webStart = startApps(settings, {}, { only: ['control', 'web'] })
   webStart.catch(() => {}) // awaited below, after the orders
   const names = started.map(a => a.name)
