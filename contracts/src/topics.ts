@@ -32,7 +32,9 @@ export interface TopicSpec {
 }
 
 const WEEK_MS = String(7 * 24 * 60 * 60 * 1000)
-const DAY_MS = String(24 * 60 * 60 * 1000)
+// The DLQ keeps a record a month; a retry tier holds records already committed away from their
+// source topic, so it keeps them as long (a group down over a weekend must not lose a retried refund).
+export const DLQ_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
 const DEFAULT_RF = 3
 const event = (config: TopicConfig = {}): TopicConfig => ({ 'cleanup.policy': 'delete', 'retention.ms': WEEK_MS, 'min.insync.replicas': '2', ...config })
 
@@ -255,7 +257,7 @@ export const TOPICS = [
     description: `Nova tentativa após ${delayMs / 1000}s para mensagens que falharam com erro transitório.`,
     partitions: 3,
     replicationFactor: DEFAULT_RF,
-    config: event({ 'retention.ms': DAY_MS }),
+    config: event({ 'retention.ms': String(DLQ_RETENTION_MS) }),
     key: 'original' as const,
     schema: null,
     writer: CONSUMER_SERVICES,
@@ -267,7 +269,7 @@ export const TOPICS = [
     description: 'Dead-letter: mensagens que não puderam ser decodificadas ou falharam em todas as tentativas, com a origem nos headers.',
     partitions: 1,
     replicationFactor: DEFAULT_RF,
-    config: event({ 'retention.ms': String(30 * 24 * 60 * 60 * 1000) }),
+    config: event({ 'retention.ms': String(DLQ_RETENTION_MS) }),
     key: 'original',
     schema: null,
     writer: CONSUMER_SERVICES,
