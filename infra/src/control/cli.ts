@@ -17,11 +17,29 @@ async function apiUp (): Promise<boolean> {
   }
 }
 
+class ApiError extends Error {
+  constructor (message: string, readonly code: string | undefined, readonly details: Record<string, unknown> | undefined) {
+    super(message)
+  }
+}
+
 async function call<T> (method: string, path: string): Promise<T> {
   const res = await fetch(`${api}${path}`, { method, signal: AbortSignal.timeout(300_000) })
-  const body = await res.json() as T & { code?: string, message?: string }
-  if (!res.ok) throw new Error(body.message ?? `${method} ${path} answered ${res.status}`)
+  const body = await res.json() as T & { code?: string, message?: string, details?: Record<string, unknown> }
+  if (!res.ok) throw new ApiError(body.message ?? `${method} ${path} answered ${res.status}`, body.code, body.details)
   return body
+}
+
+/** The plane's errors, from the API or the module, told in Portuguese; anything else as it came. */
+function explain (err: unknown): string {
+  const e = err as { code?: string, message?: string, details?: { component?: string, action?: string, known?: string[] } }
+  const d = e.details ?? {}
+  switch (e.code) {
+    case 'SHOP_ERR_COMPONENT_NOT_FOUND': return `não existe componente "${d.component}". Os componentes são: ${(d.known ?? plane.names()).join(', ')}`
+    case 'SHOP_ERR_COMPONENT_PROTECTED': return 'o plano de controle não para nem reinicia a si mesmo: make down para tudo, e make demo o sobe de novo'
+    case 'SHOP_ERR_COMPONENT_EXTERNAL': return `${d.component} roda fora da Vitrine (o endereço vem do ambiente: KAFKA_BROKERS, DATABASE_URL ou SCHEMA_REGISTRY_URL); não é nosso para ${d.action}`
+    default: return e.message ?? String(err)
+  }
 }
 
 function row (c: ComponentStatus): string {
@@ -87,6 +105,6 @@ async function main (): Promise<number> {
 }
 
 main().then(code => process.exit(code), err => {
-  console.error(`✘ ${err instanceof Error ? err.message : String(err)}`)
+  console.error(`✘ ${explain(err)}`)
   process.exit(1)
 })
