@@ -120,6 +120,8 @@ export async function preparePostgres (s: StackSettings): Promise<PreparedPostgr
   let home = postgresHome(s)
   if (user && home === inState && !canReach(user, inState)) {
     home = outsideFolder(s, user)
+    // Data there without the record here belongs to a state folder deleted by hand: it goes with it, as its Kafka data did.
+    rmSync(join(home, 'data'), { recursive: true, force: true })
     writeFileSync(locationFile(s), home + '\n')
     info(`PostgreSQL: o usuário postgres não entra em ${s.stateDir} (uma pasta acima dela é privada); binários e dados em ${home} (make clean apaga)`)
   }
@@ -172,7 +174,7 @@ async function initdb (s: StackSettings, bin: string, dataDir: string, user: PgU
   }
   try {
     const r = spawnSync(join(bin, 'initdb'), [`--pgdata=${dataDir}`, '--auth=password', '--username=postgres', `--pwfile=${pwfile}`,
-      '--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, ...(user ?? {}) })
+      '--encoding=UTF8', '--locale=C.UTF-8', '--lc-messages=C'], { encoding: 'utf8', cwd: dirname(dataDir), env: { ...process.env, LC_ALL: 'C' }, ...(user ?? {}) })
     const log = logFile(s.stateDir, 'postgres')
     mkdirSync(dirname(log), { recursive: true })
     writeFileSync(log, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) + '\n' : ''}`, { flag: 'a' })
