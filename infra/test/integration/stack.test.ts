@@ -211,3 +211,21 @@ test('a cluster formatted for 1 broker is not joined by BROKERS=3: one line says
   for (const c of components(three)) assert.equal(readPid(three.stateDir, c.name), undefined, `${c.name} was started`)
   assert.equal(existsSync(join(nodeDir(one, 0), 'data', 'meta.properties')), true, 'the old cluster was removed without RECREATE=1')
 })
+
+test('RECREATE=1 replaces a cluster formatted for another broker count with a new one', { timeout: 120_000, skip: process.platform === 'win32' }, async t => {
+  const three = isolatedSettings(t, 30092, { brokers: 3 })
+  for (let i = 0; i < 3; i++) await prepareNode(three, i)
+  const one = { ...three, brokers: 1 }
+  const saved = process.env.RECREATE
+  process.env.RECREATE = '1'
+  t.after(() => { if (saved === undefined) Reflect.deleteProperty(process.env, 'RECREATE'); else process.env.RECREATE = saved })
+  await up(one, { only: ['kafka-1'], catalog: false })
+  assert.equal(existsSync(join(nodeDir(three, 1), 'data', 'meta.properties')), false, 'broker 2 of the old cluster is still formatted')
+  const admin = createAdmin(bootstrapServers(one), uniqueName('test-admin'))
+  try {
+    const meta = await admin.metadata({ topics: [] })
+    assert.deepEqual([...meta.brokers.keys()], [1])
+  } finally {
+    await admin.close().catch(() => {})
+  }
+})
