@@ -3,7 +3,7 @@ import { bootstrapServers, databaseUrl, loadSettings } from '../settings.ts'
 import { components, status as stackStatus, up } from '../stack.ts'
 import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
-import { isAlive, portInUse, readPid, removePid, sleep, stopGroup } from '../proc.ts'
+import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
 import { ShopError } from '../../../services/kit/src/errors.ts'
 import type { GroupReset, StockReset, TableReset } from './reset.ts'
@@ -137,7 +137,7 @@ export class ControlPlane {
     }
     const pid = readPid(this.s.stateDir, name)
     if (pid === undefined) return
-    await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000)
+    await stopGroup(pid, name.startsWith('kafka') ? 30_000 : 15_000, stopSignal(name))
     removePid(this.s.stateDir, name)
   }
 
