@@ -255,8 +255,11 @@ export function describeProcess (pid: number): string {
 
 export class PortTakenError extends Error {
   code = 'SHOP_ERR_PORT_TAKEN'
+  /** `holder`: the process on the port, when it is known not to be ours. */
   constructor (readonly port: number, readonly component: string, holder?: string) {
-    super(`A porta ${port} está ocupada${holder ? ` por ${holder}` : ''}, que não é deste projeto, então ${component} não pode subir nela: pare esse programa (veja quem é com \`lsof -i :${port}\`) ou escolha outra porta no .env.`)
+    super(holder
+      ? `A porta ${port} está ocupada por ${holder}, que não é deste projeto, então ${component} não pode subir nela: pare esse programa ou escolha outra porta no .env.`
+      : `A porta ${port} está ocupada, então ${component} não pode subir nela: veja quem a usa com \`lsof -i :${port}\` e pare-o (se for da Vitrine, \`make down\`), ou escolha outra porta no .env.`)
   }
 }
 
