@@ -4,7 +4,8 @@ import type { InventoryReply, OrderCreated, PaymentReply } from '@vitrine/contra
 import { UnexpectedReply, decide, start } from '../../src/machine.ts'
 import type { Clock, Command, Decision, Saga, Timeouts } from '../../src/machine.ts'
 
-const T: Timeouts = { paymentMs: 1000, inventoryMs: 2000, compensationMs: 500 }
+const RESEND_MS = 3000
+const T = { paymentMs: 1000, inventoryMs: 2000, compensationMs: 500, resendMs: RESEND_MS, maxResends: 2 } as Timeouts
 const T0 = 1_000_000
 
 function clockAt (now: number): Clock {
@@ -28,6 +29,9 @@ function answer (s: Saga, reply: PaymentReply | InventoryReply, now: number): De
 }
 
 const names = (cmds: Command[]): string[] => cmds.map(c => `${c.topic}:${c.value.command}`)
+// Read through a plain record so these tests compile against the machine before it had these fields.
+const field = (s: Saga, name: 'attention' | 'resends'): unknown => (s as unknown as Record<string, unknown>)[name]
+const resendOf = (c: Command): unknown => (c as unknown as Record<string, unknown>).resend
 
 test('start: the saga waits for payment with CHARGE sent and the payment step deadline set', () => {
   const d = start(order(), T, clockAt(T0))
@@ -190,4 +194,62 @@ test('the input saga is never mutated (a failed transaction leaves nothing half-
   answer(s, pay('CHARGE', 'APPROVED'), T0 + 10)
   decide(s, { kind: 'timeout' }, T, clockAt(T0 + 5000))
   assert.deepEqual(s, copy)
+})
+
+test('after RESERVED, COMMIT has a deadline: unanswered it is re-sent, a bounded number of times, then the saga is flagged for an operator', () => {
+  let s = answer(start(order(), T, clockAt(T0)).saga, pay('CHARGE', 'APPROVED'), T0 + 100).saga
+  let d = answer(s, inv('RESERVE', 'RESERVED'), T0 + 200)
+  assert.equal(d.saga.step, 'commit')
+  assert.equal(d.saga.stepDeadlineAt, T0 + 200 + T.inventoryMs, 'COMMIT is awaited with a deadline (not capped by the order deadline: the customer has the answer)')
+  s = d.saga
+  const first = s.awaiting.COMMIT
+  d = decide(s, { kind: 'timeout' }, T, clockAt(T0 + 200 + T.inventoryMs))
+  assert.deepEqual(names(d.commands), ['inventory.commands:COMMIT'], 're-sent')
+  assert.equal(resendOf(d.commands[0]!), 1)
+  assert.notEqual(d.saga.awaiting.COMMIT, first, 'the re-send is the command now awaited')
+  assert.equal(d.saga.state, 'inventory_reserved')
+  assert.equal(d.saga.stepDeadlineAt, T0 + 200 + T.inventoryMs + RESEND_MS)
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(d.saga.stepDeadlineAt!))
+  assert.equal(resendOf(d.commands[0]!), 2)
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(d.saga.stepDeadlineAt!))
+  assert.deepEqual(d.commands, [], 'no more re-sends after maxResends')
+  assert.match(String(field(d.saga, 'attention')), /COMMIT/)
+  assert.equal(d.saga.stepDeadlineAt, null, 'left for the operator, not swept forever')
+  assert.equal(d.saga.state, 'inventory_reserved', 'never silently completed')
+  // The operator replays the dead-lettered COMMIT; its answer still ends the saga and clears the flag.
+  d = answer(d.saga, inv('COMMIT', 'COMMITTED'), T0 + 60_000)
+  assert.equal(d.saga.state, 'completed')
+  assert.equal(field(d.saga, 'attention'), null)
+})
+
+test('an unconfirmed compensation: FAIL at its deadline, then REFUND re-sent every resendMs up to maxResends, then flagged for an operator; a late answer still ends the saga', () => {
+  let d = decide(start(order(), T, clockAt(T0)).saga, { kind: 'timeout' }, T, clockAt(T0 + 1000))
+  assert.deepEqual(names(d.commands), ['payments.commands:REFUND'])
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(T0 + 1500))
+  assert.deepEqual(names(d.commands), ['orders.commands:FAIL'], 'the customer is answered first; the REFUND may just be waiting in Kafka')
+  assert.equal(d.saga.stepDeadlineAt, T0 + 1500 + RESEND_MS, 'the compensation keeps a deadline')
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(T0 + 1500 + RESEND_MS))
+  assert.deepEqual(names(d.commands), ['payments.commands:REFUND'], 're-sent')
+  assert.equal(resendOf(d.commands[0]!), 1)
+  assert.equal(field(d.saga, 'resends'), 1)
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(d.saga.stepDeadlineAt!))
+  d = decide(d.saga, { kind: 'timeout' }, T, clockAt(d.saga.stepDeadlineAt!))
+  assert.deepEqual(d.commands, [])
+  assert.match(String(field(d.saga, 'attention')), /REFUND/)
+  assert.equal(d.saga.stepDeadlineAt, null)
+  assert.equal(d.saga.state, 'compensating_payment')
+  d = answer(d.saga, pay('REFUND', 'REFUNDED'), T0 + 90_000)
+  assert.equal(d.saga.state, 'failed')
+  assert.equal(field(d.saga, 'attention'), null)
+  assert.deepEqual(d.commands, [], 'FAIL was sent once, before')
+})
+
+test('one of two compensations answered after the flag: the other gets a deadline again, never left without one', () => {
+  const approved = answer(start(order(), T, clockAt(T0)).saga, pay('CHARGE', 'APPROVED'), T0 + 100).saga
+  let d = decide(approved, { kind: 'timeout' }, T, clockAt(T0 + 100 + T.inventoryMs))
+  for (let i = 0; i < 10 && d.saga.stepDeadlineAt !== null; i++) d = decide(d.saga, { kind: 'timeout' }, T, clockAt(d.saga.stepDeadlineAt))
+  assert.ok(field(d.saga, 'attention'), 'flagged for an operator')
+  d = answer(d.saga, pay('REFUND', 'REFUNDED'), T0 + 90_000)
+  assert.equal(d.saga.state, 'compensating_inventory')
+  assert.ok(d.saga.stepDeadlineAt !== null && d.saga.stepDeadlineAt > T0 + 90_000, 'RELEASE is awaited with a deadline again')
 })
