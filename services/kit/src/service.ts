@@ -13,7 +13,7 @@ import producerPlugin from './plugins/producer.ts'
 import outboxPlugin from './plugins/outbox.ts'
 import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
-import errorsPlugin, { sendError } from './plugins/errors.ts'
+import errorsPlugin, { sendClientError, sendError } from './plugins/errors.ts'
 import { buildValidator } from './validation.ts'
 
 export type ServiceConfig = BaseConfigType & { PORT: number }
@@ -56,6 +56,8 @@ export function serverOptions (service: string, config: ServiceConfig): FastifyS
     routerOptions: { maxParamLength: 512 },
     // Errors Fastify answers before any route runs (bad URL encoding, too-long params) get the same body.
     frameworkErrors: sendError,
+    // ...and so do requests Node's HTTP parser refuses before Fastify sees them.
+    clientErrorHandler: sendClientError,
     forceCloseConnections: true
   }
 }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ShopError } from '../errors.ts'
@@ -52,6 +53,23 @@ export function sendError (err: FastifyError & { validation?: ValidationIssue[] 
   }
   // Any other client error Fastify raises (e.g. a forbidden __proto__ key in the JSON body).
   return reply.code(status).send({ code: 'SHOP_ERR_BAD_REQUEST', message: err.message, errors: [{ field: 'body', rule: err.code ?? 'invalid', message: err.message }] })
+}
+
+/**
+ * A request Node's HTTP parser refuses (a malformed header, headers too large, a timeout) never
+ * reaches Fastify's routes; it still gets the one error body. Fastify's `clientErrorHandler` (service.ts).
+ */
+export function sendClientError (err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has no one left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const [status, phrase, rule, message] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', 'timeout', 'the request did not arrive in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'maxBytes', 'the headers are larger than the server accepts']
+      : [400, 'Bad Request', 'http', 'is not a valid HTTP request']
+  const body = JSON.stringify({ code: 'SHOP_ERR_BAD_REQUEST', message: `request ${message}`, errors: [{ field: 'request', rule, message }] })
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${phrase}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  socket.destroy(err)
 }
 
 export default fp(async (fastify) => {

@@ -1,4 +1,6 @@
 import { test } from 'node:test'
+import { connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import type { InjectOptions } from 'fastify'
@@ -123,4 +125,22 @@ test('a rule checked in code (invalidInput) answers like a schema\'s: field erro
   const res = await f.inject({ method: 'GET', url: '/stock' })
   assert.equal(res.statusCode, 400)
   assert.deepEqual(res.json(), { code: 'SHOP_ERR_VALIDATION', message: 'body.quantity would bring stock above 1000', errors: [{ field: 'body.quantity', rule: 'maximum', message: 'would bring stock above 1000' }] })
+})
+
+test('a request the HTTP parser refuses (a malformed header) also gets the SHOP_ERR_* body', async t => {
+  const f = await app()
+  await f.listen({ port: 0, host: '127.0.0.1' })
+  t.after(() => f.close())
+  const { port } = f.server.address() as AddressInfo
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write('GET /things/a HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n'))
+    let data = ''
+    socket.on('data', d => { data += d.toString() })
+    socket.on('close', () => resolve(data))
+    socket.on('error', reject)
+  })
+  assert.match(raw, /^HTTP\/1\.1 400 /)
+  const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))
+  assert.equal(body.code, 'SHOP_ERR_BAD_REQUEST')
+  assert.deepEqual(named(body), [['request', 'http']])
 })
