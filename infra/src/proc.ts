@@ -49,6 +49,21 @@ export async function stopStartedSince (mark: number): Promise<string[]> {
   return stopped
 }
 
+/**
+ * Runs `fn`; if it throws, stops what was started during it (by spawnDetached), says so, and
+ * rethrows. `make up` runs in one; `make demo` wraps its whole start (stack, services, UI) in one.
+ */
+export async function rollbackOnFailure<T> (fn: () => Promise<T>, say: (line: string) => void = line => process.stderr.write(`  ${line}\n`)): Promise<T> {
+  const mark = startMark()
+  try {
+    return await fn()
+  } catch (err) {
+    const stopped = await stopStartedSince(mark)
+    if (stopped.length > 0) say(`parado o que esta tentativa iniciou: ${stopped.join(', ')}`)
+    throw err
+  }
+}
+
 /** PostgreSQL's fast shutdown is SIGINT (SIGTERM would wait for every client to disconnect). */
 export function stopSignal (name: string): NodeJS.Signals {
   return name === 'postgres' ? 'SIGINT' : 'SIGTERM'

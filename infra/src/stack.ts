@@ -4,7 +4,7 @@ import { TOPICS } from '@vitrine/contracts'
 import type { StackSettings } from './settings.ts'
 import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, registryUrl } from './settings.ts'
 import { brokerCommand, javaBin, nodeDir, prepareNode, writeToolsLog4j } from './kafka-node.ts'
-import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, sleep, spawnDetached, startMark, stopGroup, stopPid, stopSignal, stopStartedSince, tailLog } from './proc.ts'
+import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, rollbackOnFailure, sleep, spawnDetached, stopGroup, stopPid, stopSignal, tailLog } from './proc.ts'
 import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
 import { info, step } from './steps.ts'
@@ -231,14 +231,7 @@ export interface UpOptions {
  * is stopped again, and what ran before it is left alone.
  */
 export async function up (s: StackSettings, options: UpOptions = {}): Promise<void> {
-  const mark = startMark()
-  try {
-    await startAll(s, options)
-  } catch (err) {
-    const stopped = await stopStartedSince(mark)
-    if (stopped.length > 0) info(`parado o que esta tentativa iniciou: ${stopped.join(', ')}`)
-    throw err
-  }
+  await rollbackOnFailure(async () => await startAll(s, options), info)
 }
 
 async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
