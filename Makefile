@@ -68,7 +68,7 @@ reset: setup
 # VITRINE_T0: when make demo started, so the demo reports how long its first confirmed order took.
 demo: export VITRINE_T0 := $(shell date +%s%3N)
 demo: setup
-	@$(TSX) infra/src/demo.ts
+	@node --import tsx infra/src/demo.ts
 
 # Needs the demo running (the orchestrator on :3005). CLIENTE and ITENS (produto:qtd,...) change the order; prices come from the catalog.
 compare:
