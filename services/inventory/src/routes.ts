@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
-import { ShopError, invalidInput, notFound } from '@vitrine/service-kit'
+import { ErrorBody, ShopError, invalidInput, notFound } from '@vitrine/service-kit'
 import { createProduct, updateProduct } from './products.ts'
 
-const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) })
 const Product = Type.Object({ id: Type.String(), name: Type.String(), priceCents: Type.Integer(), active: Type.Boolean(), version: Type.Integer(), stock: Type.Integer(), reserved: Type.Integer(), available: Type.Integer() })
 const PriceCents = Type.Integer({ minimum: 1, maximum: 100_000_000 })
 const ProductId = Type.String({ minLength: 1, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$' })

@@ -34,12 +34,8 @@ export const OrderAccepted = Type.Object({
   replayed: Type.Boolean()
 })
 
-export const ErrorBody = Type.Object({
-  code: Type.String(),
-  message: Type.String(),
-  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), rule: Type.String(), message: Type.String() }))),
-  details: Type.Optional(Type.Record(Type.String(), Type.Unknown()))
-})
+// The one error body, shared by every service (the kit's error handler writes it).
+export { ErrorBody } from '@vitrine/service-kit'
 
 export const OrderParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false })
 
