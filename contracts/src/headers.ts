@@ -21,6 +21,8 @@ export const HEADERS = {
   sequence: 'outbox-seq',
   /** On a DLQ replay: the DLQ record it came from (topic:partition:offset). */
   replayedFrom: 'dlq-replayed-from',
+  /** On a saga command sent again because its step went unanswered: which re-send (1, 2 ...). */
+  resend: 'saga-resend',
   retryDueAt: 'retry-due-at'
 } as const
 

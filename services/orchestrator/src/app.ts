@@ -19,7 +19,7 @@ const app: FastifyPluginAsync<{ config: OrchestratorConfigType }> = async (fasti
 
   const o: Orchestrator = {
     app: fastify,
-    timeouts: { paymentMs: config.PAYMENT_STEP_TIMEOUT_MS, inventoryMs: config.INVENTORY_STEP_TIMEOUT_MS, compensationMs: config.COMPENSATION_TIMEOUT_MS },
+    timeouts: { paymentMs: config.PAYMENT_STEP_TIMEOUT_MS, inventoryMs: config.INVENTORY_STEP_TIMEOUT_MS, compensationMs: config.COMPENSATION_TIMEOUT_MS, resendMs: config.STEP_RESEND_MS, maxResends: config.MAX_STEP_RESENDS },
     metrics: orchestratorMetrics(fastify.metrics.registry, fastify.sql)
   }
 

@@ -32,12 +32,17 @@ export interface Saga {
   outcome: 'confirmed' | 'failed' | null
   failureReason: string | null
   failureDetail: string | null
+  /** Re-sends of the current step's commands so far (bounded by Timeouts.maxResends). */
+  resends: number
+  /** Why an operator is needed (the step could not finish by itself); null while the saga copes alone. */
+  attention: string | null
 }
 
+/** `resend`: the nth re-send of an unanswered command (a new eventId for the same step). */
 export type Command =
-  | { topic: 'payments.commands', value: PaymentCommand }
-  | { topic: 'inventory.commands', value: InventoryCommand }
-  | { topic: 'orders.commands', value: OrderCommand }
+  | { topic: 'payments.commands', value: PaymentCommand, resend?: number }
+  | { topic: 'inventory.commands', value: InventoryCommand, resend?: number }
+  | { topic: 'orders.commands', value: OrderCommand, resend?: number }
 
 export type Input =
   | { kind: 'payment-reply', reply: PaymentReply, causationId: string | null }
@@ -55,7 +60,12 @@ export interface Decision {
   cause: string
 }
 
-export interface Timeouts { paymentMs: number, inventoryMs: number, compensationMs: number }
+/**
+ * Step deadlines. `resendMs`/`maxResends`: a step that cannot be given up (COMMIT after the sale, a
+ * compensation) re-sends its unanswered commands every resendMs, at most maxResends times, then
+ * waits for an operator.
+ */
+export interface Timeouts { paymentMs: number, inventoryMs: number, compensationMs: number, resendMs: number, maxResends: number }
 export interface Clock { now: number, newId: () => string }
 
 /** A reply that cannot answer the command it names (CHARGE → RELEASED ...): a broken participant; it goes to the DLQ. */
@@ -112,6 +122,26 @@ function finishFailed (next: Saga, out: Command[], c: Clock): void {
   Object.assign(next, { state: 'failed', step: null, stepDeadlineAt: null, compensate: [] })
 }
 
+/** Sends again, with new eventIds, the commands of the current step still unanswered. */
+function resend (s: Saga, next: Saga, out: Command[], commands: CommandName[], c: Clock): void {
+  next.resends = s.resends + 1
+  for (const name of commands) {
+    const cmd = name === 'REFUND' ? paymentCommand(next, 'REFUND', next.failureReason, c) : inventoryCommand(next, name as 'RELEASE' | 'COMMIT', name === 'RELEASE' ? next.failureReason : null, c)
+    send(next, out, { ...cmd, resend: next.resends })
+  }
+}
+
+/** A step that must finish, unanswered: re-send (bounded), then flag it for an operator. */
+function retryOrFlag (s: Saga, next: Saga, out: Command[], commands: CommandName[], t: Timeouts, c: Clock): void {
+  if (s.resends < t.maxResends) {
+    resend(s, next, out, commands, c)
+    next.stepDeadlineAt = c.now + t.resendMs
+    return
+  }
+  next.attention = `${commands.join(' and ')} unanswered after ${s.resends} re-send(s): check the participant and the DLQ (make dlq)`
+  next.stepDeadlineAt = null
+}
+
 function compensatingState (next: Saga): SagaState {
   return next.awaiting.RELEASE !== undefined ? 'compensating_inventory' : 'compensating_payment'
 }
@@ -130,11 +160,13 @@ function startCompensation (next: Saga, out: Command[], t: Timeouts, c: Clock): 
   }
   next.state = compensatingState(next)
   next.step = 'compensation'
+  next.resends = 0
   next.stepDeadlineAt = deadline(c.now, t.compensationMs, next.orderDeadlineAt)
-  // The order's deadline has passed already: answer the customer now, compensate in the background.
+  // The order's deadline has passed already: answer the customer now, compensate in the background
+  // (still with a deadline: unanswered, the compensation is re-sent).
   if (next.stepDeadlineAt <= c.now) {
     failOrder(next, out, c)
-    next.stepDeadlineAt = null
+    next.stepDeadlineAt = c.now + t.resendMs
   }
 }
 
@@ -151,7 +183,9 @@ export function start (order: OrderCreated, t: Timeouts, c: Clock): Decision {
     awaiting: {},
     outcome: null,
     failureReason: null,
-    failureDetail: null
+    failureDetail: null,
+    resends: 0,
+    attention: null
   }
   const out: Command[] = []
   if (c.now >= order.deadlineAt) {
@@ -181,6 +215,8 @@ export function decide (s: Saga, input: Input, t: Timeouts, c: Clock): Decision 
   const next = clone(s)
   const out: Command[] = []
   delete next.awaiting[command]
+  // An answer came: whatever an operator was asked to look at has moved on.
+  next.attention = null
   switch (command) {
     case 'CHARGE':
       if (r.outcome === 'APPROVED') {
@@ -197,10 +233,11 @@ export function decide (s: Saga, input: Input, t: Timeouts, c: Clock): Decision 
       break
     case 'RESERVE':
       if (r.outcome === 'RESERVED') {
-        // Past the point of no return: the sale is committed and the order confirmed together.
+        // Past the point of no return: the sale is committed and the order confirmed together. COMMIT
+        // still has a deadline (not capped by the order's: the customer has the answer): unanswered, it is re-sent.
         send(next, out, inventoryCommand(next, 'COMMIT', null, c))
         out.push(orderCommand(next, 'CONFIRM', c))
-        Object.assign(next, { outcome: 'confirmed', compensate: [], state: 'inventory_reserved', step: 'commit', stepDeadlineAt: null })
+        Object.assign(next, { outcome: 'confirmed', compensate: [], state: 'inventory_reserved', step: 'commit', stepDeadlineAt: c.now + t.inventoryMs, resends: 0 })
       } else {
         const ir = r as InventoryReply
         next.compensate = next.compensate.filter(p => p !== 'inventory')
@@ -216,8 +253,13 @@ export function decide (s: Saga, input: Input, t: Timeouts, c: Clock): Decision 
     case 'RELEASE': {
       const participant: Participant = command === 'REFUND' ? 'payment' : 'inventory'
       next.compensate = next.compensate.filter(p => p !== participant)
-      if (next.awaiting.REFUND === undefined && next.awaiting.RELEASE === undefined) finishFailed(next, out, c)
-      else next.state = compensatingState(next)
+      if (next.awaiting.REFUND === undefined && next.awaiting.RELEASE === undefined) {
+        finishFailed(next, out, c)
+      } else {
+        next.state = compensatingState(next)
+        // The other compensation was left to an operator (no deadline): it gets one again.
+        if (next.stepDeadlineAt === null) next.stepDeadlineAt = c.now + t.resendMs
+      }
       break
     }
   }
@@ -248,10 +290,20 @@ function onTimeout (s: Saga, t: Timeouts, c: Clock): Decision {
       startCompensation(next, out, t, c)
       break
     case 'compensating_payment':
-    case 'compensating_inventory':
-      // A participant is slow or down: answer the customer; its compensation waits in Kafka and the saga ends when it is confirmed.
-      failOrder(next, out, c)
-      next.stepDeadlineAt = null
+    case 'compensating_inventory': {
+      const awaited = (['RELEASE', 'REFUND'] as const).filter(k => next.awaiting[k] !== undefined)
+      if (next.outcome === null) {
+        // A participant is slow or down: answer the customer first; the compensation most likely waits in Kafka.
+        failOrder(next, out, c)
+        next.stepDeadlineAt = c.now + t.resendMs
+      } else {
+        // Still unanswered (lost, dead-lettered): send it again, or ask an operator.
+        retryOrFlag(s, next, out, awaited, t, c)
+      }
+      break
+    }
+    case 'inventory_reserved':
+      retryOrFlag(s, next, out, ['COMMIT'], t, c)
       break
     default:
       next.stepDeadlineAt = null

@@ -30,6 +30,10 @@ export interface SagaRow {
   failure_detail: string | null
   correlation_id: string
   last_event_id: string | null
+  resends: number
+  attention: string | null
+  attention_at: Date | null
+  sweep_error: string | null
   created_at: Date
   updated_at: Date
   finished_at: Date | null
@@ -47,7 +51,9 @@ export function fromRow (r: SagaRow): Saga {
     awaiting: r.awaiting,
     outcome: r.outcome,
     failureReason: r.failure_reason,
-    failureDetail: r.failure_detail
+    failureDetail: r.failure_detail,
+    resends: r.resends,
+    attention: r.attention
   }
 }
 
@@ -63,17 +69,19 @@ async function apply (tx: Tx, before: SagaState, d: Decision, cause: Cause, last
   const terminal = isTerminal(s.state)
   await tx`update sagas set state = ${s.state}, step = ${s.step}, step_deadline_at = ${s.stepDeadlineAt === null ? null : new Date(s.stepDeadlineAt)},
       compensate = ${s.compensate}, awaiting = ${tx.json(s.awaiting as never)}, outcome = ${s.outcome}, failure_reason = ${s.failureReason}, failure_detail = ${s.failureDetail},
-      last_event_id = coalesce(${lastEventId}, last_event_id), updated_at = now(), finished_at = ${terminal ? new Date() : null}
+      last_event_id = coalesce(${lastEventId}, last_event_id), updated_at = now(), finished_at = ${terminal ? new Date() : null},
+      resends = ${s.resends}, attention = ${s.attention}, attention_at = ${s.attention === null ? null : tx`coalesce(attention_at, now())`}
     where order_id = ${s.orderId}`
   await tx`insert into saga_transitions (order_id, from_state, to_state, cause, commands)
     values (${s.orderId}, ${before}, ${s.state}, ${d.cause}, ${d.commands.map(c => c.value.command)})`
-  await enqueue(tx, d.commands.map(c => ({ topic: c.topic, value: c.value, headers: eventHeaders(SERVICE, c.topic, 'orchestration', cause) })))
+  await enqueue(tx, d.commands.map(c => ({ topic: c.topic, value: c.value, headers: { ...eventHeaders(SERVICE, c.topic, 'orchestration', cause), ...(c.resend ? { [HEADERS.resend]: String(c.resend) } : {}) } })))
 }
 
 function report (o: Orchestrator, before: SagaState, d: Decision, createdAt: Date): void {
   const to = d.saga.state
   if (before !== to) o.metrics.transitions.inc({ from: before, to })
   if (d.timedOut) o.metrics.timeouts.inc({ step: d.timedOut })
+  for (const c of d.commands) if (c.resend) o.metrics.resends.inc({ command: c.value.command })
   if (!isTerminal(before) && isTerminal(to)) {
     o.metrics.finished.inc({ outcome: to })
     o.metrics.duration.observe({ outcome: to }, (Date.now() - createdAt.getTime()) / 1000)
@@ -168,7 +176,7 @@ export async function sweep (o: Orchestrator, log: Logger, limit = 100): Promise
       n++
       const { before, d, createdAt } = done
       report(o, before, d, createdAt)
-      log.child({ orderId }).warn({ step: d.timedOut, from: before, to: d.saga.state, reason: d.saga.failureReason, sent: d.commands.map(c => c.value.command) }, 'step deadline expired')
+      log.child({ orderId }).warn({ step: d.timedOut, from: before, to: d.saga.state, reason: d.saga.failureReason, sent: d.commands.map(c => c.value.command), ...(d.saga.attention ? { attention: d.saga.attention } : {}) }, d.saga.attention ? 'step deadline expired; the saga needs an operator' : 'step deadline expired')
     } catch (err) {
       const error = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000)
       const [r] = await o.app.sql`update sagas set sweep_attempts = sweep_attempts + 1, sweep_error = ${error},

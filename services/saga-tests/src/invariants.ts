@@ -1,4 +1,4 @@
-import { TopicSerde } from '@vitrine/contracts'
+import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
 import type { Saga } from './harness.ts'
 
@@ -71,13 +71,15 @@ export async function violations (saga: Saga, orderIds: string[], opts: { checkT
  * What orchestration adds: the orchestrator's saga ended the way the order did (completed with
  * confirmed, failed with failed) with nothing left awaited or to compensate; and on the command
  * topics each step was commanded once per order. A crash may publish an outbox row twice, with the
- * same eventId, which participants deduplicate; so distinct eventIds are counted, not records.
+ * same eventId, which participants deduplicate; so distinct eventIds are counted, not records. A
+ * command re-sent because its step went unanswered (header saga-resend) is the same step again, and
+ * participants answer it from their state: it is not counted. A saga flagged for an operator is reported.
  */
 async function orchestrationViolations (saga: Saga, ids: string[], orders: Map<string, Record<string, unknown>>, checkTopics: boolean): Promise<string[]> {
   const out: string[] = []
   let sagas: Array<Record<string, unknown>>
   try {
-    sagas = await saga.sql.unsafe(`select order_id, state, outcome, awaiting, compensate from ${saga.schema('orchestrator')}.sagas where order_id = any($1)`, [ids])
+    sagas = await saga.sql.unsafe(`select order_id, state, outcome, awaiting, compensate, attention from ${saga.schema('orchestrator')}.sagas where order_id = any($1)`, [ids])
   } catch (err) {
     return [`orchestrated orders but no orchestrator saga table: ${(err as Error).message}`]
   }
@@ -86,6 +88,7 @@ async function orchestrationViolations (saga: Saga, ids: string[], orders: Map<s
     const o = orders.get(id)!
     const s = byId.get(id)
     if (!s) { out.push(`${id}: orchestrated but the orchestrator has no saga for it`); continue }
+    if (s.attention) out.push(`${id}: saga flagged for an operator: ${s.attention as string}`)
     if (o.status === 'pending') continue
     const expected = o.status === 'confirmed' ? 'completed' : 'failed'
     if (s.state !== expected) out.push(`${id}: order ${o.status as string} but saga ${s.state as string}`)
@@ -99,7 +102,7 @@ async function orchestrationViolations (saga: Saga, ids: string[], orders: Map<s
     for (const topic of ['payments.commands', 'inventory.commands', 'orders.commands'] as const) {
       const seen = new Map<string, Set<string>>()
       for (const rec of await readAllNow(saga.env.brokers, saga.env.prefix + topic)) {
-        if (!rec.key || !wanted.has(rec.key) || !rec.value) continue
+        if (!rec.key || !wanted.has(rec.key) || !rec.value || rec.headers[HEADERS.resend]) continue
         const v = await serde.decode(rec.value) as { eventId: string, command: string }
         // orders.commands: CONFIRM or FAIL, one of them, once.
         const step = `${rec.key} ${topic === 'orders.commands' ? 'outcome' : v.command}`

@@ -24,6 +24,8 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       outcome: s.outcome,
       failureReason: s.failure_reason,
       failureDetail: s.failure_detail,
+      resends: s.resends,
+      attention: s.attention === null ? null : { reason: s.attention, since: iso(s.attention_at) ?? s.updated_at.toISOString() },
       order: s.order_data,
       createdAt: s.created_at.toISOString(),
       updatedAt: s.updated_at.toISOString(),
@@ -39,7 +41,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       : await fastify.sql<SagaRow[]>`select * from sagas order by created_at desc limit ${limit}`
     const counts = await fastify.sql`select state, count(*)::int as n from sagas group by state`
     return {
-      sagas: rows.map(s => ({ orderId: s.order_id, state: s.state as SagaState, step: s.step, outcome: s.outcome, failureReason: s.failure_reason, createdAt: s.created_at.toISOString(), finishedAt: iso(s.finished_at) })),
+      sagas: rows.map(s => ({ orderId: s.order_id, state: s.state as SagaState, step: s.step, outcome: s.outcome, failureReason: s.failure_reason, attention: s.attention, createdAt: s.created_at.toISOString(), finishedAt: iso(s.finished_at) })),
       counts: Object.fromEntries(counts.map(c => [c.state as string, c.n as number]))
     }
   })

@@ -18,6 +18,10 @@ export const SagaView = Type.Object({
   outcome: Nullable(Type.String()),
   failureReason: Nullable(Type.String()),
   failureDetail: Nullable(Type.String()),
+  /** Re-sends of the current step's unanswered commands so far. */
+  resends: Type.Integer(),
+  /** Set when the saga cannot finish by itself: an operator must look (the UI shows it). */
+  attention: Nullable(Type.Object({ reason: Type.String(), since: Type.String() })),
   order: Type.Object({ customerId: Type.String(), totalCents: Type.Integer(), items: Type.Array(Type.Object({ productId: Type.String(), quantity: Type.Integer() })) }),
   createdAt: Type.String(),
   updatedAt: Type.String(),
@@ -32,6 +36,6 @@ export const SagaListQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const SagaList = Type.Object({
-  sagas: Type.Array(Type.Object({ orderId: Type.String(), state: SagaState, step: Nullable(Type.String()), outcome: Nullable(Type.String()), failureReason: Nullable(Type.String()), createdAt: Type.String(), finishedAt: Nullable(Type.String()) })),
+  sagas: Type.Array(Type.Object({ orderId: Type.String(), state: SagaState, step: Nullable(Type.String()), outcome: Nullable(Type.String()), failureReason: Nullable(Type.String()), attention: Nullable(Type.String()), createdAt: Type.String(), finishedAt: Nullable(Type.String()) })),
   counts: Type.Record(Type.String(), Type.Integer())
 })

@@ -58,7 +58,7 @@ test('happy path: APPROVED → RESERVE; RESERVED → COMMIT + CONFIRM; COMMITTED
   assert.equal(d.saga.state, 'inventory_reserved')
   assert.deepEqual(names(d.commands), ['inventory.commands:COMMIT', 'orders.commands:CONFIRM'])
   assert.equal(d.saga.outcome, 'confirmed')
-  assert.equal(d.saga.stepDeadlineAt, null, 'no timeout after the point of no return')
+  assert.equal(d.saga.stepDeadlineAt, T0 + 200 + T.inventoryMs, 'no going back after this point, but COMMIT is awaited with a deadline')
   assert.deepEqual(d.saga.compensate, [])
   s = d.saga
   d = answer(s, inv('COMMIT', 'COMMITTED'), T0 + 300)
@@ -111,7 +111,7 @@ test('payment step expired: REFUND (cancels a pending charge); FAIL when the com
   assert.equal(d.saga.state, 'compensating_payment')
   assert.deepEqual(names(d.commands), ['orders.commands:FAIL'])
   assert.equal(d.saga.outcome, 'failed')
-  assert.equal(d.saga.stepDeadlineAt, null)
+  assert.equal(d.saga.stepDeadlineAt, T0 + 1500 + RESEND_MS, 'the REFUND keeps a deadline')
   // Payment comes back and confirms: the saga ends, without a second FAIL.
   d = answer(d.saga, pay('REFUND', 'NOTHING_TO_REFUND'), T0 + 9000)
   assert.equal(d.saga.state, 'failed')
