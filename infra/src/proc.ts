@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { spawn } from 'node:child_process'
 
 // Process handling for the local stack: each component runs detached in its own process group
@@ -171,12 +171,25 @@ export async function stopPid (pid: number, graceMs = 10_000): Promise<'stopped'
 }
 
 function zombie (pid: number): boolean {
+  return procStat(pid)?.state === 'Z'
+}
+
+/** A process's state (R, S, Z ...), parent and process group, from /proc/<pid>/stat; undefined when it is gone. */
+export function procStat (pid: number): { pid: number, ppid: number, pgid: number, state: string } | undefined {
   try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return text.slice(text.lastIndexOf(')') + 2).startsWith('Z')
+    const [state, ppid, pgid] = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return { pid, ppid: Number(ppid), pgid: Number(pgid), state: state! }
   } catch {
-    return false
+    return undefined
   }
+}
+
+/** A path as short as it can be shown in a message: relative to where the command runs, when inside it. */
+export function shownPath (path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' || rel.startsWith('..') ? path : rel
 }
 
 /**
@@ -228,12 +241,7 @@ export function commandLine (pid: number): string[] {
 }
 
 function parentOf (pid: number): number | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1])
-  } catch {
-    return undefined
-  }
+  return procStat(pid)?.ppid
 }
 
 /** This process and its ancestors: never "a leftover of ours", whatever their command line says. */

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { TOPICS } from '@vitrine/contracts'
 import type { StackSettings } from './settings.ts'
 import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, registryUrl } from './settings.ts'
 import { brokerCommand, javaBin, nodeDir, prepareNode, writeToolsLog4j } from './kafka-node.ts'
-import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, rollbackOnFailure, sleep, spawnDetached, stopGroup, stopPid, stopSignal, tailLog } from './proc.ts'
+import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, rollbackOnFailure, shownPath, sleep, spawnDetached, stopGroup, stopPid, stopSignal, tailLog } from './proc.ts'
 import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
 import { info, step } from './steps.ts'
@@ -135,12 +135,6 @@ async function httpOk (url: string): Promise<boolean> {
   }
 }
 
-/** A path as short as it can be shown: relative to where the command runs, when inside it. */
-function shown (path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' || rel.startsWith('..') ? path : rel
-}
-
 /** The log that says why a component failed: a broker's own log (the JVM writes there), else the process's output. */
 function reasonLog (s: StackSettings, name: string): string {
   return name.startsWith('kafka-') ? logFile(s.stateDir, `${name}-broker`) : logFile(s.stateDir, name)
@@ -158,7 +152,7 @@ function lastCause (s: StackSettings, name: string): string | undefined {
 
 function diedError (s: StackSettings, c: Component, what: string): ComponentDiedError {
   const cause = lastCause(s, c.name)
-  const err = new ComponentDiedError(`${c.label} ${what}${cause ? ` (${cause})` : ''}; detalhes em ${shown(reasonLog(s, c.name))}. Corrija e rode \`make up\` de novo, ou recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
+  const err = new ComponentDiedError(`${c.label} ${what}${cause ? ` (${cause})` : ''}; detalhes em ${shownPath(reasonLog(s, c.name))}. Corrija e rode \`make up\` de novo, ou recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
   err.detail = tailLog(s.stateDir, c.name.startsWith('kafka-') ? `${c.name}-broker` : c.name)
   return err
 }
@@ -204,7 +198,7 @@ function formattedBrokers (s: StackSettings): number {
 async function checkBrokerCount (s: StackSettings): Promise<void> {
   const existing = formattedBrokers(s)
   if (existing === 0 || existing === s.brokers) return
-  const kafkaDir = shown(join(s.stateDir, 'kafka'))
+  const kafkaDir = shownPath(join(s.stateDir, 'kafka'))
   if (process.env.RECREATE !== '1') {
     throw new StackError(`Já existe em ${kafkaDir} um cluster Kafka de ${existing} broker(s) e BROKERS=${s.brokers} pede ${s.brokers}; eles não se misturam: rode \`make clean\` antes (apaga tópicos, esquemas e banco) ou recrie só o Kafka com \`RECREATE=1 BROKERS=${s.brokers} make up\` (apaga tópicos e esquemas).`)
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { Server } from 'node:net'
@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import { ConfigResourceTypes } from '@platformatic/kafka'
 import { ROOT, bootstrapServers, brokerPorts } from '../../src/settings.ts'
 import type { StackSettings } from '../../src/settings.ts'
-import { PortTakenError, freePort, isAlive, listeners, nodeTs, portInUse, readPid, sleep } from '../../src/proc.ts'
+import { PortTakenError, freePort, isAlive, listeners, nodeTs, portInUse, procStat, readPid, sleep } from '../../src/proc.ts'
 import { StackError, components, down, up } from '../../src/stack.ts'
 import { nodeDir, prepareNode } from '../../src/kafka-node.ts'
 import { createAdmin } from '../../src/topics.ts'
@@ -30,17 +30,6 @@ function processesOf (s: StackSettings): number[] {
     for (const p of table) if (found.has(p.ppid) && !found.has(p.pid)) { found.add(p.pid); grew = true }
   }
   return [...found]
-}
-
-function procStat (pid: number): { pid: number, ppid: number, pgid: number, state: string } | undefined {
-  try {
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const [state, ppid, pgid] = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    return { pid, ppid: Number(ppid), pgid: Number(pgid), state: state! }
-  } catch {
-    return undefined
-  }
 }
 
 /** Alive and not a zombie waiting to be reaped. */
