@@ -8,13 +8,18 @@ import { KAFKA_LIB, brokerPorts } from './settings.ts'
 // The cluster id is fixed so `format` is reproducible; storage is formatted once.
 const CLUSTER_ID = 'VitrineKRaftCluster01A'
 
+/** A broker that cannot be prepared, in one line with what to run. */
+export class KafkaSetupError extends Error {
+  code = 'SHOP_ERR_KAFKA_SETUP'
+}
+
 export function javaBin (s: StackSettings): string {
   return s.javaHome ? join(s.javaHome, 'bin', 'java') : 'java'
 }
 
 export function kafkaClasspath (): string {
   if (!existsSync(KAFKA_LIB) || readdirSync(KAFKA_LIB).length === 0) {
-    throw new Error(`Kafka jars are missing in ${KAFKA_LIB}. Run \`make setup\` (Maven resolves them from infra/kafka/pom.xml).`)
+    throw new KafkaSetupError(`Os jars do Kafka não estão em ${KAFKA_LIB}: rode \`make setup\` (o Maven os baixa conforme infra/kafka/pom.xml).`)
   }
   return `${KAFKA_LIB}/*`
 }
@@ -90,7 +95,10 @@ export async function prepareNode (s: StackSettings, i: number): Promise<Prepare
     const args = ['-cp', kafkaClasspath(), `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format',
       '-t', CLUSTER_ID, '-c', properties, ...(s.brokers === 1 ? ['--standalone'] : ['--initial-controllers', voters])]
     const r = await execa(javaBin(s), args, { reject: false, all: true })
-    if (r.exitCode !== 0) throw new Error(`formatting Kafka storage for node ${i + 1} failed:\n${r.all}`)
+    if (r.exitCode !== 0) {
+      const cause = String(r.all).split('\n').find(l => /Exception|Error|ERROR/.test(l))?.trim().slice(0, 180)
+      throw new KafkaSetupError(`Não foi possível formatar o armazenamento do broker ${i + 1} em ${dir}${cause ? ` (${cause})` : ''}: recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
+    }
   }
   return { dir, properties, log4j, brokerLog }
 }
