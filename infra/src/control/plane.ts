@@ -64,7 +64,16 @@ export class ControlPlane {
 
   constructor (readonly settings: ControlSettings = controlSettings()) {}
 
-  private get s (): StackSettings { return this.settings.stack }
+  /**
+   * The stack as it runs: a cluster started with BROKERS=3 is still three brokers when this plane
+   * was started without the variable (a make target after make demo BROKERS=3), as its pid files show.
+   */
+  private get s (): StackSettings {
+    const s = this.settings.stack
+    const bigger = s.brokers === 1 && ['kafka-2', 'kafka-3'].some(n => readPid(s.stateDir, n) !== undefined)
+    return bigger ? { ...s, brokers: 3 } : s
+  }
+
   private get a (): AppSettings { return this.settings.apps }
 
   /** One action at a time: a restart racing a reset would leave nobody knowing what runs. */
