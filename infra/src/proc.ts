@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createConnection, createServer } from 'node:net'
 import { join, relative } from 'node:path'
 import { spawn } from 'node:child_process'
+import { info } from './steps.ts'
 
 // Process handling for the local stack: each component runs detached in its own process group
 // (so `make up` can return and `make down` can stop it together with any children), logs to
@@ -53,7 +54,7 @@ export async function stopStartedSince (mark: number): Promise<string[]> {
  * Runs `fn`; if it throws, stops what was started during it (by spawnDetached), says so, and
  * rethrows. `make up` runs in one; `make demo` wraps its whole start (stack, services, UI) in one.
  */
-export async function rollbackOnFailure<T> (fn: () => Promise<T>, say: (line: string) => void = line => process.stderr.write(`  ${line}\n`)): Promise<T> {
+export async function rollbackOnFailure<T> (fn: () => Promise<T>, say: (line: string) => void = info): Promise<T> {
   const mark = startMark()
   try {
     return await fn()

@@ -225,7 +225,7 @@ export interface UpOptions {
  * is stopped again, and what ran before it is left alone.
  */
 export async function up (s: StackSettings, options: UpOptions = {}): Promise<void> {
-  await rollbackOnFailure(async () => await startAll(s, options), info)
+  await rollbackOnFailure(async () => await startAll(s, options))
 }
 
 async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
