@@ -36,6 +36,11 @@ test('rejected orders, ids and product changes are 400s with field and rule, and
   await readTopic(saga.env.brokers, topic, rs => rs.some(r => r.key === good.body.orderId))
   const records = await readAllNow(saga.env.brokers, topic)
   assert.deepEqual(records.map(r => r.key), [good.body.orderId], 'only the good order was produced')
+  // Likewise a good product after the refused ones: once checkout-api's replica has it, it is on products.catalog.
+  const okProduct = await saga.product(1)
+  const catalog = await readAllNow(saga.env.brokers, saga.env.prefix + 'products.catalog')
+  assert.ok(catalog.some(r => r.key === okProduct), 'the good product is on products.catalog')
+  assert.deepEqual(catalog.filter(r => r.key === 'p-nul' || r.key === 'p-bell').map(r => r.key), [], 'a refused product was published')
 })
 
 test('restocks that would overflow the stock column are a 400 naming body.quantity; the stock is unchanged', async () => {
