@@ -212,6 +212,42 @@ async function checkBrokerCount (s: StackSettings): Promise<void> {
   info(`RECREATE=1: o cluster Kafka de ${existing} broker(s) em ${kafkaDir} foi apagado (tópicos e esquemas); um novo de ${s.brokers} sobe agora`)
 }
 
+interface Leftover { port: number, pid: number, name: string }
+
+/**
+ * Our processes still listening on `ports`, which `name` is about to take: a leftover of ours (a
+ * stale pid file, a service restarted by hand, an orphaned child). Throws PortTakenError when
+ * anything else holds one of them.
+ */
+async function leftoversOn (s: StackSettings, name: string, ports: number[]): Promise<Leftover[]> {
+  const found: Leftover[] = []
+  const holders = listeners(ports)
+  for (const port of ports) {
+    if (!(await portInUse(port))) continue
+    const pids = holders.get(port) ?? []
+    const foreign = pids.find(p => !ours(s, p))
+    if (pids.length === 0 || foreign !== undefined) throw new PortTakenError(port, name, foreign !== undefined ? describeProcess(foreign) : undefined)
+    for (const pid of pids) found.push({ port, pid, name })
+  }
+  return found
+}
+
+async function stopLeftovers (leftovers: Leftover[]): Promise<void> {
+  for (const l of leftovers) {
+    info(`${l.name}: ${describeProcess(l.pid)} ainda ocupava a porta ${l.port} sem constar no supervisor; encerrado para subir de novo`)
+    await stopPid(l.pid)
+  }
+}
+
+/**
+ * Frees `ports` for `name` before it starts (a service, the UI): stops what of ours still listens
+ * there, throws PortTakenError (one pt-BR line) when something else does. Call it when the
+ * component's pid file names no live process.
+ */
+export async function claimPorts (s: StackSettings, name: string, ports: number[]): Promise<void> {
+  await stopLeftovers(await leftoversOn(s, name, ports))
+}
+
 export interface UpOptions {
   /** Start only these components (by name, e.g. ['kafka-1', 'kafka-2', 'kafka-3']); default: all of them. */
   only?: readonly string[]
@@ -242,7 +278,7 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   // of ours (a stale pid file, an orphaned child) is freed; one held by anything else stops the start
   // before anything starts.
   const running = new Map<string, number>()
-  const leftovers: Array<{ port: number, pid: number, name: string }> = []
+  const leftovers: Leftover[] = []
   for (const c of list) {
     const pid = readPid(s.stateDir, c.name)
     if (pid !== undefined && isAlive(pid) && ours(s, pid)) {
@@ -250,19 +286,9 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
       continue
     }
     if (pid !== undefined) removePid(s.stateDir, c.name)
-    const holders = listeners(c.ports)
-    for (const port of c.ports) {
-      if (!(await portInUse(port))) continue
-      const pids = holders.get(port) ?? []
-      const foreign = pids.find(p => !ours(s, p))
-      if (pids.length === 0 || foreign !== undefined) throw new PortTakenError(port, c.name, foreign !== undefined ? describeProcess(foreign) : undefined)
-      for (const p of pids) leftovers.push({ port, pid: p, name: c.name })
-    }
+    leftovers.push(...await leftoversOn(s, c.name, c.ports))
   }
-  for (const l of leftovers) {
-    info(`${l.name}: ${describeProcess(l.pid)} ainda ocupava a porta ${l.port} sem constar no supervisor; encerrado para subir de novo`)
-    await stopPid(l.pid)
-  }
+  await stopLeftovers(leftovers)
 
   const stop = { stopped: false }
   const done = new Map<string, Promise<void>>()
