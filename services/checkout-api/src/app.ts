@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
+import { Gauge } from 'prom-client'
 import { kit } from '@vitrine/service-kit'
 import type { OrderCommand, Product } from '@vitrine/contracts'
 import type { CheckoutConfigType } from './config.ts'
-import { finishOrder, sweepDeadlines } from './orders.ts'
+import { finishOrder, flagDeadLetters, flagMissingOutcomes, sweepDeadlines } from './orders.ts'
 import ordersRoutes from './routes/orders.ts'
 import catalogRoutes from './routes/catalog.ts'
 import { applyCatalogRecord } from './catalog.ts'
@@ -55,13 +56,37 @@ const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, 
 
   const sweeper = setInterval(() => {
     sweepDeadlines(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'deadline sweep failed'))
+    flagMissingOutcomes(fastify, config.OUTCOME_GRACE_MS, fastify.log as never).catch(err => fastify.log.error({ err }, 'flagging orchestrated orders without outcome failed'))
   }, config.DEADLINE_SWEEP_MS)
   sweeper.unref()
+  // One DLQ read at a time: a slow read must not pile up.
+  let watching = false
+  const dlqWatcher = setInterval(() => {
+    if (watching) return
+    watching = true
+    flagDeadLetters(fastify, fastify.log as never).catch(err => fastify.log.warn({ err }, 'reading orders.dlq to flag orders failed')).finally(() => { watching = false })
+  }, config.DLQ_WATCH_MS)
+  dlqWatcher.unref()
+  const needing = `${fastify.metrics.prefix}_orders_needing_operator`
+  if (!fastify.metrics.registry.getSingleMetric(needing)) {
+    const sql = fastify.sql
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: needing,
+      help: 'Orders flagged for an operator (an orchestrated order without outcome past its deadline, or a record of the order dead-lettered), read at scrape time',
+      registers: [fastify.metrics.registry],
+      async collect () {
+        const [r] = await sql`select count(*)::int as n from orders where attention is not null`
+        this.set(r?.n as number)
+      }
+    })
+  }
 
   const traffic = new TrafficGenerator(fastify, config)
   fastify.addHook('onReady', async () => { if (config.TRAFFIC_RATE > 0) traffic.start({ rate: config.TRAFFIC_RATE }) })
   fastify.addHook('onClose', async () => {
     clearInterval(sweeper)
+    clearInterval(dlqWatcher)
     traffic.stop()
   })
 

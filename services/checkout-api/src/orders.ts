@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { HEADERS, isSagaMode } from '@vitrine/contracts'
+import { DLQ_TOPIC, HEADERS, isSagaMode } from '@vitrine/contracts'
 import type { OrderCreated, SagaMode } from '@vitrine/contracts'
-import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput } from '@vitrine/service-kit'
+import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput, readTopicNow } from '@vitrine/service-kit'
 import type { ConsumedRecord, Tx } from '@vitrine/service-kit'
 import type { CreateOrderBodyType } from './schemas/orders.ts'
 import type { CheckoutConfigType } from './config.ts'
@@ -119,6 +119,9 @@ export async function finishOrder (app: FastifyInstance, record: ConsumedRecord 
     const causeRef = record ?? { eventId: '', correlationId: orderId }
     const eventId = randomUUID()
     const occurredAt = Date.now()
+    // The order ends: a flag about its missing outcome (or checkout-api's own dead letter) is resolved.
+    await tx`update orders set attention = null, attention_detail = null, attention_at = null
+      where id = ${orderId} and (attention = 'outcome_missing' or attention_detail like 'checkout-api/%')`
     if (outcome.kind === 'confirm') {
       await tx`update orders set status = 'confirmed', finished_at = now() where id = ${orderId}`
       await enqueue(tx, [{ topic: 'orders.confirmed', value: { eventId, orderId, customerId: order.customer_id as string, totalCents: order.total_cents as number, occurredAt }, headers: eventHeaders(SERVICE, 'orders.confirmed', isSagaMode(headerMode) ? headerMode : mode, causeRef) }])
@@ -142,6 +145,45 @@ function summarize (record: ConsumedRecord): string {
     case 'orders.commands': return `comando do orquestrador: ${String(v.command)}${v.reason ? ` (${String(v.reason)})` : ''}`
     default: return record.topic
   }
+}
+
+/**
+ * Orchestrated orders are ended by the orchestrator alone (it may have charged or sold: only it knows
+ * what to undo). One still pending `graceMs` after its deadline means the orchestrator's answer is
+ * missing (down, or its FAIL/CONFIRM dead-lettered): it is flagged for an operator, not failed here.
+ */
+export async function flagMissingOutcomes (app: FastifyInstance, graceMs: number, log: Logger): Promise<number> {
+  const rows = await app.sql`update orders set attention = 'outcome_missing', attention_at = now(),
+      attention_detail = 'orchestrated order still pending past its deadline: the orchestrator''s CONFIRM/FAIL is missing (is it running? see make dlq)'
+    where status = 'pending' and mode = 'orchestration' and attention is null and deadline_at < ${new Date(Date.now() - graceMs)} returning id`
+  for (const r of rows) log.child({ orderId: r.id }).warn('orchestrated order pending past its deadline; flagged for an operator')
+  return rows.length
+}
+
+/**
+ * Any service's dead letter about one of our orders (a refund, release, commit, the outcome ...)
+ * flags the order for an operator, once per DLQ record: checkout-api owns the order, and its view
+ * is what the UI shows. Reads the DLQ as it is now, from the first record not looked at yet.
+ */
+export async function flagDeadLetters (app: FastifyInstance, log: Logger): Promise<number> {
+  const [last] = await app.sql`select coalesce(max(dlq_offset), -1)::bigint as at from dead_letters_seen`
+  const letters = (await readTopicNow(app.config.KAFKA_BROKERS, app.config.TOPIC_PREFIX + DLQ_TOPIC)).filter(r => r.key && r.offset > (last!.at as number))
+  let n = 0
+  for (const r of letters) {
+    const detail = `${r.headers[HEADERS.failedBy] ?? '?'}: ${r.headers[HEADERS.originalTopic] ?? '?'} p${r.headers[HEADERS.originalPartition] ?? '?'} #${r.headers[HEADERS.originalOffset] ?? '?'}: ${r.headers[HEADERS.error] ?? ''} (orders.dlq #${r.offset})`.slice(0, 1000)
+    const flagged = await app.tx(async tx => {
+      const [order] = await tx`select id from orders where id = ${r.key!}`
+      const seen = await tx`insert into dead_letters_seen (dlq_partition, dlq_offset, order_id) values (${r.partition}, ${r.offset}, ${order ? r.key! : ''}) on conflict do nothing returning order_id`
+      if (!order || seen.length === 0) return false
+      await tx`update orders set attention = 'dead_letter', attention_detail = ${detail}, attention_at = now() where id = ${r.key!}`
+      return true
+    })
+    if (flagged) {
+      n++
+      log.child({ orderId: r.key }).warn({ deadLetter: detail }, 'a record of this order was dead-lettered; flagged for an operator')
+    }
+  }
+  return n
 }
 
 /** Cancels pending choreographed orders past their deadline; orders.failed makes the others compensate. */

@@ -41,6 +41,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: CheckoutConfigType }> = async 
       createdAt: iso(o.created_at),
       deadlineAt: iso(o.deadline_at),
       finishedAt: o.finished_at ? iso(o.finished_at) : null,
+      attention: o.attention ? { reason: o.attention as string, detail: (o.attention_detail as string | null) ?? null, since: iso(o.attention_at) } : null,
       history: history.map(h => ({ topic: h.topic as string, eventId: h.event_id as string, direction: h.direction as 'produced' | 'consumed', partition: (h.partition as number | null) ?? null, offset: (h.offset as number | null) ?? null, summary: (h.summary as string | null) ?? null, at: iso(h.at) }))
     }
   })

@@ -52,6 +52,8 @@ export const OrderView = Type.Object({
   createdAt: Type.String(),
   deadlineAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
+  /** Set when the order cannot end (or be undone) by itself: an operator must look. */
+  attention: Type.Union([Type.Object({ reason: Type.String(), detail: Type.Union([Type.String(), Type.Null()]), since: Type.String() }), Type.Null()]),
   history: Type.Array(Type.Object({
     topic: Type.String(),
     eventId: Type.String(),

@@ -60,6 +60,8 @@ test('a dead-lettered FAIL: checkout-api flags the still-pending order for an op
   await saga.stopService('orchestrator')
   const [id] = await saga.placeOrders([orchestrated('fail-perdido', [{ productId: p, quantity: 1 }])])
   await saga.stopService('checkout-api')
+  // Past the order's deadline, the orchestrator answers FAIL (deadline_exceeded) at once.
+  await new Promise(resolve => setTimeout(resolve, 2000))
   await saga.startService('orchestrator')
   await waitFor('the FAIL', async () => (await recordsOf(saga, 'orders.commands', [id!])).length > 0, 20_000, 500)
   await deadLetter(saga, 'checkout-api', 'checkout-api', 'orders.commands', id!)
