@@ -258,14 +258,13 @@ export class OutboxRelay {
 
   private async publish (r: Row): Promise<Outcome> {
     try {
-      let value: Buffer
       try {
         if (!findTopic(r.topic)) throw new Unpublishable(`topic "${r.topic}" is not in the catalog`)
         validateEvent(r.topic, r.value)
       } catch (err) {
         throw err instanceof Unpublishable ? err : new Unpublishable((err as Error).message)
       }
-      value = await this.serde.encode(r.topic as EventTopic, r.value as never)
+      const value = await this.serde.encode(r.topic as EventTopic, r.value as never)
       await this.producer.send({ topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } })
       return { id: r.id, ok: true }
     } catch (err) {
