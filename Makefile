@@ -23,7 +23,7 @@ help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
 	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado (com make demo rodando;"
 	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido; o preço vem do catálogo)"
-	@echo "make test        - instala o que falta e roda todos os testes"
+	@echo "make test        - instala o que falta, roda lint e typecheck e depois todos os testes"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
