@@ -28,6 +28,7 @@ interface Running {
   request: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   stop: () => Promise<void>
   kill?: () => Promise<void>
+  term?: () => Promise<void>
 }
 
 // Importing the orchestrator lazily keeps these suites usable before it exists.
@@ -90,6 +91,12 @@ async function asProcess (id: ServiceId, env: Record<string, string>, port: numb
     // SIGKILL: no shutdown hooks, no offset commit, no outbox flush: a real crash.
     kill: async () => {
       child.kill('SIGKILL')
+      await exited()
+      await start()
+    },
+    // SIGTERM: the graceful shutdown a supervisor or an operator does; then started again.
+    term: async () => {
+      child.kill('SIGTERM')
       await exited()
       await start()
     }
@@ -167,6 +174,13 @@ export class Saga {
   async stopService (id: ServiceId): Promise<void> {
     await this.running.get(id)?.stop()
     this.running.delete(id)
+  }
+
+  /** SIGTERM a process-mode service, wait for its graceful exit, and start it again. */
+  async terminate (id: ServiceId): Promise<void> {
+    const run = this.running.get(id)
+    if (!run?.term) throw new Error(`${id} is not running as a process`)
+    await run.term()
   }
 
   /** SIGKILL a process-mode service and start it again. */
