@@ -58,7 +58,10 @@ export function serverOptions (service: string, config: ServiceConfig): FastifyS
     frameworkErrors: sendError,
     // ...and so do requests Node's HTTP parser refuses before Fastify sees them.
     clientErrorHandler: sendClientError,
-    forceCloseConnections: true
+    // On close, only idle keep-alive sockets are cut; a request in flight gets its response (its order may
+    // have committed already) before the server closes and the onClose hooks stop consumers, relay and pool.
+    // New requests meanwhile get 503 with Connection: close; close-with-grace bounds the wait.
+    forceCloseConnections: 'idle'
   }
 }
 
