@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Metric } from 'prom-client'
+import type { DlqExpiry } from './kafka/dlq-watch.ts'
 
 // Metric names follow `<service>_<noun>_<unit>`: `_total` for counters, `_seconds` for histograms.
 export function metricPrefix (service: string): string {
@@ -42,9 +43,12 @@ export interface KitMetrics {
   sendFailures: Counter<'group' | 'target' | 'kind'>
   producerFatal: Counter
   producerRecreated: Counter
+  /** Where the DLQ gauges read the oldest record's age (set by the consumers plugin). */
+  dlq: { check?: () => Promise<DlqExpiry>, retentionMs?: number }
 }
 
 const sources = new WeakMap<Registry, Set<ConsumerSource>>()
+const dlqs = new WeakMap<Registry, KitMetrics['dlq']>()
 
 export function kitMetrics (registry: Registry, service: string): KitMetrics {
   const p = metricPrefix(service)
@@ -62,7 +66,7 @@ export function kitMetrics (registry: Registry, service: string): KitMetrics {
 }
 
 // Shared names across services (vitrine_<noun>_<unit>, told apart by the registry's `service` label).
-function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'rebalances' | 'sendFailures' | 'producerFatal' | 'producerRecreated'> {
+function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'rebalances' | 'sendFailures' | 'producerFatal' | 'producerRecreated' | 'dlq'> {
   let consumers = sources.get(registry)
   if (!consumers) {
     consumers = new Set()
@@ -97,10 +101,36 @@ function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'reb
       }
     }))
   }
+  let dlq = dlqs.get(registry)
+  if (!dlq) {
+    dlq = {}
+    dlqs.set(registry, dlq)
+  }
+  const d = dlq
+  single(registry, 'vitrine_dlq_oldest_record_age_seconds', () => new Gauge({
+    name: 'vitrine_dlq_oldest_record_age_seconds',
+    help: 'Age of the oldest record the DLQ still holds (compare with vitrine_dlq_retention_seconds: past it the broker deletes the record)',
+    registers,
+    async collect () {
+      this.reset()
+      const r = await d.check?.().catch(() => undefined)
+      if (r?.ageSeconds !== null && r?.ageSeconds !== undefined) this.set(r.ageSeconds)
+    }
+  }))
+  single(registry, 'vitrine_dlq_retention_seconds', () => new Gauge({
+    name: 'vitrine_dlq_retention_seconds',
+    help: 'How long the DLQ keeps a record (retention.ms of the catalog)',
+    registers,
+    collect () {
+      this.reset()
+      if (d.retentionMs !== undefined) this.set(d.retentionMs / 1000)
+    }
+  }))
   byReason('vitrine_consumer_paused_partitions', 'Owned partitions paused, by reason (backpressure, operator, step)', s => s.paused)
   byReason('vitrine_consumer_blocked_partitions', 'Owned partitions whose head record waits on something outside it (registry_unavailable, retry_send_failed, dlq_send_failed)', s => s.blocked)
   return {
     consumers: set,
+    dlq: d,
     rebalances: single(registry, 'vitrine_consumer_rebalances_total', () => new Counter({ name: 'vitrine_consumer_rebalances_total', help: 'Partition assignments and revocations this member went through', labelNames: ['group', 'kind'] as const, registers })),
     sendFailures: single(registry, 'vitrine_consumer_send_failures_total', () => new Counter({ name: 'vitrine_consumer_send_failures_total', help: 'Failed sends of a retry or dead-letter copy (transient: tried again; permanent: the broker refuses the record)', labelNames: ['group', 'target', 'kind'] as const, registers })),
     producerFatal: single(registry, 'vitrine_producer_fatal_errors_total', () => new Counter({ name: 'vitrine_producer_fatal_errors_total', help: 'Fatal errors of the idempotent producer (it is then recreated)', registers })),

@@ -59,6 +59,8 @@ export interface ConsumerEngineOptions {
   revokeTimeoutMs?: number
   /** A partition with lag that made no progress this long (and no one paused it on purpose) is reported stalled. */
   stallMs?: number
+  /** A retry or DLQ send not acknowledged after this long marks its partition blocked (it keeps waiting). */
+  slowSendMs?: number
   /** Backoff of a blocked partition (registry unreachable, a retry or DLQ send failing): from min, doubling, to max. */
   blockedBackoffMs?: { min: number, max: number }
 }
@@ -563,7 +565,7 @@ export class ConsumerEngine {
   private async sendDurably (st: PartitionState, epoch: number, target: 'retry' | 'dlq', record: OutgoingRecord): Promise<SendResult> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.producer.send(record)
+        if (!(await this.acknowledged(st, epoch, target, this.o.producer.send(record)))) return { outcome: 'fenced' }
         this.unblock(st)
         return { outcome: 'sent' }
       } catch (err) {
@@ -577,6 +579,28 @@ export class ConsumerEngine {
         if (!(await this.backoff(st, epoch, attempt))) return { outcome: 'fenced' }
       }
     }
+  }
+
+  /**
+   * Waits for a send's acknowledgement. librdkafka may hold a record far beyond message.timeout.ms
+   * (an idempotent producer with no broker to talk to keeps it queued), so a slow send marks the
+   * partition blocked, and a revoke or stop stops the wait (false): the record is then not stored
+   * and comes back, and the copy, if it still lands, is a duplicate the handlers' dedup absorbs.
+   */
+  private async acknowledged (st: PartitionState, epoch: number, target: 'retry' | 'dlq', send: Promise<unknown>): Promise<boolean> {
+    const state = { settled: false }
+    const done = send.finally(() => { state.settled = true })
+    done.catch(() => {})
+    const started = Date.now()
+    const slowMs = this.o.slowSendMs ?? 10_000
+    for (;;) {
+      await Promise.race([done.catch(() => {}), sleep(100)])
+      if (state.settled) break
+      if (!this.running || st.epoch !== epoch || (!st.owned && !st.draining)) return false
+      if (Date.now() - started >= slowMs) this.block(st, target === 'dlq' ? 'dlq_send_failed' : 'retry_send_failed', new Error(`no acknowledgement from the broker for ${Math.round((Date.now() - started) / 1000)}s`))
+    }
+    await done
+    return true
   }
 
   private async toRetryTier (st: PartitionState, epoch: number, m: Kafka.Message, origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, tier: number, tries: number): Promise<SendOutcome> {

@@ -45,3 +45,33 @@ export async function readTopicNow (brokers: string, topic: string, timeoutMs = 
     await new Promise<void>(resolve => c.disconnect(() => resolve()))
   }
 }
+
+/**
+ * The first record still held by each partition of a topic (at its low watermark), or none for an
+ * empty partition: how old the oldest record is, without reading the rest.
+ */
+export async function firstRecords (brokers: string, topic: string, timeoutMs = 10_000): Promise<StoredRecord[]> {
+  const c = await connected(brokers)
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => c.getMetadata({ topic, timeout: timeoutMs }, (err, m) => (err ? reject(err) : resolve(m))))
+    const lows = new Map<number, number>()
+    for (const p of meta.topics.find(t => t.name === topic)?.partitions ?? []) {
+      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => c.queryWatermarkOffsets(topic, p.id, 5000, (err, o) => (err ? reject(err) : resolve(o))))
+      if (w.highOffset > w.lowOffset) lows.set(p.id, w.lowOffset)
+    }
+    if (lows.size === 0) return []
+    c.assign([...lows.entries()].map(([partition, offset]) => ({ topic, partition, offset })))
+    c.setDefaultConsumeTimeout(200)
+    const out = new Map<number, StoredRecord>()
+    const deadline = Date.now() + timeoutMs
+    while (out.size < lows.size && Date.now() < deadline) {
+      const msgs = await new Promise<Kafka.Message[]>(resolve => c.consume(lows.size, (_err, m) => resolve(m ?? [])))
+      for (const m of msgs) {
+        if (!out.has(m.partition)) out.set(m.partition, { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value ?? null, headers: headersOf(m), timestamp: m.timestamp ?? 0 })
+      }
+    }
+    return [...out.values()]
+  } finally {
+    await new Promise<void>(resolve => c.disconnect(() => resolve()))
+  }
+}

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
-import { RETRY_TIERS } from '@vitrine/contracts'
+import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS } from '@vitrine/contracts'
+import { DlqWatch } from '../kafka/dlq-watch.ts'
 import { ConsumerEngine } from '../kafka/consumer.ts'
 import type { Handler } from '../kafka/consumer.ts'
 
@@ -13,7 +14,7 @@ export interface ConsumerSpec {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    consumers: { add: (spec: ConsumerSpec) => void, engines: ConsumerEngine[] }
+    consumers: { add: (spec: ConsumerSpec) => void, engines: ConsumerEngine[], dlq: DlqWatch }
   }
 }
 
@@ -24,8 +25,13 @@ export default fp<{ service: string }>(async (fastify, opts) => {
   // The retry topics stay the catalog's; only their delays are configurable (short in tests).
   const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
   const retryTiers = RETRY_TIERS.map((t, i) => ({ topic: t.topic, delayMs: delays[i] ?? t.delayMs }))
+  // Every consumer may dead-letter: each service warns before the DLQ's oldest record expires.
+  const dlq = new DlqWatch(c.KAFKA_BROKERS, c.TOPIC_PREFIX + DLQ_TOPIC, DLQ_RETENTION_MS)
+  fastify.metrics.kit.dlq.check = async () => await dlq.check()
+  fastify.metrics.kit.dlq.retentionMs = DLQ_RETENTION_MS
   fastify.decorate('consumers', {
     engines,
+    dlq,
     add: (spec: ConsumerSpec) => {
       engines.push(new ConsumerEngine({
         service: opts.service,

@@ -1,7 +1,8 @@
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 
-const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), detail: Type.Optional(Type.String()) })
+// 'warn' does not make the service unready: it is something to act on soon (the DLQ about to expire records).
+const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('warn'), Type.Literal('fail')]), detail: Type.Optional(Type.String()) })
 const Health = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), service: Type.String(), checks: Type.Record(Type.String(), Check) })
 
 /** Liveness (the process answers) and readiness (Kafka, the database and our consumers work). */
@@ -16,8 +17,8 @@ export default fp<{ service: string }>(async (fastify, opts) => {
     return await reply.code(body.status === 'ok' ? 200 : 503).send(body)
   })
 
-  async function ready (): Promise<{ status: 'ok' | 'fail', service: string, checks: Record<string, { status: 'ok' | 'fail', detail?: string }> }> {
-    const checks: Record<string, { status: 'ok' | 'fail', detail?: string }> = {}
+  async function ready (): Promise<{ status: 'ok' | 'fail', service: string, checks: Record<string, { status: 'ok' | 'warn' | 'fail', detail?: string }> }> {
+    const checks: Record<string, { status: 'ok' | 'warn' | 'fail', detail?: string }> = {}
     const probe = async (name: string, fn: () => Promise<string | undefined>): Promise<void> => {
       try {
         const detail = await fn()
@@ -43,9 +44,17 @@ export default fp<{ service: string }>(async (fastify, opts) => {
         const bad = results.filter(r => !r.ok)
         if (bad.length > 0) throw new Error(bad.map(r => r.detail).join(' | '))
         return results.length > 0 ? results.map(r => r.detail).join(' | ') : '0 consumers'
-      })
+      }),
+      // A warning, never red: the oldest DLQ record close to its retention (read at most once a minute).
+      (async () => {
+        let timer: NodeJS.Timeout | undefined
+        const slow = new Promise<{ status: 'ok', detail: string }>(resolve => { timer = setTimeout(() => resolve({ status: 'ok', detail: 'age not read yet' }), 1500) })
+        const r = await Promise.race([fastify.consumers.dlq.check(), slow]).catch((err: Error) => ({ status: 'warn' as const, detail: `could not read the DLQ: ${err.message}` }))
+        clearTimeout(timer)
+        checks.dlq = { status: r.status, detail: r.detail }
+      })()
     ])
-    const ok = Object.values(checks).every(c => c.status === 'ok')
+    const ok = Object.values(checks).every(c => c.status !== 'fail')
     return { status: ok ? 'ok' : 'fail', service: opts.service, checks }
   }
 }, { name: 'vitrine-health', dependencies: ['vitrine-postgres', 'vitrine-producer', 'vitrine-consumers'] })

@@ -1,0 +1,95 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import pino from 'pino'
+import type { TopicSerde } from '@vitrine/contracts'
+import { bootstrapServers, createAdmin, freePort, readPid, stopGroup, up } from '@vitrine/infra'
+import { isolatedSettings } from '@vitrine/infra/testing'
+import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
+import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import type { ConsumedRecord } from '../../../src/index.ts'
+import { metricSum } from '../../helpers/metrics.ts'
+
+// A PRIVATE one-node Kafka (never the shared one) stopped for longer than the producer's
+// message.timeout.ms while a record is on its way to a retry topic. Before the fix the rejected send
+// killed the partition's worker: the record stayed at the head of its partition, unhandled, until
+// another record happened to arrive.
+
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
+const serde = { prefix: '', decode: async (value: Buffer) => value } as unknown as TopicSerde
+const MESSAGE_TIMEOUT_MS = 2000
+
+test('broker down longer than message.timeout.ms while a record goes to a retry topic: blocked and visible, then handled, nothing lost', { timeout: 240_000 }, async (t) => {
+  const s = isolatedSettings(t, await freePort())
+  await up(s, { only: ['kafka-1'] })
+  const brokers = bootstrapServers(s)
+  const admin = createAdmin(brokers, 'kit-outage-test')
+  try {
+    for (const name of ['orders.confirmed', 'orders.retry.5s', 'orders.dlq']) await admin.createTopics({ topics: [name], partitions: 1, replicas: 1 })
+  } finally {
+    await admin.close()
+  }
+
+  const producer = new EventProducer(brokers, 'kit-outage', log, 5, { messageTimeoutMs: MESSAGE_TIMEOUT_MS })
+  await producer.connect()
+  t.after(async () => { await producer.close() })
+  const registry = createRegistry('kit-outage')
+  const handled: ConsumedRecord[] = []
+  let inFlight = false
+  let release: () => void = () => {}
+  const released = new Promise<void>(resolve => { release = resolve })
+  const engine = new ConsumerEngine({
+    service: 'kit-outage',
+    groupId: 'kit-outage',
+    brokers,
+    topics: ['orders.confirmed'],
+    prefix: '',
+    handler: async (record) => {
+      if (record.attempt === 0) {
+        // The first delivery waits until the broker is gone, then fails: its retry copy must be sent during the outage.
+        inFlight = true
+        await released
+        throw new Error('temporary failure')
+      }
+      handled.push(record)
+    },
+    serde,
+    producer,
+    log,
+    metrics: kitMetrics(registry, 'kit-outage'),
+    concurrency: 2,
+    retryAttempts: 0,
+    retryBackoffMs: 0,
+    retryTiers: [{ topic: 'orders.retry.5s', delayMs: 200 }],
+    blockedBackoffMs: { min: 200, max: 1000 },
+    slowSendMs: 1000
+  })
+  await engine.start()
+  t.after(async () => { await engine.stop() })
+
+  const key = `outage-${randomUUID()}`
+  await producer.send({ topic: 'orders.confirmed', key, value: Buffer.from('payload'), headers: {} })
+  await waitFor('the record in its handler', async () => inFlight, 30_000)
+
+  const pid = readPid(s.stateDir, 'kafka-1')
+  assert.ok(pid, 'the private broker runs')
+  await stopGroup(pid, 30_000)
+  release()
+
+  // Longer than message.timeout.ms: the retry send has failed at least once by now.
+  await new Promise(resolve => setTimeout(resolve, MESSAGE_TIMEOUT_MS * 2.5))
+  const during = await engine.health()
+  assert.equal(during.ok, false, 'the member is not healthy while its partition cannot move')
+  assert.match(during.detail, /retry send failed/)
+  const body = await registry.metrics()
+  assert.ok(metricSum(body, 'vitrine_consumer_blocked_partitions', { reason: 'retry_send_failed' }) >= 1, 'the metrics show the partition blocked on its retry send')
+  assert.equal(handled.length, 0)
+
+  await up(s, { only: ['kafka-1'] })
+  await waitFor('the record handled from the retry topic after the broker came back', async () => handled.some(r => r.key === key), 90_000)
+  // At least once: a retry copy sent before a revoke may land beside the one sent after it.
+  assert.ok(handled.filter(r => r.key === key).length >= 1)
+  await waitFor('healthy again', async () => (await engine.health()).ok, 30_000)
+  const dlq = await readAllNow(brokers, 'orders.dlq', 10_000)
+  assert.equal(dlq.filter(r => r.key === key).length, 0, 'nothing dead-lettered')
+})
