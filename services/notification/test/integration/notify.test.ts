@@ -1,0 +1,57 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import pino from 'pino'
+import { TopicSerde } from '@vitrine/contracts'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer, buildApp, eventHeaders, loadConfig } from '@vitrine/service-kit'
+import app from '../../src/app.ts'
+import { NotificationConfig } from '../../src/config.ts'
+import * as notify from '../../src/notify.ts'
+
+// A customer must not get a message for something the database then forgets (a rolled-back
+// transaction), nor the same message twice when the record is delivered again.
+const env = testEnv()
+let fastify: Awaited<ReturnType<typeof buildApp>>
+let producer: EventProducer
+const schema = `notification${env.schemaSuffix}`
+
+before(async () => {
+  await createCatalogTopics(env)
+  fastify = await buildApp('notification', app, loadConfig(NotificationConfig, serviceEnv(env, { RETRY_ATTEMPTS: 3, RETRY_BACKOFF_MS: 50 })))
+  producer = new EventProducer(env.brokers, 'notify-test', pino({ level: 'silent' }))
+  await producer.connect()
+})
+
+after(async () => {
+  await producer?.close()
+  await fastify?.sql.unsafe(`drop schema if exists "${schema}" cascade`).catch(() => {})
+  await fastify?.close()
+  await deleteTestTopics(env)
+})
+
+test('a notification is sent only after its transaction commits, once per channel, even when the first try rolls back', { timeout: 60_000 }, async () => {
+  const sql = fastify.sql
+  // The first transaction that writes to the outbox fails after the notification row was written (a sequence is not rolled back).
+  await sql.unsafe(`create sequence "${schema}".fail_once;
+    create function "${schema}".fail_first() returns trigger language plpgsql as $$ begin if nextval('"${schema}".fail_once') = 1 then raise exception 'injected: the transaction fails after the send'; end if; return new; end $$;
+    create trigger fail_first before insert on "${schema}".outbox for each row execute function "${schema}".fail_first()`)
+  const sent: Array<{ channel: string, orderId: string, committed: boolean }> = []
+  const channels = (notify as unknown as { channels?: { send: (n: { channel: string, orderId: string }) => Promise<void> } }).channels
+  assert.ok(channels, 'notify.ts exposes its channels, so a test can see what was sent')
+  channels.send = async (n) => {
+    const [row] = await sql`select 1 from notifications where order_id = ${n.orderId}`
+    sent.push({ channel: n.channel, orderId: n.orderId, committed: row !== undefined })
+  }
+  const orderId = randomUUID()
+  const serde = new TopicSerde(env.registryUrl, env.prefix)
+  await producer.send({ topic: env.prefix + 'orders.confirmed', key: orderId, value: await serde.encode('orders.confirmed', { eventId: randomUUID(), orderId, customerId: 'cliente-1', totalCents: 1000, occurredAt: Date.now() }), headers: eventHeaders('checkout-api', 'orders.confirmed', 'choreography') })
+  await waitFor('the notification marked sent', async () => {
+    const [r] = await sql`select sent_at from notifications where order_id = ${orderId}`
+    return r?.sent_at ? true : undefined
+  }, 30_000)
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  const mine = sent.filter(s => s.orderId === orderId)
+  assert.deepEqual(mine.map(s => s.channel).sort(), ['email', 'push', 'sms'], 'each channel once')
+  assert.ok(mine.every(s => s.committed), 'sent only after the row was committed')
+})
