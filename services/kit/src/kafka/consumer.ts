@@ -92,6 +92,8 @@ interface PartitionState {
   /** Offset of the next record to handle: the one stored (and then committed). */
   next: number | undefined
   progressAt: number
+  /** The head record is a retry waiting for its due time: lag then is expected, not a stall. */
+  dueAt: number
   lag: { value: number, at: number } | undefined
 }
 
@@ -222,7 +224,7 @@ export class ConsumerEngine {
     const key = `${topic}:${partition}`
     let st = this.states.get(key)
     if (!st) {
-      st = { topic, partition, items: [], worker: undefined, pauses: new Set(), rdPaused: false, owned: false, draining: false, epoch: 0, abort: new AbortController(), blocked: undefined, next: undefined, progressAt: Date.now(), lag: undefined }
+      st = { topic, partition, items: [], worker: undefined, pauses: new Set(), rdPaused: false, owned: false, draining: false, epoch: 0, abort: new AbortController(), blocked: undefined, next: undefined, progressAt: Date.now(), dueAt: 0, lag: undefined }
       this.states.set(key, st)
     }
     return st
@@ -445,7 +447,9 @@ export class ConsumerEngine {
       if (!this.current(st, epoch) || !m) return
       // A retried record waits for its due time without holding a concurrency slot.
       const dueAt = Number(headersOf(m)[HEADERS.retryDueAt] ?? 0)
+      st.dueAt = dueAt
       if (dueAt > Date.now() && !(await this.wait(st, epoch, dueAt - Date.now()))) return
+      st.progressAt = Math.max(st.progressAt, Math.min(Date.now(), dueAt))
       await this.acquire()
       let outcome: Outcome
       try {
@@ -690,7 +694,7 @@ export class ConsumerEngine {
       if (st.pauses.size > 0) paused++
       if (st.blocked) {
         problems.push(`${name} blocked ${Math.round((Date.now() - st.blocked.since) / 1000)}s: ${st.blocked.reason.replace(/_/g, ' ')} (${st.blocked.detail})`)
-      } else if (lag > 0 && !st.pauses.has('operator') && !st.pauses.has('step') && Date.now() - st.progressAt > stallMs) {
+      } else if (lag > 0 && st.dueAt <= Date.now() && !st.pauses.has('operator') && !st.pauses.has('step') && Date.now() - st.progressAt > stallMs) {
         problems.push(`${name} stalled: lag ${lag}, no progress for ${Math.round((Date.now() - st.progressAt) / 1000)}s${st.pauses.size > 0 ? ` (paused: ${[...st.pauses].join(', ')})` : ''}`)
       }
     }
