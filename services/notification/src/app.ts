@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { InventoryFailed, OrderFailed } from '@vitrine/contracts'
 import { kit } from '@vitrine/service-kit'
 import type { NotificationConfigType } from './config.ts'
-import { notify } from './notify.ts'
+import { notify, sendPending } from './notify.ts'
 
 /** Tells the customer how the order ended. It observes outcomes; it takes no part in the saga's decisions. */
 const app: FastifyPluginAsync<{ config: NotificationConfigType }> = async (fastify, { config }) => {
@@ -20,6 +20,12 @@ const app: FastifyPluginAsync<{ config: NotificationConfigType }> = async (fasti
       }
     }
   })
+  // Notifications a crash left recorded but unsent (they are sent after their transaction commits).
+  const sweeper = setInterval(() => {
+    sendPending(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'sending pending notifications failed'))
+  }, 5000)
+  sweeper.unref()
+  fastify.addHook('onClose', async () => clearInterval(sweeper))
 }
 
 export default app
