@@ -166,8 +166,8 @@ export async function flagMissingOutcomes (app: FastifyInstance, graceMs: number
  * is what the UI shows. Reads the DLQ as it is now, from the first record not looked at yet.
  */
 export async function flagDeadLetters (app: FastifyInstance, log: Logger): Promise<number> {
-  const [last] = await app.sql`select coalesce(max(dlq_offset), -1)::bigint as at from dead_letters_seen`
-  const letters = (await readTopicNow(app.config.KAFKA_BROKERS, app.config.TOPIC_PREFIX + DLQ_TOPIC)).filter(r => r.key && r.offset > (last!.at as number))
+  const last = new Map((await app.sql`select dlq_partition, max(dlq_offset)::bigint as at from dead_letters_seen group by 1`).map(r => [r.dlq_partition as number, r.at as number]))
+  const letters = (await readTopicNow(app.config.KAFKA_BROKERS, app.config.TOPIC_PREFIX + DLQ_TOPIC)).filter(r => r.key && r.offset > (last.get(r.partition) ?? -1))
   let n = 0
   for (const r of letters) {
     const detail = `${r.headers[HEADERS.failedBy] ?? '?'}: ${r.headers[HEADERS.originalTopic] ?? '?'} p${r.headers[HEADERS.originalPartition] ?? '?'} #${r.headers[HEADERS.originalOffset] ?? '?'}: ${r.headers[HEADERS.error] ?? ''} (orders.dlq #${r.offset})`.slice(0, 1000)
