@@ -37,6 +37,11 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }, { additionalProperties: false }), response: passthrough }
   }, async (request, reply) => await send(reply as FastifyReply, await forward('checkout-api', config.CHECKOUT_API_URL, 'GET', `/orders/${encodeURIComponent(request.params.id)}`)))
 
+  // An orchestrated order's saga (state, awaited commands, and whether it needs an operator).
+  fastify.get('/shop/sagas/:id', {
+    schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) }, { additionalProperties: false }), response: passthrough }
+  }, async (request, reply) => await send(reply as FastifyReply, await forward('orchestrator', config.ORCHESTRATOR_URL, 'GET', `/sagas/${encodeURIComponent(request.params.id)}`)))
+
   // The traffic generator lives in checkout-api (it places orders through its own code path).
   fastify.get('/shop/traffic', { schema: { response: passthrough } }, async (_request, reply) =>
     await send(reply as FastifyReply, await forward('checkout-api', config.CHECKOUT_API_URL, 'GET', '/traffic')))
