@@ -54,9 +54,15 @@ const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, 
     handler: async (record, log) => { await applyCatalogRecord(fastify.sql, record.value as Product, log) }
   })
 
+  // One sweep at a time: it goes order by order, and overlapping ones would only compete for the pool.
+  let sweeping = false
   const sweeper = setInterval(() => {
-    sweepDeadlines(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'deadline sweep failed'))
-    flagMissingOutcomes(fastify, config.OUTCOME_GRACE_MS, fastify.log as never).catch(err => fastify.log.error({ err }, 'flagging orchestrated orders without outcome failed'))
+    if (sweeping) return
+    sweeping = true
+    Promise.all([
+      sweepDeadlines(fastify, fastify.log as never).catch(err => fastify.log.error({ err }, 'deadline sweep failed')),
+      flagMissingOutcomes(fastify, config.OUTCOME_GRACE_MS, fastify.log as never).catch(err => fastify.log.error({ err }, 'flagging orchestrated orders without outcome failed'))
+    ]).finally(() => { sweeping = false })
   }, config.DEADLINE_SWEEP_MS)
   sweeper.unref()
   // One DLQ read at a time: a slow read must not pile up.

@@ -36,8 +36,12 @@ const app: FastifyPluginAsync<{ config: OrchestratorConfigType }> = async (fasti
     }
   })
 
+  // One sweep at a time: a sweep goes saga by saga, and overlapping ones would only compete for the pool.
+  let sweeping = false
   const sweeper = setInterval(() => {
-    sweep(o, fastify.log as never).catch(err => fastify.log.error({ err }, 'step deadline sweep failed'))
+    if (sweeping) return
+    sweeping = true
+    sweep(o, fastify.log as never).catch(err => fastify.log.error({ err }, 'step deadline sweep failed')).finally(() => { sweeping = false })
   }, config.STEP_SWEEP_MS)
   sweeper.unref()
   fastify.addHook('onClose', async () => clearInterval(sweeper))

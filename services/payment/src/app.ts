@@ -44,8 +44,12 @@ const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, {
     }
   })
 
+  // One sweep at a time: a sweep goes row by row, and overlapping ones would only compete for the pool.
+  let deciding = false
   const decider = setInterval(() => {
-    decideDue(fastify, config, fastify.log as never).catch(err => fastify.log.error({ err }, 'deciding due charges failed'))
+    if (deciding) return
+    deciding = true
+    decideDue(fastify, config, fastify.log as never).catch(err => fastify.log.error({ err }, 'deciding due charges failed')).finally(() => { deciding = false })
   }, config.DECISION_POLL_MS)
   decider.unref()
   fastify.addHook('onClose', async () => clearInterval(decider))
