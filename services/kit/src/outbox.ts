@@ -40,7 +40,8 @@ export async function enqueue (tx: Tx, events: OutboxEvent[]): Promise<void> {
     } catch (err) {
       throw new PermanentError((err as Error).message)
     }
-    const key = (e.value as { orderId: string }).orderId
+    // The catalog says what keys each topic: orderId for saga topics, productId for products.catalog.
+    const key = (e.value as unknown as Record<string, string>)[findTopic(e.topic)?.key === 'productId' ? 'productId' : 'orderId']
     await tx`insert into outbox (topic, key, value, headers) values (${e.topic}, ${key}, ${tx.json(e.value as never)}, ${tx.json(e.headers)})`
   }
 }
