@@ -5,7 +5,8 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export UV_THREADPOOL_SIZE ?= 32
 
 TSX := node_modules/.bin/tsx
-CLI := $(TSX) infra/src/cli.ts
+# One node process with tsx's loader (the tsx binary would start a second one).
+CLI := node --import tsx infra/src/cli.ts
 BROKERS ?= 1
 export BROKERS
 
@@ -46,7 +47,8 @@ deps:
 setup: deps
 	@$(CLI) setup
 
-up: setup
+# cli up checks and installs what setup does itself: one process instead of two.
+up: deps
 	@$(CLI) up
 
 down:
