@@ -33,9 +33,9 @@ if [ "$BROKERS" = 3 ]; then
   create inventory.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create inventory.replies 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create orders.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
-  create orders.retry.5s 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
-  create orders.retry.30s 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
-  create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=2
+  create orders.retry.5s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
+  create orders.retry.30s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
+  create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
   create orders.dlq 1 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
 else
   create products.catalog 3 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
@@ -55,9 +55,9 @@ else
   create inventory.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create inventory.replies 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create orders.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
-  create orders.retry.5s 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
-  create orders.retry.30s 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
-  create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=86400000 --config min.insync.replicas=1
+  create orders.retry.5s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
+  create orders.retry.30s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
+  create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.dlq 1 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
 fi
 echo "catálogo aplicado: 21 tópicos"
