@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
-import { PortTakenError, isAlive, nodeTs, portInUse, readPid, removePid, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
-import { ComponentDiedError } from './stack.ts'
+import { isAlive, logFile, nodeTs, readPid, removePid, shownPath, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
+import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
 
 // Vitrine's own processes for `make demo`: the services, the web UI and the control plane, started
@@ -81,7 +81,13 @@ export function apps (a: AppSettings = defaults()): AppComponent[] {
   }
   const web = join(ROOT, 'web')
   const pkg = existsSync(join(web, 'package.json')) ? JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')) as { scripts?: Record<string, string> } : undefined
-  if (want('web') && pkg?.scripts?.start) list.push({ name: 'web', port: a.ports.web!, url: url('web'), command: 'pnpm', args: ['run', '--silent', 'start'], cwd: web })
+  // Vite itself, not `pnpm start`: pnpm would hold the pid file while vite listened as its child, so
+  // `make kill S=web` would miss the server and `make down` would find it outside the supervisor. The
+  // shell builds, then exec's into `vite preview`, which keeps the pid the file names.
+  if (want('web') && pkg?.scripts?.start) {
+    const vite = `'${process.execPath}' '${join(web, 'node_modules/vite/bin/vite.js')}'`
+    list.push({ name: 'web', port: a.ports.web!, url: url('web'), command: 'sh', args: ['-c', `${vite} build && exec ${vite} preview`], cwd: web })
+  }
   return list
 }
 
@@ -141,24 +147,35 @@ export interface StartOptions {
 /** Starts one app detached and waits until it answers; an app already running and ready is left alone. */
 export async function startApp (s: StackSettings, a: AppSettings, c: AppComponent, o: StartOptions = {}): Promise<void> {
   if (appPid(a, c.name) !== undefined && await appReady(c)) return
-  if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
+  // A leftover of ours on the port (a half-dead app: its pid file's process gone, a child still serving) is
+  // stopped so the app starts again; anything else there is refused with one line naming it.
+  if (appPid(a, c.name) === undefined) await claimPorts(s, c.name, [c.port])
   // The control plane reads the stack's settings itself: KAFKA_BROKERS & co. would make it take the stack for external.
   const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env })
   const spawn = (): number => spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
   let pid = appPid(a, c.name) ?? spawn()
   let waitFor = o.stackReady
-  const deadline = Date.now() + (c.name === 'web' ? 180_000 : 90_000)
+  // The UI builds before it serves.
+  const timeoutMs = c.name === 'web' ? 180_000 : 90_000
+  const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await appReady(c)) return
     if (!isAlive(pid)) {
-      if (waitFor === undefined) throw new ComponentDiedError(`${c.name} exited during start-up. Last lines of its log (${join(a.stateDir, 'logs', c.name + '.log')}):\n${tailLog(a.stateDir, c.name)}`)
+      if (waitFor === undefined) throw appError(a, c, 'parou durante a partida')
       await waitFor
       waitFor = undefined
       pid = spawn()
     }
     await sleep(250)
   }
-  throw new ComponentDiedError(`${c.name} was not ready in time. Last lines of its log:\n${tailLog(a.stateDir, c.name)}`)
+  throw appError(a, c, `não respondeu em ${timeoutMs / 1000}s`)
+}
+
+/** One pt-BR line naming the app and its log; the log's end goes in `detail` (shown with VITRINE_DEBUG=1). */
+function appError (a: AppSettings, c: AppComponent, what: string): ComponentDiedError {
+  const err = new ComponentDiedError(`${c.name} ${what} (porta ${c.port}); o motivo está em ${shownPath(logFile(a.stateDir, c.name))}; corrija-o e tente de novo.`)
+  err.detail = tailLog(a.stateDir, c.name)
+  return err
 }
 
 /** SIGTERM to the app's process group (its shutdown hooks run), SIGKILL after the grace time. */
@@ -190,17 +207,21 @@ export async function killApp (a: AppSettings, name: string): Promise<number | u
 export async function startApps (s: StackSettings, env: Record<string, string> = {}, o: Partial<AppSettings> = {}, start: StartOptions = {}): Promise<AppComponent[]> {
   const a = appSettings(s, { ...o, env: { ...o.env, ...env } })
   const list = apps(a)
-  // Fail fast on a taken port, before anything starts, naming the port and who wanted it.
-  for (const c of list) {
-    if (appPid(a, c.name) === undefined && await portInUse(c.port)) throw new PortTakenError(c.port, c.name)
-  }
+  // Before anything starts: a stranger on a port stops the start naming it; a leftover of ours is stopped.
+  for (const c of list) if (appPid(a, c.name) === undefined) await claimPorts(s, c.name, [c.port])
   const todo: AppComponent[] = []
   for (const c of list) if (!(appPid(a, c.name) !== undefined && await appReady(c))) todo.push(c)
   if (todo.length === 0) return list
   await step(`Iniciando ${todo.map(c => `${c.name} (:${c.port})`).join(', ')}`, async () => {
     const results = await Promise.allSettled(todo.map(async c => await startApp(s, a, c, start)))
     const failed = results.flatMap(r => r.status === 'rejected' ? [r.reason as Error] : [])
-    if (failed.length > 0) throw failed.length === 1 ? failed[0]! : new ComponentDiedError(failed.map(e => e.message).join('\n\n'))
+    const first = failed[0]
+    if (first === undefined) return
+    if (failed.length === 1) throw first
+    // Still one line: the first failure in full, the others by name (each detail kept for VITRINE_DEBUG=1).
+    const err = new ComponentDiedError(`${first.message} Também falharam: ${todo.filter((c, i) => results[i]!.status === 'rejected').slice(1).map(c => c.name).join(', ')}.`)
+    err.detail = failed.map(e => `${e.message}\n${(e as ComponentDiedError).detail ?? ''}`).join('\n\n')
+    throw err
   })
   return list
 }

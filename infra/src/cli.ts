@@ -4,6 +4,7 @@ import { ComponentDiedError, down, status, up } from './stack.ts'
 import { setup } from './setup.ts'
 import { apps } from './apps.ts'
 import { removeOutsideHome } from './postgres-host.ts'
+import { oneLine } from './steps.ts'
 
 // `make setup|up|down|status|clean` land here. A failure prints one line that says what is wrong
 // and what to run; VITRINE_DEBUG=1 adds the log's last lines and the stack trace.
@@ -53,14 +54,6 @@ async function main (): Promise<number> {
       console.error('usage: cli.ts setup|up|down|status|clean')
       return 2
   }
-}
-
-/** One line: our own errors already say what to do; anything else says which command failed. */
-export function oneLine (err: unknown, what: string): string {
-  const message = err instanceof Error ? err.message : String(err)
-  const first = message.split('\n').find(l => l.trim() !== '')?.trim() ?? 'erro sem mensagem'
-  const ours = typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('SHOP_ERR_')
-  return ours ? first : `${what} falhou: ${first} (VITRINE_DEBUG=1 ${what} mostra os detalhes)`
 }
 
 main().then(code => process.exit(code), err => {

@@ -1,9 +1,10 @@
 import { join } from 'node:path'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
-import { down, up } from './stack.ts'
-import { appSettings, apps, appNames, startApps } from './apps.ts'
-import { isAlive, readPid, sleep, tailLog } from './proc.ts'
-import { info, step } from './steps.ts'
+import { ComponentDiedError, down, up } from './stack.ts'
+import { appSettings, apps, startApps } from './apps.ts'
+import type { AppComponent } from './apps.ts'
+import { isAlive, readPid, rollbackOnFailure, sleep, startMark, stopStartedSince, tailLog } from './proc.ts'
+import { info, oneLine, step } from './steps.ts'
 
 // `make demo`: the stack, the services and the UI, a few orders that show each path of the saga,
 // steady traffic, the URLs; then it stays in the foreground until Ctrl-C, which stops everything.
@@ -104,7 +105,11 @@ async function demoOrders (withOrchestrator: boolean): Promise<void> {
   }
 }
 
-async function main (): Promise<void> {
+/**
+ * The stack, the services, the showcase orders and the UI. A failure anywhere stops what this run
+ * started (what already ran before it keeps running), so a failed `make demo` leaves nothing behind.
+ */
+async function start (): Promise<AppComponent[]> {
   // Kafka and PostgreSQL (and the topics) first; the services boot while the registry, the slowest
   // part of the stack, starts (a service waits, not ready, until it can register its schemas).
   await up(settings, { only: [...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres'], catalog: true })
@@ -113,17 +118,45 @@ async function main (): Promise<void> {
   // The services and the gateway (so the UI's live feed has the showcase orders) start together;
   // the control plane and the UI (a vite build) start once they are up, while the showcase orders
   // run: on two cores, every process starting beside the saga's delays its first order.
-  const [started] = await Promise.all([startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web' && n !== 'control') }, { stackReady: stack }), stack])
+  // Both settle before a failure is thrown, so nothing of this run is still starting when it is rolled back.
+  const [services, rest] = await Promise.allSettled([startApps(settings, {}, { only: apps().map(a => a.name).filter(n => n !== 'web' && n !== 'control') }, { stackReady: stack }), stack])
+  // The stack's failure first: the services' would only be its consequence.
+  if (rest.status === 'rejected') throw rest.reason
+  if (services.status === 'rejected') throw services.reason
+  const started = services.value
   const webStart = startApps(settings, {}, { only: ['control', 'web'] })
   webStart.catch(() => {}) // awaited below, after the orders
-  const names = started.map(a => a.name)
+  try {
+    await showcase(started.map(a => a.name))
+  } catch (err) {
+    // Rolled back only once the UI's start has ended too: it would otherwise go on starting.
+    await webStart.catch(() => {})
+    throw err
+  }
+  return [...started, ...await webStart]
+}
+
+async function showcase (names: string[]): Promise<void> {
   await step('Enviando pedidos de demonstração', async () => await demoOrders(names.includes('orchestrator')))
   if (rate > 0) {
     await step(`Gerador de tráfego: ${rate} pedido(s)/s`, async () => {
       await post(`${CHECKOUT}/traffic`, { rate, mode: names.includes('orchestrator') ? 'mixed' : 'choreography', failPaymentShare: 0.1, outOfStockShare: 0.05 }, 'PUT')
     })
   }
-  const list = [...started, ...await webStart]
+}
+
+async function main (): Promise<void> {
+  // Ctrl-C while starting is a failed start too: what this run started is stopped before leaving.
+  const mark = startMark()
+  const interrupted = (): void => {
+    info('interrompido: parando o que esta tentativa iniciou')
+    stopStartedSince(mark).then(stopped => { if (stopped.length > 0) info(`parado: ${stopped.join(', ')}`) }, () => {}).finally(() => process.exit(130))
+  }
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
+  const list = await rollbackOnFailure(start)
+  process.off('SIGINT', interrupted)
+  process.off('SIGTERM', interrupted)
   const web = list.find(a => a.name === 'web')
   console.log(`
 Vitrine pronta.
@@ -150,7 +183,7 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
     state.stopping = true
     console.log('\nParando tudo...')
     await fetch(`${CHECKOUT}/traffic`, { method: 'DELETE' }).catch(() => {})
-    const leftovers = await down(settings, appNames())
+    const leftovers = await down(settings, apps().map(a => ({ name: a.name, ports: [a.port] })).reverse())
     console.log(leftovers.length ? `ainda escutando: ${leftovers.join(', ')}` : 'Tudo parado.')
     process.exit(leftovers.length ? 1 : 0)
   }
@@ -173,6 +206,10 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
 }
 
 main().catch(err => {
-  console.error(`\n${err instanceof Error ? err.message : String(err)}\n\nO que já subiu continua rodando: \`make status\` mostra, \`make down\` para tudo.`)
+  console.error(`\n✘ ${oneLine(err, 'make demo')}`)
+  if (process.env.VITRINE_DEBUG === '1') {
+    if (err instanceof ComponentDiedError && err.detail) console.error(`\n${err.detail}`)
+    console.error(err instanceof Error ? err.stack : err)
+  }
   process.exit(1)
 })

@@ -273,7 +273,8 @@ export function isOurs (pid: number, roots: string[]): boolean {
 
 /** A short description of a process for a message: its pid and command. */
 export function describeProcess (pid: number): string {
-  const cmd = commandLine(pid).map(a => a.length > 60 ? a.slice(0, 57) + '...' : a).slice(0, 4).join(' ')
+  // Whitespace folded: an argument may hold newlines (node -e '...'), and the message is one line.
+  const cmd = commandLine(pid).map(a => a.replace(/\s+/g, ' ').trim()).map(a => a.length > 60 ? a.slice(0, 57) + '...' : a).slice(0, 4).join(' ')
   return cmd ? `pid ${pid} (${cmd})` : `pid ${pid}`
 }
 

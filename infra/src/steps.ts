@@ -29,3 +29,11 @@ export async function step<T> (name: string, fn: () => Promise<T>): Promise<T> {
 export function info (line: string): void {
   out.write(`  ${line}\n`)
 }
+
+/** One line: our own errors already say what to do; anything else says which command failed. */
+export function oneLine (err: unknown, what: string): string {
+  const message = err instanceof Error ? err.message : String(err)
+  const first = message.split('\n').find(l => l.trim() !== '')?.trim() ?? 'erro sem mensagem'
+  const ours = typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('SHOP_ERR_')
+  return ours ? first : `${what} falhou: ${first} (VITRINE_DEBUG=1 ${what} mostra os detalhes)`
+}

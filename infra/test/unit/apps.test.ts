@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { AppComponent } from '../../src/apps.ts'
 import { appSettings, killApp, startApp, stopApp } from '../../src/apps.ts'
-import { freePort, isAlive, portInUse, readPid } from '../../src/proc.ts'
+import { PortTakenError, freePort, isAlive, pidFile, portInUse, readPid, spawnDetached, stopGroup } from '../../src/proc.ts'
+import { ComponentDiedError } from '../../src/stack.ts'
 import type { StackSettings } from '../../src/settings.ts'
 
 // How the supervisor starts, kills and restarts one app, with small stand-in programs (no stack).
@@ -61,5 +63,49 @@ test('an app that exits while the stack is still starting is started again once 
   // Without a stack to wait for, the same exit is an error naming the app.
   rmSync(marker)
   const d = await component('late', process.execPath, [server])
-  await assert.rejects(startApp(s, a, d), /late exited during start-up/)
+  await assert.rejects(startApp(s, a, d), (err: Error) => {
+    assert.ok(err instanceof ComponentDiedError)
+    // One pt-BR line (the CLI shows only the first) naming the app, its port and its log; the log's end in detail.
+    assert.equal(err.message.includes('\n'), false, err.message)
+    assert.match(err.message, new RegExp(`^late parou durante a partida \\(porta ${d.port}\\); o motivo está em .*late\\.log`))
+    assert.equal(typeof err.detail, 'string')
+    return true
+  })
+})
+
+test('a half-dead app (its pid file names a dead process, a child of ours still serves its port) is stopped and started again', async (t) => {
+  const { dir, s, server } = setup(t)
+  const c = await component('halfdead', process.execPath, [server])
+  const a = appSettings(s, { stateDir: dir, env: {} })
+  t.after(async () => { await stopApp(a, c.name, 2000) })
+  // The orphan: our server (its program lives in the state folder) on the app's port, under another name.
+  const orphan = spawnDetached(dir, 'orphan', process.execPath, [server], { env: { PORT: String(c.port) } })
+  t.after(async () => { await stopGroup(orphan, 2000) })
+  while (!(await portInUse(c.port))) await new Promise(resolve => setTimeout(resolve, 50))
+  // The app's own pid file names a process that is gone (the wrapper a runbook's kill -9 hit).
+  writeFileSync(pidFile(dir, c.name), '999999')
+  await startApp(s, a, c)
+  assert.equal(isAlive(orphan), false, 'the leftover on the port was stopped')
+  const pid = readPid(dir, c.name)!
+  assert.notEqual(pid, 999999)
+  assert.ok(isAlive(pid))
+  assert.equal(await portInUse(c.port), true)
+})
+
+test('a port held by a program that is not ours is refused with one line naming it, and the program is left alone', async (t) => {
+  const { dir, s } = setup(t)
+  const c = await component('blocked', process.execPath, ['-e', ''])
+  const a = appSettings(s, { stateDir: dir, env: {} })
+  // Started from outside the project and the state folder: not ours.
+  const stranger = spawn(process.execPath, ['-e', SERVER], { env: { ...process.env, PORT: String(c.port) }, cwd: tmpdir(), stdio: 'ignore' })
+  t.after(() => { stranger.kill('SIGKILL') })
+  while (!(await portInUse(c.port))) await new Promise(resolve => setTimeout(resolve, 50))
+  await assert.rejects(startApp(s, a, c), (err: Error) => {
+    assert.ok(err instanceof PortTakenError)
+    assert.match(err.message, new RegExp(`^A porta ${c.port} está ocupada por pid ${stranger.pid} .*não é deste projeto`))
+    assert.equal(err.message.includes('\n'), false)
+    return true
+  })
+  assert.equal(isAlive(stranger.pid!), true)
+  assert.equal(readPid(dir, c.name), undefined, 'nothing was started')
 })
