@@ -81,12 +81,15 @@ export function apps (a: AppSettings = defaults()): AppComponent[] {
   }
   const web = join(ROOT, 'web')
   const pkg = existsSync(join(web, 'package.json')) ? JSON.parse(readFileSync(join(web, 'package.json'), 'utf8')) as { scripts?: Record<string, string> } : undefined
-  // Vite itself, not `pnpm start`: pnpm would hold the pid file while vite listened as its child, so
-  // `make kill S=web` would miss the server and `make down` would find it outside the supervisor. The
-  // shell builds, then exec's into `vite preview`, which keeps the pid the file names.
+  // Vite itself (web's `start` script, build then preview), not `pnpm start`: pnpm would hold the pid
+  // file while vite listened as its child, so `make kill S=web` would miss the server and `make down`
+  // would find it outside the supervisor. The shell builds, then exec's into `vite preview`, which
+  // keeps the pid the file names. The build goes to the state folder: each copy of the shop its own.
   if (want('web') && pkg?.scripts?.start) {
-    const vite = `'${process.execPath}' '${join(web, 'node_modules/vite/bin/vite.js')}'`
-    list.push({ name: 'web', port: a.ports.web!, url: url('web'), command: 'sh', args: ['-c', `${vite} build && exec ${vite} preview`], cwd: web })
+    // Paths as the script's arguments ($1 node, $2 vite, $3 the build), so no quoting can break them.
+    const script = '"$1" "$2" build --outDir "$3" --emptyOutDir && exec "$1" "$2" preview --outDir "$3"'
+    const args = ['-c', script, 'sh', process.execPath, join(web, 'node_modules/vite/bin/vite.js'), join(a.stateDir, 'web-dist')]
+    list.push({ name: 'web', port: a.ports.web!, url: url('web'), command: 'sh', args, cwd: web })
   }
   return list
 }
