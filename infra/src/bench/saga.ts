@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import type { Admin } from '@platformatic/kafka'
@@ -10,7 +10,7 @@ import type { ServiceName } from '@vitrine/contracts'
 import type { StackSettings } from '../settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { appEnv } from '../apps.ts'
-import { tailLog, freePort } from '../proc.ts'
+import { tailLog, freePort, pidFile, removePid } from '../proc.ts'
 import type { TestEnv } from '../testing/saga-env.ts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv } from '../testing/saga-env.ts'
 
@@ -101,9 +101,14 @@ export class BenchSaga {
       const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), 'src/server.ts'], {
         cwd: join(ROOT, 'services', name),
         env: { ...process.env, ...appEnv(this.s), ...serviceEnv(this.env, { ...o.env, PORT: port, HOST: '127.0.0.1', INVENTORY_URL: inventoryUrl }) },
-        stdio: ['ignore', out, out]
+        stdio: ['ignore', out, out],
+        // Its own process group and a pid file, like the supervisor's: if the benchmark dies without
+        // stopping it (SIGKILL), `make down` finds it by the file, as its port is a random one.
+        detached: true
       })
       closeSync(out)
+      mkdirSync(join(this.s.stateDir, 'pids'), { recursive: true })
+      if (child.pid !== undefined) writeFileSync(pidFile(this.s.stateDir, this.logName(name)), String(child.pid))
       const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
       const running: RunningService = { name, port, url, pid: child.pid ?? -1, child, exited }
       this.services.set(name, running)
@@ -151,6 +156,7 @@ export class BenchSaga {
     const s = this.services.get(name)
     if (!s) return
     this.services.delete(name)
+    removePid(this.s.stateDir, this.logName(name))
     if (s.child.exitCode !== null || s.child.signalCode !== null) return
     s.child.kill('SIGTERM')
     const gone = await Promise.race([s.exited.then(() => true), sleep(25_000).then(() => false)])
