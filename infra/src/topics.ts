@@ -1,16 +1,29 @@
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka'
+import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka'
 import type { TopicSpec } from '@vitrine/contracts'
 import { formatProblems, validateCatalog } from '@vitrine/contracts'
 
 // Applies the topic catalog to a broker: creates what is missing, and reports (never silently
-// ignores, never silently changes) an existing topic whose layout or configs differ.
+// ignores) an existing topic whose layout or configs differ. The one change made to an existing
+// topic is a retention the catalog widens: keeping records longer loses nothing, and a cluster
+// made before the catalog raised a retention (the retry tiers) would otherwise expire records early.
 
 export class CatalogError extends Error {
   code = 'SHOP_ERR_CATALOG_INVALID'
 }
 
 export interface Drift { topic: string, key: string, expected: string, actual: string }
-export interface ApplyReport { created: string[], unchanged: string[], drift: Drift[] }
+export interface ApplyReport { created: string[], unchanged: string[], drift: Drift[], widened: Drift[] }
+
+const WIDENABLE = new Set(['retention.ms', 'retention.bytes'])
+
+/** A longer retention than the broker's (-1 means forever, so nothing is longer). */
+function widens (d: Drift): boolean {
+  if (!d.key.startsWith('config.') || !WIDENABLE.has(d.key.slice(7))) return false
+  const expected = Number(d.expected)
+  const actual = Number(d.actual)
+  if (!Number.isFinite(expected) || !Number.isFinite(actual) || actual === -1) return false
+  return expected === -1 || expected > actual
+}
 
 /** The spec as it must look on a cluster of `brokers` brokers (replication cannot exceed the broker count). */
 export function effectiveSpec (spec: TopicSpec, brokers: number): { partitions: number, replicationFactor: number, config: Record<string, string> } {
@@ -31,7 +44,7 @@ export async function applyCatalog (admin: Admin, catalog: readonly TopicSpec[],
   if (problems.length > 0) throw new CatalogError(`the topic catalog is invalid:\n${formatProblems(problems)}`)
 
   const existing = new Set(await admin.listTopics())
-  const report: ApplyReport = { created: [], unchanged: [], drift: [] }
+  const report: ApplyReport = { created: [], unchanged: [], drift: [], widened: [] }
   for (const spec of catalog) {
     const want = effectiveSpec(spec, brokers)
     if (!existing.has(spec.name)) {
@@ -45,7 +58,19 @@ export async function applyCatalog (admin: Admin, catalog: readonly TopicSpec[],
       continue
     }
     const drift = await topicDrift(admin, spec.name, want)
-    if (drift.length > 0) report.drift.push(...drift)
+    const widen = drift.filter(widens)
+    if (widen.length > 0) {
+      await admin.incrementalAlterConfigs({
+        resources: [{
+          resourceType: ConfigResourceTypes.TOPIC,
+          resourceName: spec.name,
+          configs: widen.map(d => ({ name: d.key.slice(7), configOperation: IncrementalAlterConfigOperationTypes.SET, value: d.expected }))
+        }]
+      })
+      report.widened.push(...widen)
+    }
+    const rest = drift.filter(d => !widen.includes(d))
+    if (rest.length > 0) report.drift.push(...rest)
     else report.unchanged.push(spec.name)
   }
   return report
@@ -72,6 +97,7 @@ export function formatReport (r: ApplyReport): string[] {
   const lines: string[] = []
   if (r.created.length) lines.push(`criados: ${r.created.join(', ')}`)
   if (r.unchanged.length) lines.push(`já conforme o catálogo: ${r.unchanged.length} tópicos`)
+  for (const d of r.widened) lines.push(`ajustado em ${d.topic}: ${d.key} era ${d.actual}, agora ${d.expected} (o catálogo guarda por mais tempo)`)
   for (const d of r.drift) lines.push(`DIVERGÊNCIA em ${d.topic}: ${d.key} deveria ser ${d.expected}, no broker é ${d.actual}`)
   return lines
 }

@@ -38,9 +38,9 @@ test('applying the catalog creates a missing topic once, then finds it conformin
   const spec = testSpec(name)
 
   const first = await applyCatalog(admin, [spec], s.brokers)
-  assert.deepEqual(first, { created: [name], unchanged: [], drift: [] })
+  assert.deepEqual(first, { created: [name], unchanged: [], drift: [], widened: [] })
   const second = await applyCatalog(admin, [spec], s.brokers)
-  assert.deepEqual(second, { created: [], unchanged: [name], drift: [] })
+  assert.deepEqual(second, { created: [], unchanged: [name], drift: [], widened: [] })
   const meta = await admin.metadata({ topics: [name], forceUpdate: true })
   assert.equal(meta.topics.get(name)?.partitionsCount, 3)
 })
@@ -48,18 +48,33 @@ test('applying the catalog creates a missing topic once, then finds it conformin
 test('a topic whose partitions and configs differ from the catalog is reported as drift and left as it is', async t => {
   const s = sharedSettings()
   const admin = testAdmin(t, s)
-  const name = await createTestTopic(t, admin, { prefix: 'test-drift', partitions: 2, config: { 'retention.ms': '60000' } })
+  // A longer retention than the catalog's: shortening it would delete records, so it is only reported.
+  const name = await createTestTopic(t, admin, { prefix: 'test-drift', partitions: 2, config: { 'retention.ms': '7200000' } })
 
   const report = await applyCatalog(admin, [testSpec(name)], s.brokers)
   assert.deepEqual(report.created, [])
   assert.deepEqual(report.unchanged, [])
+  assert.deepEqual(report.widened, [])
   assert.deepEqual(report.drift.sort((a, b) => a.key.localeCompare(b.key)), [
-    { topic: name, key: 'config.retention.ms', expected: '3600000', actual: '60000' },
+    { topic: name, key: 'config.retention.ms', expected: '3600000', actual: '7200000' },
     { topic: name, key: 'partitions', expected: '3', actual: '2' }
   ])
   // Reported, never silently changed.
   const meta = await admin.metadata({ topics: [name], forceUpdate: true })
   assert.equal(meta.topics.get(name)?.partitionsCount, 2)
+})
+
+test('a retention the catalog widens is applied to the existing topic (a retry tier made when tiers kept one day)', async t => {
+  const s = sharedSettings()
+  const admin = testAdmin(t, s)
+  const name = await createTestTopic(t, admin, { prefix: 'test-widen', partitions: 3, config: { 'retention.ms': '60000' } })
+
+  const report = await applyCatalog(admin, [testSpec(name)], s.brokers)
+  assert.deepEqual(report.widened, [{ topic: name, key: 'config.retention.ms', expected: '3600000', actual: '60000' }])
+  assert.deepEqual(report.drift, [])
+  assert.deepEqual(report.unchanged, [name])
+  const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['retention.ms'] }] })
+  assert.equal(described?.configs.find(c => c.name === 'retention.ms')?.value, '3600000')
 })
 
 test('an invalid catalog entry fails with a message naming the topic and the key, and creates nothing', async t => {

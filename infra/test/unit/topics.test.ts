@@ -28,11 +28,13 @@ test('the report names created topics, counts conforming ones and spells out eac
   const lines = formatReport({
     created: ['a', 'b'],
     unchanged: ['c'],
-    drift: [{ topic: 'd', key: 'partitions', expected: '3', actual: '2' }]
+    drift: [{ topic: 'd', key: 'partitions', expected: '3', actual: '2' }],
+    widened: [{ topic: 'e', key: 'config.retention.ms', expected: '2592000000', actual: '86400000' }]
   })
   assert.deepEqual(lines, [
     'criados: a, b',
     'já conforme o catálogo: 1 tópicos',
+    'ajustado em e: config.retention.ms era 86400000, agora 2592000000 (o catálogo guarda por mais tempo)',
     'DIVERGÊNCIA em d: partitions deveria ser 3, no broker é 2'
   ])
 })
