@@ -6,17 +6,18 @@ import { test } from 'node:test'
 import { appSettings, apps, killApp, startApp, stopApp } from '../../src/apps.ts'
 import { commandLine, freePort, listeners, portInUse, readPid } from '../../src/proc.ts'
 import { loadSettings } from '../../src/settings.ts'
+import { cleanup } from '../../src/testing/stack-env.ts'
 
 // The UI as `make demo` starts it (a vite build, then vite preview), on a port and state folder of its own.
 
 test('the web\'s pid file names vite preview, the process that listens: make kill S=web frees its port', { timeout: 240_000 }, async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-web-'))
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }))
+  cleanup(t, () => rmSync(stateDir, { recursive: true, force: true }))
   const s = loadSettings({ stateDir })
   const a = appSettings(s, { stateDir, ports: { web: await freePort(), gateway: await freePort() }, only: ['web'] })
   const [web] = apps(a)
   assert.ok(web, 'web/ has a start script')
-  t.after(async () => { await stopApp(a, 'web', 2000) })
+  cleanup(t, async () => { await stopApp(a, 'web', 2000) })
   await startApp(s, a, web)
   const pid = readPid(stateDir, 'web')!
   assert.deepEqual(listeners([web.port]).get(web.port), [pid], 'the listener is the pid file\'s process, not a child of it')

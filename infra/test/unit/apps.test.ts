@@ -3,11 +3,13 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { TestContext } from 'node:test'
 import { test } from 'node:test'
 import type { AppComponent } from '../../src/apps.ts'
 import { appSettings, killApp, startApp, stopApp } from '../../src/apps.ts'
 import { PortTakenError, freePort, isAlive, pidFile, portInUse, readPid, spawnDetached, stopGroup } from '../../src/proc.ts'
 import { ComponentDiedError } from '../../src/stack.ts'
+import { cleanup } from '../../src/testing/stack-env.ts'
 import type { StackSettings } from '../../src/settings.ts'
 
 // How the supervisor starts, kills and restarts one app, with small stand-in programs (no stack).
@@ -19,9 +21,9 @@ if (process.env.MARKER && !fs.existsSync(process.env.MARKER)) process.exit(3)
 require('node:http').createServer((req, res) => res.end('{}')).listen(Number(process.env.PORT), '127.0.0.1')
 `
 
-function setup (t: { after: (fn: () => void) => void }): { dir: string, s: StackSettings, server: string } {
+function setup (t: TestContext): { dir: string, s: StackSettings, server: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-apps-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  cleanup(t, () => rmSync(dir, { recursive: true, force: true }))
   const server = join(dir, 'server.cjs')
   writeFileSync(server, SERVER)
   return { dir, s: { stateDir: dir } as StackSettings, server }
@@ -37,7 +39,7 @@ test('kill is SIGKILL to the whole process group: a wrapper and the server it st
   // A shell that starts the real server as its child, like pnpm → sh → vite for the UI.
   const c = await component('wrapped', 'sh', ['-c', `'${process.execPath}' '${server}' & wait`])
   const a = appSettings(s, { stateDir: dir, env: {} })
-  t.after(async () => { await stopApp(a, c.name, 2000) })
+  cleanup(t, async () => { await stopApp(a, c.name, 2000) })
   await startApp(s, a, c)
   assert.equal(await portInUse(c.port), true)
   const wrapper = readPid(dir, c.name)!
@@ -54,7 +56,7 @@ test('an app that exits while the stack is still starting is started again once 
   const marker = join(dir, 'registry-up')
   const c = await component('early', process.execPath, [server])
   const a = appSettings(s, { stateDir: dir, env: { MARKER: marker } })
-  t.after(async () => { await stopApp(a, c.name, 2000) })
+  cleanup(t, async () => { await stopApp(a, c.name, 2000) })
   const stackReady = new Promise<void>(resolve => setTimeout(() => { writeFileSync(marker, ''); resolve() }, 1500))
   await startApp(s, a, c, { stackReady })
   assert.ok(existsSync(marker))
@@ -77,10 +79,10 @@ test('a half-dead app (its pid file names a dead process, a child of ours still 
   const { dir, s, server } = setup(t)
   const c = await component('halfdead', process.execPath, [server])
   const a = appSettings(s, { stateDir: dir, env: {} })
-  t.after(async () => { await stopApp(a, c.name, 2000) })
+  cleanup(t, async () => { await stopApp(a, c.name, 2000) })
   // The orphan: our server (its program lives in the state folder) on the app's port, under another name.
   const orphan = spawnDetached(dir, 'orphan', process.execPath, [server], { env: { PORT: String(c.port) } })
-  t.after(async () => { await stopGroup(orphan, 2000) })
+  cleanup(t, async () => { await stopGroup(orphan, 2000) })
   while (!(await portInUse(c.port))) await new Promise(resolve => setTimeout(resolve, 50))
   // The app's own pid file names a process that is gone (the wrapper a runbook's kill -9 hit).
   writeFileSync(pidFile(dir, c.name), '999999')
@@ -98,7 +100,7 @@ test('a port held by a program that is not ours is refused with one line naming 
   const a = appSettings(s, { stateDir: dir, env: {} })
   // Started from outside the project and the state folder: not ours.
   const stranger = spawn(process.execPath, ['-e', SERVER], { env: { ...process.env, PORT: String(c.port) }, cwd: tmpdir(), stdio: 'ignore' })
-  t.after(() => { stranger.kill('SIGKILL') })
+  cleanup(t, () => { stranger.kill('SIGKILL') })
   while (!(await portInUse(c.port))) await new Promise(resolve => setTimeout(resolve, 50))
   await assert.rejects(startApp(s, a, c), (err: Error) => {
     assert.ok(err instanceof PortTakenError)
