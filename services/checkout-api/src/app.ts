@@ -73,7 +73,8 @@ const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, 
     flagDeadLetters(fastify, fastify.log as never).catch(err => fastify.log.warn({ err }, 'reading orders.dlq to flag orders failed')).finally(() => { watching = false })
   }, config.DLQ_WATCH_MS)
   dlqWatcher.unref()
-  const needing = `${fastify.metrics.prefix}_orders_needing_operator`
+  // One name across services (vitrine_<noun>, the service as a label), as observability dashboards expect.
+  const needing = 'vitrine_orders_needing_operator'
   if (!fastify.metrics.registry.getSingleMetric(needing)) {
     const sql = fastify.sql
     // eslint-disable-next-line no-new

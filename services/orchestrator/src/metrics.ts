@@ -32,8 +32,8 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
       for (const state of SAGA_STATES) this.set({ state }, counts.get(state) ?? 0)
     }
   }))
-  single(registry, 'orchestrator_sagas_needing_operator', () => new Gauge({
-    name: 'orchestrator_sagas_needing_operator',
+  single(registry, 'vitrine_sagas_needing_operator', () => new Gauge({
+    name: 'vitrine_sagas_needing_operator',
     help: 'Sagas that could not finish by themselves (a step unanswered after its re-sends, or a sweep that keeps failing), read at scrape time',
     registers,
     async collect () {
@@ -42,7 +42,7 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
     }
   }))
   return {
-    resends: single(registry, 'orchestrator_command_resends_total', () => new Counter({ name: 'orchestrator_command_resends_total', help: 'Commands sent again because their step went unanswered past its deadline', labelNames: ['command'] as const, registers })),
+    resends: single(registry, 'vitrine_saga_command_resends_total', () => new Counter({ name: 'vitrine_saga_command_resends_total', help: 'Commands sent again because their step went unanswered past its deadline', labelNames: ['command'] as const, registers })),
     started: single(registry, 'orchestrator_sagas_started_total', () => new Counter({ name: 'orchestrator_sagas_started_total', help: 'Orchestrated sagas created from orders.new', registers })),
     finished: single(registry, 'orchestrator_sagas_finished_total', () => new Counter({ name: 'orchestrator_sagas_finished_total', help: 'Sagas that reached completed or failed', labelNames: ['outcome'] as const, registers })),
     transitions: single(registry, 'orchestrator_transitions_total', () => new Counter({ name: 'orchestrator_transitions_total', help: 'State transitions, by from and to state', labelNames: ['from', 'to'] as const, registers })),

@@ -73,7 +73,7 @@ test('a dead-lettered FAIL: checkout-api flags the still-pending order for an op
   assert.equal(flagged.status, 'pending')
   assert.ok(flagged.attention.reason, 'a reason an operator can act on')
   const metrics = (await saga.request('checkout-api', 'GET', '/metrics')).body as string
-  assert.ok(metricValue(metrics, 'checkout_api_orders_needing_operator', {}) >= 1, 'counted in the metrics')
+  assert.ok(metricValue(metrics, 'vitrine_orders_needing_operator', {}) >= 1, 'counted in the metrics')
 
   // The operator replays the DLQ: the FAIL is applied and the order ends.
   const producer = new EventProducer(saga.env.brokers, 'dead-letter-test', pino({ level: 'silent' }))
