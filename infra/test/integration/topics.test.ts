@@ -4,6 +4,7 @@ import { ConfigResourceTypes } from '@platformatic/kafka'
 import type { TopicSpec } from '@vitrine/contracts'
 import { TOPICS, topic } from '@vitrine/contracts'
 import { CatalogError, applyCatalog, effectiveSpec } from '../../src/topics.ts'
+import { sleep } from '../../src/proc.ts'
 import { cleanup, createTestTopic, deleteTopicsIfPresent, sharedSettings, testAdmin, uniqueName } from '../../src/testing/stack-env.ts'
 
 // `make up` applied contracts/src/topics.ts to the broker; these tests read the broker back.
@@ -73,8 +74,14 @@ test('a retention the catalog widens is applied to the existing topic (a retry t
   assert.deepEqual(report.widened, [{ topic: name, key: 'config.retention.ms', expected: '3600000', actual: '60000' }])
   assert.deepEqual(report.drift, [])
   assert.deepEqual(report.unchanged, [name])
-  const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['retention.ms'] }] })
-  assert.equal(described?.configs.find(c => c.name === 'retention.ms')?.value, '3600000')
+  // The broker applies a config change asynchronously: read it back until it shows (bounded).
+  let value: string | null | undefined
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(200)) {
+    const [described] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: ['retention.ms'] }] })
+    value = described?.configs.find(c => c.name === 'retention.ms')?.value
+    if (value === '3600000') break
+  }
+  assert.equal(value, '3600000')
 })
 
 test('an invalid catalog entry fails with a message naming the topic and the key, and creates nothing', async t => {
