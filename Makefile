@@ -18,13 +18,14 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: help setup deps up down status start stop restart kill reset demo compare test test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: help setup deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
 	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado (com make demo rodando;"
 	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido; o preço vem do catálogo)"
 	@echo "make test        - instala o que falta, roda lint e typecheck e depois todos os testes"
+	@echo "make test-full   - make test e mais as suítes pesadas (matriz de falhas, cenários longos)"
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
@@ -99,6 +100,16 @@ test: setup browser lint typecheck
 	$(CLI) up || exit 1; \
 	pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit && \
 	pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration; rc=$$?; \
+	if [ "$$was_up" = no ]; then $(CLI) down >/dev/null; fi; \
+	exit $$rc
+
+# Everything make test runs, then the heavy tier (test/full in each package: fault matrix, long scenarios).
+test-full: setup browser lint typecheck
+	@was_up=$$($(CLI) status | grep -q 'kafka-1 .*rodando' && echo yes || echo no); \
+	$(CLI) up || exit 1; \
+	pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit && \
+	pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration && \
+	pnpm -r --workspace-concurrency=1 --reporter=append-only --if-present test:full; rc=$$?; \
 	if [ "$$was_up" = no ]; then $(CLI) down >/dev/null; fi; \
 	exit $$rc
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs a package's node:test files of one kind: `vitrine-test unit` runs test/unit/**/*.test.ts.
-// Node 20's --test takes no glob, so the files are found here.
+// Node 20's --test takes no glob, so the files are found here. Kinds: unit, integration (make test),
+// e2e (web, make test) and full (heavy suites only `make test-full` runs: fault matrix, long scenarios).
 import { readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
