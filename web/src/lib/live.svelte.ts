@@ -1,16 +1,19 @@
+import { SvelteMap } from 'svelte/reactivity'
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
 import type { FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
 
 // The page's live state, shared by every view: the connection to the gateway, the recent events
-// (bounded), an index of events by order, and the gateway's figures. The socket and its
-// listeners are created by connect() and released by the function it returns (App's $effect).
+// (bounded), an index of events by order, and the gateway's figures. Everything a view reads is
+// reactive ($state, SvelteMap), so views only derive from it. The socket and its listeners are
+// created by connect() and released by the function it returns (App's onMount teardown).
 
 /** Events kept in the page: older ones are dropped (the gateway still has each order's events). */
 export const MAX_EVENTS = 5000
 const MAX_ORDERS = 3000
 
-export type BatchListener = (batch: LiveEvent[]) => void
+/** New events, oldest first; `replayed` when they come from the gateway's history on (re)connection. */
+export type BatchListener = (batch: LiveEvent[], replayed: boolean) => void
 
 class LiveStore {
   connected = $state(false)
@@ -25,53 +28,55 @@ class LiveStore {
   events = $state.raw<LiveEvent[]>([])
   stats = $state.raw<StatsSnapshot | null>(null)
   status = $state.raw<FeedStatus | null>(null)
-  /** Bumped when the order index changes. */
-  version = $state(0)
   received = $state(0)
 
   private readonly seen = new Set<string>()
-  private readonly orders = new Map<string, LiveEvent[]>()
+  /**
+   * Each order's events, oldest first, least recently touched order first (evicted first). A view
+   * reading one order depends on that key only; each list is replaced, never mutated.
+   */
+  private readonly orders = new SvelteMap<string, readonly LiveEvent[]>()
   private readonly listeners = new Set<BatchListener>()
 
-  /** An order's events known to the page, oldest first. */
-  orderEvents (orderId: string): LiveEvent[] {
+  /** An order's events known to the page, oldest first (reactive: a $derived reading it follows the order). */
+  orderEvents (orderId: string): readonly LiveEvent[] {
     return this.orders.get(orderId) ?? []
   }
 
-  /** Called with every new batch (the flow animation listens). Returns the unsubscribe function. */
+  /** Called with every batch of events new to the page (the flow animation and the order view listen). Returns the unsubscribe function. */
   onBatch (listener: BatchListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
-  ingest (batch: LiveEvent[], announce: boolean): void {
+  ingest (batch: LiveEvent[], replayed: boolean): void {
     const fresh: LiveEvent[] = []
+    const byOrder = new Map<string, LiveEvent[]>()
     for (const e of batch) {
       if (this.seen.has(e.id)) continue
       this.seen.add(e.id)
       fresh.push(e)
       if (e.orderId) {
-        let list = this.orders.get(e.orderId)
-        if (list) {
-          this.orders.delete(e.orderId)
-        } else {
-          list = []
-        }
-        this.orders.set(e.orderId, list)
-        list.push(e)
-        list.sort((a, b) => a.timestamp - b.timestamp || a.offset - b.offset)
-        if (this.orders.size > MAX_ORDERS) this.orders.delete(this.orders.keys().next().value as string)
+        const list = byOrder.get(e.orderId)
+        if (list) list.push(e)
+        else byOrder.set(e.orderId, [e])
       }
     }
     if (fresh.length === 0) return
+    // One new list per order touched by the batch, moved to the end so the oldest orders go first.
+    for (const [orderId, added] of byOrder) {
+      const next = [...(this.orders.get(orderId) ?? []), ...added].sort((a, b) => a.timestamp - b.timestamp || a.offset - b.offset)
+      this.orders.delete(orderId)
+      this.orders.set(orderId, next)
+    }
+    while (this.orders.size > MAX_ORDERS) this.orders.delete(this.orders.keys().next().value as string)
     this.received += fresh.length
-    const next = fresh.reverse().concat(this.events)
+    const next = fresh.slice().reverse().concat(this.events)
     if (next.length > MAX_EVENTS) {
       for (const dropped of next.splice(MAX_EVENTS)) this.seen.delete(dropped.id)
     }
     this.events = next
-    this.version++
-    if (announce) for (const l of this.listeners) l(fresh.slice().reverse())
+    for (const l of this.listeners) l(fresh, replayed)
   }
 
   /** Opens the socket; the returned function removes every listener and closes it. */
@@ -97,8 +102,8 @@ class LiveStore {
       this.connected = false
       this.lostAt ??= Date.now()
     }
-    const onHistory = (events: LiveEvent[]): void => this.ingest(events, false)
-    const onEvents = (events: LiveEvent[]): void => this.ingest(events, true)
+    const onHistory = (events: LiveEvent[]): void => this.ingest(events, true)
+    const onEvents = (events: LiveEvent[]): void => this.ingest(events, false)
     const onStats = (s: StatsSnapshot): void => { this.stats = s }
     const onStatus = (s: FeedStatus): void => { this.status = s }
     socket.on('connect', onConnect)
