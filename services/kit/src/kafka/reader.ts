@@ -75,3 +75,56 @@ export async function firstRecords (brokers: string, topic: string, timeoutMs = 
     await new Promise<void>(resolve => c.disconnect(() => resolve()))
   }
 }
+
+export interface PartitionOffset { topic: string, partition: number, offset: number }
+
+/**
+ * The end (high watermark) of every partition of `topics` now; a topic the broker does not have is
+ * left out. Reading from these offsets shows only what is written after the call.
+ */
+export async function endOffsets (brokers: string, topics: readonly string[]): Promise<PartitionOffset[]> {
+  const c = await connected(brokers)
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => c.getMetadata({ timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
+    const wanted = new Set(topics)
+    const toppars = meta.topics.filter(t => wanted.has(t.name)).flatMap(t => t.partitions.map(p => ({ topic: t.name, partition: p.id })))
+    return await Promise.all(toppars.map(async tp => ({
+      ...tp,
+      offset: (await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => c.queryWatermarkOffsets(tp.topic, tp.partition, 5000, (err, w) => (err ? reject(err) : resolve(w))))).highOffset
+    })))
+  } finally {
+    await new Promise<void>(resolve => c.disconnect(() => resolve()))
+  }
+}
+
+/**
+ * Reads forward from the given offsets, as records arrive, until `done` says the records kept so
+ * far are enough or `timeoutMs` passes. For a reader that waits for records still being written
+ * (a saga's trace): it returns as soon as the last one it needs is read, not after a quiet spell.
+ */
+export async function readFrom (brokers: string, from: readonly PartitionOffset[], done: (kept: readonly StoredRecord[]) => boolean | Promise<boolean>, options: { timeoutMs: number, keep?: (r: StoredRecord) => boolean }): Promise<{ records: StoredRecord[], done: boolean }> {
+  const kept: StoredRecord[] = []
+  if (await done(kept)) return { records: kept, done: true }
+  const c = await connected(brokers)
+  try {
+    c.assign(from.map(p => ({ topic: p.topic, partition: p.partition, offset: p.offset })))
+    // A short wait per call: a record is seen within tens of milliseconds of being written.
+    c.setDefaultConsumeTimeout(50)
+    const deadline = Date.now() + options.timeoutMs
+    while (Date.now() < deadline) {
+      const msgs = await new Promise<Kafka.Message[]>(resolve => c.consume(500, (_err, m) => resolve(m ?? [])))
+      let added = false
+      for (const m of msgs) {
+        const r: StoredRecord = { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value ?? null, headers: headersOf(m), timestamp: m.timestamp ?? 0 }
+        if (options.keep && !options.keep(r)) continue
+        kept.push(r)
+        added = true
+      }
+      if (added && await done(kept)) return { records: kept, done: true }
+      if (msgs.length === 0) await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    return { records: kept, done: await done(kept) }
+  } finally {
+    await new Promise<void>(resolve => c.disconnect(() => resolve()))
+  }
+}
