@@ -1,4 +1,5 @@
 import type { ErrorBody, FieldError } from './types.ts'
+import type { Run } from '../components/CompareRuns.svelte'
 
 // Calls to the gateway's REST API. A non-2xx answer becomes an ApiError carrying the gateway's
 // code, message and, for 400, each broken rule with its field.
@@ -40,3 +41,9 @@ export async function api<T> (method: string, path: string, body?: unknown, head
 }
 
 export const get = async <T>(path: string): Promise<T> => await api<T>('GET', path)
+
+/** The same order (customer and items) once in each saga style, traced from what the topics kept. */
+export async function compareModes (order: { customerId: string, items: Array<{ productId: string, quantity: number }> }): Promise<Run[]> {
+  const r = await api<{ choreography: Run, orchestration: Run }>('POST', '/api/shop/compare', order)
+  return [r.choreography, r.orchestration]
+}
