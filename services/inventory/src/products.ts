@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { HEADERS } from '@vitrine/contracts'
 import type { Product } from '@vitrine/contracts'
 import { enqueue, readTopicNow } from '@vitrine/service-kit'
 import type { OutboxEvent, Tx } from '@vitrine/service-kit'
+import { addStock, insertProduct, listProducts, lockProduct, setCatalogFields } from './db/products.ts'
+import type { ProductRow } from './db/products.ts'
+import { addMovement } from './db/stock.ts'
 
 // Products as inventory owns them, and their publication on products.catalog. Every change of
 // what the catalog carries (name, price, active) bumps `version` and enqueues the product's new
@@ -12,8 +14,6 @@ import type { OutboxEvent, Tx } from '@vitrine/service-kit'
 // Stock is not published: it moves at every reservation and is decided here, at reservation time.
 
 const SERVICE = 'inventory'
-
-export interface ProductRow { id: string, name: string, price_cents: number, stock_quantity: number, reserved_quantity: number, active: boolean, version: number }
 
 /** The catalog record for a product's current state. Not a saga event: no saga-mode header. */
 export function catalogRecord (p: ProductRow): OutboxEvent<'products.catalog'> {
@@ -26,22 +26,22 @@ export function catalogRecord (p: ProductRow): OutboxEvent<'products.catalog'> {
 
 /** A new product with its initial stock (as a restock movement); undefined if the id is taken. */
 export async function createProduct (tx: Tx, p: { id: string, name: string, priceCents: number, stock: number }): Promise<ProductRow | undefined> {
-  const [row] = await tx<ProductRow[]>`insert into products (id, name, price_cents, stock_quantity) values (${p.id}, ${p.name}, ${p.priceCents}, ${p.stock}) on conflict (id) do nothing returning *`
+  const row = await insertProduct(tx, p)
   if (!row) return undefined
-  if (p.stock > 0) await tx`insert into stock_movements (product_id, movement_type, quantity) values (${p.id}, 'restock', ${p.stock})`
+  if (p.stock > 0) await addMovement(tx, { productId: p.id, orderId: null, type: 'restock', quantity: p.stock })
   await enqueue(tx, [catalogRecord(row)])
   return row
 }
 
 /** A new price (or active flag); the same value again changes nothing and publishes nothing. */
 export async function updateProduct (tx: Tx, id: string, change: { priceCents?: number, active?: boolean }): Promise<ProductRow | undefined> {
-  const [current] = await tx<ProductRow[]>`select * from products where id = ${id} for update`
+  const current = await lockProduct(tx, id)
   if (!current) return undefined
   const priceCents = change.priceCents ?? current.price_cents
   const active = change.active ?? current.active
   if (priceCents === current.price_cents && active === current.active) return current
-  const [row] = await tx<ProductRow[]>`update products set price_cents = ${priceCents}, active = ${active}, version = version + 1, updated_at = now() where id = ${id} returning *`
-  await enqueue(tx, [catalogRecord(row!)])
+  const row = await setCatalogFields(tx, id, priceCents, active)
+  await enqueue(tx, [catalogRecord(row)])
   return row
 }
 
@@ -51,7 +51,7 @@ export async function updateProduct (tx: Tx, id: string, change: { priceCents?: 
  * topic that was recreated, a change made by hand in the database). Running it again publishes
  * nothing new, so it is safe at every start.
  */
-export async function publishMissingProducts (app: FastifyInstance, log: Logger): Promise<number> {
+export async function publishMissingProducts (app: FastifyInstance, log: FastifyBaseLogger): Promise<number> {
   const topicName = app.config.TOPIC_PREFIX + 'products.catalog'
   const published = new Map<string, number>()
   for (const r of await readTopicNow(app.config.KAFKA_BROKERS, topicName)) {
@@ -60,11 +60,21 @@ export async function publishMissingProducts (app: FastifyInstance, log: Logger)
     published.set(r.key, Math.max(published.get(r.key) ?? 0, v.version))
   }
   const n = await app.tx(async tx => {
-    const rows = await tx<ProductRow[]>`select * from products order by id`
+    const rows = await listProducts(tx)
     const missing = rows.filter(p => (published.get(p.id) ?? 0) < p.version)
     await enqueue(tx, missing.map(catalogRecord))
     return missing.length
   })
   log.info({ published: n, alreadyOnTopic: published.size }, 'catalog checked against products.catalog')
   return n
+}
+
+// stock_quantity is a 32-bit integer column: a cap well below 2^31 turns an overflowing restock into a 400.
+export const MAX_STOCK = 1_000_000_000
+
+/** More stock, as a restock movement; undefined if the product is unknown or would pass MAX_STOCK. */
+export async function restock (tx: Tx, id: string, quantity: number): Promise<ProductRow | undefined> {
+  const row = await addStock(tx, id, quantity, MAX_STOCK)
+  if (row) await addMovement(tx, { productId: id, orderId: null, type: 'restock', quantity })
+  return row
 }

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { InventoryReply, Item, SagaMode } from '@vitrine/contracts'
-import { enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
-import type { ConsumedRecord, OutboxEvent, Tx } from '@vitrine/service-kit'
+import { compensate, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import type { EventCause, OutboxEvent } from '@vitrine/service-kit'
+import { addMovement, availableUnits, confirmUnits, releaseUnits, reserveUnits } from './db/stock.ts'
+import { insertReservation, lockReservation, setReservationStatus } from './db/reservations.ts'
+import type { ReservationRow } from './db/reservations.ts'
 
 // The business rules of inventory, shared by both saga modes: all items of an order are reserved
 // in one transaction or none is; stock can never go negative; confirm and release happen at most
 // once per order; an order cancelled before its reservation is never reserved afterwards.
 
 const SERVICE = 'inventory'
-
-interface Reservation { order_id: string, customer_id: string, items: Item[], mode: SagaMode, status: 'reserved' | 'committed' | 'released' | 'failed' | 'cancelled', reason: string | null }
 
 /** Same product twice in an order counts once, with the quantities added; sorted so concurrent orders lock rows in one order (no deadlocks). */
 export function mergeItems (items: readonly Item[]): Item[] {
@@ -20,16 +20,12 @@ export function mergeItems (items: readonly Item[]): Item[] {
   return [...byId.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([productId, quantity]) => ({ productId, quantity }))
 }
 
-function reply (orderId: string, command: InventoryReply['command'], outcome: InventoryReply['outcome'], extra: { reason?: string | null, productId?: string | null }, cause: ConsumedRecord): OutboxEvent<'inventory.replies'> {
+function reply (orderId: string, command: InventoryReply['command'], outcome: InventoryReply['outcome'], extra: { reason?: string | null, productId?: string | null }, cause: EventCause): OutboxEvent<'inventory.replies'> {
   return {
     topic: 'inventory.replies',
     value: { eventId: randomUUID(), orderId, command, outcome, reason: extra.reason ?? null, productId: extra.productId ?? null, occurredAt: Date.now() },
     headers: eventHeaders(SERVICE, 'inventory.replies', 'orchestration', cause)
   }
-}
-
-async function seen (tx: Tx, record: ConsumedRecord): Promise<boolean> {
-  return !(await firstDelivery(tx, (record.value as { eventId: string }).eventId, record.topic))
 }
 
 class OutOfStock extends Error {
@@ -41,15 +37,15 @@ class OutOfStock extends Error {
 export interface ReserveRequest { orderId: string, customerId: string, items: Item[], mode: SagaMode }
 
 /** payments.approved (choreography) or RESERVE (orchestration). */
-export async function reserve (app: FastifyInstance, record: ConsumedRecord, req: ReserveRequest, log: Logger): Promise<void> {
+export async function reserve (app: FastifyInstance, cause: EventCause, req: ReserveRequest, log: FastifyBaseLogger): Promise<void> {
   await app.tx(async tx => {
-    if (await seen(tx, record)) return
-    const [existing] = await tx<Reservation[]>`select * from reservations where order_id = ${req.orderId} for update`
+    if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
+    const existing = await lockReservation(tx, req.orderId)
     if (existing) {
       log.info({ status: existing.status }, 'reservation already decided for this order; not reserving again')
       if (req.mode === 'orchestration') {
         const outcome = existing.status === 'reserved' || existing.status === 'committed' ? 'RESERVED' : 'FAILED'
-        await enqueue(tx, [reply(req.orderId, 'RESERVE', outcome, { reason: existing.status === 'cancelled' ? 'order_cancelled' : existing.reason }, record)])
+        await enqueue(tx, [reply(req.orderId, 'RESERVE', outcome, { reason: existing.status === 'cancelled' ? 'order_cancelled' : existing.reason }, cause)])
       }
       return
     }
@@ -58,47 +54,44 @@ export async function reserve (app: FastifyInstance, record: ConsumedRecord, req
       // A savepoint: if any item is short, every update made for this order is undone.
       await tx.savepoint(async sp => {
         for (const item of items) {
-          // Conditional update: the row lock and the check are one statement, so two orders for the last unit cannot both win.
-          const [updated] = await sp`update products set reserved_quantity = reserved_quantity + ${item.quantity}
-            where id = ${item.productId} and stock_quantity - reserved_quantity >= ${item.quantity} returning id`
-          if (!updated) {
-            const [p] = await sp`select stock_quantity - reserved_quantity as available from products where id = ${item.productId}`
-            throw new OutOfStock(item.productId, p ? 'insufficient_stock' : 'unknown_product', item.quantity, (p?.available as number | undefined) ?? 0)
+          if (!(await reserveUnits(sp, item.productId, item.quantity))) {
+            const available = await availableUnits(sp, item.productId)
+            throw new OutOfStock(item.productId, available === undefined ? 'unknown_product' : 'insufficient_stock', item.quantity, available ?? 0)
           }
-          await sp`insert into stock_movements (product_id, order_id, movement_type, quantity) values (${item.productId}, ${req.orderId}, 'reserve', ${item.quantity})`
+          await addMovement(sp, { productId: item.productId, orderId: req.orderId, type: 'reserve', quantity: item.quantity })
         }
       })
     } catch (err) {
       if (!(err instanceof OutOfStock)) throw err
-      await tx`insert into reservations (order_id, customer_id, items, mode, status, reason) values (${req.orderId}, ${req.customerId}, ${tx.json(items as never)}, ${req.mode}, 'failed', ${err.reason})`
+      await insertReservation(tx, { orderId: req.orderId, customerId: req.customerId, items, mode: req.mode, status: 'failed', reason: err.reason })
       log.info({ productId: err.productId, requested: err.requested, available: err.available }, 'reservation failed')
       await enqueue(tx, [req.mode === 'orchestration'
-        ? reply(req.orderId, 'RESERVE', 'FAILED', { reason: err.reason, productId: err.productId }, record)
-        : { topic: 'inventory.failed', value: { eventId: randomUUID(), orderId: req.orderId, customerId: req.customerId, reason: err.reason, productId: err.productId, requested: err.requested, available: err.available, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.failed', 'choreography', record) }])
+        ? reply(req.orderId, 'RESERVE', 'FAILED', { reason: err.reason, productId: err.productId }, cause)
+        : { topic: 'inventory.failed', value: { eventId: randomUUID(), orderId: req.orderId, customerId: req.customerId, reason: err.reason, productId: err.productId, requested: err.requested, available: err.available, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.failed', 'choreography', cause) }])
       return
     }
-    await tx`insert into reservations (order_id, customer_id, items, mode, status) values (${req.orderId}, ${req.customerId}, ${tx.json(items as never)}, ${req.mode}, 'reserved')`
+    await insertReservation(tx, { orderId: req.orderId, customerId: req.customerId, items, mode: req.mode, status: 'reserved', reason: null })
     log.info({ items: items.length }, 'stock reserved')
     await enqueue(tx, [req.mode === 'orchestration'
-      ? reply(req.orderId, 'RESERVE', 'RESERVED', {}, record)
-      : { topic: 'inventory.reserved', value: { eventId: randomUUID(), orderId: req.orderId, customerId: req.customerId, items, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.reserved', 'choreography', record) }])
+      ? reply(req.orderId, 'RESERVE', 'RESERVED', {}, cause)
+      : { topic: 'inventory.reserved', value: { eventId: randomUUID(), orderId: req.orderId, customerId: req.customerId, items, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.reserved', 'choreography', cause) }])
   })
 }
 
 /** orders.confirmed (choreography) or COMMIT (orchestration): the reservation becomes a sale. */
-export async function commit (app: FastifyInstance, record: ConsumedRecord, orderId: string, mode: SagaMode, log: Logger): Promise<void> {
+export async function commit (app: FastifyInstance, cause: EventCause, orderId: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
   await app.tx(async tx => {
-    if (await seen(tx, record)) return
-    const [r] = await tx<Reservation[]>`select * from reservations where order_id = ${orderId} for update`
+    if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
+    const r = await lockReservation(tx, orderId)
     if (r?.status === 'reserved') {
       for (const item of r.items) {
-        await tx`update products set stock_quantity = stock_quantity - ${item.quantity}, reserved_quantity = reserved_quantity - ${item.quantity} where id = ${item.productId}`
-        await tx`insert into stock_movements (product_id, order_id, movement_type, quantity) values (${item.productId}, ${orderId}, 'confirm', ${item.quantity})`
+        await confirmUnits(tx, item.productId, item.quantity)
+        await addMovement(tx, { productId: item.productId, orderId, type: 'confirm', quantity: item.quantity })
       }
-      await tx`update reservations set status = 'committed', updated_at = now() where order_id = ${orderId}`
+      await setReservationStatus(tx, orderId, 'committed')
       log.info('reservation committed as a sale')
     }
-    if (mode === 'orchestration') await enqueue(tx, [reply(orderId, 'COMMIT', 'COMMITTED', { reason: r?.status === 'reserved' || r?.status === 'committed' ? null : `reservation ${r?.status ?? 'missing'}` }, record)])
+    if (mode === 'orchestration') await enqueue(tx, [reply(orderId, 'COMMIT', 'COMMITTED', { reason: r?.status === 'reserved' || r?.status === 'committed' ? null : `reservation ${r?.status ?? 'missing'}` }, cause)])
   })
 }
 
@@ -106,29 +99,27 @@ export async function commit (app: FastifyInstance, record: ConsumedRecord, orde
  * Compensation: orders.failed (choreography) or RELEASE (orchestration). Returns reserved stock
  * exactly once; for an order not reserved yet, leaves a cancelled marker so it never will be.
  */
-export async function release (app: FastifyInstance, record: ConsumedRecord, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
-  await app.tx(async tx => {
-    if (await seen(tx, record)) return
-    const [r] = await tx<Reservation[]>`select * from reservations where order_id = ${orderId} for update`
-    const orchestrated = mode === 'orchestration'
-    if (!r) {
-      await tx`insert into reservations (order_id, customer_id, items, mode, status, reason) values (${orderId}, ${customerId}, '[]', ${mode}, 'cancelled', ${reason})`
+export async function release (app: FastifyInstance, cause: EventCause, orderId: string, customerId: string, reason: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
+  const orchestrated = mode === 'orchestration'
+  await app.tx(async tx => await compensate<ReservationRow>(tx, cause, {
+    find: async tx => await lockReservation(tx, orderId),
+    markCancelled: async tx => {
+      await insertReservation(tx, { orderId, customerId, items: [], mode, status: 'cancelled', reason })
       log.info('order cancelled before any reservation; it will never be reserved')
-      if (orchestrated) await enqueue(tx, [reply(orderId, 'RELEASE', 'NOTHING_TO_RELEASE', { reason: 'no_reservation' }, record)])
-      return
-    }
-    if (r.status !== 'reserved') {
-      if (orchestrated) await enqueue(tx, [reply(orderId, 'RELEASE', r.status === 'released' ? 'RELEASED' : 'NOTHING_TO_RELEASE', { reason: r.status }, record)])
-      return
-    }
-    for (const item of r.items) {
-      await tx`update products set reserved_quantity = reserved_quantity - ${item.quantity} where id = ${item.productId}`
-      await tx`insert into stock_movements (product_id, order_id, movement_type, quantity) values (${item.productId}, ${orderId}, 'release', ${item.quantity})`
-    }
-    await tx`update reservations set status = 'released', reason = ${reason}, updated_at = now() where order_id = ${orderId}`
-    log.info({ reason }, 'reservation released')
-    await enqueue(tx, [orchestrated
-      ? reply(orderId, 'RELEASE', 'RELEASED', { reason }, record)
-      : { topic: 'inventory.released', value: { eventId: randomUUID(), orderId, customerId: r.customer_id, items: r.items, reason, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.released', 'choreography', record) }])
-  })
+      return orchestrated ? [reply(orderId, 'RELEASE', 'NOTHING_TO_RELEASE', { reason: 'no_reservation' }, cause)] : []
+    },
+    undoable: r => r.status === 'reserved',
+    undo: async (tx, r) => {
+      for (const item of r.items) {
+        await releaseUnits(tx, item.productId, item.quantity)
+        await addMovement(tx, { productId: item.productId, orderId, type: 'release', quantity: item.quantity })
+      }
+      await setReservationStatus(tx, orderId, 'released', reason)
+      log.info({ reason }, 'reservation released')
+      return [orchestrated
+        ? reply(orderId, 'RELEASE', 'RELEASED', { reason }, cause)
+        : { topic: 'inventory.released', value: { eventId: randomUUID(), orderId, customerId: r.customer_id, items: r.items, reason, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.released', 'choreography', cause) }]
+    },
+    settled: r => orchestrated ? [reply(orderId, 'RELEASE', r.status === 'released' ? 'RELEASED' : 'NOTHING_TO_RELEASE', { reason: r.status }, cause)] : []
+  }))
 }
