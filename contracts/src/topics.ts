@@ -1,4 +1,5 @@
 import type { ServiceName } from './services.ts'
+import type { EventTopic } from './events.ts'
 import { CONSUMER_SERVICES } from './services.ts'
 
 // The single source of truth for every topic Vitrine uses: name, layout, retention, key,
@@ -279,6 +280,14 @@ export const TOPICS = [
 ] as const satisfies readonly TopicSpec[]
 
 export type TopicName = typeof TOPICS[number]['name']
+
+type ReadBy<T, S> = T extends { name: infer N extends string, readers: ReadonlyArray<infer R> } ? (S extends R ? N : never) : never
+
+/** The catalog topics that list `S` among their readers (the retry tiers included), at the type level. */
+export type TopicsReadBy<S extends ServiceName> = ReadBy<typeof TOPICS[number], S>
+
+/** The Avro topics `S` reads: the ones its consumers may have a handler for. */
+export type EventTopicsReadBy<S extends ServiceName> = Extract<TopicsReadBy<S>, EventTopic>
 
 const byName = new Map<string, TopicSpec>(TOPICS.map(t => [t.name, t]))
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
-import type { Logger } from 'pino'
+import type { Logger } from './log.ts'
 import { DLQ_TOPIC, HEADERS, RETRY_TIERS, findTopic, validateEvent } from '@vitrine/contracts'
 import type { EventTopic, SagaMode, TopicSerde, TopicValues } from '@vitrine/contracts'
 import type { ReservedSql } from 'postgres'

@@ -2,7 +2,6 @@ import Fastify from 'fastify'
 import type { FastifyInstance, FastifyPluginAsync, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import closeWithGrace from 'close-with-grace'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { ServiceName } from '@vitrine/contracts'
 import type { BaseConfigType } from './config.ts'
 import configPlugin from './plugins/config.ts'
@@ -69,11 +68,12 @@ export type App<C extends ServiceConfig = ServiceConfig> = FastifyPluginAsync<{ 
 
 /** Builds an app without listening: what tests use with `inject`. */
 export async function buildApp<C extends ServiceConfig> (service: string, app: App<C>, config: C): Promise<FastifyInstance> {
-  const fastify = Fastify(serverOptions(service, config)).withTypeProvider<TypeBoxTypeProvider>()
+  // No type provider here: routes declare theirs (TypeBox) where they are written, and the root stays a plain FastifyInstance.
+  const fastify = Fastify(serverOptions(service, config))
   // fp() lifts the app's decorators to the root instance, so tests and server.ts see fastify.sql etc.
   await fastify.register(fp(app), { config })
   await fastify.ready()
-  return fastify as unknown as FastifyInstance
+  return fastify
 }
 
 /**
@@ -100,7 +100,7 @@ export async function buildRoutes<O extends Record<string, unknown>> (routes: Fa
 
 /** The only place that listens and shuts down: SIGTERM/SIGINT close the app, running every onClose hook. */
 export async function startServer<C extends ServiceConfig> (service: string, app: App<C>, config: C): Promise<FastifyInstance> {
-  const fastify = Fastify(serverOptions(service, config)).withTypeProvider<TypeBoxTypeProvider>()
+  const fastify = Fastify(serverOptions(service, config))
   await fastify.register(fp(app), { config })
   closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
     if (err) fastify.log.error({ err }, 'closing after an uncaught error')
@@ -108,5 +108,5 @@ export async function startServer<C extends ServiceConfig> (service: string, app
     await fastify.close()
   })
   await fastify.listen({ port: config.PORT, host: config.HOST })
-  return fastify as unknown as FastifyInstance
+  return fastify
 }

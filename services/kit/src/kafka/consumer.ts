@@ -1,18 +1,19 @@
 import Kafka from 'node-rdkafka'
-import type { Logger } from 'pino'
+import type { Logger } from '../log.ts'
 import { DLQ_TOPIC, HEADERS, RETRY_TIERS } from '@vitrine/contracts'
 import type { TopicSerde } from '@vitrine/contracts'
 import type { EventProducer, OutgoingRecord } from './producer.ts'
 import type { KitMetrics, ConsumerSnapshot } from '../metrics.ts'
 import { isRetryable } from '../errors.ts'
 
-export interface ConsumedRecord {
+/** A decoded record. `V` and `T` are narrowed by the typed consumer API (plugins/consumers.ts) from the catalog. */
+export interface ConsumedRecord<V = unknown, T extends string = string> {
   /** Logical catalog name (the topic prefix removed); for a retried record, its original topic. */
-  topic: string
+  topic: T
   partition: number
   offset: number
   key: string | null
-  value: unknown
+  value: V
   headers: Record<string, string>
   timestamp: number
   /** 0 on first delivery; the retry tier number (1..n) when it comes back from a retry topic. */
@@ -32,7 +33,8 @@ export interface HandlerContext {
 /**
  * One record of one partition at a time, today. The engine's unit of work is already "the records
  * it holds for one partition" (see drain): a batch handler can take that list later without
- * changing how pausing, fencing, retries and offsets work.
+ * changing how pausing, fencing, retries and offsets work. Services do not write this type: they
+ * give `fastify.consumers.add` a topic → handler map, which plugins/consumers.ts turns into one.
  */
 export type Handler = (record: ConsumedRecord, log: Logger, ctx: HandlerContext) => Promise<void>
 

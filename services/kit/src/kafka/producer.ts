@@ -1,5 +1,5 @@
 import Kafka from 'node-rdkafka'
-import type { Logger } from 'pino'
+import type { Logger } from '../log.ts'
 
 export interface OutgoingRecord {
   topic: string

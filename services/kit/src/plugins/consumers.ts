@@ -1,26 +1,119 @@
+/**
+ * Consumers, typed from the topic catalog. A service hands over a topic → handler map:
+ *
+ *   fastify.consumers.add({
+ *     reader: 'notification',
+ *     group: 'notification',
+ *     on: {
+ *       'orders.confirmed': async (event, ctx) => { ... },  // event: OrderConfirmed
+ *       'orders.failed': async (event, ctx) => { ... }      // event: OrderFailed
+ *     }
+ *   })
+ *
+ * `reader` is the service: `on` accepts only the Avro topics contracts' catalog lists it as a reader
+ * of, so a misspelled topic, a topic it does not read, or a field the topic's schema lacks fails
+ * `pnpm typecheck` (test/types/consumer-types.ts shows each). `ctx` is the record (topic, partition,
+ * offset, key, headers, timestamp, attempt, value), plus `eventId`, the saga `mode`, the child logger
+ * `log`, and `signal`/`owned()` (see HandlerContext). `ctx` is a ConsumedRecord, so it goes straight
+ * to helpers such as `eventHeaders(..., ctx)` or `firstDelivery(tx, ctx.eventId, ctx.topic)`.
+ * Type helpers' loggers with kit's `Logger`: `fastify.log` and `ctx.log` are both one.
+ *
+ * A handler that throws is retried, then sent through the retry topics to the DLQ, exactly as
+ * before (kafka/consumer.ts); a PermanentError goes to the DLQ at once.
+ *
+ * `fastify.consumers.pause(reason)` / `resume(reason)` hold and release every consumer of the
+ * service for that reason ('operator', 'step'); reasons are kept apart, so one never undoes another.
+ *
+ * Batches (the performance issue): the engine already holds each partition's queued records
+ * (ConsumerEngine.drain). A handler of one partition's records would be a second key beside `on`
+ * (`onBatch: { [topic]: (events, ctxs) => ... }`) that drain calls with the records at the head of
+ * the partition; offsets then are stored after the batch. Not built yet: one record at a time.
+ */
 import fp from 'fastify-plugin'
-import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS } from '@vitrine/contracts'
+import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
+import type { EventTopic, EventTopicsReadBy, SagaMode, ServiceName, TopicValues } from '@vitrine/contracts'
+import type { Logger as PinoLogger } from 'pino'
 import { DlqWatch } from '../kafka/dlq-watch.ts'
 import { ConsumerEngine } from '../kafka/consumer.ts'
-import type { Handler } from '../kafka/consumer.ts'
+import type { ConsumedRecord, Handler, HandlerContext, PauseReason } from '../kafka/consumer.ts'
+import type { Logger } from '../log.ts'
 
+/** What a handler gets besides its event: the record it came in, and the engine's context. */
+export interface EventContext<T extends EventTopic = EventTopic> extends ConsumedRecord<TopicValues[T], T>, HandlerContext {
+  /** The event's own id (every catalog value carries one): what deduplication keys on. */
+  eventId: string
+  /** The saga mode from the record's headers (choreography when absent). */
+  mode: SagaMode
+  /** A child logger bound to the order, topic, partition and offset (and the retry tier). */
+  log: Logger
+}
+
+export type EventHandler<T extends EventTopic> = (event: TopicValues[T], ctx: EventContext<T>) => Promise<void>
+
+/** A handler for each catalog topic service `S` reads; any other key fails to compile. */
+export type EventHandlers<S extends ServiceName> = { [T in EventTopicsReadBy<S>]?: EventHandler<T> }
+
+export interface TypedConsumerSpec<S extends ServiceName> {
+  /** The service reading: the catalog's readers decide which topics `on` may name. */
+  reader: S
+  /** Group id without the suffix; the config's KAFKA_GROUP_SUFFIX is appended. */
+  group: string
+  on: EventHandlers<S>
+  concurrency?: number
+}
+
+/**
+ * @deprecated The untyped form: `record.value` is `unknown`. Use `{ reader, group, on }`; this form is
+ * removed once every service has moved.
+ */
 export interface ConsumerSpec {
   /** Group id without the suffix; the config's KAFKA_GROUP_SUFFIX is appended. */
   group: string
   topics: readonly string[]
-  handler: Handler
+  handler: (record: ConsumedRecord, log: PinoLogger, ctx: HandlerContext) => Promise<void>
   concurrency?: number
+}
+
+/** Pauses a caller may ask for; 'backpressure' is the engine's own. */
+export type RequestedPause = Exclude<PauseReason, 'backpressure'>
+
+export interface Consumers {
+  /** `{ reader, group, on }`; the deprecated `{ group, topics, handler }` form still works until every service has moved. */
+  add: <S extends ServiceName>(spec: TypedConsumerSpec<S> | ConsumerSpec) => void
+  /** Holds every partition of every consumer of this service for `reason` (also ones assigned later) until resume(reason). */
+  pause: (reason: RequestedPause) => void
+  resume: (reason: RequestedPause) => void
+  /** The reasons this service's consumers are held for now. */
+  paused: () => RequestedPause[]
+  engines: ConsumerEngine[]
+  dlq: DlqWatch
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    consumers: { add: (spec: ConsumerSpec) => void, engines: ConsumerEngine[], dlq: DlqWatch }
+    consumers: Consumers
+  }
+}
+
+/**
+ * The engine's handler for a topic → handler map. The one place a decoded value meets its type:
+ * the engine decodes with the writer's schema from the registry, and the catalog says which schema
+ * each topic carries (contracts' test/unit/events.test.ts keeps TopicValues and the .avsc files together).
+ */
+function dispatch (on: Partial<Record<EventTopic, EventHandler<EventTopic>>>): Handler {
+  return async (record, log, ctx) => {
+    const handler = on[record.topic as EventTopic]
+    // Subscribed to exactly these topics; a retried record keeps its original topic.
+    if (!handler) throw new Error(`no handler for topic ${record.topic}`)
+    const value = record.value as TopicValues[EventTopic]
+    await handler(value, { ...record, ...ctx, topic: record.topic as EventTopic, value, eventId: value.eventId, mode: sagaModeOf(record.headers), log })
   }
 }
 
 /** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
-export default fp<{ service: string }>(async (fastify, opts) => {
+export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
+  const held = new Set<RequestedPause>()
   const c = fastify.config
   // The retry topics stay the catalog's; only their delays are configurable (short in tests).
   const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
@@ -29,27 +122,61 @@ export default fp<{ service: string }>(async (fastify, opts) => {
   const dlq = new DlqWatch(c.KAFKA_BROKERS, c.TOPIC_PREFIX + DLQ_TOPIC, DLQ_RETENTION_MS)
   fastify.metrics.kit.dlq.check = async () => await dlq.check()
   fastify.metrics.kit.dlq.retentionMs = DLQ_RETENTION_MS
-  fastify.decorate('consumers', {
+
+  function start (group: string, topics: readonly string[], handler: Handler, concurrency: number | undefined): void {
+    const engine = new ConsumerEngine({
+      service: opts.service,
+      groupId: group + c.KAFKA_GROUP_SUFFIX,
+      brokers: c.KAFKA_BROKERS,
+      topics,
+      prefix: c.TOPIC_PREFIX,
+      handler,
+      serde: fastify.serde,
+      producer: fastify.producer,
+      log: fastify.log,
+      metrics: fastify.metrics.kit,
+      concurrency: concurrency ?? c.CONSUMER_CONCURRENCY,
+      retryAttempts: c.RETRY_ATTEMPTS,
+      retryBackoffMs: c.RETRY_BACKOFF_MS,
+      retryTiers
+    })
+    // A consumer added while the service is held starts held too.
+    for (const reason of held) engine.pause(reason)
+    engines.push(engine)
+  }
+
+  function add<S extends ServiceName> (spec: TypedConsumerSpec<S> | ConsumerSpec): void {
+    if ('on' in spec) {
+      if (spec.reader !== opts.service) throw new Error(`consumer group ${spec.group}: reader "${spec.reader}" is not this service (${opts.service})`)
+      const on = spec.on as Partial<Record<EventTopic, EventHandler<EventTopic>>>
+      const topics = Object.keys(on)
+      if (topics.length === 0) throw new Error(`consumer group ${spec.group}: no topic in "on"`)
+      // The types already say so; this catches a spec built around them (JavaScript, a cast).
+      for (const t of topics) {
+        const readers = findTopic(t)?.readers as readonly string[] | undefined
+        if (!readers?.includes(opts.service)) throw new Error(`consumer group ${spec.group}: the catalog does not list ${opts.service} as a reader of "${t}"`)
+      }
+      start(spec.group, topics, dispatch(on), spec.concurrency)
+    } else {
+      // The deprecated form: fastify.log is pino at run time, which its handlers are typed with.
+      const handler = spec.handler
+      start(spec.group, spec.topics, async (record, log, ctx) => await handler(record, log as PinoLogger, ctx), spec.concurrency)
+    }
+  }
+
+  fastify.decorate<Consumers>('consumers', {
     engines,
     dlq,
-    add: (spec: ConsumerSpec) => {
-      engines.push(new ConsumerEngine({
-        service: opts.service,
-        groupId: spec.group + c.KAFKA_GROUP_SUFFIX,
-        brokers: c.KAFKA_BROKERS,
-        topics: spec.topics,
-        prefix: c.TOPIC_PREFIX,
-        handler: spec.handler,
-        serde: fastify.serde,
-        producer: fastify.producer,
-        log: fastify.log as never,
-        metrics: fastify.metrics.kit,
-        concurrency: spec.concurrency ?? c.CONSUMER_CONCURRENCY,
-        retryAttempts: c.RETRY_ATTEMPTS,
-        retryBackoffMs: c.RETRY_BACKOFF_MS,
-        retryTiers
-      }))
-    }
+    add,
+    pause: (reason) => {
+      held.add(reason)
+      for (const e of engines) e.pause(reason)
+    },
+    resume: (reason) => {
+      held.delete(reason)
+      for (const e of engines) e.resume(reason)
+    },
+    paused: () => [...held]
   })
   fastify.addHook('onReady', async () => { await Promise.all(engines.map(async e => await e.start())) })
   fastify.addHook('onClose', async () => { await Promise.all(engines.map(async e => await e.stop())) })

@@ -8,7 +8,7 @@ declare module 'fastify' {
 }
 
 export default fp<{ service: string }>(async (fastify, opts) => {
-  const relay = new OutboxRelay(fastify.sql, fastify.producer, fastify.serde, fastify.log as never, fastify.metrics.kit, 1000, { service: opts.service, schema: fastify.dbSchema })
+  const relay = new OutboxRelay(fastify.sql, fastify.producer, fastify.serde, fastify.log, fastify.metrics.kit, 1000, { service: opts.service, schema: fastify.dbSchema })
   fastify.decorate('outbox', relay)
   fastify.addHook('onReady', async () => relay.start())
   fastify.addHook('onClose', async () => { await relay.stop() })

@@ -9,7 +9,7 @@ declare module 'fastify' {
 
 export default fp<{ service: string }>(async (fastify, opts) => {
   const kit = fastify.metrics.kit
-  const producer = new EventProducer(fastify.config.KAFKA_BROKERS, opts.service, fastify.log as never, fastify.config.PRODUCER_LINGER_MS, {
+  const producer = new EventProducer(fastify.config.KAFKA_BROKERS, opts.service, fastify.log, fastify.config.PRODUCER_LINGER_MS, {
     messageTimeoutMs: fastify.config.PRODUCER_MESSAGE_TIMEOUT_MS,
     onFatal: () => kit.producerFatal.inc(),
     onRecreated: () => kit.producerRecreated.inc()
