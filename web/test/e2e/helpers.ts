@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { build, preview } from 'vite'
@@ -76,7 +75,7 @@ export async function serveWeb (outDir: string, gatewayUrl: string): Promise<{ u
   return { url: `http://127.0.0.1:${port}`, server }
 }
 
-export interface Gateway { app: FastifyInstance, url: string, port: number, config: GatewayConfigType }
+export interface Gateway { app: Awaited<ReturnType<typeof buildApp>>, url: string, port: number, config: GatewayConfigType }
 
 export async function startGateway (env: TestEnv, extra: Record<string, string | number> = {}, port = 0): Promise<Gateway> {
   const config = loadConfig(GatewayConfig, serviceEnv(env, { PORT: port, HOST: '127.0.0.1', ...extra }))
