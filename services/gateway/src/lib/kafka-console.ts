@@ -2,11 +2,11 @@ import Kafka from 'node-rdkafka'
 import type { Admin } from '@platformatic/kafka'
 import { ConfigResourceTypes } from '@platformatic/kafka'
 import { ShopError } from '@vitrine/service-kit'
+import type { KafkaReader } from '@vitrine/service-kit'
 import { TOPICS } from '@vitrine/contracts'
 import type { TopicSpec } from '@vitrine/contracts'
 import type { GroupDetail, GroupPartition, GroupSummary, PartitionInfo, TopicDetail, TopicSummary } from '../wire.ts'
 import type { FieldError, NewTopic } from './topic-validation.ts'
-import type { PartitionReader } from './partition-reader.ts'
 import { PROTECTION_REASON, protectedReason, validateNewTopic } from './topic-validation.ts'
 
 // What the console's Kafka page asks the broker: topics with their partitions and offsets,
@@ -45,7 +45,7 @@ export class ValidationFailed extends Error {
 
 export interface KafkaConsoleOptions {
   admin: Admin
-  reader: PartitionReader
+  reader: KafkaReader
   brokers: string
   prefix: string
   maxPartitions: number

@@ -37,13 +37,13 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     const count = await kc.partitionCount(name)
     if (partition >= count) throw new ValidationFailed([{ field: 'params.partition', rule: 'maximum', message: `must be less than ${count} (topic ${name} has ${count} partition${count === 1 ? '' : 's'})` }])
     const { limit } = request.query
-    const reader = fastify.partitionReader
+    const reader = fastify.kafkaReader
     const marks = await reader.watermarks(name, partition)
     const from = request.query.offset ?? Math.max(marks.low, marks.high - limit)
-    const { watermarks, records } = await reader.read(name, partition, from, limit)
+    const { watermarks, records } = await reader.readPartition(name, partition, from, limit)
     const decode = async (v: Buffer): Promise<unknown> => await fastify.serde.decode(v)
     const messages = []
-    for (const r of records) messages.push(await toLiveEvent(r, fastify.config.TOPIC_PREFIX, decode))
+    for (const r of records) messages.push(await toLiveEvent({ ...r, headers: [r.headers] }, fastify.config.TOPIC_PREFIX, decode))
     return { topic: name, partition, low: watermarks.low, high: watermarks.high, from: Math.max(from, watermarks.low), messages }
   })
 }

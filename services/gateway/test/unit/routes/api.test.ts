@@ -19,7 +19,7 @@ async function build (t: { after: (fn: () => Promise<void>) => void }): Promise<
     await f.register(live)
     await f.register(shop, { config: { CHECKOUT_API_URL: 'http://127.0.0.1:9', INVENTORY_URL: 'http://127.0.0.1:9', ORCHESTRATOR_URL: 'http://127.0.0.1:9' } as never })
   }
-  const app = await buildRoutes(api, {}, ['kafkaConsole', 'partitionReader', 'serde', 'live'])
+  const app = await buildRoutes(api, {}, ['kafkaConsole', 'kafkaReader', 'serde', 'live'])
   t.after(async () => { await app.close() })
   return app
 }
