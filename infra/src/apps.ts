@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
-import { ROOT, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
+import { ROOT, appPortOffset, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
 import { isAlive, logFile, nodeTs, readPid, removePid, shownPath, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
 import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
@@ -51,8 +51,7 @@ function port (name: string, fallback: number): number {
  * shop on one machine) and CONTROL_PORT, unless overridden.
  */
 export function appSettings (s: Pick<StackSettings, 'stateDir'>, o: Partial<AppSettings> = {}): AppSettings {
-  const offset = Number(process.env.APP_PORT_OFFSET ?? 0)
-  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) throw new Error(`APP_PORT_OFFSET must be an integer from 0 to 60000, got "${process.env.APP_PORT_OFFSET}"`)
+  const offset = appPortOffset()
   const ports = Object.fromEntries(Object.entries(DEFAULT_APP_PORTS).map(([name, p]) => [name, p + offset]))
   return {
     stateDir: o.stateDir ?? s.stateDir,

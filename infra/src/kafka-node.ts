@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import type { StackSettings } from './settings.ts'
 import { KAFKA_LIB, brokerPorts } from './settings.ts'
+import { jmxAgentArg, jmxAgentCoords } from './prometheus.ts'
 
 // One JVM per broker, KRaft combined mode (each node is broker and controller).
 // The cluster id is fixed so `format` is reproducible; storage is formatted once.
@@ -79,11 +80,14 @@ function log4j2Xml (logPath: string): string {
 `
 }
 
-export interface PreparedNode { dir: string, properties: string, log4j: string, brokerLog: string }
+export interface PreparedNode { dir: string, properties: string, log4j: string, brokerLog: string, jmxAgent: string }
 
 /** Writes the node's config files and formats its storage the first time. */
 export async function prepareNode (s: StackSettings, i: number): Promise<PreparedNode> {
   const dir = nodeDir(s, i)
+  // Every broker exports its metrics to Prometheus (infra/prometheus/jmx-kafka.yml says which).
+  const jmxAgent = jmxAgentArg(s, i)
+  if (!jmxAgent) throw new KafkaSetupError(`O exportador JMX do Prometheus não está em ${jmxAgentCoords().jar}: rode \`make setup\` (o Maven o baixa conforme infra/kafka/pom.xml).`)
   mkdirSync(join(dir, 'data'), { recursive: true })
   const properties = join(dir, 'server.properties')
   const log4j = join(dir, 'log4j2.xml')
@@ -100,7 +104,7 @@ export async function prepareNode (s: StackSettings, i: number): Promise<Prepare
       throw new KafkaSetupError(`Não foi possível formatar o armazenamento do broker ${i + 1} em ${dir}${cause ? ` (${cause})` : ''}: recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
     }
   }
-  return { dir, properties, log4j, brokerLog }
+  return { dir, properties, log4j, brokerLog, jmxAgent }
 }
 
 // --initial-controllers needs a directory id per voter; fixed base64 UUIDs keep formatting reproducible.
@@ -113,6 +117,7 @@ export function brokerCommand (s: StackSettings, node: PreparedNode): { command:
       `-Xms${Math.min(256, s.kafkaHeapMb)}m`, `-Xmx${s.kafkaHeapMb}m`,
       '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${node.log4j}`,
+      node.jmxAgent,
       '-cp', kafkaClasspath(), 'kafka.Kafka', node.properties
     ]
   }

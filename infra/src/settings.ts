@@ -24,7 +24,18 @@ export interface StackSettings {
   pgPort: number
   registryPort: number
   registryBackendPort: number
+  /** Prometheus and Alertmanager (not 9090/9093: Kafka's controller listens on 9093); moved by APP_PORT_OFFSET like the apps. */
+  prometheusPort: number
+  alertmanagerPort: number
   javaHome: string | undefined
+}
+
+/** APP_PORT_OFFSET: a second copy of the shop moves every port of its own processes by this much. */
+export function appPortOffset (): number {
+  const raw = process.env.APP_PORT_OFFSET ?? '0'
+  const offset = Number(raw === '' ? 0 : raw)
+  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) throw new SettingsError(`APP_PORT_OFFSET deve ser um inteiro de 0 a 60000, mas veio "${raw}": corrija no .env ou na linha de comando.`)
+  return offset
 }
 
 export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
@@ -38,13 +49,19 @@ export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
     pgPort: env.pgPort ?? int('PG_PORT', 5433),
     registryPort: env.registryPort ?? int('SCHEMA_REGISTRY_PORT', 8081),
     registryBackendPort: env.registryBackendPort ?? int('SCHEMA_REGISTRY_BACKEND_PORT', 8085),
+    prometheusPort: env.prometheusPort ?? int('PROMETHEUS_PORT', 9490 + appPortOffset()),
+    alertmanagerPort: env.alertmanagerPort ?? int('ALERTMANAGER_PORT', 9493 + appPortOffset()),
     javaHome: env.javaHome ?? process.env.JAVA_HOME
   }
 }
 
-/** Broker i (0-based) listens on kafkaPort + 100*i for clients and one above that for the controller quorum. */
-export function brokerPorts (s: StackSettings, i: number): { client: number, controller: number } {
-  return { client: s.kafkaPort + 100 * i, controller: s.kafkaPort + 100 * i + 1 }
+/**
+ * Broker i (0-based) listens on kafkaPort + 100*i for clients, one above that for the controller
+ * quorum, and two above for its JMX exporter's /metrics (so a private test cluster moves it too).
+ */
+export function brokerPorts (s: StackSettings, i: number): { client: number, controller: number, jmx: number } {
+  const client = s.kafkaPort + 100 * i
+  return { client, controller: client + 1, jmx: client + 2 }
 }
 
 export function bootstrapServers (s: StackSettings): string {

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { execa } from 'execa'
 import { APICURIO_DIR, KAFKA_LIB, ROOT } from './settings.ts'
 import { info, step } from './steps.ts'
+import { JMX_AGENT_DIR, jmxAgentCoords } from './prometheus.ts'
 
 // Installs what the local stack needs and is missing: Kafka's jars and Apicurio Registry, both from
 // Maven Central. Idempotent: a second run only checks. (pnpm install runs before this, from the Makefile.)
@@ -56,6 +57,14 @@ export async function setup (): Promise<void> {
       mkdirSync(join(KAFKA_LIB, '..'), { recursive: true })
       await execa('touch', [stamp])
       info(`${readdirSync(KAFKA_LIB).length} jars em infra/kafka/target/lib`)
+    })
+  }
+
+  const agent = jmxAgentCoords()
+  if (!existsSync(agent.jar)) {
+    await step('Baixando o exportador JMX do Prometheus do Maven Central (infra/kafka/pom.xml)', async () => {
+      await maven(['dependency:copy', `-Dartifact=${agent.coords}`, `-DoutputDirectory=${JMX_AGENT_DIR}`], join(ROOT, 'infra/kafka'))
+      if (!existsSync(agent.jar)) throw new SetupError(`O Maven terminou, mas ${agent.jar} não existe: apague infra/kafka/target e rode \`make setup\` de novo.`)
     })
   }
 

@@ -8,6 +8,9 @@ import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, n
 import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
 import { info, step } from './steps.ts'
+import type { ObservabilityConfig } from './prometheus.ts'
+import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus, stackTargets } from './prometheus.ts'
+import { appSettings } from './apps.ts'
 
 // The local stack, in dependency order. Each component is one detached process group with a log
 // file and a pid file in the state folder; readiness is checked for real, not slept for.
@@ -24,6 +27,8 @@ export interface Component {
   start: () => Promise<number>
   ready: () => Promise<boolean>
   readyTimeoutMs: number
+  /** Set when its program is not installed (an optional part: Prometheus, Alertmanager): why, in one pt-BR line; `up` skips it. */
+  missing?: string | undefined
 }
 
 export class ComponentDiedError extends Error {
@@ -122,6 +127,37 @@ export function components (s: StackSettings): Component[] {
       return spawnDetached(s.stateDir, 'registry', command, args)
     },
     ready: async () => await httpOk(`http://127.0.0.1:${s.registryPort}/subjects`)
+  })
+  // Prometheus scrapes whatever runs (a service down is an alert, not a start failure), so it waits for nothing.
+  const tools = observabilityTools()
+  const config = (): ObservabilityConfig => ({ stateDir: s.stateDir, prometheusPort: s.prometheusPort, alertmanagerPort: s.alertmanagerPort, targets: stackTargets(s, appSettings(s).ports) })
+  list.push({
+    name: 'alertmanager',
+    label: 'Alertmanager',
+    ports: [s.alertmanagerPort],
+    external: false,
+    missing: tools.alertmanager ? undefined : missingTools(tools),
+    after: [],
+    readyTimeoutMs: 20_000,
+    start: async () => {
+      const { command, args } = prepareAlertmanager(config(), tools.alertmanager!)
+      return spawnDetached(s.stateDir, 'alertmanager', command, args)
+    },
+    ready: async () => await httpOk(`http://127.0.0.1:${s.alertmanagerPort}/-/ready`)
+  })
+  list.push({
+    name: 'prometheus',
+    label: 'Prometheus',
+    ports: [s.prometheusPort],
+    external: false,
+    missing: tools.prometheus ? undefined : missingTools(tools),
+    after: [],
+    readyTimeoutMs: 30_000,
+    start: async () => {
+      const { command, args } = preparePrometheus(config(), tools.prometheus!)
+      return spawnDetached(s.stateDir, 'prometheus', command, args)
+    },
+    ready: async () => await httpOk(`http://127.0.0.1:${s.prometheusPort}/-/ready`)
   })
   return list
 }
@@ -271,7 +307,11 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   for (const name of options.only ?? []) {
     if (!all.some(c => c.name === name)) throw new Error(`unknown component "${name}" (known: ${all.map(c => c.name).join(', ')})`)
   }
-  const list = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
+  const wanted = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
+  // An optional part whose program is missing is said once and skipped; the rest starts as usual.
+  const skipped = wanted.filter(c => c.missing !== undefined)
+  if (skipped.length > 0) info(`${skipped.map(c => c.label).join(' e ')} não vão subir: ${skipped[0]!.missing!}`)
+  const list = wanted.filter(c => c.missing === undefined)
   if (list.some(c => c.name.startsWith('kafka-'))) await checkBrokerCount(s)
 
   // Which components already run; for the others, who holds their ports. A port held by a leftover

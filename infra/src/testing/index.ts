@@ -4,3 +4,5 @@
 export * from './saga-env.ts'
 export * from './stack-env.ts'
 export * from './rdkafka.ts'
+// prometheus.ts — a private Prometheus and Alertmanager (free ports, temporary folder) with our rules.
+export * from './prometheus.ts'

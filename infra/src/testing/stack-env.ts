@@ -95,6 +95,8 @@ export function isolatedSettings (t: TestContext, basePort: number, overrides: P
     pgPort: basePort + 341,
     registryPort: basePort + 342,
     registryBackendPort: basePort + 343,
+    prometheusPort: basePort + 344,
+    alertmanagerPort: basePort + 345,
     kafkaHeapMb: 384,
     ...overrides
   })
@@ -108,7 +110,7 @@ export function isolatedSettings (t: TestContext, basePort: number, overrides: P
 
 export * from './saga-env.ts'
 
-const SETTINGS_VARS = ['BROKERS', 'KAFKA_PORT', 'KAFKA_HEAP_MB', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'VITRINE_STATE_DIR', 'JAVA_HOME', ...EXTERNAL_VARS]
+const SETTINGS_VARS = ['BROKERS', 'KAFKA_PORT', 'KAFKA_HEAP_MB', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'APP_PORT_OFFSET', 'VITRINE_STATE_DIR', 'JAVA_HOME', ...EXTERNAL_VARS]
 
 /** What loadSettings() gives with none of its variables set: the defaults a fresh clone runs with. */
 export function defaultSettings (): StackSettings {

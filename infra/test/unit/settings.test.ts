@@ -15,12 +15,12 @@ test('defaults: one broker on 9092, PostgreSQL on 5433 (not 5432), the registry 
   assert.equal(bootstrapServers(s), 'localhost:9092')
 })
 
-test('broker i listens 100 ports above broker 0, its controller one above that', () => {
+test('broker i listens 100 ports above broker 0, its controller one above that, its JMX exporter two above', () => {
   const s = loadSettings({ brokers: 3, kafkaPort: 19092 })
   assert.deepEqual([0, 1, 2].map(i => brokerPorts(s, i)), [
-    { client: 19092, controller: 19093 },
-    { client: 19192, controller: 19193 },
-    { client: 19292, controller: 19293 }
+    { client: 19092, controller: 19093, jmx: 19094 },
+    { client: 19192, controller: 19193, jmx: 19194 },
+    { client: 19292, controller: 19293, jmx: 19294 }
   ])
   assert.equal(bootstrapServers(s), 'localhost:19092,localhost:19192,localhost:19292')
 })

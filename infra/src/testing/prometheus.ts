@@ -1,0 +1,115 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { freePort, removePid, spawnDetached, stopGroup, sleep } from '../proc.ts'
+import type { ScrapeTargets } from '../prometheus.ts'
+import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus } from '../prometheus.ts'
+import { cleanup } from './stack-env.ts'
+
+// A private Prometheus and Alertmanager for a test: free ports, a temporary state folder, our real
+// rules (infra/prometheus/rules), short intervals so an alert shows within seconds of its `for:`.
+// Never the shared ones on the default ports.
+
+/**
+ * True when Prometheus and Alertmanager are installed. Otherwise the test is skipped with the
+ * pt-BR line naming the package, or, under CI=true, fails: a suite never skips silently there.
+ */
+export function observabilityAvailable (t: TestContext): boolean {
+  const missing = missingTools()
+  if (missing === undefined) return true
+  const ci = process.env.CI
+  if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') throw new Error(`CI=${ci}: ${missing}`)
+  t.skip(missing)
+  return false
+}
+
+export interface PrivateObservabilityOptions {
+  /** What to scrape: services by name → port, brokers' JMX exporter ports; where alerts go. */
+  targets: Partial<ScrapeTargets>
+  scrapeInterval?: string
+  evaluationInterval?: string
+  /** Rule files (globs allowed); default: every file in infra/prometheus/rules. */
+  ruleFiles?: string[]
+  /** How long Alertmanager waits before sending a new group's first notification. */
+  groupWait?: string
+}
+
+export interface PromSeries { metric: Record<string, string>, value: [number, string] }
+export interface PromAlert { labels: Record<string, string>, annotations: Record<string, string>, state: string, activeAt?: string, value?: string }
+
+export interface PrivateObservability {
+  prometheusUrl: string
+  alertmanagerUrl: string
+  stateDir: string
+  /** An instant query (GET /api/v1/query); throws on a PromQL error. */
+  query: (expr: string) => Promise<PromSeries[]>
+  /** Prometheus's alerts: pending and firing. */
+  alerts: () => Promise<PromAlert[]>
+  /** Alertmanager's active alerts (GET /api/v2/alerts). */
+  alertmanagerAlerts: () => Promise<Array<{ labels: Record<string, string>, status: { state: string } }>>
+  /** Scrape targets and their health (up, down, unknown). */
+  targets: () => Promise<Array<{ labels: Record<string, string>, health: string, lastError: string }>>
+}
+
+async function getJson<T> (url: string): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) })
+  const body = await res.json() as { status?: string, error?: string, data?: unknown }
+  if (!res.ok || body.status === 'error') throw new Error(`GET ${url} answered ${res.status}: ${body.error ?? JSON.stringify(body)}`)
+  return (body.data ?? body) as T
+}
+
+async function waitHttp (url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(r => r.ok, () => false)
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`${url} not ready within ${timeoutMs}ms`)
+}
+
+/**
+ * Starts a private Prometheus and Alertmanager; both are stopped and their folder removed when the
+ * test ends. Call observabilityAvailable(t) first.
+ */
+export async function startObservability (t: TestContext, options: PrivateObservabilityOptions): Promise<PrivateObservability> {
+  const tools = observabilityTools()
+  if (!tools.prometheus || !tools.alertmanager) throw new Error(missingTools(tools))
+  const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-prom-'))
+  chmodSync(stateDir, 0o755)
+  cleanup(t, () => { rmSync(stateDir, { recursive: true, force: true }) })
+  const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()]
+  const config = {
+    stateDir,
+    prometheusPort,
+    alertmanagerPort,
+    targets: { services: {}, jmx: [], webhookUrl: 'http://127.0.0.1:9/unused', ...options.targets },
+    scrapeInterval: options.scrapeInterval ?? '1s',
+    evaluationInterval: options.evaluationInterval ?? '1s',
+    ...(options.ruleFiles ? { ruleFiles: options.ruleFiles } : {})
+  }
+  for (const [name, prepared] of [
+    ['alertmanager', prepareAlertmanager(config, tools.alertmanager, options.groupWait ?? '1s')],
+    ['prometheus', preparePrometheus(config, tools.prometheus)]
+  ] as const) {
+    const pid = spawnDetached(stateDir, name, prepared.command, prepared.args)
+    cleanup(t, async () => {
+      await stopGroup(pid, 10_000)
+      removePid(stateDir, name)
+    })
+  }
+  const prometheusUrl = `http://127.0.0.1:${prometheusPort}`
+  const alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`
+  await waitHttp(`${alertmanagerUrl}/-/ready`, 20_000)
+  await waitHttp(`${prometheusUrl}/-/ready`, 30_000)
+  return {
+    prometheusUrl,
+    alertmanagerUrl,
+    stateDir,
+    query: async expr => (await getJson<{ result: PromSeries[] }>(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+    alerts: async () => (await getJson<{ alerts: PromAlert[] }>(`${prometheusUrl}/api/v1/alerts`)).alerts,
+    alertmanagerAlerts: async () => await getJson(`${alertmanagerUrl}/api/v2/alerts`),
+    targets: async () => (await getJson<{ activeTargets: Array<{ labels: Record<string, string>, health: string, lastError: string }> }>(`${prometheusUrl}/api/v1/targets`)).activeTargets
+  }
+}
