@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
-import type { Logger } from 'pino'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Item, PaymentReply, SagaMode } from '@vitrine/contracts'
-import { enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
-import type { ConsumedRecord, OutboxEvent, Tx } from '@vitrine/service-kit'
+import { compensate, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import type { EventCause, OutboxEvent, Tx } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
+import { dueOrderIds, findPayment, insertCancelled, insertRequested, lockDue, lockPayment, markApproved, markCancelled, markDeclined, markRefunded, recordSweepFailure } from './db/payments.ts'
+import type { PaymentRow } from './db/payments.ts'
 
 // The business rules of payment, shared by both saga modes: at most one charge per order, a
 // refund only of a real charge and only once, a cancelled order never charged afterwards.
@@ -30,20 +31,7 @@ export function delayFor (customerId: string, c: Pick<PaymentConfigType, 'PAYMEN
   return Math.round(lo + random() * (hi - lo))
 }
 
-interface Row {
-  order_id: string
-  payment_id: string
-  customer_id: string
-  amount_cents: number
-  items: Item[]
-  mode: SagaMode
-  status: 'requested' | 'approved' | 'declined' | 'cancelled' | 'refunded'
-  reason: string | null
-  cause_event_id: string | null
-  correlation_id: string | null
-}
-
-function reply (row: Pick<Row, 'order_id' | 'payment_id'>, command: PaymentReply['command'], outcome: PaymentReply['outcome'], reason: string | null, cause: ConsumedRecord | { eventId: string, correlationId: string }): OutboxEvent<'payments.replies'> {
+function reply (row: Pick<PaymentRow, 'order_id' | 'payment_id'>, command: PaymentReply['command'], outcome: PaymentReply['outcome'], reason: string | null, cause: { eventId: string, correlationId: string }): OutboxEvent<'payments.replies'> {
   return {
     topic: 'payments.replies',
     value: { eventId: randomUUID(), orderId: row.order_id, command, outcome, paymentId: row.payment_id, reason, occurredAt: Date.now() },
@@ -51,29 +39,31 @@ function reply (row: Pick<Row, 'order_id' | 'payment_id'>, command: PaymentReply
   }
 }
 
-async function seen (tx: Tx, record: ConsumedRecord): Promise<boolean> {
-  return !(await firstDelivery(tx, (record.value as { eventId: string }).eventId, record.topic))
-}
-
 export interface ChargeRequest { orderId: string, customerId: string, amountCents: number, items: Item[], mode: SagaMode }
 
 /** A charge is requested (orders.new in choreography, CHARGE in orchestration). */
-export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, record: ConsumedRecord, req: ChargeRequest, log: Logger): Promise<void> {
+export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventCause, req: ChargeRequest, log: FastifyBaseLogger): Promise<void> {
   await app.tx(async tx => {
-    if (await seen(tx, record)) return
+    if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
     const delay = delayFor(req.customerId, config)
-    const eventId = (record.value as { eventId: string }).eventId
-    const correlation = record.headers['correlation-id'] ?? req.orderId
-    const [row] = await tx<Row[]>`insert into payments (order_id, payment_id, customer_id, amount_cents, items, mode, status, decide_at, cause_event_id, correlation_id)
-      values (${req.orderId}, ${randomUUID()}, ${req.customerId}, ${req.amountCents}, ${tx.json(req.items as never)}, ${req.mode}, 'requested', ${new Date(Date.now() + delay)}, ${eventId}, ${correlation})
-      on conflict (order_id) do nothing returning *`
+    const row = await insertRequested(tx, {
+      orderId: req.orderId,
+      paymentId: randomUUID(),
+      customerId: req.customerId,
+      amountCents: req.amountCents,
+      items: req.items,
+      mode: req.mode,
+      decideAt: new Date(Date.now() + delay),
+      causeEventId: cause.eventId,
+      correlationId: cause.correlationId || req.orderId
+    })
     if (!row) {
       // Known already: a repeated command, or the order was cancelled before its charge request arrived.
-      const [existing] = await tx<Row[]>`select * from payments where order_id = ${req.orderId}`
+      const existing = await findPayment(tx, req.orderId)
       log.info({ status: existing?.status }, 'charge already known for this order; not charging again')
       if (existing && req.mode === 'orchestration' && existing.status !== 'requested') {
         const outcome = existing.status === 'approved' || existing.status === 'refunded' ? 'APPROVED' : 'DECLINED'
-        await enqueue(tx, [reply(existing, 'CHARGE', outcome, existing.reason ?? (existing.status === 'cancelled' ? 'order_cancelled' : null), record)])
+        await enqueue(tx, [reply(existing, 'CHARGE', outcome, existing.reason ?? (existing.status === 'cancelled' ? 'order_cancelled' : null), cause)])
       }
       return
     }
@@ -81,7 +71,7 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
       await enqueue(tx, [{
         topic: 'payments.requested',
         value: { eventId: randomUUID(), orderId: req.orderId, paymentId: row.payment_id, customerId: req.customerId, amountCents: req.amountCents, occurredAt: Date.now() },
-        headers: eventHeaders(SERVICE, 'payments.requested', 'choreography', record)
+        headers: eventHeaders(SERVICE, 'payments.requested', 'choreography', cause)
       }])
     }
     log.info({ delayMs: delay, amountCents: req.amountCents }, 'charge requested')
@@ -91,14 +81,11 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
 }
 
 /** The simulated card network answers: approve or decline, and tell the saga. */
-async function decide (tx: Tx, config: PaymentConfigType, row: Row, log: Logger): Promise<void> {
+async function decide (tx: Tx, config: PaymentConfigType, row: PaymentRow, log: FastifyBaseLogger): Promise<void> {
   const outcome = decideOutcome(row.customer_id, config.PAYMENT_FAILURE_RATE)
   const cause = { eventId: row.cause_event_id ?? '', correlationId: row.correlation_id ?? row.order_id }
-  if (outcome.approved) {
-    await tx`update payments set status = 'approved', charged_at = now(), decide_at = null where order_id = ${row.order_id}`
-  } else {
-    await tx`update payments set status = 'declined', reason = ${outcome.reason}, decide_at = null where order_id = ${row.order_id}`
-  }
+  if (outcome.approved) await markApproved(tx, row.order_id)
+  else await markDeclined(tx, row.order_id, outcome.reason)
   if (row.mode === 'orchestration') {
     await enqueue(tx, [reply(row, 'CHARGE', outcome.approved ? 'APPROVED' : 'DECLINED', outcome.reason, cause)])
   } else if (outcome.approved) {
@@ -117,13 +104,12 @@ export const SET_ASIDE_AFTER = 3
  * table. One charge per transaction, so one that throws (a bug, a broken row) holds back no other;
  * after SET_ASIDE_AFTER tries it is set aside with its error instead of being picked first forever.
  */
-export async function decideDue (app: FastifyInstance, config: PaymentConfigType, log: Logger): Promise<number> {
-  const due = await app.sql`select order_id from payments where status = 'requested' and decide_at <= now() and set_aside_at is null order by decide_at limit 200`
+export async function decideDue (app: FastifyInstance, config: PaymentConfigType, log: FastifyBaseLogger): Promise<number> {
   let n = 0
-  for (const { order_id: orderId } of due) {
+  for (const orderId of await dueOrderIds(app.sql, 200)) {
     try {
       const decided = await app.tx(async tx => {
-        const [row] = await tx<Row[]>`select * from payments where order_id = ${orderId as string} and status = 'requested' and decide_at <= now() and set_aside_at is null for update skip locked`
+        const row = await lockDue(tx, orderId)
         if (!row) return false
         await decide(tx, config, row, log)
         return true
@@ -131,10 +117,8 @@ export async function decideDue (app: FastifyInstance, config: PaymentConfigType
       if (decided) n++
     } catch (err) {
       const error = (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 1000)
-      const [r] = await app.sql`update payments set sweep_attempts = sweep_attempts + 1, sweep_error = ${error},
-          set_aside_at = case when sweep_attempts + 1 >= ${SET_ASIDE_AFTER} then now() end
-        where order_id = ${orderId as string} returning set_aside_at`
-      log.child({ orderId }).error({ err, setAside: Boolean(r?.set_aside_at) }, r?.set_aside_at ? 'deciding this charge keeps failing; set aside for an operator' : 'deciding this charge failed; trying again')
+      const setAside = await recordSweepFailure(app.sql, orderId, error, SET_ASIDE_AFTER)
+      log.child({ orderId }).error({ err, setAside }, setAside ? 'deciding this charge keeps failing; set aside for an operator' : 'deciding this charge failed; trying again')
     }
   }
   return n
@@ -145,36 +129,33 @@ export async function decideDue (app: FastifyInstance, config: PaymentConfigType
  * orchestration). Refunds only an approved charge, exactly once; a charge still pending is
  * cancelled so it is never made; an order not seen yet gets a cancelled marker for the same reason.
  */
-export async function refund (app: FastifyInstance, record: ConsumedRecord, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
-  await app.tx(async tx => {
-    if (await seen(tx, record)) return
-    const [row] = await tx<Row[]>`select * from payments where order_id = ${orderId} for update`
-    const orchestrated = mode === 'orchestration'
-    if (!row) {
-      const [marker] = await tx<Row[]>`insert into payments (order_id, payment_id, customer_id, amount_cents, mode, status, reason)
-        values (${orderId}, ${randomUUID()}, ${customerId}, 0, ${mode}, 'cancelled', ${reason}) returning *`
+export async function refund (app: FastifyInstance, cause: EventCause, orderId: string, customerId: string, reason: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
+  const orchestrated = mode === 'orchestration'
+  await app.tx(async tx => await compensate<PaymentRow>(tx, cause, {
+    find: async tx => await lockPayment(tx, orderId),
+    markCancelled: async tx => {
+      const marker = await insertCancelled(tx, { orderId, paymentId: randomUUID(), customerId, mode, reason })
       log.info('order cancelled before any charge; it will never be charged')
-      if (orchestrated) await enqueue(tx, [reply(marker!, 'REFUND', 'NOTHING_TO_REFUND', 'no_charge', record)])
-      return
-    }
-    switch (row.status) {
-      case 'requested':
-        await tx`update payments set status = 'cancelled', reason = ${reason}, decide_at = null where order_id = ${orderId}`
+      return orchestrated ? [reply(marker, 'REFUND', 'NOTHING_TO_REFUND', 'no_charge', cause)] : []
+    },
+    // A charge still pending is undone too: cancelled, so it is never made.
+    undoable: row => row.status === 'requested' || row.status === 'approved',
+    undo: async (tx, row) => {
+      if (row.status === 'requested') {
+        await markCancelled(tx, orderId, reason)
         log.info('pending charge cancelled before it was made')
-        if (orchestrated) await enqueue(tx, [reply(row, 'REFUND', 'NOTHING_TO_REFUND', 'charge_cancelled', record)])
-        return
-      case 'approved':
-        await tx`update payments set status = 'refunded', reason = ${reason}, refunded_at = now() where order_id = ${orderId}`
-        log.info({ amountCents: row.amount_cents, reason }, 'charge refunded')
-        await enqueue(tx, [orchestrated
-          ? reply(row, 'REFUND', 'REFUNDED', reason, record)
-          : { topic: 'payments.refunded', value: { eventId: randomUUID(), orderId, paymentId: row.payment_id, customerId: row.customer_id, amountCents: row.amount_cents, reason, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'payments.refunded', 'choreography', record) }])
-        return
-      case 'refunded':
-        if (orchestrated) await enqueue(tx, [reply(row, 'REFUND', 'REFUNDED', row.reason, record)])
-        return
-      default:
-        if (orchestrated) await enqueue(tx, [reply(row, 'REFUND', 'NOTHING_TO_REFUND', row.status, record)])
-    }
-  })
+        return orchestrated ? [reply(row, 'REFUND', 'NOTHING_TO_REFUND', 'charge_cancelled', cause)] : []
+      }
+      await markRefunded(tx, orderId, reason)
+      log.info({ amountCents: row.amount_cents, reason }, 'charge refunded')
+      return [orchestrated
+        ? reply(row, 'REFUND', 'REFUNDED', reason, cause)
+        : { topic: 'payments.refunded', value: { eventId: randomUUID(), orderId, paymentId: row.payment_id, customerId: row.customer_id, amountCents: row.amount_cents, reason, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'payments.refunded', 'choreography', cause) }]
+    },
+    settled: row => !orchestrated
+      ? []
+      : row.status === 'refunded'
+        ? [reply(row, 'REFUND', 'REFUNDED', row.reason, cause)]
+        : [reply(row, 'REFUND', 'NOTHING_TO_REFUND', row.status, cause)]
+  }))
 }

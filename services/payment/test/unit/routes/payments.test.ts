@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildRoutes } from '@vitrine/service-kit'
-import routes from '../../src/routes.ts'
+import routes from '../../../src/routes/index.ts'
 
 // What GET /payments/:orderId refuses before it reads the database (there is none here).
 
@@ -29,4 +29,15 @@ test('a valid id reaches the handler (here a stand-in database that fails: 500 w
   const res = await app.inject({ method: 'GET', url: '/payments/order-1' })
   assert.equal(res.statusCode, 500)
   assert.deepEqual(res.json(), { code: 'SHOP_ERR_INTERNAL', message: 'Internal Server Error' })
+})
+
+test('a method the route lacks and an empty id get the same error body, never a 500', async t => {
+  const app = await buildRoutes(routes, {}, ['sql'])
+  t.after(() => app.close())
+  const post = await app.inject({ method: 'POST', url: '/payments/order-1' })
+  assert.equal(post.statusCode, 404)
+  assert.equal(post.json().code, 'SHOP_ERR_ROUTE_NOT_FOUND')
+  const empty = await app.inject({ method: 'GET', url: '/payments/' })
+  assert.ok(empty.statusCode === 400 || empty.statusCode === 404, `${empty.statusCode} ${empty.body}`)
+  assert.match(empty.json().code, /^SHOP_ERR_/)
 })

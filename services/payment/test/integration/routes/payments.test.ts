@@ -1,0 +1,47 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { testEnv } from '@vitrine/infra/testing/saga'
+import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
+import type { Db, ServiceConfig } from '@vitrine/service-kit'
+import routes from '../../../src/routes/index.ts'
+
+// GET /payments/:orderId on a real PostgreSQL schema and no broker.
+
+const env = testEnv()
+const schema = `payment${env.schemaSuffix}`
+let sql: Db
+let app: FastifyInstance
+
+before(async () => {
+  sql = connect(env.databaseUrl, schema, 2)
+  await migrate(sql, schema, fileURLToPath(new URL('../../../migrations/', import.meta.url)))
+  app = Fastify(serverOptions('payment', { LOG_LEVEL: 'silent' } as ServiceConfig))
+  await app.register(errorsPlugin)
+  app.decorate('sql', sql)
+  await app.register(routes)
+  await app.ready()
+})
+
+after(async () => {
+  await app?.close()
+  await sql?.unsafe(`drop schema if exists "${schema}" cascade`)
+  await sql?.end({ timeout: 5 })
+})
+
+test('an order with no charge is a 404 SHOP_ERR_NOT_FOUND naming it', async () => {
+  const res = await app.inject({ method: 'GET', url: '/payments/order-nope' })
+  assert.equal(res.statusCode, 404)
+  assert.equal(res.json().code, 'SHOP_ERR_NOT_FOUND')
+  assert.match(res.json().message, /order-nope/)
+})
+
+test('a charge is shown as the saga sees it: status, amount, reason and mode', async () => {
+  await sql`insert into payments (order_id, payment_id, customer_id, amount_cents, mode, status, reason)
+    values ('order-1', 'pay-1', 'ana', 4200, 'orchestration', 'refunded', 'inventory_failed')`
+  const res = await app.inject({ method: 'GET', url: '/payments/order-1' })
+  assert.equal(res.statusCode, 200)
+  assert.deepEqual(res.json(), { orderId: 'order-1', paymentId: 'pay-1', status: 'refunded', amountCents: 4200, reason: 'inventory_failed', mode: 'orchestration' })
+})
