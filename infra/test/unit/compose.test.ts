@@ -6,6 +6,8 @@ import { parse } from 'yaml'
 import { ROOT, brokerPorts, databaseUrl, loadSettings, registryUrl } from '../../src/settings.ts'
 import { serverProperties } from '../../src/kafka-node.ts'
 import { defaultSettings } from '../../src/testing/stack-env.ts'
+import { jmxAgentCoords, prometheusYaml, stackTargets } from '../../src/prometheus.ts'
+import { appSettings } from '../../src/apps.ts'
 
 // compose/ cannot run here (no Docker engine), so it is checked against the local setup instead:
 // same images pinned, same ports, same teaching settings, same variable names, same topics.
@@ -50,7 +52,7 @@ const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSy
 
 test('compose.yaml: official images, pinned, with the Kafka version the local setup runs', () => {
   const { services } = load('compose.yaml')
-  assert.deepEqual(Object.keys(services).sort(), ['kafka', 'kafka-ui', 'postgres', 'schema-registry', 'topic-init'])
+  assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
   assert.equal(services.kafka?.image, `apache/kafka:${kafkaVersion}`)
   assert.equal(services['topic-init']?.image, services.kafka?.image)
   assert.match(services['schema-registry']?.image ?? '', /^confluentinc\/cp-schema-registry:\d+\.\d+\.\d+$/)
@@ -67,7 +69,7 @@ test('compose.yaml: the same host ports as loadSettings() defaults, and the UI o
   assert.equal(new URL(registryUrl(s)).port, String(s.registryPort))
   assert.equal(hostPort(services['kafka-ui']), 8080)
   // Every published host port is distinct.
-  const published = Object.values(services).flatMap(svc => (svc.ports ?? []).map(p => p.split(':')[0]))
+  const published = Object.values(services).flatMap(svc => (svc.ports ?? []).map(p => p.split(':').slice(0, -1).join(':')))
   assert.equal(new Set(published).size, published.length)
 })
 
@@ -148,4 +150,51 @@ test('compose.3-brokers.yaml on top: three brokers on the local cluster\'s ports
   const init = merged.services['topic-init']
   assert.equal(env(init, 'BROKERS'), '3')
   assert.deepEqual(Object.keys(init?.depends_on ?? {}).sort(), brokers)
+})
+
+test('compose.yaml: Prometheus, Alertmanager and Grafana on loopback, on the local ports (Grafana on 3300, not the UI\'s 3000), with infra\'s rules and dashboards', () => {
+  const s = defaultSettings()
+  const { services } = load('compose.yaml')
+  const published = (svc: Service | undefined): string[] => svc?.ports ?? []
+  assert.deepEqual(published(services.prometheus), [`127.0.0.1:${s.prometheusPort}:9090`])
+  assert.deepEqual(published(services.alertmanager), [`127.0.0.1:${s.alertmanagerPort}:9093`])
+  assert.deepEqual(published(services.grafana), ['127.0.0.1:3300:3000'])
+  assert.match(services.prometheus?.image ?? '', /^prom\/prometheus:v2\.42\.\d+$/)
+  assert.match(services.alertmanager?.image ?? '', /^prom\/alertmanager:v0\.25\.\d+$/)
+  assert.match(services.grafana?.image ?? '', /^grafana\/grafana:\d+\.\d+\.\d+$/)
+  assert.ok(services.alertmanager?.command?.includes('--cluster.listen-address='), 'Alertmanager without its cluster port')
+  assert.ok(services.prometheus?.volumes?.includes('../infra/prometheus/rules:/etc/prometheus/rules:ro'))
+  assert.ok(services.grafana?.volumes?.includes('../infra/grafana/dashboards:/var/lib/grafana/dashboards:ro'))
+  assert.ok(services.grafana?.volumes?.includes('../infra/grafana/provisioning:/etc/grafana/provisioning:ro'))
+})
+
+test('compose: every broker runs the JMX exporter of infra/kafka/pom.xml with infra\'s rules, and Prometheus scrapes them as the local one does', () => {
+  const { coords } = jmxAgentCoords()
+  const version = coords.split(':')[2]!
+  const one = load('compose.yaml')
+  assert.match(readFileSync(join(ROOT, 'compose/compose.yaml'), 'utf8'), new RegExp(`jmx_prometheus_javaagent/${version.replace(/\./g, '\\.')}/jmx_prometheus_javaagent-${version.replace(/\./g, '\\.')}\\.jar`))
+  const merged = merge(one, load('compose.3-brokers.yaml'))
+  for (const name of ['kafka', 'kafka-2', 'kafka-3']) {
+    const svc = merged.services[name]
+    assert.match(env(svc, 'KAFKA_OPTS') ?? '', new RegExp(`-javaagent:/opt/jmx/jmx_prometheus_javaagent-${version}\\.jar=9404:/opt/jmx-rules/jmx-kafka\\.yml`), name)
+    assert.ok(svc?.volumes?.includes('../infra/prometheus/jmx-kafka.yml:/opt/jmx-rules/jmx-kafka.yml:ro'), name)
+    assert.equal(svc?.depends_on?.['jmx-agent']?.condition, 'service_completed_successfully', name)
+  }
+  // The same jobs, labels and services as the generated local config: the rules and dashboards work on both.
+  const s = defaultSettings()
+  type Job = { job_name: string, honor_labels?: boolean, static_configs: Array<{ targets: string[], labels?: Record<string, string> }> }
+  const local = parse(prometheusYaml({ stateDir: '/tmp', prometheusPort: s.prometheusPort, alertmanagerPort: s.alertmanagerPort, targets: stackTargets({ ...s, brokers: 3 }, appSettings(s).ports) })) as { scrape_configs: Job[] }
+  const labels = (jobs: Job[], job: string): string[] => jobs.find(j => j.job_name === job)!.static_configs.map(c => JSON.stringify(c.labels ?? {})).sort()
+  const port = (jobs: Job[], service: string): string => jobs.find(j => j.job_name === 'services')!.static_configs.find(c => c.labels?.service === service)!.targets[0]!.split(':')[1]!
+  for (const [file, brokers] of [['prometheus.yml', 1], ['prometheus.3-brokers.yml', 3]] as const) {
+    const compose = parse(readFileSync(join(ROOT, 'compose', file), 'utf8')) as { scrape_configs: Job[], rule_files: string[] }
+    assert.deepEqual(compose.scrape_configs.map(j => j.job_name), local.scrape_configs.map(j => j.job_name), file)
+    assert.deepEqual(labels(compose.scrape_configs, 'services'), labels(local.scrape_configs, 'services'), file)
+    for (const service of Object.keys(appSettings(s).ports).filter(n => n !== 'web' && n !== 'control')) assert.equal(port(compose.scrape_configs, service), port(local.scrape_configs, service), `${file}: ${service}`)
+    assert.equal(compose.scrape_configs.find(j => j.job_name === 'services')?.honor_labels, true)
+    assert.deepEqual(labels(compose.scrape_configs, 'kafka'), labels(local.scrape_configs, 'kafka').slice(0, brokers), file)
+    assert.deepEqual(compose.rule_files, ['/etc/prometheus/rules/*.yml'])
+  }
+  assert.ok(merged.services.prometheus?.volumes?.includes('./prometheus.3-brokers.yml:/etc/prometheus/prometheus.yml:ro'))
+  assert.match(readFileSync(join(ROOT, 'compose/alertmanager.yml'), 'utf8'), /host\.docker\.internal:3010\/api\/alerts\/webhook/)
 })

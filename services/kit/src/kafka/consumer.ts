@@ -5,6 +5,7 @@ import type { TopicSerde } from '@vitrine/contracts'
 import type { EventProducer, OutgoingRecord } from './producer.ts'
 import type { KitMetrics, ConsumerSnapshot } from '../metrics.ts'
 import { isRetryable } from '../errors.ts'
+import { backoffMs, sleep } from '../time.ts'
 
 /** A decoded record. `V` and `T` are narrowed by the typed consumer API (plugins/consumers.ts) from the catalog. */
 export interface ConsumedRecord<V = unknown, T extends string = string> {
@@ -107,7 +108,6 @@ interface SendResult { outcome: SendOutcome, err?: unknown }
 // on resume, so the marks are far apart: at 500/100 a busy partition paused every 400 records.
 const HIGH_WATER = 1000
 const LOW_WATER = 250
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 // Broker answers that no retry changes: the record itself is refused (too large, invalid).
 const PERMANENT_SEND_ERRORS = new Set([
@@ -408,7 +408,7 @@ export class ConsumerEngine {
 
   private async backoff (st: PartitionState, epoch: number, attempt: number): Promise<boolean> {
     const { min, max } = this.o.blockedBackoffMs ?? { min: 250, max: 10_000 }
-    return await this.wait(st, epoch, Math.min(max, min * 2 ** Math.min(attempt, 20)))
+    return await this.wait(st, epoch, backoffMs(attempt, { minMs: min, maxMs: max }))
   }
 
   private block (st: PartitionState, reason: BlockReason, err: unknown): void {

@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka'
 import type { Logger } from '../log.ts'
+import { backoffMs, sleep } from '../time.ts'
 
 export interface OutgoingRecord {
   topic: string
@@ -115,7 +116,7 @@ export class EventProducer {
         break
       } catch (err) {
         this.log.warn({ err, attempt }, 'could not connect the new producer yet')
-        await new Promise(resolve => setTimeout(resolve, Math.min(10_000, 500 * 2 ** attempt)))
+        await sleep(backoffMs(attempt, { minMs: 500, maxMs: 10_000 }))
       }
     }
     // Whatever the old client still holds was never acknowledged: its senders get an error and retry.
