@@ -78,7 +78,7 @@ async function consume (o: WorkerOptions): Promise<WorkerResult> {
     // Only the dead-letter path would use it, and the handler never fails.
     producer: new EventProducer(o.brokers, 'bench-m1-unused', log),
     log,
-    metrics: kitMetrics(createRegistry('bench'), 'bench'),
+    metrics: kitMetrics(createRegistry('bench')),
     concurrency: 16,
     retryAttempts: 0,
     retryBackoffMs: 0,

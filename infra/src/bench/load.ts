@@ -262,9 +262,10 @@ export interface LoopDelay { p99Ms: number, maxMs: number }
  * interval, so it is taken off: what is left is how late the loop ran.
  */
 export function parseLoopDelay (metrics: string, service: string, resolutionMs: number): LoopDelay | undefined {
-  const prefix = service.replace(/[^a-zA-Z0-9]/g, '_')
+  // One name across services: the `service` label says whose figures these are.
+  const label = `service="${service.replace(/[^a-zA-Z0-9_-]/g, '')}"`
   const read = (name: string): number | undefined => {
-    const m = new RegExp(`^${prefix}_nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(metrics)
+    const m = new RegExp(`^vitrine_nodejs_eventloop_lag_${name}_seconds\\{[^}]*${label}[^}]*\\} ([0-9.eE+-]+)$`, 'm').exec(metrics)
     return m ? Number(m[1]) : undefined
   }
   const p99 = read('p99')

@@ -2,10 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Metric } from 'prom-client'
 import type { DlqExpiry } from './kafka/dlq-watch.ts'
 
-// Metric names follow `<service>_<noun>_<unit>`: `_total` for counters, `_seconds` for histograms.
-export function metricPrefix (service: string): string {
-  return service.replace(/[^a-zA-Z0-9]/g, '_')
-}
+// Metric names follow `vitrine_<noun>_<unit>` (`_total` counters, `_seconds` histograms), one name per
+// measurement across services: the registry's default `service` label tells them apart, so a dashboard
+// query needs no name regex. The table is infra/prometheus/METRICS.md.
 
 function single<T extends Metric> (registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make()
@@ -14,8 +13,8 @@ function single<T extends Metric> (registry: Registry, name: string, make: () =>
 export function createRegistry (service: string): Registry {
   const registry = new Registry()
   registry.setDefaultLabels({ service })
-  // Includes the event loop delay percentiles (`<service>_nodejs_eventloop_lag_p99_seconds`) the benchmarks read.
-  collectDefaultMetrics({ register: registry, prefix: `${metricPrefix(service)}_`, eventLoopMonitoringPrecision: 10 })
+  // Includes the event loop delay percentiles (`vitrine_nodejs_eventloop_lag_p99_seconds`) the benchmarks read.
+  collectDefaultMetrics({ register: registry, prefix: 'vitrine_', eventLoopMonitoringPrecision: 10 })
   return registry
 }
 
@@ -30,12 +29,13 @@ export interface ConsumerSource {
 }
 
 export interface KitMetrics {
-  consumed: Counter<'topic' | 'outcome'>
+  consumed: Counter<'group' | 'topic' | 'outcome'>
   processing: Histogram<'topic'>
   deadLetters: Counter<'topic' | 'reason'>
   retries: Counter<'topic' | 'tier'>
   published: Counter<'topic'>
   outboxPending: Gauge
+  outboxOldest: Gauge
   outboxLag: Histogram
   /** The engines of this registry, read by the consumer gauges at each scrape. */
   consumers: Set<ConsumerSource>
@@ -50,18 +50,40 @@ export interface KitMetrics {
 const sources = new WeakMap<Registry, Set<ConsumerSource>>()
 const dlqs = new WeakMap<Registry, KitMetrics['dlq']>()
 
-export function kitMetrics (registry: Registry, service: string): KitMetrics {
-  const p = metricPrefix(service)
+export function kitMetrics (registry: Registry): KitMetrics {
   const buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+  const registers = [registry]
   return {
-    consumed: single(registry, `${p}_messages_consumed_total`, () => new Counter({ name: `${p}_messages_consumed_total`, help: 'Records consumed, by topic and outcome (ok, skipped, retried, dead_lettered)', labelNames: ['topic', 'outcome'] as const, registers: [registry] })),
-    processing: single(registry, `${p}_message_processing_seconds`, () => new Histogram({ name: `${p}_message_processing_seconds`, help: 'Time to handle one record, decode to offset store', labelNames: ['topic'] as const, buckets, registers: [registry] })),
-    deadLetters: single(registry, `${p}_dead_letters_total`, () => new Counter({ name: `${p}_dead_letters_total`, help: 'Records sent to the dead-letter topic', labelNames: ['topic', 'reason'] as const, registers: [registry] })),
-    retries: single(registry, `${p}_retries_total`, () => new Counter({ name: `${p}_retries_total`, help: 'Records sent to a retry topic', labelNames: ['topic', 'tier'] as const, registers: [registry] })),
-    published: single(registry, `${p}_events_published_total`, () => new Counter({ name: `${p}_events_published_total`, help: 'Events published from the outbox', labelNames: ['topic'] as const, registers: [registry] })),
-    outboxPending: single(registry, `${p}_outbox_pending_messages`, () => new Gauge({ name: `${p}_outbox_pending_messages`, help: 'Outbox rows not yet published at the last relay pass', registers: [registry] })),
-    outboxLag: single(registry, `${p}_outbox_publish_delay_seconds`, () => new Histogram({ name: `${p}_outbox_publish_delay_seconds`, help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers: [registry] })),
+    consumed: single(registry, 'vitrine_consumed_records_total', () => new Counter({ name: 'vitrine_consumed_records_total', help: 'Records consumed, by group, topic and outcome (ok, retried, dead_lettered)', labelNames: ['group', 'topic', 'outcome'] as const, registers })),
+    processing: single(registry, 'vitrine_handler_duration_seconds', () => new Histogram({ name: 'vitrine_handler_duration_seconds', help: 'Time to handle one record, decode to offset store', labelNames: ['topic'] as const, buckets, registers })),
+    deadLetters: single(registry, 'vitrine_dead_letters_total', () => new Counter({ name: 'vitrine_dead_letters_total', help: 'Records sent to the dead-letter topic (by the consumers, or by the outbox relay for an unpublishable row)', labelNames: ['topic', 'reason'] as const, registers })),
+    retries: single(registry, 'vitrine_retries_total', () => new Counter({ name: 'vitrine_retries_total', help: 'Records sent to a retry topic', labelNames: ['topic', 'tier'] as const, registers })),
+    published: single(registry, 'vitrine_produced_records_total', () => new Counter({ name: 'vitrine_produced_records_total', help: 'Events the outbox relay published (acknowledged by the broker)', labelNames: ['topic'] as const, registers })),
+    outboxPending: single(registry, 'vitrine_outbox_pending_records', () => new Gauge({ name: 'vitrine_outbox_pending_records', help: 'Outbox rows not yet published, at the last relay pass', registers })),
+    outboxOldest: single(registry, 'vitrine_outbox_oldest_age_seconds', () => new Gauge({ name: 'vitrine_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet published, at the last relay pass (0 when none waits)', registers })),
+    outboxLag: single(registry, 'vitrine_outbox_publish_delay_seconds', () => new Histogram({ name: 'vitrine_outbox_publish_delay_seconds', help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers })),
     ...engineMetrics(registry)
+  }
+}
+
+export interface SagaMetrics {
+  started: Counter<'mode'>
+  finished: Counter<'mode' | 'outcome'>
+  duration: Histogram<'mode' | 'outcome'>
+  compensations: Counter<'kind'>
+}
+
+/**
+ * The saga outcome metrics, one definition for both modes: checkout-api sets choreography's from the
+ * order's outcome, the orchestrator sets orchestration's. `outcome` is `completed` or `failed` in both.
+ */
+export function sagaMetrics (registry: Registry): SagaMetrics {
+  const registers = [registry]
+  return {
+    started: single(registry, 'vitrine_sagas_started_total', () => new Counter({ name: 'vitrine_sagas_started_total', help: 'Sagas started (choreography: an order accepted; orchestration: a saga created from orders.new)', labelNames: ['mode'] as const, registers })),
+    finished: single(registry, 'vitrine_sagas_finished_total', () => new Counter({ name: 'vitrine_sagas_finished_total', help: 'Sagas that reached an outcome (completed or failed)', labelNames: ['mode', 'outcome'] as const, registers })),
+    duration: single(registry, 'vitrine_saga_duration_seconds', () => new Histogram({ name: 'vitrine_saga_duration_seconds', help: 'From the order to its outcome', labelNames: ['mode', 'outcome'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers })),
+    compensations: single(registry, 'vitrine_compensations_total', () => new Counter({ name: 'vitrine_compensations_total', help: 'Compensations started (refund of a charge, release of a reservation)', labelNames: ['kind'] as const, registers }))
   }
 }
 

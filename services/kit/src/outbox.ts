@@ -232,6 +232,7 @@ export class OutboxRelay {
       order by id limit ${BATCH}`
     if (rows.length === 0) {
       this.metrics.outboxPending.set(0)
+      this.metrics.outboxOldest.set(0)
       return 0
     }
     const outcomes = await Promise.all(rows.map(async r => await this.publish(r)))
@@ -257,8 +258,10 @@ export class OutboxRelay {
         this.log.warn({ outboxId: o.id, topic: row.topic, orderId: row.key, error: o.error }, 'outbox row not published; retrying on the next tick')
       }
     }
-    const [pending] = await this.sql`select count(*)::int as n from outbox where published_at is null and failed_at is null`
+    const [pending] = await this.sql`select count(*)::int as n, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age
+      from outbox where published_at is null and failed_at is null`
     this.metrics.outboxPending.set(pending?.n as number)
+    this.metrics.outboxOldest.set(pending?.age as number)
     return transient ? -1 : rows.length
   }
 

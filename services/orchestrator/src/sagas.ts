@@ -7,6 +7,7 @@ import { PermanentError, enqueue, eventHeaders, firstDelivery } from '@vitrine/s
 import type { ConsumedRecord, Tx } from '@vitrine/service-kit'
 import { decide, isTerminal, start } from './machine.ts'
 import type { Clock, CommandName, Decision, Participant, Saga, SagaOrder, SagaState, Step, Timeouts } from './machine.ts'
+import { ORCHESTRATION } from './metrics.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
 
 // Persistence of the state machine: each decision is applied in one transaction that locks the
@@ -81,10 +82,13 @@ function report (o: Orchestrator, before: SagaState, d: Decision, createdAt: Dat
   const to = d.saga.state
   if (before !== to) o.metrics.transitions.inc({ from: before, to })
   if (d.timedOut) o.metrics.timeouts.inc({ step: d.timedOut })
-  for (const c of d.commands) if (c.resend) o.metrics.resends.inc({ command: c.value.command })
+  for (const c of d.commands) {
+    if (c.resend) o.metrics.resends.inc({ command: c.value.command })
+    else if (c.value.command === 'REFUND' || c.value.command === 'RELEASE') o.metrics.compensations.inc({ kind: c.value.command.toLowerCase() })
+  }
   if (!isTerminal(before) && isTerminal(to)) {
-    o.metrics.finished.inc({ outcome: to })
-    o.metrics.duration.observe({ outcome: to }, (Date.now() - createdAt.getTime()) / 1000)
+    o.metrics.finished.inc({ ...ORCHESTRATION, outcome: to })
+    o.metrics.duration.observe({ ...ORCHESTRATION, outcome: to }, (Date.now() - createdAt.getTime()) / 1000)
   }
 }
 
@@ -116,7 +120,7 @@ export async function startSaga (o: Orchestrator, record: ConsumedRecord, log: L
     return { d, createdAt: inserted[0]!.created_at as Date }
   })
   if (started) {
-    o.metrics.started.inc()
+    o.metrics.started.inc(ORCHESTRATION)
     report(o, 'created', started.d, started.createdAt)
     log.info({ state: started.d.saga.state, sent: started.d.commands.map(c => c.value.command), deadlineAt: new Date(order.deadlineAt).toISOString() }, 'saga started')
   }

@@ -19,13 +19,13 @@ test('order bodies use the payment trigger and the product without stock', () =>
 
 test('event loop delay from prom-client: the 10 ms sampling interval is taken off', () => {
   const metrics = [
-    '# HELP checkout_api_nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.',
-    '# TYPE checkout_api_nodejs_eventloop_lag_p99_seconds gauge',
-    'checkout_api_nodejs_eventloop_lag_p99_seconds{service="checkout-api"} 0.012345',
-    'checkout_api_nodejs_eventloop_lag_max_seconds{service="checkout-api"} 0.045',
-    'checkout_api_nodejs_eventloop_lag_min_seconds{service="checkout-api"} 0.0091'
+    '# HELP vitrine_nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.',
+    '# TYPE vitrine_nodejs_eventloop_lag_p99_seconds gauge',
+    'vitrine_nodejs_eventloop_lag_p99_seconds{service="checkout-api"} 0.012345',
+    'vitrine_nodejs_eventloop_lag_max_seconds{service="checkout-api"} 0.045',
+    'vitrine_nodejs_eventloop_lag_min_seconds{service="checkout-api"} 0.0091'
   ].join('\n')
   assert.deepEqual(parseLoopDelay(metrics, 'checkout-api', 10), { p99Ms: 2.35, maxMs: 35 })
-  assert.deepEqual(parseLoopDelay('checkout_api_nodejs_eventloop_lag_p99_seconds 0.009\ncheckout_api_nodejs_eventloop_lag_max_seconds 0.0101\n', 'checkout-api', 10), { p99Ms: 0, maxMs: 0.1 })
+  assert.deepEqual(parseLoopDelay('vitrine_nodejs_eventloop_lag_p99_seconds{service="checkout-api"} 0.009\nvitrine_nodejs_eventloop_lag_max_seconds{service="checkout-api"} 0.0101\n', 'checkout-api', 10), { p99Ms: 0, maxMs: 0.1 })
   assert.equal(parseLoopDelay(metrics, 'payment', 10), undefined)
 })

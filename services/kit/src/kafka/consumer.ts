@@ -522,7 +522,7 @@ export class ConsumerEngine {
       tries++
       try {
         await this.o.handler(record, log, ctx)
-        this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'ok' })
+        this.o.metrics.consumed.inc({ group: this.o.groupId, topic: origin.topic, outcome: 'ok' })
         timer()
         return 'done'
       } catch (err) {
@@ -541,7 +541,7 @@ export class ConsumerEngine {
       const sent = await this.toRetryTier(st, epoch, m, origin, headers, lastError, nextTier, tries)
       if (sent === 'fenced') return 'fenced'
       if (sent === 'sent') {
-        this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'retried' })
+        this.o.metrics.consumed.inc({ group: this.o.groupId, topic: origin.topic, outcome: 'retried' })
         return 'done'
       }
       log.error({ err: lastError }, 'the retry topic refused the record, sending it to the dead-letter topic')
@@ -636,7 +636,7 @@ export class ConsumerEngine {
     }
     if (sent.outcome === 'fenced') return 'fenced'
     this.o.metrics.deadLetters.inc({ topic: origin.topic, reason })
-    this.o.metrics.consumed.inc({ topic: origin.topic, outcome: 'dead_lettered' })
+    this.o.metrics.consumed.inc({ group: this.o.groupId, topic: origin.topic, outcome: 'dead_lettered' })
     return 'done'
   }
 

@@ -42,7 +42,7 @@ async function instance (intervalMs = 100): Promise<{ sql: Db, relay: OutboxRela
   const producer = new FlakyProducer(env.brokers, `outbox-test-${pools.length}`, log)
   await producer.connect()
   producers.push(producer)
-  const relay = new OutboxRelay(sql, producer, serde, log, kitMetrics(createRegistry('outbox-test'), 'outbox-test'), intervalMs, { service: 'checkout-api', schema })
+  const relay = new OutboxRelay(sql, producer, serde, log, kitMetrics(createRegistry('outbox-test')), intervalMs, { service: 'checkout-api', schema })
   relays.push(relay)
   return { sql, relay, producer }
 }

@@ -64,9 +64,9 @@ test('a duplicate reply and contradicting late replies after the saga completed 
   assert.equal((await saga.request('checkout-api', 'GET', `/orders/${id!}`)).body.status, 'confirmed')
   assert.equal((await saga.request('inventory', 'GET', `/products/${prod}`)).body.stock, 8, 'sold once, never released')
   const metrics = (await saga.request('orchestrator', 'GET', '/metrics')).body as string
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'payments.replies', reason: 'duplicate' }), 2)
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }), 1)
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 1)
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'payments.replies', reason: 'duplicate' }), 2)
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }), 1)
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 1)
 })
 
 test('out-of-order replies while the saga waits for payment change nothing; the real answer still drives it to the end', async (t) => {
@@ -90,7 +90,7 @@ test('out-of-order replies while the saga waits for payment change nothing; the 
   assert.equal((await saga.request('checkout-api', 'GET', `/orders/${id!}`)).body.status, 'confirmed')
   assert.equal((await recordsOf(saga, 'inventory.commands', [id!])).filter(r => r.value.command === 'RESERVE').length, 1, 'one RESERVE, after the real APPROVED')
   const metrics = (await saga.request('orchestrator', 'GET', '/metrics')).body as string
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }) + metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 3)
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }) + metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 3)
 })
 
 test('a reply for a saga the orchestrator does not know goes to orders.dlq with its origin, and the sagas after it on that partition still finish', async (t) => {

@@ -32,8 +32,8 @@ test('payment stopped past the payment step deadline: REFUND sent, the order fai
   // The APPROVED came after the deadline: late, ignored (no RESERVE was ever sent).
   assert.equal((await recordsOf(saga, 'inventory.commands', [id!])).length, 0)
   const metrics = (await saga.request('orchestrator', 'GET', '/metrics')).body as string
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }), 1)
-  assert.equal(metricValue(metrics, 'orchestrator_step_timeouts_total', { step: 'payment' }), 1)
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'payments.replies', reason: 'late' }), 1)
+  assert.equal(metricValue(metrics, 'vitrine_saga_step_timeouts_total', { step: 'payment' }), 1)
   const failed = await recordsOf(saga, 'orders.failed', [id!])
   assert.equal(failed.length, 1, 'the order failed once')
 })
@@ -63,7 +63,7 @@ test('inventory stopped past the inventory step deadline: RELEASE and REFUND sen
   const replies = (await recordsOf(saga, 'inventory.replies', [id!])).map(r => `${r.value.command as string}/${r.value.outcome as string}`)
   assert.deepEqual(replies, ['RESERVE/RESERVED', 'RELEASE/RELEASED'])
   const metrics = (await saga.request('orchestrator', 'GET', '/metrics')).body as string
-  assert.equal(metricValue(metrics, 'orchestrator_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 1, 'the late RESERVED changed nothing')
+  assert.equal(metricValue(metrics, 'vitrine_saga_replies_ignored_total', { topic: 'inventory.replies', reason: 'late' }), 1, 'the late RESERVED changed nothing')
   assert.equal((await recordsOf(saga, 'inventory.commands', [id!])).filter(r => r.value.command === 'COMMIT').length, 0, 'never committed')
 })
 

@@ -22,11 +22,11 @@ export type { FeedStatus } from '../../wire.ts'
  * `history`, then `events` batches as they come; `stats` and `status` follow every second.
  */
 export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => {
-  const { registry, prefix: p } = fastify.metrics
-  const pushed = new Counter({ name: `${p}_events_pushed_total`, help: 'Events pushed to browsers (each counted once, whatever the number of browsers)', labelNames: ['topic', 'outcome'] as const, registers: [registry] })
-  const batchSize = new Histogram({ name: `${p}_push_batch_events`, help: 'Events per pushed batch', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] })
-  const decodeErrors = new Counter({ name: `${p}_decode_errors_total`, help: 'Records whose value could not be decoded (shown as such, never dropped)', labelNames: ['topic'] as const, registers: [registry] })
-  const clients = new Gauge({ name: `${p}_socket_clients`, help: 'Browsers connected over socket.io', registers: [registry] })
+  const { registry } = fastify.metrics
+  const pushed = new Counter({ name: 'vitrine_live_pushed_events_total', help: 'Events pushed to browsers (each counted once, whatever the number of browsers)', labelNames: ['topic', 'outcome'] as const, registers: [registry] })
+  const batchSize = new Histogram({ name: 'vitrine_live_push_batch_events', help: 'Events per pushed batch', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] })
+  const decodeErrors = new Counter({ name: 'vitrine_decode_errors_total', help: 'Records whose value could not be decoded (shown as such, never dropped)', labelNames: ['topic'] as const, registers: [registry] })
+  const clients = new Gauge({ name: 'vitrine_live_socket_clients', help: 'Browsers connected over socket.io', registers: [registry] })
 
   const io = fastify.io
   const feed = new LiveFeed({

@@ -56,7 +56,7 @@ test('broker down longer than message.timeout.ms while a record goes to a retry 
     serde,
     producer,
     log,
-    metrics: kitMetrics(registry, 'kit-outage'),
+    metrics: kitMetrics(registry),
     concurrency: 2,
     retryAttempts: 0,
     retryBackoffMs: 0,

@@ -144,7 +144,7 @@ test('the full retry ladder: in-process tries, each tier after its delay, then t
     assert.equal(hops.filter(r => r.key === key).length, 1, `one hop through ${tier}`)
   }
   const metrics = (await app.inject({ url: '/metrics' })).body
-  assert.equal(metricSum(metrics, 'checkout_api_dead_letters_total', { reason: 'retries_exhausted' }), 1)
+  assert.equal(metricSum(metrics, 'vitrine_dead_letters_total', { reason: 'retries_exhausted' }), 1)
 })
 
 // Last: it makes the app's producer start over.

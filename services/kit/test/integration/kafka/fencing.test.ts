@@ -44,7 +44,7 @@ function member (): ConsumerEngine {
     serde,
     producer,
     log,
-    metrics: kitMetrics(createRegistry('kit-fencing'), 'kit-fencing'),
+    metrics: kitMetrics(createRegistry('kit-fencing')),
     concurrency: 4,
     retryAttempts: 0,
     retryBackoffMs: 0,

@@ -43,7 +43,7 @@ before(async () => {
     serde,
     producer,
     log,
-    metrics: kitMetrics(registry, 'kit-pause'),
+    metrics: kitMetrics(registry),
     concurrency: 2,
     retryAttempts: 0,
     retryBackoffMs: 0,

@@ -41,7 +41,7 @@ function member (name: string): { engine: ConsumerEngine, registry: Registry } {
     serde,
     producer,
     log,
-    metrics: kitMetrics(registry, 'kit-rebalance'),
+    metrics: kitMetrics(registry),
     concurrency: 4,
     retryAttempts: 0,
     retryBackoffMs: 0,

@@ -44,7 +44,7 @@ before(async () => {
     serde,
     producer,
     log,
-    metrics: kitMetrics(registry, 'kit-send'),
+    metrics: kitMetrics(registry),
     concurrency: 2,
     retryAttempts: 0,
     retryBackoffMs: 0,
