@@ -18,15 +18,15 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: help setup deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: observability-tools help setup deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
-	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado (com make demo rodando;"
-	@echo "                   CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido; o preço vem do catálogo)"
+	@echo "make compare     - o mesmo pedido em coreografia e em orquestração, lado a lado, lido do Kafka pelo gateway"
+	@echo "                   (com make demo rodando; CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido)"
 	@echo "make test        - instala o que falta, roda lint e typecheck e depois todos os testes"
 	@echo "make test-full   - make test e mais as suítes pesadas (matriz de falhas, cenários longos)"
-	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry)"
+	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry, Prometheus, Alertmanager)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
@@ -45,8 +45,25 @@ deps:
 	  echo "✔ pnpm install ($$(( $$(date +%s) - start ))s)"; \
 	fi
 
-setup: deps
+setup: deps observability-tools
 	@$(CLI) setup
+
+# Debian's prometheus and prometheus-alertmanager (promtool, amtool): our supervisor runs them, never
+# their service scripts, so a policy-rc.d keeps apt from starting them (Alertmanager's 9093 is Kafka's)
+# and their units are disabled where systemd runs. Without root: one line saying what is skipped.
+observability-tools:
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "▶ Instalando prometheus e prometheus-alertmanager (apt-get, ~360 MB instalados)"; \
+	    own_policy=no; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=yes; fi; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; rc=$$?; \
+	    if [ $$own_policy = yes ]; then rm -f /usr/sbin/policy-rc.d; fi; \
+	    if [ -d /run/systemd/system ]; then systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true; fi; \
+	    exit $$rc; \
+	  elif [ -n "$$CI" ] && [ "$$CI" != false ] && [ "$$CI" != 0 ]; then \
+	    echo "prometheus/prometheus-alertmanager não encontrados e CI=$$CI: os testes de alertas e métricas não podem ser pulados na CI. Instale os pacotes prometheus e prometheus-alertmanager (apt-get install --no-install-recommends prometheus prometheus-alertmanager)."; exit 1; \
+	  else echo "prometheus/prometheus-alertmanager não encontrados: instale os pacotes prometheus e prometheus-alertmanager (apt-get install --no-install-recommends prometheus prometheus-alertmanager); sem eles o Prometheus e o Alertmanager não sobem e os testes de alertas são pulados (com CI=true eles falham)"; fi; \
+	fi
 
 # cli up checks and installs what setup does itself: one process instead of two.
 up: deps
@@ -73,9 +90,9 @@ demo: export VITRINE_T0 := $(shell date +%s%3N)
 demo: setup
 	@node --import tsx infra/src/demo.ts
 
-# Needs the demo running (the orchestrator on :3005). CLIENTE and ITENS (produto:qtd,...) change the order; prices come from the catalog.
+# Needs the demo running (the gateway on :3010, plus APP_PORT_OFFSET). CLIENTE and ITENS (produto:qtd,...) change the order; prices come from the catalog.
 compare:
-	@$(TSX) services/orchestrator/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
+	@$(TSX) services/gateway/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
 
 # Debian's chromium drives the browser tests (a test tool cannot download its own browser here).
 browser:

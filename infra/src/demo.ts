@@ -1,5 +1,6 @@
 import { join } from 'node:path'
-import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from './settings.ts'
+import { loadSettings, bootstrapServers, brokerPorts, databaseUrl, registryUrl } from './settings.ts'
+import { missingTools } from './prometheus.ts'
 import { ComponentDiedError, down, up } from './stack.ts'
 import { appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
@@ -145,6 +146,18 @@ async function showcase (names: string[]): Promise<void> {
   }
 }
 
+/** Prometheus, Alertmanager and the brokers' exporters, or the line saying why they are not running. */
+function observabilityLines (): string {
+  const missing = missingTools()
+  if (missing) return `  Prometheus            (não instalado) ${missing}`
+  const exporters = Array.from({ length: settings.brokers }, (_, i) => `http://127.0.0.1:${brokerPorts(settings, i).jmx}/metrics`).join(' ')
+  return [
+    `  Prometheus            http://127.0.0.1:${settings.prometheusPort}   (alertas: /alerts; regras em infra/prometheus/rules)`,
+    `  Alertmanager          http://127.0.0.1:${settings.alertmanagerPort}`,
+    `  Métricas dos brokers  ${exporters}`
+  ].join('\n')
+}
+
 async function main (): Promise<void> {
   // Ctrl-C while starting is a failed start too: what this run started is stopped before leaving.
   const mark = startMark()
@@ -167,6 +180,7 @@ ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${
   Schema Registry       ${registryUrl(settings)}/subjects
   Kafka (bootstrap)     ${process.env.KAFKA_BROKERS ?? bootstrapServers(settings)}
   PostgreSQL            ${databaseUrl(settings)}
+${observabilityLines()}
   Logs                  ${join(settings.stateDir, 'logs')}/
 
   make status   o que está rodando     make down   para tudo
@@ -192,7 +206,7 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
 
   // A component that dies is reported with the end of its log, not left silent.
   const reported = new Set<string>()
-  const watched = [...apps().map(a => a.name), ...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres', 'registry-backend', 'registry']
+  const watched = [...apps().map(a => a.name), ...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres', 'registry-backend', 'registry', 'prometheus', 'alertmanager']
   while (!state.stopping) {
     for (const name of watched) {
       const pid = readPid(settings.stateDir, name)
