@@ -72,10 +72,12 @@ export const OrderListQuery = Type.Object({
 
 export const OrderSummary = Type.Object({
   orderId: Type.String(),
-  status: Type.String(),
+  status: Type.Enum(['pending', 'confirmed', 'failed']),
   mode: SagaModeSchema,
   reason: Type.Union([Type.String(), Type.Null()]),
   totalCents: Type.Integer(),
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()])
 })
+
+export const OrderList = Type.Object({ orders: Type.Array(OrderSummary), counts: Type.Record(Type.String(), Type.Integer()) })

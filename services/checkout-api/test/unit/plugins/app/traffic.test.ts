@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { pickItem } from '../../src/traffic.ts'
+import { pickItem } from '../../../../src/plugins/app/traffic.ts'
 
 const products = [
   { id: 'sold-out', priceCents: 100, available: 0 },

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
 import type { SagaMode } from '@vitrine/contracts'
-import { createOrder } from './orders.ts'
-import type { CheckoutConfigType } from './config.ts'
+import { createOrder } from '../../orders.ts'
+import type { CheckoutConfigType } from '../../config.ts'
 
 export interface TrafficSettings { rate: number, mode: SagaMode | 'mixed', failPaymentShare: number, outOfStockShare: number }
 
@@ -17,6 +18,8 @@ export class TrafficGenerator {
   sent = 0
   errors = 0
   private counter = 0
+  // Orders being placed: stop() waits for them, so none is left half-sent when the pool closes.
+  private readonly placing = new Set<Promise<void>>()
 
   constructor (private readonly app: FastifyInstance, private readonly config: CheckoutConfigType) {
     // SAGA_MODE_DEFAULT switches the whole system, generated traffic included.
@@ -38,7 +41,12 @@ export class TrafficGenerator {
       carry += this.settings.rate * tickMs / 1000
       const n = Math.floor(carry)
       carry -= n
-      for (let i = 0; i < n; i++) this.placeOne().catch(err => { this.errors++; this.app.log.warn({ err }, 'traffic order failed') })
+      for (let i = 0; i < n; i++) {
+        const p: Promise<void> = this.placeOne()
+          .catch(err => { this.errors++; this.app.log.warn({ err }, 'traffic order failed') })
+          .finally(() => { this.placing.delete(p) })
+        this.placing.add(p)
+      }
     }, tickMs)
     this.timer.unref()
   }
@@ -46,6 +54,12 @@ export class TrafficGenerator {
   stop (): void {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
+  }
+
+  /** Stops, then waits for the orders already being placed. */
+  async close (): Promise<void> {
+    this.stop()
+    await Promise.all(this.placing)
   }
 
   private async catalog (): Promise<Product[]> {
@@ -97,3 +111,17 @@ export function pickItem (products: readonly Product[], n: number, outOfStock: b
   const pool = inStock.length > 0 ? inStock : products
   return { product: pool[n % pool.length]!, quantity }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    traffic: TrafficGenerator
+  }
+}
+
+/** The generator as a plugin: it starts once the app is ready (at TRAFFIC_RATE, when set) and stops on close. */
+export default fp<{ config: CheckoutConfigType }>(async (fastify, { config }) => {
+  const traffic = new TrafficGenerator(fastify, config)
+  fastify.decorate('traffic', traffic)
+  fastify.addHook('onReady', async () => { if (config.TRAFFIC_RATE > 0) traffic.start({ rate: config.TRAFFIC_RATE }) })
+  fastify.addHook('onClose', async () => { await traffic.close() })
+}, { name: 'checkout-traffic', dependencies: ['vitrine-postgres', 'vitrine-outbox'] })
