@@ -7,7 +7,6 @@ import { orchestratorMetrics } from './metrics.ts'
 import { onReply, startSaga, sweep } from './sagas.ts'
 import type { Orchestrator } from './sagas.ts'
 import sagaRoutes from './routes/sagas.ts'
-import compareRoutes from './routes/compare.ts'
 
 /**
  * The orchestrator owns the orchestrated sagas: it turns orders.new into commands for payment and
@@ -47,7 +46,6 @@ const app: FastifyPluginAsync<{ config: OrchestratorConfigType }> = async (fasti
   fastify.addHook('onClose', async () => clearInterval(sweeper))
 
   await fastify.register(sagaRoutes)
-  await fastify.register(compareRoutes, { config })
 }
 
 export default app

@@ -9,12 +9,7 @@ export const OrchestratorConfig = serviceConfig({
   COMPENSATION_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 100, maximum: 3_600_000, description: 'after this long without every compensation confirmed, the order is failed anyway; the saga stays compensating until they are' }),
   STEP_RESEND_MS: Type.Integer({ default: 30_000, minimum: 100, maximum: 3_600_000, description: 'a COMMIT or compensation still unanswered after its deadline is sent again this often' }),
   MAX_STEP_RESENDS: Type.Integer({ default: 3, minimum: 0, maximum: 100, description: 'after this many re-sends the saga is flagged for an operator (attention) instead' }),
-  STEP_SWEEP_MS: Type.Integer({ default: 250, minimum: 20, maximum: 60_000, description: 'how often expired steps are looked for' }),
-  CHECKOUT_URL: Type.String({ default: 'http://localhost:3001', pattern: '^https?://', description: 'where POST /compare places its two orders' }),
-  PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://' }),
-  INVENTORY_URL: Type.String({ default: 'http://localhost:3003', pattern: '^https?://' }),
-  COMPARE_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 600_000, description: 'most a comparison waits for one saga to finish' }),
-  COMPARE_QUIET_MS: Type.Integer({ default: 1500, minimum: 0, maximum: 60_000, description: 'a saga counts as finished once its topics stay quiet this long after the outcome' })
+  STEP_SWEEP_MS: Type.Integer({ default: 250, minimum: 20, maximum: 60_000, description: 'how often expired steps are looked for' })
 })
 
 export type OrchestratorConfigType = Static<typeof OrchestratorConfig>

@@ -44,6 +44,6 @@ export const get = async <T>(path: string): Promise<T> => await api<T>('GET', pa
 
 /** The same order (customer and items) once in each saga style, traced from what the topics kept. */
 export async function compareModes (order: { customerId: string, items: Array<{ productId: string, quantity: number }> }): Promise<Run[]> {
-  const r = await api<{ choreography: Run, orchestration: Run }>('POST', '/api/shop/compare', order)
+  const r = await api<{ choreography: Run, orchestration: Run }>('POST', '/api/compare', order)
   return [r.choreography, r.orchestration]
 }

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../config.ts'
 import catalog from './catalog.ts'
+import compare from './compare.ts'
 import groups from './groups.ts'
 import live from './live.ts'
+import metrics from './metrics.ts'
 import registry from './registry.ts'
 import shop from './shop.ts'
 import topics from './topics.ts'
@@ -11,10 +13,12 @@ import topics from './topics.ts'
 const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   await fastify.register(catalog)
   await fastify.register(live)
+  await fastify.register(metrics, { config })
   await fastify.register(topics)
   await fastify.register(groups)
   await fastify.register(registry)
   await fastify.register(shop, { config })
+  await fastify.register(compare)
 }
 
 export default api

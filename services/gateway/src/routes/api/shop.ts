@@ -49,9 +49,6 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     await send(reply as FastifyReply, await forward('checkout-api', config.CHECKOUT_API_URL, 'PUT', '/traffic', { body: request.body })))
   fastify.delete('/shop/traffic', { schema: { response: passthrough } }, async (_request, reply) =>
     await send(reply as FastifyReply, await forward('checkout-api', config.CHECKOUT_API_URL, 'DELETE', '/traffic')))
-
-  fastify.post('/shop/compare', { schema: { body: AnyObject, response: passthrough } }, async (request, reply) =>
-    await send(reply as FastifyReply, await forward('orchestrator', config.ORCHESTRATOR_URL, 'POST', '/compare', { body: request.body, timeoutMs: 120_000 })))
 }
 
 export default routes

@@ -1,0 +1,19 @@
+import fp from 'fastify-plugin'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Logger } from 'pino'
+import { Comparison } from '../../lib/compare.ts'
+import type { GatewayConfigType } from '../../config.ts'
+import type { CompareBodyType, CompareResultType } from '../../schemas/compare.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The same order in both saga styles, traced from the topics (POST /api/compare). */
+    compare: (body: CompareBodyType, log: FastifyBaseLogger) => Promise<CompareResultType>
+  }
+}
+
+/** The comparison: a diagnostic of the observer, built on the Kafka console's admin client and the registry's decoder. */
+export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => {
+  fastify.decorate('compare', async (body: CompareBodyType, log: FastifyBaseLogger) =>
+    await new Comparison({ config, serde: fastify.serde, admin: fastify.kafkaConsole.admin, log: log as Logger }).run(body))
+}, { name: 'gateway-compare', dependencies: ['vitrine-config', 'gateway-kafka', 'gateway-registry'] })
