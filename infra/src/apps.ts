@@ -103,6 +103,9 @@ export function appEnv (s: StackSettings, extra: Record<string, string> = {}): N
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? bootstrapServers(s),
     SCHEMA_REGISTRY_URL: registryUrl(s),
     DATABASE_URL: databaseUrl(s),
+    // The gateway proxies the Métricas page's queries and reads the alerts from these.
+    PROMETHEUS_URL: `http://127.0.0.1:${s.prometheusPort}`,
+    ALERTMANAGER_URL: `http://127.0.0.1:${s.alertmanagerPort}`,
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16',
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     ...extra

@@ -5,6 +5,7 @@ import kafkaPlugin from './plugins/external/kafka.ts'
 import registryPlugin from './plugins/external/registry.ts'
 import socketPlugin from './plugins/external/socket.ts'
 import livePlugin from './plugins/app/live.ts'
+import observabilityPlugin from './plugins/app/observability.ts'
 import comparePlugin from './plugins/app/compare.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
@@ -25,6 +26,7 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(socketPlugin)
   // app: the live feed, the comparison of the two saga styles
   await fastify.register(livePlugin, { config })
+  await fastify.register(observabilityPlugin, { config })
   await fastify.register(comparePlugin, { config })
   // routes
   await fastify.register(healthRoutes)
