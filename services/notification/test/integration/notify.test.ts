@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import pino from 'pino'
-import { TopicSerde } from '@vitrine/contracts'
+import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, buildApp, eventHeaders, loadConfig } from '@vitrine/service-kit'
 import app from '../../src/app.ts'
@@ -55,4 +55,22 @@ test('a notification is sent only after its transaction commits, one message per
   // A send repeated because recording it failed carries the same idempotency key: the provider delivers it once.
   assert.deepEqual([...new Set(mine.map(s => `${s.channel} ${s.dedupKey}`))].map(k => k.split(' ')[0]).sort(), ['email', 'push', 'sms'], 'each channel one message')
   assert.ok(mine.every(s => s.committed), 'sent only after the row was committed')
+})
+
+test('the sweeper plugin sends a notification a crash left recorded but unsent, and announces it once', { timeout: 30_000 }, async () => {
+  const sql = fastify.sql
+  const orderId = randomUUID()
+  const sent: string[] = []
+  notify.channels.send = async (n) => { if (n.orderId === orderId) sent.push(n.channel) }
+  // What a crash between the consuming transaction and the channels leaves behind.
+  await sql`insert into notifications (order_id, kind, customer_id, channels, event_id, detail, mode, correlation_id, sent_at, created_at)
+    values (${orderId}, 'ORDER_FAILED', 'cliente-2', ${['email', 'push']}, ${randomUUID()}, 'payment_failed', 'orchestration', ${orderId}, null, now() - interval '1 minute')`
+  await waitFor('the pending notification swept and marked sent', async () => {
+    const [r] = await sql`select sent_at from notifications where order_id = ${orderId}`
+    return r?.sent_at ? true : undefined
+  }, 20_000)
+  assert.deepEqual(sent.sort(), ['email', 'push'])
+  const announced = await sql`select headers from outbox where topic = 'notifications.sent' and key = ${orderId}`
+  assert.equal(announced.length, 1, 'one notifications.sent event')
+  assert.equal((announced[0]?.headers as Record<string, string>)[HEADERS.sagaMode], 'orchestration', 'in the mode the order ran in')
 })
