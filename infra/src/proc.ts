@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createConnection, createServer } from 'node:net'
 import { join, relative } from 'node:path'
 import { spawn } from 'node:child_process'
+import { sleep } from '@vitrine/service-kit/time'
 import { info } from './steps.ts'
 
 // Process handling for the local stack: each component runs detached in its own process group
@@ -117,8 +118,6 @@ function groupAlive (pgid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** SIGTERM the whole process group, wait for it to go, SIGKILL what remains. */
 export async function stopGroup (pgid: number, graceMs = 15_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<'stopped' | 'killed' | 'absent'> {

@@ -3,9 +3,8 @@ import { performance } from 'node:perf_hooks'
 import Kafka from 'node-rdkafka'
 import pino from 'pino'
 import type { TopicSerde } from '@vitrine/contracts'
-// The services' own client code, imported by path: service-kit already depends on infra (its tests
-// use infra's helpers), so a workspace dependency the other way round would make a cycle.
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../services/kit/src/index.ts'
+// The services' own client code, measured as they run it.
+import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '@vitrine/service-kit'
 import type { WorkerOptions, WorkerResult } from './client.ts'
 import { monotonicUs } from './profile.ts'
 import { RESULT_PREFIX } from './client.ts'

@@ -3,6 +3,7 @@ import os from 'node:os'
 import type { Admin } from '@platformatic/kafka'
 import autocannon from 'autocannon'
 import { TOPICS } from '@vitrine/contracts'
+import { sleep } from '@vitrine/service-kit/time'
 import type { BenchSaga } from './saga.ts'
 import type { HttpClient, LoopDelay, OrderKind, OrderLoad, OutcomeReader, PlacedOrder } from './load.ts'
 import { groupLag, orderBody, scrapeLoopDelay, topicRecords } from './load.ts'
@@ -96,8 +97,6 @@ export interface SagaContext {
   monitor: ResourceMonitor
   log: (line: string) => void
 }
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Waits until every accepted order has an outcome in Kafka; returns how many still have none. */
 export async function drain (c: SagaContext, orders: readonly PlacedOrder[], timeoutMs: number): Promise<number> {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { topic as catalogTopic } from '@vitrine/contracts'
+import { sleep } from '@vitrine/service-kit/time'
 import { ROOT, bootstrapServers, loadSettings } from '../settings.ts'
 import { components } from '../stack.ts'
 import { isAlive, readPid } from '../proc.ts'
@@ -83,7 +84,7 @@ async function createProducts (inventoryUrl: string, checkoutUrl: string, prefix
     const known = await fetch(`${checkoutUrl}/catalog`).then(async r => (await r.json() as { products: Array<{ productId: string }> }).products.map(x => x.productId)).catch(() => [] as string[])
     if ([...products, outOfStock].every(id => known.includes(id))) break
     if (Date.now() > deadline) throw new Error('checkout-api\'s catalog replica did not receive the benchmark products within 30 s')
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await sleep(100)
   }
   return { products, outOfStock }
 }

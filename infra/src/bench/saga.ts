@@ -7,6 +7,7 @@ import postgres from 'postgres'
 import type { Admin } from '@platformatic/kafka'
 import { topicsReadBy } from '@vitrine/contracts'
 import type { ServiceName } from '@vitrine/contracts'
+import { sleep } from '@vitrine/service-kit/time'
 import type { StackSettings } from '../settings.ts'
 import { ROOT, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { appEnv } from '../apps.ts'
@@ -35,8 +36,6 @@ export { freePort }
 export function serverFile (name: SagaService): string {
   return join(ROOT, 'services', name, 'src', 'server.ts')
 }
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 async function ready (url: string): Promise<boolean> {
   try {

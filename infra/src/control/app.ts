@@ -1,13 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
-// The services' server options, error handler and error body (services/kit). Infra sits below the
-// services in the workspace (they depend on it for tests), so it imports the files: a package
-// dependency would make a cycle.
-import errorsPlugin from '../../../services/kit/src/plugins/errors.ts'
-import { ErrorBody } from '../../../services/kit/src/schemas.ts'
-import { serverOptions } from '../../../services/kit/src/service.ts'
-import type { ServiceConfig } from '../../../services/kit/src/service.ts'
+// The services' server options, error handler and error body: the control plane answers like them.
+import { ErrorBody, errorsPlugin, serverOptions } from '@vitrine/service-kit'
+import type { ServiceConfig } from '@vitrine/service-kit'
 import type { ControlPlane } from './plane.ts'
 import { ActionName, ActionResult, ComponentName, ComponentStatus, Health, ResetReport, StatusList } from './schemas.ts'
 

@@ -1,3 +1,4 @@
+import { ShopError } from '@vitrine/service-kit'
 import type { StackSettings } from '../settings.ts'
 import { bootstrapServers, databaseUrl, loadSettings } from '../settings.ts'
 import { components, status as stackStatus, up } from '../stack.ts'
@@ -5,7 +6,6 @@ import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
-import { ShopError } from '../../../services/kit/src/errors.ts'
 import type { GroupReset, StockReset, TableReset } from './reset.ts'
 import { SHOP_SCHEMAS, moveGroupsToEnd, resetDatabase } from './reset.ts'
 

@@ -2,6 +2,7 @@ import postgres from 'postgres'
 import type { Admin } from '@platformatic/kafka'
 import { TOPICS, topicsReadBy } from '@vitrine/contracts'
 import type { ServiceName } from '@vitrine/contracts'
+import { sleep } from '@vitrine/service-kit/time'
 import { groupLag } from '../bench/load.ts'
 
 // What `make reset` does to the data: the shop's tables emptied (orders, payments, reservations,
@@ -68,8 +69,6 @@ export async function resetDatabase (databaseUrl: string, schemaSuffix: string):
 }
 
 export interface GroupReset { group: string, topics: string[], partitions: number, skipped: number, lag: number }
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** The topics a service's group reads: from the catalog, plus any other it has committed offsets on. */
 async function groupTopics (admin: Admin, service: string, group: string, prefix: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
 import { TOPICS } from '@vitrine/contracts'
+import { sleep } from '@vitrine/service-kit/time'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
 
@@ -93,7 +94,7 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
       groups = [...(await admin.listGroups()).keys()].filter(g => g.endsWith(env.groupSuffix) || g.includes(`${env.groupSuffix}-`))
       if (groups.length === 0) break
       await admin.deleteGroups({ groups }).catch(() => {})
-      await new Promise(resolve => setTimeout(resolve, 300))
+      await sleep(300)
     }
     if (groups.length > 0) throw new Error(`consumer groups of test ${env.id} could not be deleted: ${groups.join(', ')}`)
   } finally {
@@ -102,35 +103,10 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
   await deleteTestSubjects(env)
 }
 
-export interface ReadRecord { topic: string, partition: number, offset: number, key: string | null, value: Buffer | null, headers: Record<string, string>, timestamp: number }
-
-/**
- * Reads a topic from the beginning (all partitions, no group) until `until` is satisfied or the
- * timeout passes; returns what it read. For asserting what services actually wrote to Kafka.
- */
-export async function readTopic (brokers: string, topic: string, until: (records: ReadRecord[]) => boolean, timeoutMs = 30_000): Promise<ReadRecord[]> {
-  const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': `reader-${randomUUID()}`, 'enable.auto.commit': false }, {})
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
-  try {
-    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
-    const partitions = meta.topics.find(t => t.name === topic)?.partitions ?? []
-    consumer.assign(partitions.map(p => ({ topic, partition: p.id, offset: -2 /* RD_KAFKA_OFFSET_BEGINNING */ })))
-    consumer.setDefaultConsumeTimeout(200)
-    const out: ReadRecord[] = []
-    const deadline = Date.now() + timeoutMs
-    while (!until(out) && Date.now() < deadline) {
-      const msgs = await new Promise<Kafka.Message[]>(resolve => consumer.consume(1000, (_err, m) => resolve(m ?? [])))
-      for (const m of msgs) {
-        const headers: Record<string, string> = {}
-        for (const h of m.headers ?? []) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString() : String(v)
-        out.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key ? m.key.toString() : null, value: m.value ?? null, headers, timestamp: m.timestamp ?? 0 })
-      }
-    }
-    return out
-  } finally {
-    await new Promise<void>(resolve => consumer.disconnect(() => resolve()))
-  }
-}
+// Reading what services wrote to Kafka goes through kit's one reader: readTopic follows a topic from
+// its first record until a condition holds, readAllNow reads what it holds now.
+export type { StoredRecord as ReadRecord } from '@vitrine/service-kit'
+export { readTopic, readTopicNow as readAllNow } from '@vitrine/service-kit'
 
 export async function waitFor<T> (what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -142,28 +118,9 @@ export async function waitFor<T> (what: string, fn: () => Promise<T | undefined 
     } catch (err) {
       last = err
     }
-    await new Promise(resolve => setTimeout(resolve, everyMs))
+    await sleep(everyMs)
   }
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`)
-}
-
-/** Every record a topic holds right now: reads each partition up to the high watermark taken at the call. */
-export async function readAllNow (brokers: string, topic: string, timeoutMs = 30_000): Promise<ReadRecord[]> {
-  const probe = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': `probe-${randomUUID()}` }, {})
-  await new Promise<void>((resolve, reject) => probe.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
-  const highs = new Map<number, number>()
-  try {
-    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => probe.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
-    for (const p of meta.topics.find(t => t.name === topic)?.partitions ?? []) {
-      const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => probe.queryWatermarkOffsets(topic, p.id, 5000, (err, o) => (err ? reject(err) : resolve(o))))
-      highs.set(p.id, w.highOffset)
-    }
-  } finally {
-    await new Promise<void>(resolve => probe.disconnect(() => resolve()))
-  }
-  const done = (rs: ReadRecord[]): boolean => [...highs.entries()].every(([p, high]) => high === 0 || rs.some(r => r.partition === p && r.offset >= high - 1))
-  const records = await readTopic(brokers, topic, done, timeoutMs)
-  return records.filter(r => r.offset < (highs.get(r.partition) ?? 0))
 }
 
 /**

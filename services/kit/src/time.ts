@@ -1,4 +1,5 @@
-// The one sleep and the one backoff curve, for kit, the services, infra and the bench.
+// The one sleep and the one backoff curve, for kit, the services, infra and the bench. Also its own
+// entry (`@vitrine/service-kit/time`), so infra's CLI gets it without loading the whole kit.
 
 /** Resolves after `ms` milliseconds. */
 export async function sleep (ms: number): Promise<void> {

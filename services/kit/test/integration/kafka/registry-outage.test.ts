@@ -7,8 +7,7 @@ import pino from 'pino'
 import { TopicSerde } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
 // Not in @vitrine/infra's exports: the supervisor runs it as a program.
-import { createProxy } from '../../../../../infra/src/registry-proxy.ts'
-import { freePort, loadSettings } from '@vitrine/infra'
+import { createRegistryProxy, freePort, loadSettings } from '@vitrine/infra'
 import { createCatalogTopics, deleteTestTopics, readAllNow, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, buildApp, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
@@ -27,7 +26,7 @@ let raw: EventProducer
 let serde: TopicSerde
 
 async function startProxy (): Promise<void> {
-  proxy = createProxy(backendPort)
+  proxy = createRegistryProxy(backendPort)
   await new Promise<void>((resolve, reject) => {
     proxy!.once('error', reject)
     proxy!.listen(port, '127.0.0.1', () => resolve())
