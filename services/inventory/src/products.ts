@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { HEADERS } from '@vitrine/contracts'
 import type { Product } from '@vitrine/contracts'
 import { enqueue, readTopicNow } from '@vitrine/service-kit'
-import type { OutboxEvent, Tx } from '@vitrine/service-kit'
+import type { Logger, OutboxEvent, Tx } from '@vitrine/service-kit'
 import { addStock, insertProduct, listProducts, lockProduct, setCatalogFields } from './db/products.ts'
 import type { ProductRow } from './db/products.ts'
 import { addMovement } from './db/stock.ts'
@@ -51,7 +51,7 @@ export async function updateProduct (tx: Tx, id: string, change: { priceCents?: 
  * topic that was recreated, a change made by hand in the database). Running it again publishes
  * nothing new, so it is safe at every start.
  */
-export async function publishMissingProducts (app: FastifyInstance, log: FastifyBaseLogger): Promise<number> {
+export async function publishMissingProducts (app: FastifyInstance, log: Logger): Promise<number> {
   const topicName = app.config.TOPIC_PREFIX + 'products.catalog'
   const published = new Map<string, number>()
   for (const r of await readTopicNow(app.config.KAFKA_BROKERS, topicName)) {

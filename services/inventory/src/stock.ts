@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { InventoryReply, Item, SagaMode } from '@vitrine/contracts'
 import { compensate, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
-import type { EventCause, OutboxEvent } from '@vitrine/service-kit'
+import type { EventContext, Logger, OutboxEvent } from '@vitrine/service-kit'
 import { addMovement, availableUnits, confirmUnits, releaseUnits, reserveUnits } from './db/stock.ts'
 import { insertReservation, lockReservation, setReservationStatus } from './db/reservations.ts'
 import type { ReservationRow } from './db/reservations.ts'
@@ -20,7 +20,7 @@ export function mergeItems (items: readonly Item[]): Item[] {
   return [...byId.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([productId, quantity]) => ({ productId, quantity }))
 }
 
-function reply (orderId: string, command: InventoryReply['command'], outcome: InventoryReply['outcome'], extra: { reason?: string | null, productId?: string | null }, cause: EventCause): OutboxEvent<'inventory.replies'> {
+function reply (orderId: string, command: InventoryReply['command'], outcome: InventoryReply['outcome'], extra: { reason?: string | null, productId?: string | null }, cause: EventContext): OutboxEvent<'inventory.replies'> {
   return {
     topic: 'inventory.replies',
     value: { eventId: randomUUID(), orderId, command, outcome, reason: extra.reason ?? null, productId: extra.productId ?? null, occurredAt: Date.now() },
@@ -37,7 +37,7 @@ class OutOfStock extends Error {
 export interface ReserveRequest { orderId: string, customerId: string, items: Item[], mode: SagaMode }
 
 /** payments.approved (choreography) or RESERVE (orchestration). */
-export async function reserve (app: FastifyInstance, cause: EventCause, req: ReserveRequest, log: FastifyBaseLogger): Promise<void> {
+export async function reserve (app: FastifyInstance, cause: EventContext, req: ReserveRequest, log: Logger): Promise<void> {
   await app.tx(async tx => {
     if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
     const existing = await lockReservation(tx, req.orderId)
@@ -79,7 +79,7 @@ export async function reserve (app: FastifyInstance, cause: EventCause, req: Res
 }
 
 /** orders.confirmed (choreography) or COMMIT (orchestration): the reservation becomes a sale. */
-export async function commit (app: FastifyInstance, cause: EventCause, orderId: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
+export async function commit (app: FastifyInstance, cause: EventContext, orderId: string, mode: SagaMode, log: Logger): Promise<void> {
   await app.tx(async tx => {
     if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
     const r = await lockReservation(tx, orderId)
@@ -99,7 +99,7 @@ export async function commit (app: FastifyInstance, cause: EventCause, orderId: 
  * Compensation: orders.failed (choreography) or RELEASE (orchestration). Returns reserved stock
  * exactly once; for an order not reserved yet, leaves a cancelled marker so it never will be.
  */
-export async function release (app: FastifyInstance, cause: EventCause, orderId: string, customerId: string, reason: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
+export async function release (app: FastifyInstance, cause: EventContext, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
   const orchestrated = mode === 'orchestration'
   await app.tx(async tx => await compensate<ReservationRow>(tx, cause, {
     find: async tx => await lockReservation(tx, orderId),

@@ -3,9 +3,6 @@ import type { Tx } from './db.ts'
 import { enqueue } from './outbox.ts'
 import type { OutboxEvent } from './outbox.ts'
 
-/** The event a handler is applying: what dedup keys on and what the events it causes point back to. */
-export interface EventCause { topic: string, eventId: string, correlationId: string }
-
 /**
  * What one compensation (payment's refund, inventory's release) supplies; `compensate` runs the
  * part they share. `Row` is what the order holds in the service (a charge, a reservation).
@@ -29,7 +26,7 @@ export type CompensationOutcome = 'duplicate' | 'cancelled' | 'undone' | 'settle
  * nothing; otherwise the order's row is found and locked, undone at most once, and the events the
  * steps return go to the outbox in the same transaction (all of it commits, or none).
  */
-export async function compensate<Row> (tx: Tx, cause: Pick<EventCause, 'eventId' | 'topic'>, steps: CompensationSteps<Row>): Promise<CompensationOutcome> {
+export async function compensate<Row> (tx: Tx, cause: { eventId: string, topic: string }, steps: CompensationSteps<Row>): Promise<CompensationOutcome> {
   if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return 'duplicate'
   const row = await steps.find(tx)
   if (row === undefined) {

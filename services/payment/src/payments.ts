@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
+import { HEADERS } from '@vitrine/contracts'
 import type { Item, PaymentReply, SagaMode } from '@vitrine/contracts'
 import { compensate, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
-import type { EventCause, OutboxEvent, Tx } from '@vitrine/service-kit'
+import type { ConsumedRecord, EventContext, Logger, OutboxEvent, Tx } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
 import { dueOrderIds, findPayment, insertCancelled, insertRequested, lockDue, lockPayment, markApproved, markCancelled, markDeclined, markRefunded, recordSweepFailure } from './db/payments.ts'
 import type { PaymentRow } from './db/payments.ts'
@@ -31,7 +32,7 @@ export function delayFor (customerId: string, c: Pick<PaymentConfigType, 'PAYMEN
   return Math.round(lo + random() * (hi - lo))
 }
 
-function reply (row: Pick<PaymentRow, 'order_id' | 'payment_id'>, command: PaymentReply['command'], outcome: PaymentReply['outcome'], reason: string | null, cause: { eventId: string, correlationId: string }): OutboxEvent<'payments.replies'> {
+function reply (row: Pick<PaymentRow, 'order_id' | 'payment_id'>, command: PaymentReply['command'], outcome: PaymentReply['outcome'], reason: string | null, cause: ConsumedRecord | { eventId: string, correlationId: string }): OutboxEvent<'payments.replies'> {
   return {
     topic: 'payments.replies',
     value: { eventId: randomUUID(), orderId: row.order_id, command, outcome, paymentId: row.payment_id, reason, occurredAt: Date.now() },
@@ -42,7 +43,7 @@ function reply (row: Pick<PaymentRow, 'order_id' | 'payment_id'>, command: Payme
 export interface ChargeRequest { orderId: string, customerId: string, amountCents: number, items: Item[], mode: SagaMode }
 
 /** A charge is requested (orders.new in choreography, CHARGE in orchestration). */
-export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventCause, req: ChargeRequest, log: FastifyBaseLogger): Promise<void> {
+export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventContext, req: ChargeRequest, log: Logger): Promise<void> {
   await app.tx(async tx => {
     if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
     const delay = delayFor(req.customerId, config)
@@ -55,7 +56,7 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
       mode: req.mode,
       decideAt: new Date(Date.now() + delay),
       causeEventId: cause.eventId,
-      correlationId: cause.correlationId || req.orderId
+      correlationId: cause.headers[HEADERS.correlationId] ?? req.orderId
     })
     if (!row) {
       // Known already: a repeated command, or the order was cancelled before its charge request arrived.
@@ -81,7 +82,7 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
 }
 
 /** The simulated card network answers: approve or decline, and tell the saga. */
-async function decide (tx: Tx, config: PaymentConfigType, row: PaymentRow, log: FastifyBaseLogger): Promise<void> {
+async function decide (tx: Tx, config: PaymentConfigType, row: PaymentRow, log: Logger): Promise<void> {
   const outcome = decideOutcome(row.customer_id, config.PAYMENT_FAILURE_RATE)
   const cause = { eventId: row.cause_event_id ?? '', correlationId: row.correlation_id ?? row.order_id }
   if (outcome.approved) await markApproved(tx, row.order_id)
@@ -104,7 +105,7 @@ export const SET_ASIDE_AFTER = 3
  * table. One charge per transaction, so one that throws (a bug, a broken row) holds back no other;
  * after SET_ASIDE_AFTER tries it is set aside with its error instead of being picked first forever.
  */
-export async function decideDue (app: FastifyInstance, config: PaymentConfigType, log: FastifyBaseLogger): Promise<number> {
+export async function decideDue (app: FastifyInstance, config: PaymentConfigType, log: Logger): Promise<number> {
   let n = 0
   for (const orderId of await dueOrderIds(app.sql, 200)) {
     try {
@@ -129,7 +130,7 @@ export async function decideDue (app: FastifyInstance, config: PaymentConfigType
  * orchestration). Refunds only an approved charge, exactly once; a charge still pending is
  * cancelled so it is never made; an order not seen yet gets a cancelled marker for the same reason.
  */
-export async function refund (app: FastifyInstance, cause: EventCause, orderId: string, customerId: string, reason: string, mode: SagaMode, log: FastifyBaseLogger): Promise<void> {
+export async function refund (app: FastifyInstance, cause: EventContext, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
   const orchestrated = mode === 'orchestration'
   await app.tx(async tx => await compensate<PaymentRow>(tx, cause, {
     find: async tx => await lockPayment(tx, orderId),
