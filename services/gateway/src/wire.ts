@@ -146,3 +146,20 @@ export interface GroupDetail {
 export interface FieldError { field: string, rule: string, message: string }
 
 export interface ErrorBody { code: string, message: string, errors?: FieldError[], details?: Record<string, unknown> }
+
+/** An alert Alertmanager delivered to the gateway's webhook (GET /api/alerts, and the `alerts` push). */
+export interface AlertView {
+  fingerprint: string
+  name: string
+  status: 'firing' | 'resolved'
+  severity: string | null
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  startsAt: string
+  endsAt: string | null
+  /** When the gateway last heard of it, epoch ms. */
+  updatedAt: number
+}
+
+/** socket.io `alerts`: every alert the gateway knows (firing first), and those this notification changed. */
+export interface AlertsPush { alerts: AlertView[], changed: AlertView[] }

@@ -1,7 +1,7 @@
 import { SvelteMap } from 'svelte/reactivity'
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import type { FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
+import type { AlertView, AlertsPush, FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
 
 // The page's live state, shared by every view: the connection to the gateway, the recent events
 // (bounded), an index of events by order, and the gateway's figures. Everything a view reads is
@@ -28,6 +28,8 @@ class LiveStore {
   events = $state.raw<LiveEvent[]>([])
   stats = $state.raw<StatsSnapshot | null>(null)
   status = $state.raw<FeedStatus | null>(null)
+  /** Alerts Alertmanager sent the gateway (firing first), pushed as they change. */
+  alerts = $state.raw<AlertView[]>([])
   received = $state(0)
 
   private readonly seen = new Set<string>()
@@ -106,6 +108,7 @@ class LiveStore {
     const onEvents = (events: LiveEvent[]): void => this.ingest(events, false)
     const onStats = (s: StatsSnapshot): void => { this.stats = s }
     const onStatus = (s: FeedStatus): void => { this.status = s }
+    const onAlerts = (m: AlertsPush): void => { this.alerts = m.alerts }
     socket.on('connect', onConnect)
     socket.on('disconnect', onDisconnect)
     socket.on('connect_error', onConnectError)
@@ -114,6 +117,7 @@ class LiveStore {
     socket.on('history', onHistory)
     socket.on('events', onEvents)
     socket.on('stats', onStats)
+    socket.on('alerts', onAlerts)
     return () => {
       socket.off('connect', onConnect)
       socket.off('disconnect', onDisconnect)
@@ -123,6 +127,7 @@ class LiveStore {
       socket.off('history', onHistory)
       socket.off('events', onEvents)
       socket.off('stats', onStats)
+      socket.off('alerts', onAlerts)
       clearTimeout(retry)
       socket.close()
     }
