@@ -98,7 +98,7 @@ export function alertmanagerDir (stateDir: string): string {
 export function prometheusYaml (c: ObservabilityConfig): string {
   const interval = c.scrapeInterval ?? '5s'
   const config = {
-    global: { scrape_interval: interval, evaluation_interval: c.evaluationInterval ?? interval, scrape_timeout: '3s' },
+    global: { scrape_interval: interval, evaluation_interval: c.evaluationInterval ?? interval },
     rule_files: c.ruleFiles ?? [join(RULES_DIR, '*.yml')],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${c.alertmanagerPort}`] }] }] },
     scrape_configs: [

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
-import { freePort, removePid, spawnDetached, stopGroup, sleep } from '../proc.ts'
+import { freePort, removePid, spawnDetached, stopGroup, sleep, tailLog } from '../proc.ts'
 import type { ScrapeTargets } from '../prometheus.ts'
 import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus } from '../prometheus.ts'
 import { cleanup } from './stack-env.ts'
@@ -79,7 +79,10 @@ export async function startObservability (t: TestContext, options: PrivateObserv
   const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-prom-'))
   chmodSync(stateDir, 0o755)
   cleanup(t, () => { rmSync(stateDir, { recursive: true, force: true }) })
-  const [prometheusPort, alertmanagerPort] = [await freePort(), await freePort()]
+  // Two calls may hand back the same just-released port.
+  const prometheusPort = await freePort()
+  let alertmanagerPort = await freePort()
+  while (alertmanagerPort === prometheusPort) alertmanagerPort = await freePort()
   const config = {
     stateDir,
     prometheusPort,
@@ -101,8 +104,13 @@ export async function startObservability (t: TestContext, options: PrivateObserv
   }
   const prometheusUrl = `http://127.0.0.1:${prometheusPort}`
   const alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`
-  await waitHttp(`${alertmanagerUrl}/-/ready`, 20_000)
-  await waitHttp(`${prometheusUrl}/-/ready`, 30_000)
+  try {
+    await waitHttp(`${alertmanagerUrl}/-/ready`, 20_000)
+    await waitHttp(`${prometheusUrl}/-/ready`, 30_000)
+  } catch (err) {
+    // Why, from their own logs (the folder is removed when the test ends).
+    throw new Error(`${(err as Error).message}\nalertmanager: ${tailLog(stateDir, 'alertmanager', 5)}\nprometheus: ${tailLog(stateDir, 'prometheus', 5)}`)
+  }
   return {
     prometheusUrl,
     alertmanagerUrl,
