@@ -1,6 +1,8 @@
 // The contract between the gateway and the browser: what socket.io pushes and what /api answers.
-// Types only, with no imports, so the web app can import them (`@vitrine/gateway/wire`) without
-// pulling in anything of Node's. The route schemas in ./schemas describe the same shapes.
+// Types only (type imports are erased), so the web app can import them (`@vitrine/gateway/wire`)
+// without pulling in anything of Node's. The route schemas in ./schemas describe the same shapes.
+import type { Static } from 'typebox'
+import type { ErrorBody as ErrorBodySchema, FieldErrorSchema } from '@vitrine/service-kit/schemas'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -143,23 +145,6 @@ export interface GroupDetail {
   totalLag: number
 }
 
-export interface FieldError { field: string, rule: string, message: string }
-
-export interface ErrorBody { code: string, message: string, errors?: FieldError[], details?: Record<string, unknown> }
-
-/** An alert Alertmanager delivered to the gateway's webhook (GET /api/alerts, and the `alerts` push). */
-export interface AlertView {
-  fingerprint: string
-  name: string
-  status: 'firing' | 'resolved'
-  severity: string | null
-  labels: Record<string, string>
-  annotations: Record<string, string>
-  startsAt: string
-  endsAt: string | null
-  /** When the gateway last heard of it, epoch ms. */
-  updatedAt: number
-}
-
-/** socket.io `alerts`: every alert the gateway knows (firing first), and those this notification changed. */
-export interface AlertsPush { alerts: AlertView[], changed: AlertView[] }
+// The one error body (kit's schema), as a type.
+export type FieldError = Static<typeof FieldErrorSchema>
+export type ErrorBody = Static<typeof ErrorBodySchema>
