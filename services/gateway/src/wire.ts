@@ -148,3 +148,20 @@ export interface GroupDetail {
 // The one error body (kit's schema), as a type.
 export type FieldError = Static<typeof FieldErrorSchema>
 export type ErrorBody = Static<typeof ErrorBodySchema>
+
+/** An alert Alertmanager delivered to the gateway's webhook (GET /api/alerts, and the `alerts` push). */
+export interface AlertView {
+  fingerprint: string
+  name: string
+  status: 'firing' | 'resolved'
+  severity: string | null
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  startsAt: string
+  endsAt: string | null
+  /** When the gateway last heard of it, epoch ms. */
+  updatedAt: number
+}
+
+/** socket.io `alerts`: every alert the gateway knows (firing first), and those this notification changed. */
+export interface AlertsPush { alerts: AlertView[], changed: AlertView[] }
