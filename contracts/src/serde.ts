@@ -26,6 +26,7 @@ export class SerdeError extends Error {
 export class TopicSerde {
   readonly registry: SchemaRegistry
   private readonly ids = new Map<string, number>()
+  private readonly readers = new Map<string, { reader: avro.Type, resolver?: avro.Resolver }>()
 
   /** `prefix` is put before every topic (and so every subject) name: tests run a saga on their own topics. */
   constructor (registryUrl: string, readonly prefix = '') {
@@ -55,9 +56,25 @@ export class TopicSerde {
     return await this.registry.encode(id, value)
   }
 
-  async decode (value: Buffer): Promise<unknown> {
-    if (wireSchemaId(value) === null) throw new SerdeError('value is not in Confluent wire format (magic byte 0 + schema id)')
-    return await this.registry.decode(value)
+  /**
+   * Decodes a record. Given its (logical) topic, the value is read into the catalog's latest schema of
+   * that topic, so a record an older producer wrote gets the fields added since, with their defaults:
+   * what TopicValues promises a consumer. Without one, the value has the writer's shape.
+   */
+  async decode (value: Buffer, topic?: string): Promise<unknown> {
+    const id = wireSchemaId(value)
+    if (id === null) throw new SerdeError('value is not in Confluent wire format (magic byte 0 + schema id)')
+    if (topic === undefined || !findTopic(topic)?.schema) return await this.registry.decode(value)
+    const key = `${topic}:${id}`
+    let read = this.readers.get(key)
+    if (!read) {
+      // The registry client caches the writer's schema by id; the resolver is made once per topic and writer.
+      const writer = await this.registry.getSchema(id) as avro.Type
+      const reader = typeOf(topic)
+      read = reader.equals(writer) ? { reader } : { reader, resolver: reader.createResolver(writer) }
+      this.readers.set(key, read)
+    }
+    return read.reader.fromBuffer(value.subarray(5), read.resolver)
   }
 }
 

@@ -497,7 +497,8 @@ export class ConsumerEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         if (!m.value) throw new Error('record has no value')
-        value = await this.o.serde.decode(m.value)
+        // Read into the catalog's latest schema of the topic: the shape the typed handlers are given.
+        value = await this.o.serde.decode(m.value, origin.topic)
         this.unblock(st)
         break
       } catch (err) {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Type } from 'typebox'
 import pino from 'pino'
-import { HEADERS, TopicSerde } from '@vitrine/contracts'
-import type { OrderConfirmed, OrderFailed } from '@vitrine/contracts'
+import { SchemaType } from '@kafkajs/confluent-schema-registry'
+import { HEADERS, TopicSerde, schemaVersions, subjectOf } from '@vitrine/contracts'
+import type { OrderConfirmed, OrderCreated, OrderFailed } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, PermanentError, buildApp, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
 import type { EventContext } from '../../../src/index.ts'
@@ -107,4 +108,17 @@ test('pause(reason) holds every consumer of the service until resume(reason); an
   app.consumers.resume('step')
   assert.deepEqual(app.consumers.paused(), [])
   await waitFor('the record handled once resumed', async () => confirmed.some(c => c.event.eventId === event.eventId), 20_000)
+})
+
+test('a record an older producer wrote is read into the catalog\'s latest schema, so it has what its type promises', { timeout: 30_000 }, async () => {
+  // orders.new v1 has no `channel` (v2 added it with a default).
+  const v1 = schemaVersions('order-created').find(v => v.version === 1)
+  assert.ok(v1)
+  const { id } = await serde.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1.schema) }, { subject: subjectOf(env.prefix + 'orders.new') })
+  const old = { eventId: randomUUID(), orderId: randomUUID(), customerId: 'c1', items: [{ productId: 'p1', quantity: 1, unitPriceCents: 100 }], totalCents: 100, currency: 'BRL', deadlineAt: Date.now(), occurredAt: Date.now() }
+  const bytes = await serde.registry.encode(id, old)
+  assert.equal((await serde.decode(bytes) as { channel?: string }).channel, undefined, 'the writer\'s shape has no channel')
+  const read = await serde.decode(bytes, 'orders.new') as OrderCreated
+  assert.equal(read.channel, 'web', 'the default of the field v2 added')
+  assert.equal(read.orderId, old.orderId)
 })
