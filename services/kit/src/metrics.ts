@@ -6,7 +6,11 @@ import type { DlqExpiry } from './kafka/dlq-watch.ts'
 // measurement across services: the registry's default `service` label tells them apart, so a dashboard
 // query needs no name regex. The table is infra/prometheus/METRICS.md.
 
-function single<T extends Metric> (registry: Registry, name: string, make: () => T): T {
+/**
+ * The metric already registered under `name`, or the one `make` registers: two plugins (or two apps
+ * on one registry in a test) that define the same measurement share it instead of throwing.
+ */
+export function single<T extends Metric> (registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make()
 }
 

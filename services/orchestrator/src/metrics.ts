@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client'
-import type { Metric, Registry } from 'prom-client'
-import { sagaMetrics } from '@vitrine/service-kit'
+import type { Registry } from 'prom-client'
+import { sagaMetrics, single } from '@vitrine/service-kit'
 import type { Db, SagaMetrics } from '@vitrine/service-kit'
 import { SAGA_STATES, TERMINAL_STATES } from './machine.ts'
 
@@ -16,10 +16,6 @@ export interface OrchestratorMetrics extends SagaMetrics {
 }
 
 export const ORCHESTRATION = { mode } as const
-
-function single<T extends Metric> (registry: Registry, name: string, make: () => T): T {
-  return (registry.getSingleMetric(name) as T | undefined) ?? make()
-}
 
 export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorMetrics {
   const registers = [registry]
