@@ -6,12 +6,12 @@ import { HEADERS, TopicSerde, wireSchemaId } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, PermanentError, buildApp, enqueue, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
-import type { ConsumedRecord } from '../../../src/index.ts'
+import type { EventContext } from '../../../src/index.ts'
 import pino from 'pino'
 import { metricSum } from '../../helpers/metrics.ts'
 
 const env = testEnv()
-const seen: ConsumedRecord[] = []
+const seen: Array<EventContext<'orders.confirmed'>> = []
 const failures = new Map<string, number>()
 const calls = new Map<string, number>()
 
@@ -27,22 +27,23 @@ before(async () => {
   await createCatalogTopics(env)
   const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10, RETRY_TIER_DELAYS_MS: '5000,1500,1500' }))
   app = await buildApp('kit-test', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'checkout-api', schema: 'kit_test', config: opts.config })
+    await fastify.register(kit, { service: 'notification', schema: 'kit_test', config: opts.config })
     fastify.consumers.add({
+      reader: 'notification',
       group: 'kit-test',
-      topics: ['orders.confirmed'],
-      handler: async (record) => {
-        const { orderId } = record.value as OrderConfirmed
-        calls.set(orderId, (calls.get(orderId) ?? 0) + 1)
-        if (orderId.startsWith('doomed')) throw new Error('still failing')
-        if (orderId.startsWith('permanent')) throw new PermanentError('this order can never be handled')
-        if (orderId.startsWith('flaky')) {
-          // Fails both in-process tries (RETRY_ATTEMPTS=1), then succeeds when it comes back from orders.retry.5s.
-          const n = (failures.get(orderId) ?? 0) + 1
-          failures.set(orderId, n)
-          if (record.attempt === 0) throw new Error(`temporary failure #${n}`)
+      on: {
+        'orders.confirmed': async ({ orderId }, record) => {
+          calls.set(orderId, (calls.get(orderId) ?? 0) + 1)
+          if (orderId.startsWith('doomed')) throw new Error('still failing')
+          if (orderId.startsWith('permanent')) throw new PermanentError('this order can never be handled')
+          if (orderId.startsWith('flaky')) {
+            // Fails both in-process tries (RETRY_ATTEMPTS=1), then succeeds when it comes back from orders.retry.5s.
+            const n = (failures.get(orderId) ?? 0) + 1
+            failures.set(orderId, n)
+            if (record.attempt === 0) throw new Error(`temporary failure #${n}`)
+          }
+          seen.push(record)
         }
-        seen.push(record)
       }
     })
   }, config)
@@ -64,7 +65,7 @@ test('a poison record goes to the DLQ with its origin, and the records after it 
   const good = confirmed(key)
   await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', good), headers: {} })
 
-  await waitFor('the good record after the poison one', async () => seen.some(r => (r.value as OrderConfirmed).eventId === good.eventId))
+  await waitFor('the good record after the poison one', async () => seen.some(r => r.value.eventId === good.eventId))
   const dlq = await readTopic(env.brokers, env.prefix + 'orders.dlq', rs => rs.some(r => r.key === key), 15_000)
   const dead = dlq.find(r => r.key === key)
   assert.ok(dead, 'poison record is in orders.dlq')
@@ -73,7 +74,7 @@ test('a poison record goes to the DLQ with its origin, and the records after it 
   assert.equal(Number(dead.headers[HEADERS.originalPartition]), poison.partition)
   assert.equal(Number(dead.headers[HEADERS.originalOffset]), poison.offset)
   assert.match(dead.headers[HEADERS.error] ?? '', /wire format/)
-  assert.equal(dead.headers[HEADERS.failedBy], `checkout-api/kit-test${env.groupSuffix}`)
+  assert.equal(dead.headers[HEADERS.failedBy], `notification/kit-test${env.groupSuffix}`)
 })
 
 test('a permanent failure is dead-lettered without retries', async () => {
@@ -92,7 +93,7 @@ test('a transient failure goes through orders.retry.5s and then succeeds', async
   const event = confirmed(key)
   const sentAt = Date.now()
   await raw.send({ topic: env.prefix + 'orders.confirmed', key, value: await serde.encode('orders.confirmed', event), headers: {} })
-  const handled = await waitFor('the retried record', async () => seen.find(r => (r.value as OrderConfirmed).eventId === event.eventId), 30_000)
+  const handled = await waitFor('the retried record', async () => seen.find(r => r.value.eventId === event.eventId), 30_000)
   assert.equal(handled.attempt, 1, 'handled on its first retry tier')
   assert.equal(failures.get(key), 3, 'two in-process tries failed; the third call, from the retry topic, succeeded')
   assert.ok(Date.now() - sentAt >= 4500, 'the retry waited for the tier delay')

@@ -65,13 +65,14 @@ test('registry down: a consumer service starts not ready, dead-letters nothing, 
   await stopProxy()
   const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}`, RETRY_ATTEMPTS: 0 }))
   app = await buildApp('kit-registry', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'checkout-api', schema: 'kit_registry', config: opts.config })
+    await fastify.register(kit, { service: 'inventory', schema: 'kit_registry', config: opts.config })
     fastify.consumers.add({
+      reader: 'inventory',
       group: 'kit-registry',
-      topics: ['orders.confirmed'],
-      handler: async (record) => {
-        const { orderId } = record.value as OrderConfirmed
-        handled.set(orderId, (handled.get(orderId) ?? 0) + 1)
+      on: {
+        'orders.confirmed': async ({ orderId }) => {
+          handled.set(orderId, (handled.get(orderId) ?? 0) + 1)
+        }
       }
     })
   }, config)

@@ -22,11 +22,13 @@ before(async () => {
   app = await buildApp('dlq-test', async (fastify, opts) => {
     await fastify.register(kit, { service: 'notification', schema: 'dlq_test', config: opts.config })
     fastify.consumers.add({
+      reader: 'notification',
       group: 'dlq-drill',
-      topics: ['orders.confirmed'],
-      handler: async (record) => {
-        if (broken) throw new PermanentError('template for this notification is missing')
-        handled.push((record.value as OrderConfirmed).orderId)
+      on: {
+        'orders.confirmed': async (event) => {
+          if (broken) throw new PermanentError('template for this notification is missing')
+          handled.push(event.orderId)
+        }
       }
     })
   }, loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env)))
