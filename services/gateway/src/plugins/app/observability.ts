@@ -42,13 +42,19 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
       .catch(err => fastify.log.info({ err: (err as Error).message }, 'alertmanager not reachable at start; alerts come with its next notification'))
   })
 
+  // Read in the background and served from the last reading: asking the coordinator about every
+  // group takes longer than a scrape may (its timeout is the scrape interval in tests).
   const catalog = new Set(TOPICS.map(t => config.TOPIC_PREFIX + t.name))
   const consoleClient = fastify.kafkaConsole
-  let cached: { at: number, rows: Promise<Array<{ group: string, topic: string, partition: number, lag: number }>> } | undefined
-  const groupLags = async (): Promise<Array<{ group: string, topic: string, partition: number, lag: number }>> => {
-    const out: Array<{ group: string, topic: string, partition: number, lag: number }> = []
-    const groups = (await consoleClient.listGroups()).filter(g => g.state !== 'DEAD' && g.protocolType !== 'connect').slice(0, config.GROUP_LAG_MAX_GROUPS)
-    // One group at a time: a scrape must not flood the broker's coordinator.
+  type Row = { group: string, topic: string, partition: number, lag: number }
+  let lastRows: Row[] = []
+  const readLags = async (): Promise<Row[]> => {
+    const out: Row[] = []
+    // This deployment's groups only (a test's carry its suffix; the demo's suffix is empty: every group).
+    const groups = (await consoleClient.listGroups())
+      .filter(g => g.state !== 'DEAD' && g.protocolType !== 'connect' && g.id.endsWith(config.KAFKA_GROUP_SUFFIX))
+      .slice(0, config.GROUP_LAG_MAX_GROUPS)
+    // One group at a time: a reading must not flood the broker's coordinator.
     for (const g of groups) {
       const d = await consoleClient.describeGroup(g.id).catch(() => undefined)
       for (const p of d?.partitions ?? []) {
@@ -58,20 +64,31 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
     }
     return out
   }
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let reading: Promise<void> | undefined
+  const loop = (): void => {
+    reading = readLags()
+      .then(rows => { lastRows = rows })
+      .catch(err => fastify.log.warn({ err }, 'reading the consumer groups\' lag failed'))
+      .finally(() => { if (!stopped) timer = setTimeout(loop, config.GROUP_LAG_INTERVAL_MS) })
+  }
+  fastify.addHook('onReady', async () => { loop() })
+  // Before the Kafka clients close (registered earlier, closed later): no reading outlives them.
+  fastify.addHook('onClose', async () => {
+    stopped = true
+    clearTimeout(timer)
+    await reading
+  })
   // eslint-disable-next-line no-new
   new Gauge({
     name: 'vitrine_group_lag_records',
-    help: 'Lag of every consumer group on the catalog topics: the partition end offset minus the group\'s committed offset (read at scrape time, at most every 2 s)',
+    help: 'Lag of every consumer group on the catalog topics: the partition end offset minus the group\'s committed offset (read in the background every GROUP_LAG_INTERVAL_MS)',
     labelNames: ['group', 'topic', 'partition'] as const,
     registers: [registry],
-    async collect () {
-      if (!cached || Date.now() - cached.at > 2000) cached = { at: Date.now(), rows: groupLags() }
-      const rows = await cached.rows.catch(err => {
-        fastify.log.warn({ err }, 'reading the consumer groups\' lag failed')
-        return []
-      })
+    collect () {
       this.reset()
-      for (const r of rows) this.set({ group: r.group, topic: r.topic, partition: String(r.partition) }, r.lag)
+      for (const r of lastRows) this.set({ group: r.group, topic: r.topic, partition: String(r.partition) }, r.lag)
     }
   })
 }, { name: 'gateway-observability', dependencies: ['vitrine-metrics'] })
