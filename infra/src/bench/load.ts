@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { randomUUID } from 'node:crypto'
-import Kafka from 'node-rdkafka'
 import type { Admin } from '@platformatic/kafka'
+import { FROM_BEGINNING, KafkaReader } from '@vitrine/service-kit'
+import type { ReadRange } from '@vitrine/service-kit'
 
 // The benchmark's side of the saga: an open-loop order generator (orders leave at the rate asked,
 // whether or not the shop keeps up, as customers do), a reader that notes when each order's
@@ -164,48 +164,32 @@ export class OrderLoad {
 
 /**
  * Notes the moment each order's outcome (orders.confirmed / orders.failed, keyed by order id)
- * can be read from Kafka. Assigns every partition from the start: no group, no rebalance.
+ * can be read from Kafka: kit's reader follows every partition from the start (no group, no
+ * rebalance) and hands each record over as it arrives.
  */
 export class OutcomeReader {
   readonly outcomes = new Map<string, { at: number, outcome: 'confirmed' | 'failed' }>()
-  private consumer: Kafka.KafkaConsumer | undefined
-  private running = false
-  private loop: Promise<void> = Promise.resolve()
+  private reader: KafkaReader | undefined
+  private readonly stopped = new AbortController()
+  private loop: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly brokers: string, private readonly prefix: string) {}
 
   async start (): Promise<void> {
-    const consumer = new Kafka.KafkaConsumer({
-      'metadata.broker.list': this.brokers,
-      'group.id': `bench-outcomes-${randomUUID()}`,
-      'enable.auto.commit': false,
-      'fetch.wait.max.ms': 100
-    }, {})
-    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
-    const topics = [`${this.prefix}orders.confirmed`, `${this.prefix}orders.failed`]
-    const assignment: Array<{ topic: string, partition: number, offset: number }> = []
-    for (const topic of topics) {
-      const meta = await new Promise<Kafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))
-      for (const p of meta.topics.find(t => t.name === topic)?.partitions ?? []) assignment.push({ topic, partition: p.id, offset: -2 /* beginning */ })
+    const reader = new KafkaReader(this.brokers, 'bench-outcomes')
+    this.reader = reader
+    const ranges: ReadRange[] = []
+    for (const topic of [`${this.prefix}orders.confirmed`, `${this.prefix}orders.failed`]) {
+      for (const partition of await reader.partitions(topic)) ranges.push({ topic, partition, offset: FROM_BEGINNING })
     }
-    consumer.assign(assignment)
-    this.consumer = consumer
-    this.running = true
-    // An outcome is timed when it arrives here: wait for one record, then take what is already
-    // fetched without waiting, as service-kit's consumer does.
-    this.loop = (async () => {
-      let idle = true
-      while (this.running) {
-        consumer.setDefaultConsumeTimeout(idle ? 100 : 0)
-        const messages = await new Promise<Kafka.Message[]>(resolve => consumer.consume(idle ? 1 : 1000, (_err, m) => resolve(m ?? [])))
-        idle = messages.length === 0
-        const now = performance.now()
-        for (const m of messages) {
-          const id = m.key ? m.key.toString() : ''
-          if (!this.outcomes.has(id)) this.outcomes.set(id, { at: now, outcome: m.topic.endsWith('orders.confirmed') ? 'confirmed' : 'failed' })
-        }
+    this.loop = reader.read(ranges, {
+      timeoutMs: 24 * 60 * 60 * 1000,
+      signal: this.stopped.signal,
+      onRecord: r => {
+        const id = r.key ?? ''
+        if (!this.outcomes.has(id)) this.outcomes.set(id, { at: performance.now(), outcome: r.topic.endsWith('orders.confirmed') ? 'confirmed' : 'failed' })
       }
-    })()
+    })
   }
 
   finished (orders: readonly PlacedOrder[]): number {
@@ -215,10 +199,9 @@ export class OutcomeReader {
   }
 
   async stop (): Promise<void> {
-    this.running = false
+    this.stopped.abort()
     await this.loop
-    const c = this.consumer
-    if (c) await new Promise<void>(resolve => c.disconnect(() => resolve()))
+    await this.reader?.close()
   }
 }
 

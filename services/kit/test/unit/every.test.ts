@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import { every, periodic } from '../../src/every.ts'
+import { sleep } from '../../src/time.ts'
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 // Polled rather than timed, so a loaded machine only makes a test slower, never wrong.
 async function until (done: () => boolean): Promise<void> {
   while (!done()) await sleep(5)

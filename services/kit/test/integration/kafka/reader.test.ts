@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createTestTopic, openProducer, produceAll, sharedSettings, testAdmin } from '@vitrine/infra/testing'
 import { bootstrapServers } from '@vitrine/infra'
-import { KafkaReader, endOffsets, firstRecords, readFrom, readTopic, readTopicNow } from '../../../src/index.ts'
+import { FROM_BEGINNING, KafkaReader, endOffsets, firstRecords, readFrom, readTopic, readTopicNow, sleep } from '../../../src/index.ts'
 
 // The one assign-and-read reader: ranges end at their bound, reads by key from known offsets end as
 // soon as the wanted record arrives, and nothing written after a "now" read is returned by it.
@@ -49,7 +49,7 @@ test('reads by key from known offsets and returns as soon as the wanted records 
   assert.deepEqual(from.map(p => p.topic), [topic, topic, topic], 'a missing topic is left out')
 
   const reading = readFrom(brokers, from, kept => kept.length >= 2, { timeoutMs: 20_000, keep: r => r.key === 'order-1' })
-  await new Promise(resolve => setTimeout(resolve, 300))
+  await sleep(300)
   const started = Date.now()
   await produceAll(producer, topic, [{ key: 'other', value: 'x' }, { key: 'order-1', value: 'a' }, { key: 'other', value: 'y' }, { key: 'order-1', value: 'b' }])
   const out = await reading
@@ -63,4 +63,24 @@ test('reads by key from known offsets and returns as soon as the wanted records 
   // Not enough records: ends at the timeout with what it has.
   const short = await readFrom(brokers, from, kept => kept.length >= 3, { timeoutMs: 1500, keep: r => r.key === 'order-1' })
   assert.deepEqual({ done: short.done, n: short.records.length }, { done: false, n: 2 })
+})
+
+test('a follower hands each record over as it arrives and stops when its owner aborts', async (t) => {
+  const topic = await createTestTopic(t, testAdmin(t), { partitions: 2 })
+  const producer = await openProducer(t, brokers)
+  const reader = new KafkaReader(brokers, 'reader-follow-test')
+  t.after(() => reader.close())
+  const seen: string[] = []
+  const stop = new AbortController()
+  const ranges = (await reader.partitions(topic)).map(partition => ({ topic, partition, offset: FROM_BEGINNING }))
+  const following = reader.read(ranges, { timeoutMs: 60_000, signal: stop.signal, onRecord: r => { seen.push(r.value!.toString()) } })
+  await produceAll(producer, topic, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }])
+  const deadline = Date.now() + 10_000
+  while (seen.length < 2 && Date.now() < deadline) await sleep(20)
+  assert.deepEqual(seen.sort(), ['1', '2'])
+  const stopped = Date.now()
+  stop.abort()
+  const out = await following
+  assert.equal(out.records.length, 2)
+  assert.ok(Date.now() - stopped < 2000, 'returns at once when aborted, not at its timeout')
 })
