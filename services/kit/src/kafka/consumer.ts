@@ -106,6 +106,8 @@ interface SendResult { outcome: SendOutcome, err?: unknown }
 
 // Pausing a partition makes librdkafka drop what it had already fetched for it and fetch that again
 // on resume, so the marks are far apart: at 500/100 a busy partition paused every 400 records.
+/** How often librdkafka emits its statistics (the lag the metrics read comes from them). */
+const STATS_INTERVAL_MS = 5000
 const HIGH_WATER = 1000
 const LOW_WATER = 250
 
@@ -209,9 +211,32 @@ export class ConsumerEngine {
       'heartbeat.interval.ms': 2_000,
       'fetch.wait.max.ms': 100,
       'socket.keepalive.enable': true,
+      // librdkafka's statistics carry each partition's lag: the metrics read it from there (lag()).
+      'statistics.interval.ms': STATS_INTERVAL_MS,
       rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.onRebalance(err, assignment)
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' })
     this.consumer.on('event.error', err => o.log.warn({ err }, 'kafka consumer error'))
+    this.consumer.on('event.stats', (stats: { message: string }) => this.onStats(stats.message))
+  }
+
+  /** Lag per partition from librdkafka's statistics: the log end (or last stable offset) minus the offset stored after handling. */
+  private readonly statsLag = new Map<string, { value: number, at: number }>()
+
+  private onStats (json: string): void {
+    let stats: { topics?: Record<string, { partitions?: Record<string, { consumer_lag_stored?: number, consumer_lag?: number }> }> }
+    try {
+      stats = JSON.parse(json)
+    } catch {
+      return
+    }
+    const at = Date.now()
+    for (const [topic, t] of Object.entries(stats.topics ?? {})) {
+      for (const [id, p] of Object.entries(t.partitions ?? {})) {
+        // -1 is librdkafka's internal unassigned partition; a lag of -1 means "not known yet".
+        const lag = (p.consumer_lag_stored ?? -1) >= 0 ? p.consumer_lag_stored! : (p.consumer_lag ?? -1)
+        if (id !== '-1' && lag >= 0) this.statsLag.set(`${topic}:${id}`, { value: lag, at })
+      }
+    }
   }
 
   private raw (logical: string): string {
@@ -661,7 +686,13 @@ export class ConsumerEngine {
   async lag (): Promise<Array<{ topic: string, partition: number, lag: number }>> {
     const owned = [...this.states.values()].filter(st => st.owned)
     const out = await Promise.all(owned.map(async st => {
-      if (!st.lag || Date.now() - st.lag.at > 1000) {
+      // A flowing partition: librdkafka's last statistics say it. A paused one stops fetching, so its
+      // statistics freeze: the broker is asked instead, and the lag keeps growing.
+      const stats = this.statsLag.get(`${st.topic}:${st.partition}`)
+      if (stats && st.pauses.size === 0 && Date.now() - stats.at <= 2 * STATS_INTERVAL_MS && (!st.lag || stats.at > st.lag.at)) {
+        st.lag = { value: stats.value, at: stats.at }
+        if (stats.value === 0) st.progressAt = Date.now()
+      } else if (!st.lag || Date.now() - st.lag.at > 1000) {
         try {
           const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => this.consumer.queryWatermarkOffsets(st.topic, st.partition, 1500, (err, o) => (err ? reject(err) : resolve(o))))
           const at = st.next ?? st.items[0]?.offset ?? await this.committed(st) ?? w.lowOffset
