@@ -118,7 +118,6 @@ function peerUrls (a: AppSettings): Record<string, string> {
   return {
     INVENTORY_URL: at('inventory'),
     PAYMENT_URL: at('payment'),
-    CHECKOUT_URL: at('checkout-api'),
     CHECKOUT_API_URL: at('checkout-api'),
     ORCHESTRATOR_URL: at('orchestrator'),
     GATEWAY_URL: at('gateway'),

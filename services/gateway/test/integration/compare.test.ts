@@ -42,7 +42,7 @@ test('ten comparisons under 20 orders/s each find every record of both orders', 
   const ports = new Map<string, number>()
   for (const s of [...SERVICES.map(s => s.id), 'gateway']) ports.set(s, await freePort())
   const url = (id: string): string => `http://127.0.0.1:${ports.get(id)!}`
-  const peers = { CHECKOUT_API_URL: url('checkout-api'), CHECKOUT_URL: url('checkout-api'), INVENTORY_URL: url('inventory'), PAYMENT_URL: url('payment'), ORCHESTRATOR_URL: url('orchestrator') }
+  const peers = { CHECKOUT_API_URL: url('checkout-api'), INVENTORY_URL: url('inventory'), PAYMENT_URL: url('payment'), ORCHESTRATOR_URL: url('orchestrator') }
   const running: FastifyInstance[] = []
   t.after(async () => {
     for (const app of [...running].reverse().slice(0, -1)) await app.close().catch(() => {})
