@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { DLQ_TOPIC, HEADERS, isSagaMode, summarizeEvent } from '@vitrine/contracts'
 import type { OrderCreated, OrderConfirmed, OrderFailed, SagaMode } from '@vitrine/contracts'
-import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput, readTopicNow } from '@vitrine/service-kit'
+import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput, readTopicNow, sagaMetrics } from '@vitrine/service-kit'
 import type { EventContext, Logger } from '@vitrine/service-kit'
 import type { CreateOrderBodyType } from './schemas/orders.ts'
 import type { CheckoutConfigType } from './config.ts'
@@ -62,7 +62,7 @@ export async function createOrder (app: FastifyInstance, config: CheckoutConfigT
     }
     return { orderId: row.id, mode: row.mode, totalCents: row.total_cents, replayed: true }
   }
-  return await app.tx(async tx => {
+  const created = await app.tx(async tx => {
     if (key) {
       const existing = await orderByKey(tx, body.customerId, key, true)
       if (existing) return replay(existing)
@@ -81,6 +81,9 @@ export async function createOrder (app: FastifyInstance, config: CheckoutConfigT
     await addHistory(tx, { orderId, topic: 'orders.new', eventId: event.eventId, direction: 'produced', summary: summarizeEvent('orders.new', event) })
     return { orderId, mode, totalCents, replayed: false }
   })
+  // Choreography has no saga table: the order is its saga (the orchestrator counts orchestration's).
+  if (!created.replayed && created.mode === 'choreography') sagaMetrics(app.metrics.registry).started.inc({ mode: created.mode })
+  return created
 }
 
 type Outcome = { kind: 'confirm' } | { kind: 'fail', reason: string, detail: string | null }
@@ -95,7 +98,9 @@ export type OutcomeCause = { [T in OutcomeTopic]: EventContext<T> }[OutcomeTopic
  * A record seen before (same eventId), or for an order already finished, changes nothing.
  */
 export async function finishOrder (app: FastifyInstance, cause: OutcomeCause, orderId: string, outcome: Outcome, log: Logger): Promise<boolean> {
-  return await app.tx(async tx => {
+  let finished: { mode: SagaMode, createdAt: Date } | undefined
+  const changed = await app.tx(async tx => {
+    finished = undefined
     if (cause && !(await firstDelivery(tx, cause.eventId, cause.topic))) {
       log.info({ eventId: cause.eventId }, 'duplicate delivery ignored')
       return false
@@ -131,8 +136,17 @@ export async function finishOrder (app: FastifyInstance, cause: OutcomeCause, or
       await addHistory(tx, { orderId, topic: 'orders.failed', eventId, direction: 'produced', summary: summarizeEvent('orders.failed', failed) })
     }
     log.info({ outcome: outcome.kind, ...(outcome.kind === 'fail' ? { reason: outcome.reason } : {}) }, 'order finished')
+    finished = { mode, createdAt: order.created_at }
     return true
   })
+  // Counted once committed; orchestration's outcome is the orchestrator's to count.
+  if (changed && finished?.mode === 'choreography') {
+    const labels = { mode: finished.mode, outcome: outcome.kind === 'confirm' ? 'completed' : 'failed' }
+    const m = sagaMetrics(app.metrics.registry)
+    m.finished.inc(labels)
+    m.duration.observe(labels, (Date.now() - finished.createdAt.getTime()) / 1000)
+  }
+  return changed
 }
 
 /**
