@@ -11,11 +11,13 @@ import type { Outcome, TraceRecord } from './trace.ts'
 // POST /api/compare: places the same order once per saga style through checkout-api, reads what
 // Kafka holds for each (by its key, from the offsets noted before placing it) until every record its
 // outcome implies is there, and reports the two side by side. One saga after the other, so the two
-// do not compete; the whole comparison is bounded by COMPARE_TIMEOUT_MS.
+// do not compete; the whole comparison is bounded by COMPARE_TIMEOUT_MS (plus MIN_READ_MS).
 
 const MODES: readonly SagaMode[] = ['choreography', 'orchestration']
 // Services auto-commit offsets every second: a few rounds, then what Kafka says is shown as it is.
 const COMMIT_WAIT_MS = 3000
+// The second saga still gets a last look when the first used up the time, so what is there is found.
+const MIN_READ_MS = 2000
 
 /** Every consumer service names its group after itself (service-kit appends KAFKA_GROUP_SUFFIX); the gateway has none. */
 function groupOf (service: ServiceName, suffix: string): string | null {
@@ -54,18 +56,20 @@ export class Comparison {
   /** Places the order in one mode and reads its records until its outcome's set is complete or the time is up. */
   private async trace (mode: SagaMode, body: CompareBodyType, start: TraceStart, deadline: number): Promise<Traced> {
     const orderId = await this.place(mode, body)
+    const placedAt = Date.now()
     const read = await start.read(orderId, async records => {
       const outcome = outcomeOf(await this.decodeAll(records))
       return outcome !== null && missingFrom(expectedTopics(mode, outcome) ?? minimalTopics(outcome), records).length === 0
-    }, Math.max(0, deadline - Date.now()))
+    }, Math.max(MIN_READ_MS, deadline - Date.now()))
+    const waited = `${((Date.now() - placedAt) / 1000).toFixed(1).replace('.', ',')} s`
     const decoded = await this.decodeAll(read.records)
     const outcome = outcomeOf(decoded)
     const expected = outcome === null ? null : expectedTopics(mode, outcome)
     const incomplete: string[] = []
-    if (outcome === null) incomplete.push(`o desfecho (orders.confirmed ou orders.failed) não apareceu em ${this.d.config.COMPARE_TIMEOUT_MS / 1000} s`)
+    if (outcome === null) incomplete.push(`o desfecho (orders.confirmed ou orders.failed) não apareceu no Kafka em ${waited}`)
     else if (expected === null) incomplete.push(`desfecho sem conjunto de mensagens conhecido (${outcomeLabel(outcome)}): só o pedido, o desfecho e a notificação foram esperados`)
     const missing = outcome === null ? [] : missingFrom(expected ?? minimalTopics(outcome), read.records)
-    if (missing.length > 0) incomplete.push(`faltam no Kafka após ${this.d.config.COMPARE_TIMEOUT_MS / 1000} s: ${missing.join(', ')}`)
+    if (missing.length > 0) incomplete.push(`faltam no Kafka após ${waited}: ${missing.join(', ')}`)
     this.d.log.info({ orderId, mode, outcome, messages: read.records.length, incomplete }, 'compared saga traced')
     return { mode, orderId, outcome, expected, decoded, incomplete }
   }

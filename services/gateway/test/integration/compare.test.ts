@@ -155,4 +155,18 @@ test('ten comparisons under 20 orders/s each find every record of both orders', 
     }
   }
   for (const run of runs) assert.deepEqual(run.messages.map(m => `${m.topic}:${m.partition}:${m.offset}`).sort(), (held.get(run.orderId) ?? []).sort(), `${run.mode} ${run.orderId}`)
+
+  // With notification down no saga can finish: the comparison gives up within its time and names what is missing.
+  await running[2]!.close()
+  const impatient = await buildApp('gateway', gatewayApp, loadConfig(GatewayConfig, serviceEnv(env, { ...peers, PORT: 0, COMPARE_TIMEOUT_MS: 5000 })))
+  running.push(impatient)
+  const res = await impatient.inject({ method: 'POST', url: '/api/compare', payload: kinds[0]!.body })
+  assert.equal(res.statusCode, 200, res.body)
+  const { choreography: c, orchestration: o } = res.json() as { choreography: Run, orchestration: Run }
+  assert.equal(c.status, 'confirmed')
+  assert.deepEqual([c.complete, c.messageCount], [false, COUNTS.confirmed![0] - 1], 'everything but the notification was found')
+  assert.match(c.incomplete.join('; '), /^faltam no Kafka após \d+,\d s: notifications\.sent$/)
+  // The first saga used up the time; the second got its last look, and says what it still lacked.
+  assert.equal(o.complete, false)
+  assert.match(o.incomplete.join('; '), /notifications\.sent$/)
 })
