@@ -50,7 +50,8 @@ export function components (s: StackSettings): Component[] {
     list.push({
       name: `kafka-${i + 1}`,
       label: s.brokers === 1 ? 'Kafka' : `Kafka (broker ${i + 1})`,
-      ports: [ports.client, ports.controller],
+      // The JMX exporter's port too: taken by a stranger, the broker's agent could not listen there.
+      ports: [ports.client, ports.controller, ports.jmx],
       external: externalKafka,
       after: [],
       readyTimeoutMs: 90_000,
