@@ -7,6 +7,7 @@ import type { OrderConfirmed } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, readAllNow, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, OutboxRelay, connect, createRegistry, enqueue, eventHeaders, kitMetrics, migrate } from '../../src/index.ts'
 import type { Db, OutgoingRecord, Delivered } from '../../src/index.ts'
+import { metricSum } from '../helpers/metrics.ts'
 
 // The outbox relay under the faults a class meets: two instances of one service, sends that fail
 // after (or before) reaching the broker, and a row that can never be published.
@@ -208,4 +209,35 @@ test('pruning deletes published rows after a day and processed event ids only af
   assert.deepEqual((await sql`select key from outbox order by key`).map(r => r.key), ['recente', 'separado'], 'published rows go after a day; a row set aside stays for the operator')
   // orders.new is kept 7 days, but a copy can come back from the DLQ (30 days) by a replay: its id stays until then.
   assert.deepEqual((await sql`select event_id from processed_events where event_id in ('semana', 'trinta-e-dois', 'desconhecido') order by event_id`).map(r => r.event_id), ['desconhecido', 'semana'])
+})
+
+test('outbox metrics: the backlog and its oldest row\'s age while the broker refuses, back to 0 once published, each publish counted', { timeout: 60_000 }, async () => {
+  await fresh()
+  const sql = connect(env.databaseUrl, schema, 2)
+  pools.push(sql)
+  class DownProducer extends EventProducer {
+    down = true
+    override async send (record: OutgoingRecord): Promise<Delivered> {
+      if (this.down) throw new Error('injected: broker not reachable')
+      return await super.send(record)
+    }
+  }
+  const producer = new DownProducer(env.brokers, 'outbox-metrics', log)
+  await producer.connect()
+  producers.push(producer)
+  const registry = createRegistry('checkout-api')
+  const relay = new OutboxRelay(sql, producer, serde, log, kitMetrics(registry), 100, { service: 'checkout-api', schema })
+  relays.push(relay)
+  const keys = Array.from({ length: 3 }, () => `ordem-${randomUUID().slice(0, 6)}`)
+  await write(sql, keys, 2, new Map(keys.map(k => [k, []])))
+  relay.start()
+  const gauge = async (name: string): Promise<number> => metricSum(await registry.metrics(), name, { service: 'checkout-api' })
+  await waitFor('the backlog shown while nothing can be published', async () => await gauge('vitrine_outbox_pending_records') === 6, 15_000, 100)
+  await new Promise(resolve => setTimeout(resolve, 1200))
+  assert.ok(await gauge('vitrine_outbox_oldest_age_seconds') >= 1, 'the oldest row\'s age grows while it waits')
+  assert.equal(await gauge('vitrine_produced_records_total'), 0)
+  producer.down = false
+  await waitFor('the backlog published', async () => await gauge('vitrine_outbox_pending_records') === 0 && await gauge('vitrine_outbox_oldest_age_seconds') === 0, 15_000, 100)
+  assert.equal(metricSum(await registry.metrics(), 'vitrine_produced_records_total', { topic: 'orders.confirmed' }), 6)
+  assert.equal(metricSum(await registry.metrics(), 'vitrine_outbox_publish_delay_seconds_count'), 6)
 })
