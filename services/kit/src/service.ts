@@ -76,14 +76,19 @@ export async function buildApp<C extends ServiceConfig> (service: string, app: A
   return fastify
 }
 
+/** A database stand-in for routes-only tests: every query answers no rows (a lookup is a 404, a list is empty). */
+export const emptyDb = async (): Promise<never[]> => []
+
 /**
  * A service's routes alone, on the options and error handler every service uses: for tests of what
  * is refused before a handler runs, with no database or broker. Each named client (`sql`,
- * `kafkaConsole`...) is a stand-in that throws, so a request that gets past validation is a 500.
+ * `kafkaConsole`...) is a stand-in that throws, so a request that gets past validation is a 500;
+ * `given` decorates with stand-ins that answer (e.g. `{ sql: emptyDb }`, for 404s and empty lists).
  */
-export async function buildRoutes<O extends Record<string, unknown>> (routes: FastifyPluginAsync<O>, opts: O, clients: string[]): Promise<FastifyInstance> {
+export async function buildRoutes<O extends Record<string, unknown>> (routes: FastifyPluginAsync<O>, opts: O, clients: string[], given: Record<string, unknown> = {}): Promise<FastifyInstance> {
   const fastify = Fastify(serverOptions('routes-test', { LOG_LEVEL: 'silent' } as ServiceConfig))
   await fastify.register(errorsPlugin)
+  for (const [name, value] of Object.entries(given)) fastify.decorate(name, value)
   const absent = (name: string): never => { throw new Error(`${name} is not available in a routes-only test`) }
   for (const name of clients) {
     // Fastify reads getter/setter off a decoration to tell accessors apart; anything else throws.

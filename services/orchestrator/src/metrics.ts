@@ -2,7 +2,8 @@ import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
 import { sagaMetrics, single } from '@vitrine/service-kit'
 import type { Db, SagaMetrics } from '@vitrine/service-kit'
-import { SAGA_STATES, TERMINAL_STATES } from './machine.ts'
+import { SAGA_STATES } from './machine.ts'
+import { countByState, countInFlight, countNeedingOperator } from './db/sagas.ts'
 
 // vitrine_<noun>_<unit> (infra/prometheus/METRICS.md): the saga metrics carry `mode`, so choreography's
 // (set by checkout-api from the order's outcome) and orchestration's share one name on a dashboard.
@@ -25,9 +26,8 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
     labelNames: ['mode', 'state'] as const,
     registers,
     async collect () {
-      const rows = await sql`select state, count(*)::int as n from sagas group by state`
-      const counts = new Map(rows.map(r => [r.state as string, r.n as number]))
-      for (const state of SAGA_STATES) this.set({ mode, state }, counts.get(state) ?? 0)
+      const counts = await countByState(sql)
+      for (const state of SAGA_STATES) this.set({ mode, state }, counts[state])
     }
   }))
   single(registry, 'vitrine_sagas_in_flight', () => new Gauge({
@@ -36,8 +36,7 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
     labelNames: ['mode'] as const,
     registers,
     async collect () {
-      const [r] = await sql`select count(*)::int as n from sagas where state <> all(${[...TERMINAL_STATES]})`
-      this.set({ mode }, r?.n as number)
+      this.set({ mode }, await countInFlight(sql))
     }
   }))
   single(registry, 'vitrine_sagas_needing_operator', () => new Gauge({
@@ -45,8 +44,7 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
     help: 'Sagas that could not finish by themselves (a step unanswered after its re-sends, or a sweep that keeps failing), read at scrape time',
     registers,
     async collect () {
-      const [r] = await sql`select count(*)::int as n from sagas where attention is not null`
-      this.set(r?.n as number)
+      this.set(await countNeedingOperator(sql))
     }
   }))
   return {

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import routes from '../../../src/routes/catalog.ts'
-import { buildRoutesTest } from '../../helper.ts'
+import { build } from '../../helper.ts'
 
 test('GET /catalog with an empty replica is an empty list; a method it does not take is the route-not-found body', async t => {
-  const app = await buildRoutesTest(t, routes, {})
+  const app = await build(t, routes, {})
   const res = await app.inject({ method: 'GET', url: '/catalog' })
   assert.equal(res.statusCode, 200, res.body)
   assert.deepEqual(res.json(), { products: [] })
