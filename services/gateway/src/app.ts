@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { configPlugin, errorsPlugin, metricsPlugin } from '@vitrine/service-kit'
+import { configPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
 import type { GatewayConfigType } from './config.ts'
 import kafkaPlugin from './plugins/external/kafka.ts'
 import registryPlugin from './plugins/external/registry.ts'
@@ -16,9 +16,15 @@ import apiRoutes from './routes/api/index.ts'
  * the consumer groups and the Schema Registry, and forwards shop calls to the services.
  * It writes nothing to Kafka except the topics a teacher creates or deletes from the console.
  */
+const GATEWAY_DESCRIPTION = `A porta do navegador na Vitrine: o console do broker (tópicos, consumer groups, Schema Registry),
+o feed ao vivo, a comparação coreografia × orquestração, as métricas do Prometheus e as chamadas à loja, repassadas
+aos serviços donos delas. Os documentos dos outros serviços estão no seletor acima.`
+
 const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   // external: configuration, errors, metrics and the clients of Kafka, the registry and the browsers
   await fastify.register(errorsPlugin)
+  // Before any route: the OpenAPI document (GET /openapi.json, and the docs page at /api/docs) comes from the routes' schemas.
+  await fastify.register(openapiPlugin, { service: 'gateway', description: GATEWAY_DESCRIPTION })
   await fastify.register(configPlugin, { config })
   await fastify.register(metricsPlugin, { service: 'gateway' })
   await fastify.register(kafkaPlugin, { config })

@@ -5,6 +5,33 @@ export class ShopError extends Error {
   }
 }
 
+/**
+ * Every SHOP_ERR_* code an HTTP answer can carry, with its status and when, in pt-BR: the services'
+ * OpenAPI documents list them (plugins/openapi.ts) and a test checks each code the services throw is here.
+ */
+export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, meaning: string }> = {
+  SHOP_ERR_VALIDATION: { status: 400, meaning: 'a requisição quebra uma regra do schema (ou do banco); `errors` nomeia cada campo e regra' },
+  SHOP_ERR_BAD_REQUEST: { status: 400, meaning: 'JSON inválido, corpo vazio ou requisição HTTP malformada' },
+  SHOP_ERR_UNKNOWN_PRODUCT: { status: 400, meaning: 'o pedido cita um produto que não está no catálogo' },
+  SHOP_ERR_INACTIVE_PRODUCT: { status: 400, meaning: 'o pedido cita um produto inativo' },
+  SHOP_ERR_NOT_FOUND: { status: 404, meaning: 'o recurso pedido (pedido, produto, saga...) não existe' },
+  SHOP_ERR_ROUTE_NOT_FOUND: { status: 404, meaning: 'não há rota para esse método e caminho' },
+  SHOP_ERR_TOPIC_NOT_FOUND: { status: 404, meaning: 'o tópico não existe' },
+  SHOP_ERR_GROUP_NOT_FOUND: { status: 404, meaning: 'o consumer group não existe' },
+  SHOP_ERR_SUBJECT_NOT_FOUND: { status: 404, meaning: 'o subject (ou a versão) não existe no Schema Registry' },
+  SHOP_ERR_ORDER_NOT_SEEN: { status: 404, meaning: 'o gateway não viu nenhum evento desse pedido desde que começou' },
+  SHOP_ERR_PRODUCT_EXISTS: { status: 409, meaning: 'já existe um produto com esse id' },
+  SHOP_ERR_TOPIC_EXISTS: { status: 409, meaning: 'já existe um tópico com esse nome' },
+  SHOP_ERR_TOPIC_PROTECTED: { status: 409, meaning: 'o tópico é do sistema e não pode ser apagado pelo console' },
+  SHOP_ERR_IDEMPOTENCY_MISMATCH: { status: 422, meaning: 'a Idempotency-Key já foi usada por esse cliente com outro corpo' },
+  SHOP_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'o corpo é maior que o aceito' },
+  SHOP_ERR_MEDIA_TYPE: { status: 415, meaning: 'o content-type não é application/json' },
+  SHOP_ERR_INTERNAL: { status: 500, meaning: 'erro interno; a mensagem fica só no log' },
+  SHOP_ERR_KAFKA: { status: 502, meaning: 'o broker recusou a operação' },
+  SHOP_ERR_UPSTREAM: { status: 502, meaning: 'um serviço (ou o Schema Registry) respondeu algo inesperado' },
+  SHOP_ERR_UPSTREAM_UNAVAILABLE: { status: 502, meaning: 'um serviço, o Schema Registry ou o Prometheus não responde' }
+}
+
 /** One broken rule of a request: `body.items.0.quantity`, `maximum`, `must be <= 10000`. */
 export interface FieldError { field: string, rule: string, message: string }
 

@@ -12,6 +12,7 @@ import producerPlugin from './plugins/producer.ts'
 import outboxPlugin from './plugins/outbox.ts'
 import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
+import openapiPlugin from './plugins/openapi.ts'
 import errorsPlugin, { sendClientError, sendError } from './plugins/errors.ts'
 import { buildValidator } from './validation.ts'
 
@@ -23,6 +24,8 @@ export interface KitOptions {
   schema: string
   migrationsDir?: string
   config: ServiceConfig
+  /** What the service does, in pt-BR: the first lines of its OpenAPI document (GET /openapi.json). */
+  description?: string
 }
 
 /**
@@ -31,6 +34,8 @@ export interface KitOptions {
  */
 export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(errorsPlugin)
+  // Before any route: the document is generated from the routes registered after it.
+  await fastify.register(openapiPlugin, { service: opts.service, description: opts.description ?? `O serviço ${opts.service} da Vitrine.` })
   await fastify.register(configPlugin, { config: opts.config })
   await fastify.register(metricsPlugin, { service: opts.service })
   await fastify.register(postgresPlugin, { schema: opts.schema, ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}) })
@@ -88,6 +93,8 @@ export const emptyDb = async (): Promise<never[]> => []
 export async function buildRoutes<O extends Record<string, unknown>> (routes: FastifyPluginAsync<O>, opts: O, clients: string[], given: Record<string, unknown> = {}): Promise<FastifyInstance> {
   const fastify = Fastify(serverOptions('routes-test', { LOG_LEVEL: 'silent' } as ServiceConfig))
   await fastify.register(errorsPlugin)
+  // So a test can read the routes' OpenAPI document (fastify.swagger()) without a broker.
+  await fastify.register(openapiPlugin, { service: 'routes-test', description: 'As rotas de um serviço, num teste.' })
   for (const [name, value] of Object.entries(given)) fastify.decorate(name, value)
   const absent = (name: string): never => { throw new Error(`${name} is not available in a routes-only test`) }
   for (const name of clients) {

@@ -17,7 +17,7 @@ export const CreateOrderBody = Type.Object({
   items: Type.Array(OrderItemInput, { minItems: 1, maxItems: 100 }),
   mode: Type.Optional(SagaModeSchema),
   channel: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9-]+$' }))
-}, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ customerId: 'ana@example.com', items: [{ productId: 'caneca-kafka', quantity: 2 }], mode: 'choreography' }] })
 export type CreateOrderBodyType = Static<typeof CreateOrderBody>
 
 export const CreateOrderHeaders = Type.Object({
@@ -32,7 +32,7 @@ export const OrderAccepted = Type.Object({
   totalCents: Type.Integer(),
   location: Type.String(),
   replayed: Type.Boolean()
-})
+}, { examples: [{ orderId: '0193a5c2-7d1e-7c3a-9f00-3b2f0c1d9e11', status: 'pending', mode: 'choreography', totalCents: 9980, location: '/orders/0193a5c2-7d1e-7c3a-9f00-3b2f0c1d9e11', replayed: false }] })
 
 // The one error body, shared by every service (the kit's error handler writes it).
 export { ErrorBody } from '@vitrine/service-kit'

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../config.ts'
 import catalog from './catalog.ts'
 import compare from './compare.ts'
+import docs from './docs.ts'
 import groups from './groups.ts'
 import live from './live.ts'
 import metrics from './metrics.ts'
@@ -19,6 +20,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(registry)
   await fastify.register(shop, { config })
   await fastify.register(compare)
+  await fastify.register(docs, { config })
 }
 
 export default api

@@ -9,14 +9,14 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/events/recent', {
     schema: {
       querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 20_000, default: 100 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ events: Type.Array(LiveEventSchema) }) }
+      response: { 200: Type.Object({ events: Type.Array(LiveEventSchema) }), 400: ErrorBody }
     }
   }, async (request) => ({ events: fastify.live.feed.history.last(request.query.limit) }))
 
   fastify.get('/orders/:orderId/events', {
     schema: {
       params: Type.Object({ orderId: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ orderId: Type.String(), events: Type.Array(LiveEventSchema) }), 404: ErrorBody }
+      response: { 200: Type.Object({ orderId: Type.String(), events: Type.Array(LiveEventSchema) }), 400: ErrorBody, 404: ErrorBody }
     }
   }, async (request) => {
     const events = fastify.live.feed.orders.get(request.params.orderId)

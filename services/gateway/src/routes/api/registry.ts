@@ -11,7 +11,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/registry/subjects', {
     schema: {
       querystring: Type.Object({ all: Type.Boolean({ default: false, description: 'every subject, not just this deployment\'s catalog topics' }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ subjects: Type.Array(Type.Object({ subject: Type.String(), catalog: Type.Boolean(), versions: Type.Array(Type.Integer()) })) }), 502: ErrorBody }
+      response: { 200: Type.Object({ subjects: Type.Array(Type.Object({ subject: Type.String(), catalog: Type.Boolean(), versions: Type.Array(Type.Integer()) })) }), 400: ErrorBody, 502: ErrorBody }
     }
   }, async (request) => {
     const names = request.query.all ? await fastify.registryBrowser.subjects() : [...mine].sort()
