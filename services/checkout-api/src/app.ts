@@ -10,6 +10,9 @@ import ordersRoutes from './routes/orders.ts'
 import catalogRoutes from './routes/catalog.ts'
 import trafficRoutes from './routes/traffic.ts'
 
+// The first lines of its OpenAPI document (GET /openapi.json, listed on the gateway's /api/docs).
+const DESCRIPTION = 'Recebe os pedidos (POST /orders, com Idempotency-Key), precifica pela sua réplica de products.catalog, grava orders.new pela outbox e encerra cada pedido (orders.confirmed / orders.failed). Também o gerador de tráfego.'
+
 /**
  * checkout-api owns orders. It accepts them over HTTP, prices them from its replica of
  * products.catalog, writes orders.new, and ends each order (consumers.ts). It alone writes
@@ -17,7 +20,7 @@ import trafficRoutes from './routes/traffic.ts'
  */
 const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, PostgreSQL, registry, producer, outbox relay, consumers, health)
-  await fastify.register(kit, { service: 'checkout-api', schema: 'checkout', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'checkout-api', description: DESCRIPTION, schema: 'checkout', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: what checkout-api reads, its sweepers, the traffic generator and its gauges
   await fastify.register(consumers)
   await fastify.register(sweepers, { config })

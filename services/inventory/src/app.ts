@@ -6,13 +6,16 @@ import consumers from './consumers.ts'
 import catalogSync from './plugins/app/catalog-sync.ts'
 import routes from './routes/index.ts'
 
+// The first lines of its OpenAPI document (GET /openapi.json, listed on the gateway's /api/docs).
+const DESCRIPTION = 'Dono do catálogo e do estoque: produtos, preços (publicados em products.catalog), reservas e liberações de estoque de cada pedido.'
+
 /**
  * Inventory: owns products and their stock. Reserves, sells and releases stock for both saga
  * modes and publishes the product catalog on products.catalog.
  */
 const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, database, registry, producer, outbox, consumers, health)
-  await fastify.register(kit, { service: 'inventory', schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'inventory', description: DESCRIPTION, schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: the topic → handler map and the catalog's start-time check
   await fastify.register(consumers)
   await fastify.register(catalogSync)

@@ -6,13 +6,16 @@ import consumers from './consumers.ts'
 import sweeper from './plugins/app/sweeper.ts'
 import routes from './routes/index.ts'
 
+// The first lines of its OpenAPI document (GET /openapi.json, listed on the gateway's /api/docs).
+const DESCRIPTION = 'Cobranças e estornos simulados de cada pedido; GET /payments/:orderId mostra a cobrança de um pedido.'
+
 /**
  * Payment: owns the charges. Charges at most once per order through a simulated card network,
  * refunds at most once, for both saga modes.
  */
 const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, database, registry, producer, outbox, consumers, health)
-  await fastify.register(kit, { service: 'payment', schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'payment', description: DESCRIPTION, schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: the topic → handler map and the card network's sweeper
   await fastify.register(consumers, { config })
   await fastify.register(sweeper, { config })

@@ -5,6 +5,7 @@ import pino from 'pino'
 import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, buildApp, eventHeaders, loadConfig } from '@vitrine/service-kit'
+import { missingResponses, validateOpenApi } from '@vitrine/infra/testing/openapi'
 import app from '../../src/app.ts'
 import { NotificationConfig } from '../../src/config.ts'
 import * as notify from '../../src/notify.ts'
@@ -73,4 +74,15 @@ test('the sweeper plugin sends a notification a crash left recorded but unsent, 
   const announced = await sql`select headers from outbox where topic = 'notifications.sent' and key = ${orderId}`
   assert.equal(announced.length, 1, 'one notifications.sent event')
   assert.equal((announced[0]?.headers as Record<string, string>)[HEADERS.sagaMode], 'orchestration', 'in the mode the order ran in')
+})
+
+test('the whole app (kit and all) serves its OpenAPI document: valid, titled, its description, the health routes with each status', async () => {
+  const res = await fastify.inject({ method: 'GET', url: '/openapi.json' })
+  assert.equal(res.statusCode, 200)
+  const doc = res.json()
+  assert.equal(doc.info.title, 'Vitrine · notification')
+  assert.match(doc.info.description, /Notificações simuladas/)
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/health', '/health/live', '/health/ready'])
+  assert.equal(await validateOpenApi(doc), undefined)
+  assert.deepEqual(missingResponses(doc), [])
 })
