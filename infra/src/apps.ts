@@ -120,6 +120,7 @@ function peerUrls (a: AppSettings): Record<string, string> {
     PAYMENT_URL: at('payment'),
     CHECKOUT_API_URL: at('checkout-api'),
     ORCHESTRATOR_URL: at('orchestrator'),
+    NOTIFICATION_URL: at('notification'),
     GATEWAY_URL: at('gateway'),
     CONTROL_PORT: String(a.ports.control)
   }

@@ -19,6 +19,7 @@ export const GatewayConfig = serviceConfig({
   PROMETHEUS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 500, maximum: 60_000, description: 'longest a proxied query (or an Alertmanager read) may take' }),
   GROUP_LAG_MAX_GROUPS: Type.Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'most consumer groups vitrine_group_lag_records reads' }),
   GROUP_LAG_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 200, maximum: 60_000, description: 'pause between two readings of every group\'s committed offsets for vitrine_group_lag_records' }),
+  NOTIFICATION_URL: Type.String({ default: 'http://localhost:3004', pattern: '^https?://', description: 'where the docs page (/api/docs) reads notification\'s OpenAPI document' }),
   PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://', description: 'where the comparison reads the payment\'s part of the saga state' }),
   COMPARE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'most a comparison (both sagas) waits for every record it expects' })
 })

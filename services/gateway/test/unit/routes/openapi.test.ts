@@ -9,7 +9,7 @@ import { DOCUMENTED } from '../../../src/routes/api/docs.ts'
 
 // Nothing listens on port 9: a forwarded call, a Prometheus query or a service's document is a 502.
 const nowhere = 'http://127.0.0.1:9'
-const config = { CHECKOUT_API_URL: nowhere, INVENTORY_URL: nowhere, ORCHESTRATOR_URL: nowhere, PAYMENT_URL: nowhere, PROMETHEUS_URL: nowhere, ALERTMANAGER_URL: nowhere, PROMETHEUS_TIMEOUT_MS: 1000 }
+const config = { CHECKOUT_API_URL: nowhere, INVENTORY_URL: nowhere, ORCHESTRATOR_URL: nowhere, PAYMENT_URL: nowhere, NOTIFICATION_URL: nowhere, PROMETHEUS_URL: nowhere, ALERTMANAGER_URL: nowhere, PROMETHEUS_TIMEOUT_MS: 1000 }
 
 // What app.ts registers after its clients: the health routes and everything under /api.
 const routes: FastifyPluginAsync = async (f) => {
