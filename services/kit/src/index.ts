@@ -9,7 +9,7 @@ export * from './time.ts'
 export * from './schemas.ts'
 export * from './kafka/producer.ts'
 export * from './kafka/consumer.ts'
-export type { ConsumerSpec, Consumers, EventContext, EventHandler, EventHandlers, RequestedPause, TypedConsumerSpec } from './plugins/consumers.ts'
+export type { Consumers, EventContext, EventHandler, EventHandlers, RequestedPause, TypedConsumerSpec } from './plugins/consumers.ts'
 export type { Logger } from './log.ts'
 // Single plugins, for an app (the gateway) that needs some of the kit but not the database or producer.
 export { default as errorsPlugin } from './plugins/errors.ts'

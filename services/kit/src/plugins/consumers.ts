@@ -32,7 +32,6 @@
 import fp from 'fastify-plugin'
 import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
 import type { EventTopic, EventTopicsReadBy, SagaMode, ServiceName, TopicValues } from '@vitrine/contracts'
-import type { Logger as PinoLogger } from 'pino'
 import { DlqWatch } from '../kafka/dlq-watch.ts'
 import { ConsumerEngine } from '../kafka/consumer.ts'
 import type { ConsumedRecord, Handler, HandlerContext, PauseReason } from '../kafka/consumer.ts'
@@ -62,24 +61,11 @@ export interface TypedConsumerSpec<S extends ServiceName> {
   concurrency?: number
 }
 
-/**
- * @deprecated The untyped form: `record.value` is `unknown`. Use `{ reader, group, on }`; this form is
- * removed once every service has moved.
- */
-export interface ConsumerSpec {
-  /** Group id without the suffix; the config's KAFKA_GROUP_SUFFIX is appended. */
-  group: string
-  topics: readonly string[]
-  handler: (record: ConsumedRecord, log: PinoLogger, ctx: HandlerContext) => Promise<void>
-  concurrency?: number
-}
-
 /** Pauses a caller may ask for; 'backpressure' is the engine's own. */
 export type RequestedPause = Exclude<PauseReason, 'backpressure'>
 
 export interface Consumers {
-  /** `{ reader, group, on }`; the deprecated `{ group, topics, handler }` form still works until every service has moved. */
-  add: <S extends ServiceName>(spec: TypedConsumerSpec<S> | ConsumerSpec) => void
+  add: <S extends ServiceName>(spec: TypedConsumerSpec<S>) => void
   /** Holds every partition of every consumer of this service for `reason` (also ones assigned later) until resume(reason). */
   pause: (reason: RequestedPause) => void
   resume: (reason: RequestedPause) => void
@@ -145,23 +131,17 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
     engines.push(engine)
   }
 
-  function add<S extends ServiceName> (spec: TypedConsumerSpec<S> | ConsumerSpec): void {
-    if ('on' in spec) {
-      if (spec.reader !== opts.service) throw new Error(`consumer group ${spec.group}: reader "${spec.reader}" is not this service (${opts.service})`)
-      const on = spec.on as Partial<Record<EventTopic, EventHandler<EventTopic>>>
-      const topics = Object.keys(on)
-      if (topics.length === 0) throw new Error(`consumer group ${spec.group}: no topic in "on"`)
-      // The types already say so; this catches a spec built around them (JavaScript, a cast).
-      for (const t of topics) {
-        const readers = findTopic(t)?.readers as readonly string[] | undefined
-        if (!readers?.includes(opts.service)) throw new Error(`consumer group ${spec.group}: the catalog does not list ${opts.service} as a reader of "${t}"`)
-      }
-      start(spec.group, topics, dispatch(on), spec.concurrency)
-    } else {
-      // The deprecated form: fastify.log is pino at run time, which its handlers are typed with.
-      const handler = spec.handler
-      start(spec.group, spec.topics, async (record, log, ctx) => await handler(record, log as PinoLogger, ctx), spec.concurrency)
+  function add<S extends ServiceName> (spec: TypedConsumerSpec<S>): void {
+    if (spec.reader !== opts.service) throw new Error(`consumer group ${spec.group}: reader "${spec.reader}" is not this service (${opts.service})`)
+    const on = spec.on as Partial<Record<EventTopic, EventHandler<EventTopic>>>
+    const topics = Object.keys(on)
+    if (topics.length === 0) throw new Error(`consumer group ${spec.group}: no topic in "on"`)
+    // The types already say so; this catches a spec built around them (JavaScript, a cast).
+    for (const t of topics) {
+      const readers = findTopic(t)?.readers as readonly string[] | undefined
+      if (!readers?.includes(opts.service)) throw new Error(`consumer group ${spec.group}: the catalog does not list ${opts.service} as a reader of "${t}"`)
     }
+    start(spec.group, topics, dispatch(on), spec.concurrency)
   }
 
   fastify.decorate<Consumers>('consumers', {
