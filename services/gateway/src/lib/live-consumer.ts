@@ -1,5 +1,5 @@
 import Kafka from 'node-rdkafka'
-import type { Logger } from 'pino'
+import type { Logger } from '@vitrine/service-kit'
 
 // The gateway's reader of the catalog topics. It is an observer, not a member of the saga:
 // it assigns itself every partition (assign(), not subscribe()), so each gateway instance sees

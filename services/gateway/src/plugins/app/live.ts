@@ -47,7 +47,7 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
     brokers: config.KAFKA_BROKERS,
     groupId: config.GATEWAY_GROUP + config.KAFKA_GROUP_SUFFIX,
     topics: TOPICS.map(t => config.TOPIC_PREFIX + t.name),
-    log: fastify.log.child({ component: 'live-consumer' }) as never,
+    log: fastify.log.child({ component: 'live-consumer' }),
     onRecords: async (records) => {
       const events: LiveEvent[] = []
       for (const r of records) {
