@@ -61,6 +61,8 @@ export class TopicSerde {
    * that topic, so a record an older producer wrote gets the fields added since, with their defaults:
    * what TopicValues promises a consumer. Without one, the value has the writer's shape.
    */
+  async decode<T extends EventTopic> (value: Buffer, topic: T): Promise<TopicValues[T]>
+  async decode (value: Buffer, topic?: string): Promise<unknown>
   async decode (value: Buffer, topic?: string): Promise<unknown> {
     const id = wireSchemaId(value)
     if (id === null) throw new SerdeError('value is not in Confluent wire format (magic byte 0 + schema id)')

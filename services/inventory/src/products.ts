@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { HEADERS } from '@vitrine/contracts'
-import type { Product } from '@vitrine/contracts'
 import { enqueue, readTopicNow } from '@vitrine/service-kit'
 import type { Logger, OutboxEvent, Tx } from '@vitrine/service-kit'
 import { addStock, insertProduct, listProducts, lockProduct, setCatalogFields } from './db/products.ts'
@@ -56,7 +55,7 @@ export async function publishMissingProducts (app: FastifyInstance, log: Logger)
   const published = new Map<string, number>()
   for (const r of await readTopicNow(app.config.KAFKA_BROKERS, topicName)) {
     if (!r.key || !r.value) continue
-    const v = await app.serde.decode(r.value) as Product
+    const v = await app.serde.decode(r.value, 'products.catalog')
     published.set(r.key, Math.max(published.get(r.key) ?? 0, v.version))
   }
   const n = await app.tx(async tx => {
