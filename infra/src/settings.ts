@@ -34,7 +34,8 @@ export interface StackSettings {
 export function appPortOffset (): number {
   const raw = process.env.APP_PORT_OFFSET ?? '0'
   const offset = Number(raw === '' ? 0 : raw)
-  if (!Number.isInteger(offset) || offset < 0 || offset > 60_000) throw new SettingsError(`APP_PORT_OFFSET deve ser um inteiro de 0 a 60000, mas veio "${raw}": corrija no .env ou na linha de comando.`)
+  // The highest port it moves (Alertmanager's 9493) must stay a valid port.
+  if (!Number.isInteger(offset) || offset < 0 || offset > 56_000) throw new SettingsError(`APP_PORT_OFFSET deve ser um inteiro de 0 a 56000, mas veio "${raw}": corrija no .env ou na linha de comando.`)
   return offset
 }
 

@@ -20,7 +20,7 @@ const SERVER = "require('node:http').createServer((req, res) => res.end('{}')).l
 /** An APP_PORT_OFFSET whose ports (the apps' defaults moved by it) are all free. */
 async function freeOffset (): Promise<number> {
   for (;;) {
-    const offset = 20_000 + Math.floor(Math.random() * 400) * 100
+    const offset = 20_000 + Math.floor(Math.random() * 360) * 100 // at most 55,900: settings refuse more
     const ports = Object.values(DEFAULT_APP_PORTS).map(p => p + offset)
     if ((await Promise.all(ports.map(async p => await portInUse(p)))).every(used => !used)) return offset
   }
