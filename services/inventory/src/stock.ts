@@ -101,7 +101,7 @@ export async function commit (app: FastifyInstance, cause: EventContext, orderId
  */
 export async function release (app: FastifyInstance, cause: EventContext, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
   const orchestrated = mode === 'orchestration'
-  await app.tx(async tx => await compensate<ReservationRow>(tx, cause, {
+  await compensate<ReservationRow>(app, 'release', { eventId: cause.eventId, topic: cause.topic, mode }, {
     find: async tx => await lockReservation(tx, orderId),
     markCancelled: async tx => {
       await insertReservation(tx, { orderId, customerId, items: [], mode, status: 'cancelled', reason })
@@ -121,5 +121,5 @@ export async function release (app: FastifyInstance, cause: EventContext, orderI
         : { topic: 'inventory.released', value: { eventId: randomUUID(), orderId, customerId: r.customer_id, items: r.items, reason, occurredAt: Date.now() }, headers: eventHeaders(SERVICE, 'inventory.released', 'choreography', cause) }]
     },
     settled: r => orchestrated ? [reply(orderId, 'RELEASE', r.status === 'released' ? 'RELEASED' : 'NOTHING_TO_RELEASE', { reason: r.status }, cause)] : []
-  }))
+  })
 }

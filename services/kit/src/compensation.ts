@@ -1,5 +1,7 @@
+import type { SagaMode } from '@vitrine/contracts'
 import { firstDelivery } from './db.ts'
 import type { Tx } from './db.ts'
+import type { KitMetrics } from './metrics.ts'
 import { enqueue } from './outbox.ts'
 import type { OutboxEvent } from './outbox.ts'
 
@@ -21,12 +23,32 @@ export interface CompensationSteps<Row> {
 
 export type CompensationOutcome = 'duplicate' | 'cancelled' | 'undone' | 'settled'
 
+/** `vitrine_compensations_total`'s `kind`: payment refunds, inventory releases. */
+export type CompensationKind = 'refund' | 'release'
+
+/** Where a compensation runs: the service's transaction and its metrics (a Fastify app with kit's plugins has both). */
+export interface CompensationHost {
+  tx: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>
+  metrics: { kit: Pick<KitMetrics, 'compensations'> }
+}
+
+/** The event that asks for the compensation, and the saga mode its handler context carries. */
+export interface CompensationCause { eventId: string, topic: string, mode: SagaMode }
+
 /**
- * The compensation skeleton, inside the caller's transaction: a cause event seen before changes
- * nothing; otherwise the order's row is found and locked, undone at most once, and the events the
- * steps return go to the outbox in the same transaction (all of it commits, or none).
+ * The compensation skeleton in its own transaction: a cause event seen before changes nothing;
+ * otherwise the order's row is found and locked, undone at most once, and the events the steps
+ * return go to the outbox in the same transaction (all of it commits, or none). An undo is counted
+ * in `vitrine_compensations_total{kind,mode}` once it has committed: a rolled-back one is tried again
+ * and counted then; a duplicate, a cancelled marker or nothing left to undo are not counted.
  */
-export async function compensate<Row> (tx: Tx, cause: { eventId: string, topic: string }, steps: CompensationSteps<Row>): Promise<CompensationOutcome> {
+export async function compensate<Row> (host: CompensationHost, kind: CompensationKind, cause: CompensationCause, steps: CompensationSteps<Row>): Promise<CompensationOutcome> {
+  const outcome = await host.tx(async tx => await compensateIn(tx, cause, steps))
+  if (outcome === 'undone') host.metrics.kit.compensations.inc({ kind, mode: cause.mode })
+  return outcome
+}
+
+async function compensateIn<Row> (tx: Tx, cause: { eventId: string, topic: string }, steps: CompensationSteps<Row>): Promise<CompensationOutcome> {
   if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return 'duplicate'
   const row = await steps.find(tx)
   if (row === undefined) {

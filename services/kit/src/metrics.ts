@@ -41,6 +41,8 @@ export interface KitMetrics {
   outboxPending: Gauge
   outboxOldest: Gauge
   outboxLag: Histogram
+  /** Compensations applied (a charge refunded or cancelled, a reservation released), counted by kit's compensate() in both saga modes. */
+  compensations: Counter<'kind' | 'mode'>
   /** The engines of this registry, read by the consumer gauges at each scrape. */
   consumers: Set<ConsumerSource>
   rebalances: Counter<'group' | 'kind'>
@@ -66,6 +68,7 @@ export function kitMetrics (registry: Registry): KitMetrics {
     outboxPending: single(registry, 'vitrine_outbox_pending_records', () => new Gauge({ name: 'vitrine_outbox_pending_records', help: 'Outbox rows not yet published, at the last relay pass', registers })),
     outboxOldest: single(registry, 'vitrine_outbox_oldest_age_seconds', () => new Gauge({ name: 'vitrine_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet published, at the last relay pass (0 when none waits)', registers })),
     outboxLag: single(registry, 'vitrine_outbox_publish_delay_seconds', () => new Histogram({ name: 'vitrine_outbox_publish_delay_seconds', help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers })),
+    compensations: single(registry, 'vitrine_compensations_total', () => new Counter({ name: 'vitrine_compensations_total', help: 'Compensations applied where they are executed (refund of a charge, release of a reservation), by saga mode; duplicates and nothing to undo do not count', labelNames: ['kind', 'mode'] as const, registers })),
     ...engineMetrics(registry)
   }
 }
@@ -74,7 +77,6 @@ export interface SagaMetrics {
   started: Counter<'mode'>
   finished: Counter<'mode' | 'outcome'>
   duration: Histogram<'mode' | 'outcome'>
-  compensations: Counter<'kind'>
 }
 
 /**
@@ -86,8 +88,7 @@ export function sagaMetrics (registry: Registry): SagaMetrics {
   return {
     started: single(registry, 'vitrine_sagas_started_total', () => new Counter({ name: 'vitrine_sagas_started_total', help: 'Sagas started (choreography: an order accepted; orchestration: a saga created from orders.new)', labelNames: ['mode'] as const, registers })),
     finished: single(registry, 'vitrine_sagas_finished_total', () => new Counter({ name: 'vitrine_sagas_finished_total', help: 'Sagas that reached an outcome (completed or failed)', labelNames: ['mode', 'outcome'] as const, registers })),
-    duration: single(registry, 'vitrine_saga_duration_seconds', () => new Histogram({ name: 'vitrine_saga_duration_seconds', help: 'From the order to its outcome', labelNames: ['mode', 'outcome'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers })),
-    compensations: single(registry, 'vitrine_compensations_total', () => new Counter({ name: 'vitrine_compensations_total', help: 'Compensations started (refund of a charge, release of a reservation)', labelNames: ['kind'] as const, registers }))
+    duration: single(registry, 'vitrine_saga_duration_seconds', () => new Histogram({ name: 'vitrine_saga_duration_seconds', help: 'From the order to its outcome', labelNames: ['mode', 'outcome'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers }))
   }
 }
 

@@ -13,6 +13,7 @@ export interface OrchestratorMetrics extends SagaMetrics {
   transitions: Counter<'from' | 'to'>
   ignored: Counter<'topic' | 'reason'>
   timeouts: Counter<'step'>
+  commands: Counter<'command'>
   resends: Counter<'command'>
 }
 
@@ -49,6 +50,7 @@ export function orchestratorMetrics (registry: Registry, sql: Db): OrchestratorM
   }))
   return {
     ...sagaMetrics(registry),
+    commands: single(registry, 'vitrine_saga_commands_total', () => new Counter({ name: 'vitrine_saga_commands_total', help: 'Commands the orchestrator sent, first sends only (CHARGE, RESERVE, COMMIT, REFUND, RELEASE, CONFIRM, FAIL…); re-sends are vitrine_saga_command_resends_total', labelNames: ['command'] as const, registers })),
     resends: single(registry, 'vitrine_saga_command_resends_total', () => new Counter({ name: 'vitrine_saga_command_resends_total', help: 'Commands sent again because their step went unanswered past its deadline', labelNames: ['command'] as const, registers })),
     transitions: single(registry, 'vitrine_saga_transitions_total', () => new Counter({ name: 'vitrine_saga_transitions_total', help: 'Orchestrated saga state transitions, by from and to state', labelNames: ['from', 'to'] as const, registers })),
     ignored: single(registry, 'vitrine_saga_replies_ignored_total', () => new Counter({ name: 'vitrine_saga_replies_ignored_total', help: 'Replies that changed nothing: duplicate (same eventId seen) or late (the command is no longer awaited)', labelNames: ['topic', 'reason'] as const, registers })),

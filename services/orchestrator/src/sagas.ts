@@ -34,8 +34,9 @@ function report (o: Orchestrator, before: SagaState, d: Decision, createdAt: Dat
   if (before !== to) o.metrics.transitions.inc({ from: before, to })
   if (d.timedOut) o.metrics.timeouts.inc({ step: d.timedOut })
   for (const c of d.commands) {
+    // REFUND and RELEASE sent are not compensations applied: payment and inventory count those (vitrine_compensations_total).
     if (c.resend) o.metrics.resends.inc({ command: c.value.command })
-    else if (c.value.command === 'REFUND' || c.value.command === 'RELEASE') o.metrics.compensations.inc({ kind: c.value.command.toLowerCase() })
+    else o.metrics.commands.inc({ command: c.value.command })
   }
   if (!isTerminal(before) && isTerminal(to)) {
     o.metrics.finished.inc({ ...ORCHESTRATION, outcome: to })

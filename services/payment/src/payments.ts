@@ -132,7 +132,7 @@ export async function decideDue (app: FastifyInstance, config: PaymentConfigType
  */
 export async function refund (app: FastifyInstance, cause: EventContext, orderId: string, customerId: string, reason: string, mode: SagaMode, log: Logger): Promise<void> {
   const orchestrated = mode === 'orchestration'
-  await app.tx(async tx => await compensate<PaymentRow>(tx, cause, {
+  await compensate<PaymentRow>(app, 'refund', { eventId: cause.eventId, topic: cause.topic, mode }, {
     find: async tx => await lockPayment(tx, orderId),
     markCancelled: async tx => {
       const marker = await insertCancelled(tx, { orderId, paymentId: randomUUID(), customerId, mode, reason })
@@ -158,5 +158,5 @@ export async function refund (app: FastifyInstance, cause: EventContext, orderId
       : row.status === 'refunded'
         ? [reply(row, 'REFUND', 'REFUNDED', row.reason, cause)]
         : [reply(row, 'REFUND', 'NOTHING_TO_REFUND', row.status, cause)]
-  }))
+  })
 }

@@ -2,11 +2,12 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { testEnv } from '@vitrine/infra/testing/saga'
-import { compensate, connect, migrate } from '../../src/index.ts'
-import type { CompensationSteps, Db, OutboxEvent, Tx } from '../../src/index.ts'
+import { compensate, connect, createRegistry, kitMetrics, migrate } from '../../src/index.ts'
+import type { CompensationCause, CompensationHost, CompensationSteps, Db, OutboxEvent, Tx } from '../../src/index.ts'
 
 // The compensation skeleton against PostgreSQL (no broker): dedup, find, undo once, outbox event,
-// all in one transaction. A stand-in aggregate: one charge per order, 'held' until refunded.
+// all in one transaction, and vitrine_compensations_total counting only what was undone and committed.
+// A stand-in aggregate: one charge per order, 'held' until refunded.
 
 const env = testEnv()
 const schema = `compensation_test${env.schemaSuffix}`
@@ -50,39 +51,69 @@ function steps (orderId: string, calls: string[], opts: { failUndo?: boolean } =
   }
 }
 
+/** A service's transaction and metrics, as a Fastify app with kit's plugins gives them. */
+function host (): CompensationHost & { counted: (mode: string) => Promise<number> } {
+  const registry = createRegistry('payment')
+  const metrics = { kit: kitMetrics(registry) }
+  return {
+    tx: async fn => await sql.begin(fn) as never,
+    metrics,
+    counted: async mode => (await metrics.kit.compensations.get()).values.find(v => v.labels.kind === 'refund' && v.labels.mode === mode)?.value ?? 0
+  }
+}
+
+const cause = (topic: string, mode: CompensationCause['mode'] = 'choreography'): CompensationCause => ({ eventId: randomUUID(), topic, mode })
+
 const outboxFor = async (orderId: string): Promise<number> => (await sql`select 1 from outbox where key = ${orderId}`).length
 
-test('undoes once: the same cause again is a duplicate, a new cause finds it settled; one outbox event', async () => {
+test('undoes once: the same cause again is a duplicate, a new cause finds it settled; one outbox event, counted once under its mode', async () => {
   const orderId = randomUUID()
   await sql`insert into held (order_id, status) values (${orderId}, 'held')`
   const calls: string[] = []
-  const cause = { eventId: randomUUID(), topic: 'orders.failed' }
-  assert.equal(await sql.begin(async tx => await compensate(tx, cause, steps(orderId, calls))), 'undone')
-  assert.equal(await sql.begin(async tx => await compensate(tx, cause, steps(orderId, calls))), 'duplicate')
-  assert.equal(await sql.begin(async tx => await compensate(tx, { eventId: randomUUID(), topic: 'payments.commands' }, steps(orderId, calls))), 'settled')
+  const h = host()
+  const first = cause('orders.failed')
+  assert.equal(await compensate(h, 'refund', first, steps(orderId, calls)), 'undone')
+  assert.equal(await compensate(h, 'refund', first, steps(orderId, calls)), 'duplicate')
+  assert.equal(await compensate(h, 'refund', cause('payments.commands', 'orchestration'), steps(orderId, calls)), 'settled')
   assert.deepEqual(calls, ['undo', 'settled:refunded'])
   assert.equal(await outboxFor(orderId), 1)
+  assert.equal(await h.counted('choreography'), 1)
+  assert.equal(await h.counted('orchestration'), 0, 'nothing left to undo is not a compensation')
+})
+
+test('orchestration mode: the undo is counted under mode="orchestration"', async () => {
+  const orderId = randomUUID()
+  await sql`insert into held (order_id, status) values (${orderId}, 'held')`
+  const h = host()
+  assert.equal(await compensate(h, 'refund', cause('payments.commands', 'orchestration'), steps(orderId, [])), 'undone')
+  assert.equal(await h.counted('orchestration'), 1)
+  assert.equal(await h.counted('choreography'), 0)
 })
 
 test('nothing held yet: a cancelled marker is left, and a later compensation finds it settled', async () => {
   const orderId = randomUUID()
   const calls: string[] = []
-  assert.equal(await sql.begin(async tx => await compensate(tx, { eventId: randomUUID(), topic: 'orders.failed' }, steps(orderId, calls))), 'cancelled')
+  const h = host()
+  assert.equal(await compensate(h, 'refund', cause('orders.failed'), steps(orderId, calls)), 'cancelled')
   const [row] = await sql`select status from held where order_id = ${orderId}`
   assert.equal(row?.status, 'cancelled')
-  assert.equal(await sql.begin(async tx => await compensate(tx, { eventId: randomUUID(), topic: 'orders.failed' }, steps(orderId, calls))), 'settled')
+  assert.equal(await compensate(h, 'refund', cause('orders.failed'), steps(orderId, calls)), 'settled')
   assert.deepEqual(calls, ['markCancelled', 'settled:cancelled'])
+  assert.equal(await h.counted('choreography'), 0, 'a cancelled marker undoes nothing')
 })
 
 test('an undo that throws leaves nothing behind: not undone, not marked seen, so the retry applies it', async () => {
   const orderId = randomUUID()
   await sql`insert into held (order_id, status) values (${orderId}, 'held')`
   const calls: string[] = []
-  const cause = { eventId: randomUUID(), topic: 'orders.failed' }
-  await assert.rejects(sql.begin(async tx => await compensate(tx, cause, steps(orderId, calls, { failUndo: true }))), /injected/)
+  const h = host()
+  const again = cause('orders.failed')
+  await assert.rejects(compensate(h, 'refund', again, steps(orderId, calls, { failUndo: true })), /injected/)
   assert.equal((await sql`select status from held where order_id = ${orderId}`)[0]?.status, 'held')
-  assert.equal(await sql.begin(async tx => await compensate(tx, cause, steps(orderId, calls))), 'undone')
+  assert.equal(await h.counted('choreography'), 0, 'a rolled-back undo is not counted')
+  assert.equal(await compensate(h, 'refund', again, steps(orderId, calls)), 'undone')
   assert.equal(await outboxFor(orderId), 1)
+  assert.equal(await h.counted('choreography'), 1)
 })
 
 test('an event the topic schema refuses fails the compensation as a whole (the undo is rolled back)', async () => {
@@ -90,7 +121,7 @@ test('an event the topic schema refuses fails the compensation as a whole (the u
   await sql`insert into held (order_id, status) values (${orderId}, 'held')`
   const broken = steps(orderId, [])
   const bad = { ...broken, undo: async (tx: Tx, row: Held) => { await broken.undo(tx, row); return [{ ...refunded(orderId), value: { orderId } }] as never } }
-  await assert.rejects(sql.begin(async tx => await compensate(tx, { eventId: randomUUID(), topic: 'orders.failed' }, bad)))
+  await assert.rejects(compensate(host(), 'refund', cause('orders.failed'), bad))
   assert.equal((await sql`select status from held where order_id = ${orderId}`)[0]?.status, 'held')
   assert.equal(await outboxFor(orderId), 0)
 })
