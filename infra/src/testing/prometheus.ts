@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { freePort, removePid, spawnDetached, stopGroup, sleep, tailLog } from '../proc.ts'
 import type { ScrapeTargets } from '../prometheus.ts'
-import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus } from '../prometheus.ts'
+import { RULES_DIR, missingTools, observabilityTools, prepareAlertmanager, preparePrometheus } from '../prometheus.ts'
 import { cleanup } from './stack-env.ts'
 
 // A private Prometheus and Alertmanager for a test: free ports, a temporary state folder, our real
@@ -31,8 +31,16 @@ export interface PrivateObservabilityOptions {
   evaluationInterval?: string
   /** Rule files (globs allowed); default: every file in infra/prometheus/rules. */
   ruleFiles?: string[]
-  /** How long Alertmanager waits before sending a new group's first notification. */
+  /**
+   * Every alert's `for:` set to this (e.g. '5s'), in a copy of infra/prometheus/rules, so a test
+   * sees an alert fire in seconds; the expressions and thresholds stay the real ones.
+   */
+  alertFor?: string
+  /** How long Alertmanager waits before sending a new group's first notification (default 1 s). */
   groupWait?: string
+  /** How long before a group's next notification, e.g. its alert resolved (default 30 s, as in the stack). */
+  groupInterval?: string
+  repeatInterval?: string
 }
 
 export interface PromSeries { metric: Record<string, string>, value: [number, string] }
@@ -80,6 +88,15 @@ export async function startObservability (t: TestContext, options: PrivateObserv
   chmodSync(stateDir, 0o755)
   cleanup(t, () => { rmSync(stateDir, { recursive: true, force: true }) })
   // Two calls may hand back the same just-released port.
+  let ruleFiles = options.ruleFiles
+  if (options.alertFor !== undefined) {
+    const dir = join(stateDir, 'rules')
+    mkdirSync(dir)
+    ruleFiles = readdirSync(RULES_DIR).filter(f => f.endsWith('.yml')).map(f => {
+      writeFileSync(join(dir, f), readFileSync(join(RULES_DIR, f), 'utf8').replace(/^(\s+for:\s*)\S+$/gm, `$1${options.alertFor}`))
+      return join(dir, f)
+    })
+  }
   const prometheusPort = await freePort()
   let alertmanagerPort = await freePort()
   while (alertmanagerPort === prometheusPort) alertmanagerPort = await freePort()
@@ -90,10 +107,10 @@ export async function startObservability (t: TestContext, options: PrivateObserv
     targets: { services: {}, jmx: [], webhookUrl: 'http://127.0.0.1:9/unused', ...options.targets },
     scrapeInterval: options.scrapeInterval ?? '1s',
     evaluationInterval: options.evaluationInterval ?? '1s',
-    ...(options.ruleFiles ? { ruleFiles: options.ruleFiles } : {})
+    ...(ruleFiles ? { ruleFiles } : {})
   }
   for (const [name, prepared] of [
-    ['alertmanager', prepareAlertmanager(config, tools.alertmanager, options.groupWait ?? '1s')],
+    ['alertmanager', prepareAlertmanager(config, tools.alertmanager, { groupWait: options.groupWait ?? '1s', groupInterval: options.groupInterval, repeatInterval: options.repeatInterval })],
     ['prometheus', preparePrometheus(config, tools.prometheus)]
   ] as const) {
     const pid = spawnDetached(stateDir, name, prepared.command, prepared.args)

@@ -99,6 +99,21 @@ test('APP_PORT_OFFSET moves Prometheus, Alertmanager and the scraped services; P
   }
 })
 
+test('Alertmanager\'s timing is settable for tests (group_wait, group_interval, repeat_interval) and passes amtool; the stack keeps 5 s, 30 s, 4 h', async t => {
+  const route = (yaml: string): Record<string, string> => (parse(yaml) as { route: Record<string, string> }).route
+  assert.deepEqual(Object.entries(route(alertmanagerYaml('http://127.0.0.1:1/api/alerts/webhook'))).filter(([k]) => k.endsWith('_wait') || k.endsWith('_interval')),
+    [['group_wait', '5s'], ['group_interval', '30s'], ['repeat_interval', '4h']])
+  const short = alertmanagerYaml('http://127.0.0.1:1/api/alerts/webhook', { groupWait: '1s', groupInterval: '2s', repeatInterval: '1m' })
+  assert.equal(route(short).group_interval, '2s')
+  assert.equal(route(short).repeat_interval, '1m')
+  if (!observabilityAvailable(t)) return
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-amcfg-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'alertmanager.yml'), short)
+  const am = await execa(observabilityTools().amtool!, ['check-config', join(dir, 'alertmanager.yml')], { reject: false, all: true })
+  assert.equal(am.exitCode, 0, am.all)
+})
+
 test('APP_PORT_OFFSET past 56000 is refused with one line naming the range (Alertmanager would land past port 65535)', () => {
   const saved = process.env.APP_PORT_OFFSET
   try {

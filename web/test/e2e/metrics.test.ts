@@ -1,15 +1,12 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { observabilityAvailable, startObservability, waitFor } from '@vitrine/infra/testing'
 import type { PrivateObservability, TestEnv } from '@vitrine/infra/testing'
 import type { Gateway } from './helpers.ts'
-import { ROOT, buildWeb, deleteTestSubjects, launch, openPage, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+import { buildWeb, deleteTestSubjects, launch, openPage, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
 
 // The Métricas page with live data from a private Prometheus and Alertmanager (our real rules, their
 // `for:` windows shortened to 5 s in a copy so the test takes seconds, not minutes): real orders move
@@ -46,15 +43,6 @@ async function freePort (): Promise<number> {
   return port
 }
 
-/** Our alert rules with every `for:` at 5 s, beside the recording rules as they are. */
-function shortRules (): string[] {
-  const dir = mkdtempSync(join(tmpdir(), 'vitrine-rules-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  const alerts = readFileSync(join(ROOT, 'infra/prometheus/rules/alerts.yml'), 'utf8').replace(/^(\s+for:\s*)\S+$/gm, '$15s')
-  writeFileSync(join(dir, 'alerts.yml'), alerts)
-  return [join(dir, 'alerts.yml'), join(ROOT, 'infra/prometheus/rules/recording.yml')]
-}
-
 before(async () => {
   if (skip) return
   const spec = '@vitrine/saga-tests'
@@ -67,9 +55,11 @@ before(async () => {
   const context = { after: (fn: () => Promise<void> | void) => { cleanups.push(fn) }, skip: () => {} }
   obs = await startObservability(context as never, {
     targets: { services: { gateway: gatewayPort, payment: port('payment'), 'checkout-api': port('checkout-api') }, webhookUrl: `http://127.0.0.1:${gatewayPort}/api/alerts/webhook` },
-    ruleFiles: shortRules(),
+    alertFor: '5s',
     // Not 1 s: on a loaded 2-core machine a scrape may take longer than that and read as down.
-    scrapeInterval: '2s'
+    scrapeInterval: '2s',
+    // A resolved alert goes out at its group's next interval: 2 s here instead of the stack's 30 s.
+    groupInterval: '2s'
   })
   gateway = await startGateway(saga.env, { PROMETHEUS_URL: obs.prometheusUrl, ALERTMANAGER_URL: obs.alertmanagerUrl, GROUP_LAG_INTERVAL_MS: 500 }, gatewayPort)
   built = await buildWeb()

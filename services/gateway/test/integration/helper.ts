@@ -27,12 +27,16 @@ export interface Harness {
   publish: <T extends EventTopic>(topic: T, value: TopicValues[T], options?: { producer?: string, mode?: SagaMode, causationId?: string }) => Promise<Delivered>
 }
 
+const NOWHERE = 'http://127.0.0.1:9'
+
 export function gatewayHarness (extra: Record<string, string | number> = {}): Harness {
   const h = {} as Harness
   before(async () => {
     h.env = testEnv()
     await createCatalogTopics(h.env)
-    h.config = loadConfig(GatewayConfig, serviceEnv(h.env, { PORT: 0, HOST: '127.0.0.1', PUSH_INTERVAL_MS: 30, ...extra }))
+    // Never the shared stack's Prometheus and Alertmanager (their alerts are about the default ports'
+    // services, not this test's): a test that needs them sets its private ones.
+    h.config = loadConfig(GatewayConfig, serviceEnv(h.env, { PORT: 0, HOST: '127.0.0.1', PUSH_INTERVAL_MS: 30, PROMETHEUS_URL: NOWHERE, ALERTMANAGER_URL: NOWHERE, ...extra }))
     h.app = await buildApp('gateway', app, h.config)
     await h.app.listen({ port: 0, host: '127.0.0.1' })
     h.url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`

@@ -38,7 +38,8 @@ test('proxy, group lag and an alert from a stopped service to the browser and ba
   let stopPayment = await startPayment()
   t.after(async () => { await stopPayment() })
   const gatewayPort = Number(new URL(h.url).port)
-  const obs = await startObservability(t, { targets: { services: { gateway: gatewayPort, payment: paymentPort }, webhookUrl: `${h.url}/api/alerts/webhook` } })
+  // groupInterval 2 s: the resolved notification comes 2 s after the change, not the stack's 30 s.
+  const obs = await startObservability(t, { targets: { services: { gateway: gatewayPort, payment: paymentPort }, webhookUrl: `${h.url}/api/alerts/webhook` }, groupInterval: '2s' })
   // The gateway was built before Prometheus had a port; its routes read the config at each request.
   h.config.PROMETHEUS_URL = obs.prometheusUrl
   h.config.ALERTMANAGER_URL = obs.alertmanagerUrl
@@ -53,12 +54,13 @@ test('proxy, group lag and an alert from a stopped service to the browser and ba
 
   // The proxy: an instant query and a range query, both real PromQL answered by Prometheus.
   let last = ''
-  const up = await waitFor('Prometheus to scrape the gateway', async () => {
-    const res = await fetch(`${h.url}/api/metrics/query?query=${encodeURIComponent('up{service="gateway"}')}`)
+  // Both targets: Prometheus spreads their first scrapes over the interval, and the range query below expects both.
+  const up = await waitFor('Prometheus to scrape the gateway and payment', async () => {
+    const res = await fetch(`${h.url}/api/metrics/query?query=${encodeURIComponent('count(up{job="services"} == 1)')}`)
     last = `${res.status} ${await res.clone().text()}`
     if (res.status !== 200) return undefined
     const body = await res.json() as { resultType: string, result: Array<{ value: [number, string] }> }
-    return body.result[0]?.value[1] === '1' ? body : undefined
+    return body.result[0]?.value[1] === '2' ? body : undefined
   }, 30_000, 500).catch(err => { throw new Error(`${(err as Error).message}; last answer: ${last}; targets: ${JSON.stringify(obsTargets)}`) })
   assert.equal(up.resultType, 'vector')
   const now = Math.floor(Date.now() / 1000)
