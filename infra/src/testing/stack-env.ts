@@ -8,6 +8,7 @@ import type { StackSettings } from '../settings.ts'
 import { bootstrapServers, loadSettings } from '../settings.ts'
 import { createAdmin } from '../topics.ts'
 import { down } from '../stack.ts'
+import { freePort, portInUse } from '../proc.ts'
 
 // Helpers for broker-backed tests: every test gets its own random topic and group, and removes
 // what it created, so suites can share the running dev stack with people using it.
@@ -76,6 +77,22 @@ export async function createTestTopic (t: TestContext, admin: Admin, options: Te
 }
 
 const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL'] as const
+
+/**
+ * A base port for isolatedSettings with room for `brokers` private brokers: each broker's client,
+ * controller and JMX exporter ports (base + 100·i + 0, 1, 2) and the private PostgreSQL, registry,
+ * Prometheus and Alertmanager ports (base + 341…345) all free.
+ */
+export async function freeBrokerBase (brokers = 1): Promise<number> {
+  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2].map(d => 100 * i + d)).flat(), 341, 342, 343, 344, 345]
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await freePort()
+    if (base > 65_000) continue
+    const taken = await Promise.all(offsets.map(async d => await portInUse(base + d)))
+    if (!taken.some(Boolean)) return base
+  }
+  throw new Error(`no free port range for ${brokers} private broker(s)`)
+}
 
 /**
  * Settings for a private stack on its own ports and a temporary state folder, for tests that

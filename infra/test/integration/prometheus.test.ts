@@ -4,10 +4,10 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ROOT, bootstrapServers, brokerPorts } from '../../src/settings.ts'
-import { freePort, portInUse, readPid, sleep, stopGroup } from '../../src/proc.ts'
+import { readPid, sleep, stopGroup } from '../../src/proc.ts'
 import { up } from '../../src/stack.ts'
 import { createAdmin } from '../../src/topics.ts'
-import { cleanup, consumeAndCommit, isolatedSettings, openProducer, produceAll, uniqueName, waitFor } from '../../src/testing/index.ts'
+import { cleanup, consumeAndCommit, freeBrokerBase, isolatedSettings, openProducer, produceAll, uniqueName, waitFor } from '../../src/testing/index.ts'
 import { observabilityAvailable, startObservability } from '../../src/testing/prometheus.ts'
 
 // A private broker with the JMX exporter (infra/prometheus/jmx-kafka.yml) and a private Prometheus
@@ -22,17 +22,6 @@ const kafkaRules = ['alerts.yml', 'recording.yml'].map(f => readFileSync(join(RO
 /** The kafka_* metric names a text uses (recording rules' names have colons, so they are left out). */
 function kafkaMetrics (text: string): string[] {
   return [...new Set(text.match(/(?<![:\w])kafka_[a-z0-9_]+(?![:\w])/g) ?? [])]
-}
-
-/** A base port with room for a private broker: its client, controller and exporter ports free. */
-async function freeBrokerBase (): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = await freePort()
-    if (base > 65_000) continue
-    const taken = await Promise.all([1, 2, 341, 342, 343, 344, 345].map(async d => await portInUse(base + d)))
-    if (!taken.some(Boolean)) return base
-  }
-  throw new Error('no free port range for a private broker')
 }
 
 test('a broker\'s JMX exporter: every metric the Kafka dashboard and rules use appears, every Kafka panel returns a series, and a stopped broker fires BrokerDown to the webhook', { timeout: 180_000 }, async t => {

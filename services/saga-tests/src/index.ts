@@ -1,3 +1,4 @@
 export * from './harness.ts'
 export * from './invariants.ts'
 export * from './orchestration.ts'
+export * from './gateway.ts'

@@ -1,12 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { freePort, sleep } from '@vitrine/infra'
-import { observabilityAvailable, openProducer, produceAll, startObservability } from '@vitrine/infra/testing'
+import { sleep } from '@vitrine/infra'
+import { cleanup, observabilityAvailable, openProducer, produceAll, startObservability } from '@vitrine/infra/testing'
 import { waitFor } from '@vitrine/infra/testing/saga'
-import { Saga, WITH_ORCHESTRATOR, orderBody } from '../../src/index.ts'
+import { Saga, WITH_ORCHESTRATOR, orderBody, startGateway } from '../../src/index.ts'
 import type { ServiceId } from '../../src/index.ts'
 
 // The dashboards (infra/grafana/dashboards, the same panels the UI's Métricas page draws) against a
@@ -31,23 +30,11 @@ test('every dashboard panel returns a series from the real services while orders
   if (!observabilityAvailable(t)) return
   const services: ServiceId[] = [...WITH_ORCHESTRATOR]
   const saga = await Saga.start({ services, processes: services })
-  t.after(() => saga.close())
-
+  cleanup(t, async () => { await saga.close() })
   // The gateway too: it reports every group's lag (committed vs end offsets).
-  const gatewayPort = await freePort()
-  const gateway = spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/gateway/src/server.ts`], {
-    env: { ...process.env, ...saga.envFor('checkout-api'), PORT: String(gatewayPort), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit']
-  })
-  t.after(async () => {
-    if (gateway.exitCode === null) {
-      gateway.kill('SIGTERM')
-      await new Promise(resolve => gateway.once('exit', resolve))
-    }
-  })
-  await waitFor('the gateway ready', async () => (await fetch(`http://127.0.0.1:${gatewayPort}/health`).catch(() => undefined))?.ok, 60_000, 250)
+  const gateway = await startGateway(t, saga)
 
-  const targets = Object.fromEntries([...services.map(id => [id, Number(new URL(saga.url(id)).port)]), ['gateway', gatewayPort]])
+  const targets = Object.fromEntries([...services.map(id => [id, Number(new URL(saga.url(id)).port)]), ['gateway', gateway.port]])
   const obs = await startObservability(t, { targets: { services: targets } })
 
   // Orders in both modes: confirmed, payment declined, out of stock; and a record
