@@ -57,7 +57,8 @@ test('the generated configs pass promtool check config and amtool check-config; 
   const { promtool, amtool } = observabilityTools()
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-promcfg-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const s = loadSettings({ stateDir: dir, brokers: 3 })
+  // The default client port, whatever KAFKA_PORT this shell has: the exporters sit at client port + 2.
+  const s = loadSettings({ stateDir: dir, brokers: 3, kafkaPort: 9092 })
   const ports = appSettings(s).ports
   const targets = stackTargets(s, ports)
   const promFile = join(dir, 'prometheus.yml')
@@ -83,6 +84,10 @@ test('the generated configs pass promtool check config and amtool check-config; 
 
 test('APP_PORT_OFFSET moves Prometheus, Alertmanager and the scraped services; Prometheus is not on 9090 nor Alertmanager on 9093 (Kafka\'s controller)', () => {
   const saved = process.env.APP_PORT_OFFSET
+  // Explicit ports win over the offset: this test is about the defaults, whatever this shell sets.
+  const explicit = { PROMETHEUS_PORT: process.env.PROMETHEUS_PORT, ALERTMANAGER_PORT: process.env.ALERTMANAGER_PORT }
+  delete process.env.PROMETHEUS_PORT
+  delete process.env.ALERTMANAGER_PORT
   try {
     delete process.env.APP_PORT_OFFSET
     const base = loadSettings({ stateDir: '/tmp/x' })
@@ -96,6 +101,7 @@ test('APP_PORT_OFFSET moves Prometheus, Alertmanager and the scraped services; P
   } finally {
     if (saved === undefined) delete process.env.APP_PORT_OFFSET
     else process.env.APP_PORT_OFFSET = saved
+    for (const [name, value] of Object.entries(explicit)) if (value !== undefined) process.env[name] = value
   }
 })
 
