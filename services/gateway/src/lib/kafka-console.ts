@@ -162,6 +162,13 @@ export class KafkaConsole {
   }
 
   async describeGroup (id: string): Promise<GroupDetail> {
+    // Mid-rebalance a member's assignment is empty and the admin client's decoding of it throws
+    // outside any promise (the process would die): such a group is shown without its members.
+    const summary = (await this.listGroups()).find(g => g.id === id)
+    if (summary && summary.state !== 'STABLE' && summary.state !== 'EMPTY' && summary.state !== 'DEAD') {
+      const partitions = (await this.committedLag(id)).map(p => ({ ...p, member: null }))
+      return { id, state: summary.state, protocol: '', protocolType: summary.protocolType, members: [], partitions, totalLag: partitions.reduce((n, p) => n + p.lag, 0) }
+    }
     const described = (await this.o.admin.describeGroups({ groups: [id] })).get(id)
     if (!described || described.state === 'DEAD') throw new ShopError('SHOP_ERR_GROUP_NOT_FOUND', `consumer group ${id} does not exist`, 404, { group: id })
     const members = [...described.members.values()].map(m => ({
@@ -202,6 +209,27 @@ export class KafkaConsole {
       partitions,
       totalLag: partitions.reduce((n, p) => n + (p.lag ?? 0), 0)
     }
+  }
+
+  /**
+   * A group's committed offsets against the partitions' ends, without describing its members: the
+   * admin client's decoding of member metadata throws outside any promise on some groups (a member
+   * mid-rebalance with an empty assignment), which would take the process down. For the lag metric.
+   */
+  async committedLag (id: string): Promise<Array<{ topic: string, partition: number, committed: number, end: number, lag: number }>> {
+    const [committed] = await this.o.admin.listConsumerGroupOffsets({ groups: [id] })
+    const rows: Array<{ topic: string, partition: number, committed: number }> = []
+    for (const t of committed?.topics ?? []) {
+      for (const p of t.partitions) if (p.committedOffset >= 0n) rows.push({ topic: t.name, partition: p.partitionIndex, committed: Number(p.committedOffset) })
+    }
+    const existing = new Set(await this.topicNames())
+    const info = await this.partitionInfo([...new Set(rows.map(r => r.topic))].filter(t => existing.has(t)))
+    return rows
+      .filter(r => info.has(r.topic))
+      .map(r => {
+        const end = info.get(r.topic)?.[r.partition]?.high ?? 0
+        return { ...r, end, lag: Math.max(0, end - r.committed) }
+      })
   }
 
   close (): void {

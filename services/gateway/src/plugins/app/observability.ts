@@ -56,9 +56,9 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
       .slice(0, config.GROUP_LAG_MAX_GROUPS)
     // One group at a time: a reading must not flood the broker's coordinator.
     for (const g of groups) {
-      const d = await consoleClient.describeGroup(g.id).catch(() => undefined)
-      for (const p of d?.partitions ?? []) {
-        if (p.lag === null || !catalog.has(p.topic)) continue
+      const lags = await consoleClient.committedLag(g.id).catch(() => [])
+      for (const p of lags) {
+        if (!catalog.has(p.topic)) continue
         out.push({ group: g.id, topic: p.topic.slice(config.TOPIC_PREFIX.length), partition: p.partition, lag: p.lag })
       }
     }
