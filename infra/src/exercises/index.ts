@@ -14,6 +14,7 @@ import ex12 from './ex12.ts'
 
 export type { CheckResult, Exercise, ExerciseContext } from './types.ts'
 export { defineExercise } from './types.ts'
+export { exerciseContext } from './context.ts'
 
 /** Every exercise of the course, in order (exNN.ts holds exercise NN). */
 export const EXERCISES: readonly Exercise[] = [ex01, ex02, ex03, ex04, ex05, ex06, ex07, ex08, ex09, ex10, ex11, ex12]
