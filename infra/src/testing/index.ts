@@ -6,3 +6,5 @@ export * from './stack-env.ts'
 export * from './rdkafka.ts'
 // prometheus.ts — a private Prometheus and Alertmanager (free ports, temporary folder) with our rules.
 export * from './prometheus.ts'
+// exercises.ts — the shop an exercise test runs on (a private ControlPlane, its own names and ports).
+export * from './exercises.ts'
