@@ -18,7 +18,7 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: observability-tools help setup deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
@@ -29,6 +29,7 @@ help:
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry, Prometheus, Alertmanager)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
+	@echo "make prefetch    - baixa antes tudo o que a primeira execução precisa (pacotes npm, jars, pacotes Debian como root): aula com rede fraca"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
 	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
@@ -47,6 +48,10 @@ deps:
 
 setup: deps observability-tools
 	@$(CLI) setup
+
+# Downloads ahead what setup, observability-tools and browser would (infra/src/prefetch.ts reuses setup's steps).
+prefetch: deps
+	@$(CLI) prefetch
 
 # Debian's prometheus and prometheus-alertmanager (promtool, amtool): our supervisor runs them, never
 # their service scripts, so a policy-rc.d keeps apt from starting them (Alertmanager's 9093 is Kafka's)

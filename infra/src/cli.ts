@@ -2,11 +2,12 @@ import { rmSync } from 'node:fs'
 import { loadSettings } from './settings.ts'
 import { ComponentDiedError, down, status, up } from './stack.ts'
 import { setup } from './setup.ts'
+import { prefetch } from './prefetch.ts'
 import { apps } from './apps.ts'
 import { removeOutsideHome } from './postgres-host.ts'
 import { oneLine } from './steps.ts'
 
-// `make setup|up|down|status|clean` land here. A failure prints one line that says what is wrong
+// `make setup|prefetch|up|down|status|clean` land here. A failure prints one line that says what is wrong
 // and what to run; VITRINE_DEBUG=1 adds the log's last lines and the stack trace.
 const command = process.argv[2]
 
@@ -20,6 +21,9 @@ async function main (): Promise<number> {
   switch (command) {
     case 'setup':
       await setup()
+      return 0
+    case 'prefetch':
+      await prefetch()
       return 0
     case 'up':
       await setup()
@@ -51,7 +55,7 @@ async function main (): Promise<number> {
       return 0
     }
     default:
-      console.error('usage: cli.ts setup|up|down|status|clean')
+      console.error('usage: cli.ts setup|prefetch|up|down|status|clean')
       return 2
   }
 }

@@ -42,39 +42,52 @@ function newer (a: string, b: string): boolean {
   return statSync(a).mtimeMs > statSync(b).mtimeMs
 }
 
-export async function setup (): Promise<void> {
-  await step('Verificando Java (17+)', async () => {
-    const major = await javaMajor()
-    if (major < 17) throw new SetupError(`Java ${major} encontrado, mas o Kafka 4 precisa de Java 17 ou mais novo: instale-o (por exemplo: apt-get install openjdk-17-jre-headless) ou aponte JAVA_HOME para ele.`)
-    info(`Java ${major}`)
-  })
+/** Something the first run downloads: where it lands, whether it is there, and how to get it. `make setup` and `make prefetch` share these. */
+export interface Artifact {
+  name: string
+  /** pt-BR, shown while it downloads. */
+  what: string
+  where: string
+  present: () => boolean
+  fetch: () => Promise<void>
+}
 
+/** What `make setup` downloads from Maven Central when missing: Kafka's jars, the JMX exporter, Apicurio Registry. */
+export function setupArtifacts (): Artifact[] {
   const kafkaPom = join(ROOT, 'infra/kafka/pom.xml')
   const stamp = join(KAFKA_LIB, '..', 'lib.stamp')
-  if (!existsSync(stamp) || newer(kafkaPom, stamp)) {
-    await step('Baixando os jars do Apache Kafka do Maven Central (infra/kafka/pom.xml)', async () => {
-      await maven(['dependency:copy-dependencies', `-DoutputDirectory=${KAFKA_LIB}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], join(ROOT, 'infra/kafka'))
-      mkdirSync(join(KAFKA_LIB, '..'), { recursive: true })
-      await execa('touch', [stamp])
-      info(`${readdirSync(KAFKA_LIB).length} jars em infra/kafka/target/lib`)
-    })
-  }
-
   const agent = jmxAgentCoords()
-  if (!existsSync(agent.jar)) {
-    await step('Baixando o exportador JMX do Prometheus do Maven Central (infra/kafka/pom.xml)', async () => {
-      await maven(['dependency:copy', `-Dartifact=${agent.coords}`, `-DoutputDirectory=${JMX_AGENT_DIR}`], join(ROOT, 'infra/kafka'))
-      if (!existsSync(agent.jar)) throw new SetupError(`O Maven terminou, mas ${agent.jar} não existe: apague infra/kafka/target e rode \`make setup\` de novo.`)
-    })
-  }
-
   const registryPom = join(ROOT, 'infra/registry/pom.xml')
   const coords = /<apicurio.artifact>([^<]+)<\/apicurio.artifact>/.exec(readFileSync(registryPom, 'utf8'))?.[1]
   if (!coords) throw new Error('infra/registry/pom.xml has no <apicurio.artifact> property')
   const [group, artifact, version, type, classifier] = coords.split(':') as [string, string, string, string, string]
   const runner = join(APICURIO_DIR, `${artifact}-${version}-runner.jar`)
-  if (!existsSync(runner)) {
-    await step(`Baixando o Apicurio Registry ${version} do Maven Central (~160 MB na primeira vez)`, async () => {
+  return [{
+    name: 'kafka-jars',
+    what: 'Baixando os jars do Apache Kafka do Maven Central (infra/kafka/pom.xml)',
+    where: KAFKA_LIB,
+    present: () => existsSync(stamp) && !newer(kafkaPom, stamp),
+    fetch: async () => {
+      await maven(['dependency:copy-dependencies', `-DoutputDirectory=${KAFKA_LIB}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], join(ROOT, 'infra/kafka'))
+      mkdirSync(join(KAFKA_LIB, '..'), { recursive: true })
+      await execa('touch', [stamp])
+      info(`${readdirSync(KAFKA_LIB).length} jars em infra/kafka/target/lib`)
+    }
+  }, {
+    name: 'jmx-exporter',
+    what: 'Baixando o exportador JMX do Prometheus do Maven Central (infra/kafka/pom.xml)',
+    where: agent.jar,
+    present: () => existsSync(agent.jar),
+    fetch: async () => {
+      await maven(['dependency:copy', `-Dartifact=${agent.coords}`, `-DoutputDirectory=${JMX_AGENT_DIR}`], join(ROOT, 'infra/kafka'))
+      if (!existsSync(agent.jar)) throw new SetupError(`O Maven terminou, mas ${agent.jar} não existe: apague infra/kafka/target e rode \`make setup\` de novo.`)
+    }
+  }, {
+    name: 'apicurio-registry',
+    what: `Baixando o Apicurio Registry ${version} do Maven Central (~160 MB na primeira vez)`,
+    where: runner,
+    present: () => existsSync(runner),
+    fetch: async () => {
       await maven(['dependency:get', `-Dartifact=${coords}`, '-Dtransitive=false'], join(ROOT, 'infra/registry'))
       const repo = process.env.MAVEN_REPO_LOCAL ?? join(homedir(), '.m2', 'repository')
       const archive = join(repo, ...group.split('.'), artifact, version, `${artifact}-${version}-${classifier}.${type}`)
@@ -82,7 +95,23 @@ export async function setup (): Promise<void> {
       mkdirSync(APICURIO_DIR, { recursive: true })
       await execa('tar', ['xzf', archive, '-C', APICURIO_DIR])
       if (!existsSync(runner)) throw new SetupError(`${archive} foi aberto, mas ${runner} não apareceu: apague infra/registry/target e rode \`make setup\` de novo.`)
-    })
+    }
+  }]
+}
+
+/** Maven needs Java, and Kafka 4 needs 17+. */
+export async function checkJava (): Promise<void> {
+  await step('Verificando Java (17+)', async () => {
+    const major = await javaMajor()
+    if (major < 17) throw new SetupError(`Java ${major} encontrado, mas o Kafka 4 precisa de Java 17 ou mais novo: instale-o (por exemplo: apt-get install openjdk-17-jre-headless) ou aponte JAVA_HOME para ele.`)
+    info(`Java ${major}`)
+  })
+}
+
+export async function setup (): Promise<void> {
+  await checkJava()
+  for (const a of setupArtifacts()) {
+    if (!a.present()) await step(a.what, a.fetch)
   }
 }
 
