@@ -1,5 +1,6 @@
 import type { PricedItem, SagaMode } from '@vitrine/contracts'
-import type { Db, Tx } from '@vitrine/service-kit'
+import { replayedAlready } from '@vitrine/service-kit'
+import type { Db, StoredRecord, Tx } from '@vitrine/service-kit'
 
 // The orders aggregate: the orders table, each order's history of events and the dead letters
 // already turned into a flag. All of checkout-api's SQL about orders is here, with typed rows.
@@ -95,13 +96,14 @@ export async function deadLettersSeen (sql: Db): Promise<Map<number, number>> {
 }
 
 /**
- * Records one DLQ record as seen and, when it is about one of our orders and was not seen before,
- * flags that order for an operator. True when the order was flagged.
+ * Records one DLQ record as seen and, when it is about one of our orders, was not seen before and
+ * was not replayed already (an operator who replayed it acted on it; the watcher may read it only
+ * after that), flags that order for an operator. True when the order was flagged.
  */
-export async function flagDeadLetter (tx: Tx, at: { partition: number, offset: number }, orderId: string, detail: string): Promise<boolean> {
+export async function flagDeadLetter (tx: Tx, at: StoredRecord, orderId: string, detail: string): Promise<boolean> {
   const [order] = await tx<Array<{ id: string }>>`select id from orders where id = ${orderId}`
   const seen = await tx`insert into dead_letters_seen (dlq_partition, dlq_offset, order_id) values (${at.partition}, ${at.offset}, ${order ? orderId : ''}) on conflict do nothing returning order_id`
-  if (!order || seen.length === 0) return false
+  if (!order || seen.length === 0 || await replayedAlready(tx, at)) return false
   await tx`update orders set attention = 'dead_letter', attention_detail = ${detail}, attention_at = now() where id = ${orderId}`
   return true
 }

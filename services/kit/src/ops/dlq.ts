@@ -3,7 +3,7 @@ import type { TopicSerde } from '@vitrine/contracts'
 import type { EventProducer } from '../kafka/producer.ts'
 import { readTopicNow } from '../kafka/reader.ts'
 import type { StoredRecord } from '../kafka/reader.ts'
-import type { Db } from '../db.ts'
+import type { Db, Tx } from '../db.ts'
 
 // Operating the dead-letter topic (runbooks/01-dlq.md): see what is there and why, and send a
 // record back to the consumer group that gave up on it once the cause is fixed. A replay goes
@@ -93,6 +93,17 @@ export async function ensureLedger (sql: Db): Promise<void> {
     dlq_topic text not null, partition int not null, "offset" bigint not null, record_ts bigint not null,
     "group" text not null, times int not null default 1, last_replayed_at timestamptz not null default now(),
     primary key (dlq_topic, partition, "offset", record_ts))`
+}
+
+/**
+ * Whether a DLQ record was sent back already (the replay ledger): an operator acted on it, so a
+ * watcher that reads it only now must not flag its order again. False while no replay ever ran.
+ */
+export async function replayedAlready (sql: Db | Tx, r: { topic: string, partition: number, offset: number, timestamp: number }): Promise<boolean> {
+  const [ledger] = await sql<Array<{ t: string | null }>>`select to_regclass('vitrine_ops.dlq_replays')::text as t`
+  if (!ledger?.t) return false
+  const [seen] = await sql`select 1 from vitrine_ops.dlq_replays where dlq_topic = ${r.topic} and partition = ${r.partition} and "offset" = ${r.offset} and record_ts = ${r.timestamp}`
+  return seen !== undefined
 }
 
 /**

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Type } from 'typebox'
 import pino from 'pino'
-import { TopicSerde } from '@vitrine/contracts'
+import { DLQ_TOPIC, TopicSerde } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { EventProducer, PermanentError, ReplayError, buildApp, kit, listDeadLetters, loadConfig, replayDeadLetters, serviceConfig } from '../../../src/index.ts'
+import { EventProducer, PermanentError, ReplayError, buildApp, kit, listDeadLetters, loadConfig, readTopicNow, replayDeadLetters, replayedAlready, serviceConfig } from '../../../src/index.ts'
 
 // The runbook drill: a consumer gives up on a record, the operator reads why, fixes the cause and
 // replays it; the same group handles it through its retry path.
@@ -62,8 +62,11 @@ test('a dead letter is listed with its origin and cause, and after the fix a rep
   assert.equal((d.value as OrderConfirmed).orderId, orderId, 'the value is decoded through the registry')
 
   await assert.rejects(replayDeadLetters(env.brokers, producer, app.sql, { prefix: env.prefix, offsets: [999] }), ReplayError)
+  const [letter] = await readTopicNow(env.brokers, env.prefix + DLQ_TOPIC)
+  assert.equal(await replayedAlready(app.sql, letter!), false, 'not replayed yet: a DLQ watcher may flag its order')
   broken = false
   assert.equal((await replayDeadLetters(env.brokers, producer, app.sql, { prefix: env.prefix, offsets: [d.offset] })).sent.length, 1)
+  assert.equal(await replayedAlready(app.sql, letter!), true, 'the ledger says an operator replayed it')
   await waitFor('the replayed record to be handled', async () => handled.includes(orderId), 20_000)
   assert.equal(handled.filter(id => id === orderId).length, 1)
 })
