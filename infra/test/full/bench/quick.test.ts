@@ -11,7 +11,7 @@ import { sharedSettings, testAdmin } from '../../../src/testing/stack-env.ts'
 import type { BenchResult } from '../../../src/bench/report.ts'
 import { sanityProblems } from '../../../src/bench/report.ts'
 
-// A smoke run of `make bench BENCH_ARGS=--quick`: every figure present and sane, and nothing left
+// A smoke run of `make bench BENCH_ARGS=--quick` (make test-full: about five minutes): every figure present and sane, and nothing left
 // behind. It never asks for a speed: this machine is shared and its speed changes all the time.
 
 const RUN = fileURLToPath(new URL('../../../src/bench/run.ts', import.meta.url))
