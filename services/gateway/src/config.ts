@@ -1,6 +1,10 @@
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { serviceConfig } from '@vitrine/service-kit'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 // The gateway's environment, validated once at boot (server.ts) and documented in ../../../.env.example.
 export const GatewayConfig = serviceConfig({
@@ -16,15 +20,20 @@ export const GatewayConfig = serviceConfig({
   ORCHESTRATOR_URL: Type.String({ default: 'http://localhost:3005', pattern: '^https?://' }),
   PROMETHEUS_URL: Type.String({ default: 'http://127.0.0.1:9490', pattern: '^https?://', description: 'Prometheus, whose query API the Métricas page reads through /api/metrics (infra/src/settings.ts picks the port)' }),
   ALERTMANAGER_URL: Type.String({ default: 'http://127.0.0.1:9493', pattern: '^https?://', description: 'Alertmanager, whose active alerts GET /api/alerts?source=alertmanager reads' }),
-  CONTROL_URL: Type.String({ default: 'http://127.0.0.1:3099', pattern: '^https?://', description: 'the control plane (infra/src/control), whose exercises and checkers the Exercícios page shows through /api/exercises' }),
-  CONTROL_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 500, maximum: 300_000, description: 'longest a call to the control plane (the exercise list, or one checker run) may take' }),
-  EXERCISES_POLL_MS: Type.Integer({ default: 3000, minimum: 250, maximum: 600_000, description: 'pause between two readings of the exercises\' statuses while a browser is connected (a change is pushed as `exercises`)' }),
   PROMETHEUS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 500, maximum: 60_000, description: 'longest a proxied query (or an Alertmanager read) may take' }),
   GROUP_LAG_MAX_GROUPS: Type.Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'most consumer groups vitrine_group_lag_records reads' }),
   GROUP_LAG_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 200, maximum: 60_000, description: 'pause between two readings of every group\'s committed offsets for vitrine_group_lag_records' }),
   NOTIFICATION_URL: Type.String({ default: 'http://localhost:3004', pattern: '^https?://', description: 'where the docs page (/api/docs) reads notification\'s OpenAPI document' }),
   PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://', description: 'where the comparison reads the payment\'s part of the saga state' }),
-  COMPARE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'most a comparison (both sagas) waits for every record it expects' })
+  COMPARE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'most a comparison (both sagas) waits for every record it expects' }),
+  LOG_DIR: Type.String({ default: '.vitrine/logs', minLength: 1, description: 'the folder of the services\' log files (<name>.log, pino JSON lines) that GET /api/orders/:orderId/logs reads; a relative path is from the repository\'s root' }),
+  LOG_TAIL_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024, maximum: 1024 * 1024 * 1024, description: 'only this much of the end of each log file is read for an order\'s lines' }),
+  LOG_MAX_LINES: Type.Integer({ default: 500, minimum: 1, maximum: 10_000, description: 'most lines an order\'s log answer holds (the most recent)' })
 })
 
 export type GatewayConfigType = Static<typeof GatewayConfig>
+
+/** LOG_DIR as an absolute path: a relative one is from the repository's root, where the supervisor's state folder is by default. */
+export function logDir (config: Pick<GatewayConfigType, 'LOG_DIR'>): string {
+  return isAbsolute(config.LOG_DIR) ? config.LOG_DIR : resolve(ROOT, config.LOG_DIR)
+}

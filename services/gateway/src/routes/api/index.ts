@@ -3,9 +3,9 @@ import type { GatewayConfigType } from '../../config.ts'
 import catalog from './catalog.ts'
 import compare from './compare.ts'
 import docs from './docs.ts'
-import exercises from './exercises.ts'
 import groups from './groups.ts'
 import live from './live.ts'
+import logs from './logs.ts'
 import metrics from './metrics.ts'
 import registry from './registry.ts'
 import shop from './shop.ts'
@@ -15,6 +15,7 @@ import topics from './topics.ts'
 const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   await fastify.register(catalog)
   await fastify.register(live)
+  await fastify.register(logs, { config })
   await fastify.register(metrics, { config })
   await fastify.register(topics)
   await fastify.register(groups)
@@ -22,7 +23,6 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(shop, { config })
   await fastify.register(compare)
   await fastify.register(docs, { config })
-  await fastify.register(exercises, { config })
 }
 
 export default api
