@@ -122,6 +122,8 @@ function peerUrls (a: AppSettings): Record<string, string> {
     ORCHESTRATOR_URL: at('orchestrator'),
     NOTIFICATION_URL: at('notification'),
     GATEWAY_URL: at('gateway'),
+    // The gateway's Exercícios page asks the control plane for the checkers' verdicts.
+    CONTROL_URL: at('control'),
     CONTROL_PORT: String(a.ports.control),
     // The gateway reads each order's log lines from the files these apps write (logFile()).
     LOG_DIR: join(a.stateDir, 'logs')

@@ -7,6 +7,7 @@ import socketPlugin from './plugins/external/socket.ts'
 import livePlugin from './plugins/app/live.ts'
 import observabilityPlugin from './plugins/app/observability.ts'
 import comparePlugin from './plugins/app/compare.ts'
+import exercisesPlugin from './plugins/app/exercises.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
 
@@ -30,10 +31,11 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(kafkaPlugin, { config })
   await fastify.register(registryPlugin)
   await fastify.register(socketPlugin)
-  // app: the live feed, the comparison of the two saga styles
+  // app: the live feed, the comparison of the two saga styles, the exercises' scoreboard
   await fastify.register(livePlugin, { config })
   await fastify.register(observabilityPlugin, { config })
   await fastify.register(comparePlugin, { config })
+  await fastify.register(exercisesPlugin, { config })
   // routes
   await fastify.register(healthRoutes)
   await fastify.register(apiRoutes, { prefix: '/api', config })

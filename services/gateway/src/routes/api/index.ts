@@ -3,6 +3,7 @@ import type { GatewayConfigType } from '../../config.ts'
 import catalog from './catalog.ts'
 import compare from './compare.ts'
 import docs from './docs.ts'
+import exercises from './exercises.ts'
 import groups from './groups.ts'
 import live from './live.ts'
 import logs from './logs.ts'
@@ -23,6 +24,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(shop, { config })
   await fastify.register(compare)
   await fastify.register(docs, { config })
+  await fastify.register(exercises, { config })
 }
 
 export default api

@@ -7,9 +7,9 @@ import apiRoutes from '../../../src/routes/api/index.ts'
 import healthRoutes from '../../../src/routes/health.ts'
 import { DOCUMENTED } from '../../../src/routes/api/docs.ts'
 
-// Nothing listens on port 9: a forwarded call, a Prometheus query or a service's document is a 502.
+// Nothing listens on port 9: a forwarded call, a Prometheus query, the control plane or a service's document is a 502.
 const nowhere = 'http://127.0.0.1:9'
-const config = { CHECKOUT_API_URL: nowhere, INVENTORY_URL: nowhere, ORCHESTRATOR_URL: nowhere, PAYMENT_URL: nowhere, NOTIFICATION_URL: nowhere, PROMETHEUS_URL: nowhere, ALERTMANAGER_URL: nowhere, PROMETHEUS_TIMEOUT_MS: 1000, LOG_DIR: '/nonexistent/vitrine-logs', LOG_TAIL_BYTES: 1024, LOG_MAX_LINES: 10 }
+const config = { CHECKOUT_API_URL: nowhere, INVENTORY_URL: nowhere, ORCHESTRATOR_URL: nowhere, PAYMENT_URL: nowhere, NOTIFICATION_URL: nowhere, PROMETHEUS_URL: nowhere, ALERTMANAGER_URL: nowhere, PROMETHEUS_TIMEOUT_MS: 1000, CONTROL_URL: nowhere, CONTROL_TIMEOUT_MS: 1000, LOG_DIR: '/nonexistent/vitrine-logs', LOG_TAIL_BYTES: 1024, LOG_MAX_LINES: 10 }
 
 // What app.ts registers after its clients: the health routes and everything under /api.
 const routes: FastifyPluginAsync = async (f) => {
@@ -18,7 +18,7 @@ const routes: FastifyPluginAsync = async (f) => {
 }
 
 test('the gateway\'s OpenAPI document is valid OpenAPI 3, every route documents each status it answers, and the docs page lists every service', async t => {
-  const app = await buildRoutes(routes, {}, ['kafkaConsole', 'kafkaReader', 'serde', 'live', 'registryBrowser', 'alerts', 'compare', 'io'], { config: { TOPIC_PREFIX: '', ...config } })
+  const app = await buildRoutes(routes, {}, ['kafkaConsole', 'kafkaReader', 'serde', 'live', 'registryBrowser', 'alerts', 'compare', 'exercises', 'io'], { config: { TOPIC_PREFIX: '', ...config } })
   t.after(async () => { await app.close() })
   const doc = app.swagger()
   assert.equal(await validateOpenApi(doc), undefined)
