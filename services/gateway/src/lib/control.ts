@@ -36,8 +36,17 @@ const strings = (v: unknown): string[] => Array.isArray(v) ? v.filter((s): s is 
 export function exerciseView (raw: unknown): ExerciseViewType | undefined {
   const e = raw as Record<string, unknown> | null
   if (e === null || typeof e !== 'object' || typeof e.n !== 'number' || typeof e.slug !== 'string') return undefined
-  const s = (e.status ?? {}) as Record<string, unknown>
-  const status: ExerciseStatusType = { done: s.done === true, doneAt: iso(s.doneAt), checkedAt: iso(s.checkedAt), missing: strings(s.missing), seen: strings(s.seen) }
+  // The verdict's fields sit beside the exercise's (the control plane's board) or under `status`.
+  const s = (typeof e.status === 'object' && e.status !== null ? e.status : e) as Record<string, unknown>
+  const status: ExerciseStatusType = {
+    done: s.done === true,
+    doneAt: iso(s.doneAt),
+    checkedAt: iso(s.checkedAt),
+    setupAt: iso(s.setupAt),
+    missing: strings(s.missing),
+    seen: strings(s.seen),
+    unavailable: typeof s.unavailable === 'string' && s.unavailable !== '' ? s.unavailable : null
+  }
   return {
     n: e.n,
     slug: e.slug,
@@ -69,7 +78,7 @@ export async function checkExercise (baseUrl: string, n: number, timeoutMs: numb
     throw new ShopError('SHOP_ERR_NOT_FOUND', `there is no exercise ${n}`, 404, { n })
   }
   if (status !== 200) throw unexpected(status, body)
-  // The control plane answers with the exercise (or with just its status).
+  // The control plane answers with the exercise and its verdict.
   const b = body as Record<string, unknown> | null
   const view = exerciseView(b !== null && typeof b === 'object' && 'exercise' in b ? b.exercise : b)
   if (view) return view
@@ -80,5 +89,5 @@ export async function checkExercise (baseUrl: string, n: number, timeoutMs: numb
 
 /** What the page shows of a list: a change in any of these is pushed (checkedAt alone is not a change). */
 export function statusKey (list: readonly ExerciseViewType[]): string {
-  return JSON.stringify(list.map(e => [e.n, e.status.done, e.status.doneAt, e.status.missing, e.status.seen]))
+  return JSON.stringify(list.map(e => [e.n, e.status.done, e.status.doneAt, e.status.setupAt, e.status.missing, e.status.seen, e.status.unavailable]))
 }

@@ -16,7 +16,9 @@ import type { GatewayConfigType } from '../../../src/config.ts'
 // gateway adds is tested alone: validation, the 502 without an address, the 404, the socket push.
 // The real control plane behind it: web/test/e2e/exercises.test.ts.
 
-type Raw = { n: number, slug: string, title: string, concepts: string[], page: string, status: { done: boolean, doneAt: string | null, checkedAt: string | null, missing: string[], seen: string[] } }
+// As the control plane's board answers (infra/src/control/schemas.ts): the verdict beside the exercise's fields.
+type Raw = { n: number, slug: string, title: string, concepts: string[], page: string, done: boolean, doneAt: string | null, checkedAt: string | null, setupAt: string | null, missing: string[], seen: string[], unavailable: string | null }
+type View = Omit<Raw, 'done' | 'doneAt' | 'checkedAt' | 'setupAt' | 'missing' | 'seen' | 'unavailable'> & { status: Pick<Raw, 'done' | 'doneAt' | 'checkedAt' | 'setupAt' | 'missing' | 'seen' | 'unavailable'> }
 
 const raw = (n: number, done: boolean): Raw => ({
   n,
@@ -24,7 +26,13 @@ const raw = (n: number, done: boolean): Raw => ({
   title: `Exercício ${n}`,
   concepts: ['topicos'],
   page: `runbooks/exercicios/0${n}-teste.md`,
-  status: { done, doneAt: done ? '2026-11-30T11:00:00.000Z' : null, checkedAt: new Date().toISOString(), missing: done ? [] : ['falta produzir'], seen: [] }
+  done,
+  doneAt: done ? '2026-11-30T11:00:00.000Z' : null,
+  checkedAt: new Date().toISOString(),
+  setupAt: '2026-11-30T10:00:00.000Z',
+  missing: done ? [] : ['falta produzir'],
+  seen: [],
+  unavailable: null
 })
 
 /** A stand-in control plane: GET /exercises answers `state`, POST /exercises/:n/check marks n done. */
@@ -84,7 +92,7 @@ test('POST /exercises/:n/check: a number out of range or not a number is a 400 n
   assert.equal(missing.json().code, 'SHOP_ERR_NOT_FOUND')
   const list = await app.inject({ method: 'GET', url: '/exercises' })
   assert.equal(list.statusCode, 200, list.body)
-  assert.deepEqual(list.json().exercises.map((e: Raw) => [e.n, e.status.done, e.status.missing]), [[1, false, ['falta produzir']]])
+  assert.deepEqual(list.json().exercises.map((e: View) => [e.n, e.status.done, e.status.missing]), [[1, false, ['falta produzir']]])
 })
 
 test('while a browser is connected, a status that changes is pushed as `exercises`; one that does not is not pushed again', async t => {
@@ -101,8 +109,8 @@ test('while a browser is connected, a status that changes is pushed as `exercise
 
   const socket = connect(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, { transports: ['websocket'] })
   t.after(() => { socket.close() })
-  const pushes: Raw[][] = []
-  socket.on('exercises', (m: { exercises: Raw[] }) => { pushes.push(m.exercises) })
+  const pushes: View[][] = []
+  socket.on('exercises', (m: { exercises: View[] }) => { pushes.push(m.exercises) })
   const until = async (what: string, ok: () => boolean): Promise<void> => {
     const deadline = Date.now() + 5000
     while (!ok()) {
