@@ -1,8 +1,24 @@
 import SwaggerParser from '@apidevtools/swagger-parser'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { buildRoutes, emptyDb } from '@vitrine/service-kit'
 
-// Checks a service's OpenAPI document (kit's plugins/openapi.ts): it is valid OpenAPI 3, and every
-// route documents each status it can answer. Used by every service's routes-only unit test.
+// For every service's routes-only unit tests: the routes on an empty database, the fields and
+// rules of a validation error, and checks of the service's OpenAPI document (kit's
+// plugins/openapi.ts): it is valid OpenAPI 3, and every route documents each status it can answer.
+
+/**
+ * The service's routes on the kit's options and error handler, with no broker and a database that
+ * has no rows (kit's emptyDb): what a route refuses, and its 404s, need nothing else. `given`
+ * stands in for other clients (e.g. the traffic generator); closed after the test.
+ */
+export async function routesOnEmptyDb<O extends Record<string, unknown>> (t: { after: (fn: () => Promise<void>) => void }, routes: FastifyPluginAsync<O>, opts: O, given: Record<string, unknown> = {}): Promise<FastifyInstance> {
+  const app = await buildRoutes(routes, opts, [], { sql: emptyDb, ...given })
+  t.after(async () => { await app.close() })
+  return app
+}
+
+/** [field, rule] of each error in a SHOP_ERR_VALIDATION body. */
+export const fieldRules = (body: { errors?: Array<{ field: string, rule: string }> }): string[][] => (body.errors ?? []).map(e => [e.field, e.rule])
 
 interface Operation {
   parameters?: Array<{ in: string, name: string, schema?: { enum?: unknown[] } }>

@@ -4,7 +4,7 @@ import { buildRoutes } from '@vitrine/service-kit'
 import type { FastifyInstance } from 'fastify'
 import routes from '../../../src/routes/orders.ts'
 import type { CheckoutConfigType } from '../../../src/config.ts'
-import { build as buildWithDb, named } from '../../helper.ts'
+import { fieldRules, routesOnEmptyDb } from '@vitrine/infra/testing/openapi'
 
 // What the order routes refuse before anything is read, written or produced: there is no database
 // or broker here, so a request that got through would be a 500.
@@ -59,7 +59,7 @@ test('GET /orders/:id: a NUL byte (%00) or another control character is a 400 na
 })
 
 test('POST /orders: each broken rule is named, all at once, in the one error body', async t => {
-  const app = await buildWithDb(t, routes, { config: {} as CheckoutConfigType })
+  const app = await routesOnEmptyDb(t, routes, { config: {} as CheckoutConfigType })
   const cases: Array<{ payload: unknown, headers?: Record<string, string>, errors: string[][] }> = [
     { payload: { items: [{ productId: 'prod_1', quantity: 1 }] }, errors: [['body.customerId', 'required']] },
     // The client never sends a price: checkout-api charges its catalog's.
@@ -73,21 +73,21 @@ test('POST /orders: each broken rule is named, all at once, in the one error bod
     assert.equal(res.statusCode, 400, res.body)
     assert.equal(res.json().code, 'SHOP_ERR_VALIDATION')
     assert.equal(typeof res.json().message, 'string')
-    assert.deepEqual(named(res.json()).sort(), c.errors, res.body)
+    assert.deepEqual(fieldRules(res.json()).sort(), c.errors, res.body)
   }
 })
 
 test('GET /orders/:id of an order that does not exist is a 404 naming it; GET /orders with a bad status names the field', async t => {
-  const app = await buildWithDb(t, routes, { config: {} as CheckoutConfigType })
+  const app = await routesOnEmptyDb(t, routes, { config: {} as CheckoutConfigType })
   const missing = await app.inject({ method: 'GET', url: '/orders/no-such-order' })
   assert.equal(missing.statusCode, 404)
   assert.deepEqual(missing.json(), { code: 'SHOP_ERR_NOT_FOUND', message: 'order no-such-order not found', details: { id: 'no-such-order' } })
   const status = await app.inject({ method: 'GET', url: '/orders?status=open' })
   assert.equal(status.statusCode, 400)
-  assert.deepEqual(named(status.json()), [['querystring.status', 'enum']])
+  assert.deepEqual(fieldRules(status.json()), [['querystring.status', 'enum']])
   const extra = await app.inject({ method: 'GET', url: '/orders?sort=asc' })
   assert.equal(extra.statusCode, 400)
-  assert.deepEqual(named(extra.json()), [['querystring.sort', 'additionalProperties']])
+  assert.deepEqual(fieldRules(extra.json()), [['querystring.sort', 'additionalProperties']])
   const empty = await app.inject({ method: 'GET', url: '/orders' })
   assert.equal(empty.statusCode, 200, empty.body)
   assert.deepEqual(empty.json(), { orders: [], counts: {} })

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import routes from '../../../src/routes/traffic.ts'
 import { TrafficGenerator } from '../../../src/plugins/app/traffic.ts'
 import type { CheckoutConfigType } from '../../../src/config.ts'
-import { build, named } from '../../helper.ts'
+import { fieldRules, routesOnEmptyDb } from '@vitrine/infra/testing/openapi'
 
 // The generator is real but never sends: no test here starts it at a rate above 0.
 function generator (): TrafficGenerator {
@@ -13,7 +13,7 @@ function generator (): TrafficGenerator {
 
 test('PUT /traffic: a rate out of range, an unknown mode or field, a share above 1 are 400s naming each', async t => {
   const traffic = generator()
-  const app = await build(t, routes, {}, { traffic })
+  const app = await routesOnEmptyDb(t, routes, {}, { traffic })
   const cases: Array<{ payload: object, errors: string[][] }> = [
     { payload: {}, errors: [['body.rate', 'required']] },
     { payload: { rate: 501 }, errors: [['body.rate', 'maximum']] },
@@ -24,13 +24,13 @@ test('PUT /traffic: a rate out of range, an unknown mode or field, a share above
     const res = await app.inject({ method: 'PUT', url: '/traffic', payload: c.payload })
     assert.equal(res.statusCode, 400, res.body)
     assert.equal(res.json().code, 'SHOP_ERR_VALIDATION')
-    assert.deepEqual(named(res.json()).sort(), c.errors, res.body)
+    assert.deepEqual(fieldRules(res.json()).sort(), c.errors, res.body)
   }
   assert.equal(traffic.running, false, 'a refused request changed nothing')
 })
 
 test('GET, PUT (rate 0) and DELETE /traffic answer the generator state', async t => {
-  const app = await build(t, routes, {}, { traffic: generator() })
+  const app = await routesOnEmptyDb(t, routes, {}, { traffic: generator() })
   const initial = await app.inject({ method: 'GET', url: '/traffic' })
   assert.equal(initial.statusCode, 200)
   assert.deepEqual(initial.json(), { running: false, rate: 0, mode: 'orchestration', failPaymentShare: 0, outOfStockShare: 0, sent: 0, errors: 0 })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { buildRoutes } from '@vitrine/service-kit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import sagas from '../../../src/routes/sagas.ts'
-import { build as buildWithDb, named } from '../../helper.ts'
+import { fieldRules, routesOnEmptyDb } from '@vitrine/infra/testing/openapi'
 
 // What the orchestrator's routes refuse before they read a saga (no database or broker here: a
 // request that got through would be a 500).
@@ -30,19 +30,19 @@ test('GET /sagas/:orderId with a NUL byte, and GET /sagas?limit=1e400, are 400s 
 })
 
 test('GET /sagas/:orderId of an order without a saga is a 404 naming it; a bad id names the field and rule', async t => {
-  const app = await buildWithDb(t, sagas, {})
+  const app = await routesOnEmptyDb(t, sagas, {})
   const missing = await app.inject({ method: 'GET', url: '/sagas/no-such-order' })
   assert.equal(missing.statusCode, 404)
   assert.deepEqual(missing.json(), { code: 'SHOP_ERR_NOT_FOUND', message: 'saga for order no-such-order not found', details: { id: 'no-such-order' } })
   for (const [id, rule] of [['a b', 'pattern'], ['x'.repeat(65), 'maxLength']]) {
     const res = await app.inject({ method: 'GET', url: `/sagas/${encodeURIComponent(id!)}` })
     assert.equal(res.statusCode, 400, res.body)
-    assert.deepEqual(named(res.json()), [['params.orderId', rule]])
+    assert.deepEqual(fieldRules(res.json()), [['params.orderId', rule]])
   }
 })
 
 test('GET /sagas: a state outside the machine, a limit out of range or an unknown parameter is a 400 naming each; none is an empty list', async t => {
-  const app = await buildWithDb(t, sagas, {})
+  const app = await routesOnEmptyDb(t, sagas, {})
   const cases: Array<[string, string[][]]> = [
     ['state=done', [['querystring.state', 'enum']]],
     ['limit=0', [['querystring.limit', 'minimum']]],
@@ -52,7 +52,7 @@ test('GET /sagas: a state outside the machine, a limit out of range or an unknow
     const res = await app.inject({ method: 'GET', url: `/sagas?${query}` })
     assert.equal(res.statusCode, 400, res.body)
     assert.equal(res.json().code, 'SHOP_ERR_VALIDATION')
-    assert.deepEqual(named(res.json()).sort(), errors, query)
+    assert.deepEqual(fieldRules(res.json()).sort(), errors, query)
   }
   const empty = await app.inject({ method: 'GET', url: '/sagas?state=compensating_payment' })
   assert.equal(empty.statusCode, 200, empty.body)
