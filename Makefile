@@ -18,7 +18,7 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset exercicio exercicios demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
@@ -29,6 +29,8 @@ help:
 	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry, Prometheus, Alertmanager)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
+	@echo "make exercicios  - os exercícios do curso (runbooks/exercicios) e o status de cada um"
+	@echo "make exercicio N=3 - prepara o exercício 3 (na primeira vez; RESET=1 recomeça) e diz o que ainda falta ou ✔ feito"
 	@echo "make prefetch    - baixa antes tudo o que a primeira execução precisa (pacotes npm, jars, pacotes Debian como root): aula com rede fraca"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
@@ -56,8 +58,9 @@ prefetch: deps
 # Debian's prometheus and prometheus-alertmanager (promtool, amtool): our supervisor runs them, never
 # their service scripts, so a policy-rc.d keeps apt from starting them (Alertmanager's 9093 is Kafka's)
 # and their units are disabled where systemd runs. Without root: one line saying what is skipped.
+# Homebrew names Alertmanager `alertmanager` (Debian: prometheus-alertmanager); infra/src/prometheus.ts finds either.
 observability-tools:
-	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || ! { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "▶ Instalando prometheus e prometheus-alertmanager (apt-get, ~360 MB instalados)"; \
 	    own_policy=no; if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=yes; fi; \
@@ -89,6 +92,14 @@ start stop restart kill:
 # Orders, payments, reservations, notifications, sagas gone; stock back to the seed; offsets at the end.
 reset: setup
 	@$(CONTROL) reset
+
+# The course's exercises (runbooks/exercicios): N's setup the first time (or again with RESET=1), then
+# its checker's verdict; through the control plane's API when make demo runs it.
+exercicio: setup
+	@$(TSX) infra/src/exercises/cli.ts exercicio "$(N)" $(if $(filter 1 true yes,$(RESET)),--reset)
+
+exercicios: setup
+	@$(TSX) infra/src/exercises/cli.ts exercicios
 
 # VITRINE_T0: when make demo started, so the demo reports how long its first confirmed order took.
 demo: export VITRINE_T0 := $(shell date +%s%3N)

@@ -1,11 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
+import type { Static } from 'typebox'
 // The services' server options, error handler and error body: the control plane answers like them.
 import { ErrorBody, errorsPlugin, serverOptions } from '@vitrine/service-kit'
 import type { ServiceConfig } from '@vitrine/service-kit'
 import type { ControlPlane } from './plane.ts'
-import { ActionName, ActionResult, ComponentName, ComponentStatus, Health, ResetReport, StatusList } from './schemas.ts'
+import { ActionName, ActionResult, ComponentName, ComponentStatus, ExerciseList, ExerciseNumber, ExerciseStatus, Health, ResetReport, StatusList } from './schemas.ts'
+import { EXERCISES, exercise } from '../exercises/index.ts'
+import { checkAll, readBoard, runCheck, runSetup } from '../exercises/board.ts'
+import type { ExerciseState } from '../exercises/board.ts'
+import { exerciseContext } from '../exercises/context.ts'
 
 // The control plane over HTTP, bound to 127.0.0.1 (server.ts).
 
@@ -21,7 +26,19 @@ export function controlServerOptions (logLevel: string): FastifyServerOptions {
 /** Lets everyone through until Vitrine has authentication (see the TODO above). */
 async function requireInstructor (_request: FastifyRequest): Promise<void> {}
 
-const controlApp: FastifyPluginAsyncTypebox<{ plane: ControlPlane }> = async (fastify, { plane }) => {
+export interface ControlAppOptions {
+  plane: ControlPlane
+  /** Checks every exercise this often in the background (the UI's scoreboard turns done by itself); off when unset. */
+  exerciseCheckMs?: number
+}
+
+/** An exercise's board state with what the UI shows beside it. */
+function exerciseRow (s: ExerciseState): Static<typeof ExerciseStatus> {
+  const e = exercise(s.n)!
+  return { ...s, slug: e.slug, title: e.title, concepts: e.concepts, page: `runbooks/exercicios/${e.slug}.md`, requires: { ...e.requires } }
+}
+
+const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify, { plane, exerciseCheckMs }) => {
   await fastify.register(errorsPlugin)
 
   // TODO(auth): instructor-only once authentication exists: this hook is where the instructor
@@ -46,6 +63,42 @@ const controlApp: FastifyPluginAsyncTypebox<{ plane: ControlPlane }> = async (fa
 
   // The whole shop back to the seed: see ControlPlane.reset.
   fastify.post('/reset', { schema: { response: { 200: ResetReport, 500: ErrorBody } } }, async () => await plane.reset())
+
+  // The exercises (runbooks/exercicios): the scoreboard, a setup, a check. `make exercicio N=3` and
+  // the gateway's /api/exercises (the UI's "Exercícios" page) go through these.
+  const ctx = exerciseContext(plane)
+  const stateDir = plane.settings.apps.stateDir
+  const ExerciseParams = Type.Object({ n: ExerciseNumber })
+
+  fastify.get('/exercises', { schema: { response: { 200: ExerciseList } } }, async () => ({
+    exercises: readBoard(stateDir).filter(s => exercise(s.n) !== undefined).map(exerciseRow)
+  }))
+
+  fastify.post('/exercises/:n/setup', {
+    schema: { params: ExerciseParams, response: { 200: ExerciseStatus, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody } }
+  }, async (request) => exerciseRow(await runSetup(ctx, request.params.n)))
+
+  fastify.post('/exercises/:n/check', {
+    schema: { params: ExerciseParams, response: { 200: ExerciseStatus, 400: ErrorBody, 404: ErrorBody } }
+  }, async (request) => exerciseRow(await runCheck(ctx, request.params.n)))
+
+  // Every exercise checked in the background, one after the other; a tick that finds the previous
+  // round still running is skipped, so slow checkers never pile up.
+  let round: Promise<unknown> | undefined
+  const timer = exerciseCheckMs !== undefined && exerciseCheckMs > 0 && EXERCISES.length > 0
+    ? setInterval(() => {
+      if (round !== undefined) return
+      round = checkAll(ctx)
+        .catch((err: unknown) => { fastify.log.warn({ err }, 'background exercise check failed') })
+        .finally(() => { round = undefined })
+    }, exerciseCheckMs)
+    : undefined
+  timer?.unref()
+  fastify.addHook('onClose', async () => {
+    if (timer !== undefined) clearInterval(timer)
+    await round
+    await ctx.close()
+  })
 }
 
 export default controlApp

@@ -1,34 +1,13 @@
 import type { ActionResult, ComponentStatus, ResetReport } from './plane.ts'
 import { ControlPlane, controlSettings } from './plane.ts'
+import { controlClient } from './client.ts'
 
 // `make status | start | stop | restart | kill | reset` (S=<component>): through the control plane's
 // HTTP API when it runs (make demo starts it), otherwise through the same module in this process.
 
 const [command, name] = process.argv.slice(2)
 const plane = new ControlPlane(controlSettings())
-const api = `http://127.0.0.1:${plane.settings.apps.ports.control}`
-
-async function apiUp (): Promise<boolean> {
-  try {
-    const res = await fetch(`${api}/health`, { signal: AbortSignal.timeout(1000) })
-    return res.ok && (await res.json() as { service?: string }).service === 'control'
-  } catch {
-    return false
-  }
-}
-
-class ApiError extends Error {
-  constructor (message: string, readonly code: string | undefined, readonly details: Record<string, unknown> | undefined) {
-    super(message)
-  }
-}
-
-async function call<T> (method: string, path: string): Promise<T> {
-  const res = await fetch(`${api}${path}`, { method, signal: AbortSignal.timeout(300_000) })
-  const body = await res.json() as T & { code?: string, message?: string, details?: Record<string, unknown> }
-  if (!res.ok) throw new ApiError(body.message ?? `${method} ${path} answered ${res.status}`, body.code, body.details)
-  return body
-}
+const { up: apiUp, call } = controlClient(plane.settings.apps.ports.control!)
 
 /** The plane's errors, from the API or the module, told in Portuguese; anything else as it came. */
 function explain (err: unknown): string {

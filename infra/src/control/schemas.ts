@@ -37,3 +37,26 @@ export const ResetReport = Type.Object({
 export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.Literal('control') })
 
 export type ResetReportType = Static<typeof ResetReport>
+
+// The exercises (infra/src/exercises): N is the number in `make exercicio N=3`.
+export const ExerciseNumber = Type.Integer({ minimum: 1, maximum: 99 })
+
+/** One exercise and the checker's last verdict on it (the scoreboard, infra/src/exercises/board.ts). */
+export const ExerciseStatus = Type.Object({
+  n: Type.Integer(),
+  slug: Type.String(),
+  title: Type.String(),
+  concepts: Type.Array(Type.String()),
+  /** The exercise's page, from the repository's root: runbooks/exercicios/<slug>.md. */
+  page: Type.String(),
+  requires: Type.Object({ brokers: Type.Optional(Type.Integer()) }),
+  done: Type.Boolean(),
+  doneAt: Type.Union([Type.String(), Type.Null()]),
+  checkedAt: Type.Union([Type.String(), Type.Null()]),
+  setupAt: Type.Union([Type.String(), Type.Null()]),
+  missing: Type.Array(Type.String()),
+  seen: Type.Array(Type.String()),
+  unavailable: Type.Union([Type.String(), Type.Null()])
+})
+
+export const ExerciseList = Type.Object({ exercises: Type.Array(ExerciseStatus) })

@@ -20,6 +20,7 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_GROUP_NOT_FOUND: { status: 404, meaning: 'o consumer group não existe' },
   SHOP_ERR_SUBJECT_NOT_FOUND: { status: 404, meaning: 'o subject (ou a versão) não existe no Schema Registry' },
   SHOP_ERR_ORDER_NOT_SEEN: { status: 404, meaning: 'o gateway não viu nenhum evento desse pedido desde que começou' },
+  SHOP_ERR_EXERCISE_NOT_FOUND: { status: 404, meaning: 'não existe exercício com esse número (make exercicios lista os que existem)' },
   SHOP_ERR_PRODUCT_EXISTS: { status: 409, meaning: 'já existe um produto com esse id' },
   SHOP_ERR_TOPIC_EXISTS: { status: 409, meaning: 'já existe um tópico com esse nome' },
   SHOP_ERR_TOPIC_PROTECTED: { status: 409, meaning: 'o tópico é do sistema e não pode ser apagado pelo console' },
@@ -27,6 +28,7 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'o corpo é maior que o aceito' },
   SHOP_ERR_MEDIA_TYPE: { status: 415, meaning: 'o content-type não é application/json' },
   SHOP_ERR_INTERNAL: { status: 500, meaning: 'erro interno; a mensagem fica só no log' },
+  SHOP_ERR_EXERCISE_FAILED: { status: 500, meaning: 'a preparação (setup) do exercício falhou; a mensagem diz por quê (Kafka fora do ar, um serviço parado...)' },
   SHOP_ERR_KAFKA: { status: 502, meaning: 'o broker recusou a operação' },
   SHOP_ERR_UPSTREAM: { status: 502, meaning: 'um serviço (ou o Schema Registry) respondeu algo inesperado' },
   SHOP_ERR_UPSTREAM_UNAVAILABLE: { status: 502, meaning: 'um serviço, o Schema Registry ou o Prometheus não responde' }
