@@ -3,6 +3,7 @@
 // without pulling in anything of Node's. The route schemas in ./schemas describe the same shapes.
 import type { Static } from 'typebox'
 import type { ErrorBody as ErrorBodySchema, FieldErrorSchema } from '@vitrine/service-kit/schemas'
+import type { ExerciseViewType } from './schemas/exercises.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -165,3 +166,9 @@ export interface AlertView {
 
 /** socket.io `alerts`: every alert the gateway knows (firing first), and those this notification changed. */
 export interface AlertsPush { alerts: AlertView[], changed: AlertView[] }
+
+/** An exercise of the course with its checker's last verdict (GET /api/exercises, POST /api/exercises/:n/check). */
+export type ExerciseView = ExerciseViewType
+
+/** socket.io `exercises`: every exercise, pushed when any status changed. */
+export interface ExercisesPush { exercises: ExerciseView[] }

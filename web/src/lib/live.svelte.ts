@@ -1,7 +1,7 @@
 import { SvelteMap } from 'svelte/reactivity'
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import type { AlertView, AlertsPush, FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
+import type { AlertView, AlertsPush, ExerciseView, ExercisesPush, FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
 
 // The page's live state, shared by every view: the connection to the gateway, the recent events
 // (bounded), an index of events by order, and the gateway's figures. Everything a view reads is
@@ -30,6 +30,8 @@ class LiveStore {
   status = $state.raw<FeedStatus | null>(null)
   /** Alerts Alertmanager sent the gateway (firing first), pushed as they change. */
   alerts = $state.raw<AlertView[]>([])
+  /** The course's exercises with their checkers' verdicts (null until read), pushed when one changes. */
+  exercises = $state.raw<ExerciseView[] | null>(null)
   received = $state(0)
 
   private readonly seen = new Set<string>()
@@ -109,6 +111,7 @@ class LiveStore {
     const onStats = (s: StatsSnapshot): void => { this.stats = s }
     const onStatus = (s: FeedStatus): void => { this.status = s }
     const onAlerts = (m: AlertsPush): void => { this.alerts = m.alerts }
+    const onExercises = (m: ExercisesPush): void => { this.exercises = m.exercises }
     socket.on('connect', onConnect)
     socket.on('disconnect', onDisconnect)
     socket.on('connect_error', onConnectError)
@@ -118,6 +121,7 @@ class LiveStore {
     socket.on('events', onEvents)
     socket.on('stats', onStats)
     socket.on('alerts', onAlerts)
+    socket.on('exercises', onExercises)
     return () => {
       socket.off('connect', onConnect)
       socket.off('disconnect', onDisconnect)
@@ -128,6 +132,7 @@ class LiveStore {
       socket.off('events', onEvents)
       socket.off('stats', onStats)
       socket.off('alerts', onAlerts)
+      socket.off('exercises', onExercises)
       clearTimeout(retry)
       socket.close()
     }
