@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import Kafka from 'node-rdkafka'
 import { TOPICS } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
+import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
+import type { Db, ServiceConfig, Tx } from '@vitrine/service-kit'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
 
@@ -101,6 +106,38 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
     await admin.close()
   }
   await deleteTestSubjects(env)
+}
+
+export interface RoutesOnSchema { app: FastifyInstance, sql: Db, schema: string, close: () => Promise<void> }
+
+/**
+ * A service's routes on the kit's options and error handler and a real PostgreSQL schema of the
+ * test's own (`<service>_t…`, migrated from `migrations`), with no broker: for route tests that need
+ * real rows. close() drops the schema; so does a set-up that fails half-way.
+ */
+export async function routesOnTestSchema (env: TestEnv, service: string, routes: FastifyPluginAsync, migrations: URL): Promise<RoutesOnSchema> {
+  const schema = `${service}${env.schemaSuffix}`
+  const sql = connect(env.databaseUrl, schema, 2)
+  let app: FastifyInstance | undefined
+  const close = async (): Promise<void> => {
+    await app?.close()
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`)
+    await sql.end({ timeout: 5 })
+  }
+  try {
+    await migrate(sql, schema, fileURLToPath(migrations))
+    app = Fastify(serverOptions(service, { LOG_LEVEL: 'silent' } as ServiceConfig))
+    await app.register(errorsPlugin)
+    // As the service's own plugins decorate them; a route that needs neither ignores them.
+    app.decorate('sql', sql)
+    app.decorate('tx', async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => await sql.begin(fn) as T)
+    await app.register(routes)
+    await app.ready()
+    return { app, sql, schema, close }
+  } catch (err) {
+    await close().catch(() => {})
+    throw err
+  }
 }
 
 // Reading what services wrote to Kafka goes through kit's one reader: readTopic follows a topic from

@@ -1,37 +1,25 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
-import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import { testEnv } from '@vitrine/infra/testing/saga'
-import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
-import type { Db, ServiceConfig, Tx } from '@vitrine/service-kit'
+import { routesOnTestSchema, testEnv } from '@vitrine/infra/testing/saga'
+import type { RoutesOnSchema } from '@vitrine/infra/testing/saga'
+import type { Db } from '@vitrine/service-kit'
 import routes from '../../../src/routes/index.ts'
 
 // The inventory routes on a real PostgreSQL schema and no broker (nothing is consumed or
 // published here): 404s, the 409 of a taken id, the restock cap and the ledger check.
 
-const env = testEnv()
-const schema = `inventory${env.schemaSuffix}`
+let shop: RoutesOnSchema
 let sql: Db
 let app: FastifyInstance
 
 before(async () => {
-  sql = connect(env.databaseUrl, schema, 2)
-  await migrate(sql, schema, fileURLToPath(new URL('../../../migrations/', import.meta.url)))
-  app = Fastify(serverOptions('inventory', { LOG_LEVEL: 'silent' } as ServiceConfig))
-  await app.register(errorsPlugin)
-  app.decorate('sql', sql)
-  app.decorate('tx', async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => await sql.begin(fn) as T)
-  await app.register(routes)
-  await app.ready()
+  shop = await routesOnTestSchema(testEnv(), 'inventory', routes, new URL('../../../migrations/', import.meta.url))
+  sql = shop.sql
+  app = shop.app
 })
 
-after(async () => {
-  await app?.close()
-  await sql?.unsafe(`drop schema if exists "${schema}" cascade`)
-  await sql?.end({ timeout: 5 })
-})
+after(async () => { await shop?.close() })
 
 test('an unknown product or reservation is a 404 SHOP_ERR_NOT_FOUND naming the id', async () => {
   for (const [method, url, payload] of [

@@ -1,35 +1,24 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { fileURLToPath } from 'node:url'
-import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import { testEnv } from '@vitrine/infra/testing/saga'
-import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
-import type { Db, ServiceConfig } from '@vitrine/service-kit'
+import { routesOnTestSchema, testEnv } from '@vitrine/infra/testing/saga'
+import type { RoutesOnSchema } from '@vitrine/infra/testing/saga'
+import type { Db } from '@vitrine/service-kit'
 import routes from '../../../src/routes/index.ts'
 
 // GET /payments/:orderId on a real PostgreSQL schema and no broker.
 
-const env = testEnv()
-const schema = `payment${env.schemaSuffix}`
+let shop: RoutesOnSchema
 let sql: Db
 let app: FastifyInstance
 
 before(async () => {
-  sql = connect(env.databaseUrl, schema, 2)
-  await migrate(sql, schema, fileURLToPath(new URL('../../../migrations/', import.meta.url)))
-  app = Fastify(serverOptions('payment', { LOG_LEVEL: 'silent' } as ServiceConfig))
-  await app.register(errorsPlugin)
-  app.decorate('sql', sql)
-  await app.register(routes)
-  await app.ready()
+  shop = await routesOnTestSchema(testEnv(), 'payment', routes, new URL('../../../migrations/', import.meta.url))
+  sql = shop.sql
+  app = shop.app
 })
 
-after(async () => {
-  await app?.close()
-  await sql?.unsafe(`drop schema if exists "${schema}" cascade`)
-  await sql?.end({ timeout: 5 })
-})
+after(async () => { await shop?.close() })
 
 test('an order with no charge is a 404 SHOP_ERR_NOT_FOUND naming it', async () => {
   const res = await app.inject({ method: 'GET', url: '/payments/order-nope' })
