@@ -3,12 +3,17 @@ import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import { ControlPlane, controlSettings } from '../../../src/control/plane.ts'
 import ex07, { ex07Topic } from '../../../src/exercises/ex07.ts'
+import ex08, { CLIENTE_V1, ex08Subject, ex08Topic } from '../../../src/exercises/ex08.ts'
+import { produceWith, readAs } from '../../../src/exercises/ex08-avro.ts'
+import ex09, { EX09_CUSTOMER } from '../../../src/exercises/ex09.ts'
 import { exerciseContext } from '../../../src/exercises/context.ts'
 import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
 import { freePort } from '../../../src/proc.ts'
 import { up } from '../../../src/stack.ts'
 import { produceOne } from '../../../src/exercises/lab.ts'
 import { cleanup, freeBrokerBase, isolatedSettings, testEnv, waitFor } from '../../../src/testing/index.ts'
+import { startExerciseShop } from '../../../src/testing/exercises.ts'
+import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 
 // Exercises 7, 8 and 9: for each, setup → the checker says what is missing → a wrong attempt is
 // still not done → the scripted solution (what a student does, through the control plane and real
@@ -36,8 +41,7 @@ async function clusterContext (t: TestContext): Promise<ExerciseContext> {
   return ctx
 }
 
-test('exercise 7: a broker stopped while writing with acks=all, then back in the ISR', { timeout: 240_000 }, async t => {
-  const ctx = await clusterContext(t)
+async function exercise7 (ctx: ExerciseContext): Promise<void> {
   await ex07.setup(ctx)
   notDone(await ex07.check(ctx), /não foi parado/)
 
@@ -61,4 +65,90 @@ test('exercise 7: a broker stopped while writing with acks=all, then back in the
   // RESET=1: the start state again.
   await ex07.setup(ctx)
   notDone(await ex07.check(ctx), /não foi parado/)
+}
+
+const REGISTRY_JSON = { 'content-type': 'application/vnd.schemaregistry.v1+json' }
+
+async function register (ctx: ExerciseContext, schema: unknown): Promise<{ status: number, body: { id?: number, message?: string } }> {
+  const res = await fetch(`${ctx.registryUrl}/subjects/${encodeURIComponent(ex08Subject(ctx))}/versions`, { method: 'POST', headers: REGISTRY_JSON, body: JSON.stringify({ schema: JSON.stringify(schema) }) })
+  return { status: res.status, body: await res.json() as { id?: number, message?: string } }
+}
+
+async function exercise8 (ctx: ExerciseContext): Promise<void> {
+  await ex08.setup(ctx)
+  notDone(await ex08.check(ctx), /só tem a v1/)
+
+  // Wrong attempt: a new field without a default. The registry (BACKWARD) refuses it; nothing changes.
+  const incompatible = await register(ctx, { ...CLIENTE_V1, fields: [...CLIENTE_V1.fields, { name: 'cpf', type: 'string' }] })
+  assert.equal(incompatible.status, 409, JSON.stringify(incompatible.body))
+  notDone(await ex08.check(ctx), /só tem a v1/)
+
+  // The solution: v2 adds a field with a default, then a record written with it.
+  const v2 = await register(ctx, { ...CLIENTE_V1, fields: [...CLIENTE_V1.fields, { name: 'email', type: ['null', 'string'], default: null }] })
+  assert.equal(v2.status, 200, JSON.stringify(v2.body))
+  notDone(await ex08.check(ctx), /nenhum registro .* v2/)
+  const lab = { brokers: ctx.brokers, registryUrl: ctx.registryUrl, topic: ex08Topic(ctx) }
+  const written = await produceWith(lab, 'latest', 'cliente-2', { id: 'cliente-2', nome: 'Bia', email: 'bia@example.com' })
+  assert.equal(written.id, v2.body.id)
+  // A consumer still on v1 reads the v2 record: the new field is left out, the rest is there.
+  const old = await readAs(lab, 1)
+  assert.deepEqual(JSON.parse(JSON.stringify(old.find(r => r.offset === written.offset)?.value)), { id: 'cliente-2', nome: 'Bia' })
+  isDone(await ex08.check(ctx))
+
+  // RESET=1: v1 alone again, on an empty topic but its first record.
+  await ex08.setup(ctx)
+  notDone(await ex08.check(ctx), /só tem a v1/)
+}
+
+async function placeOrder (shop: ExerciseShop, customerId: string): Promise<string> {
+  const res = await fetch(`${shop.ctx.serviceUrl('checkout-api')}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId, items: [{ productId: 'prod_1', quantity: 2 }], mode: 'choreography' })
+  })
+  const body = await res.json() as { orderId: string }
+  assert.equal(res.status, 202, JSON.stringify(body))
+  return body.orderId
+}
+
+async function exercise9 (shop: ExerciseShop): Promise<void> {
+  const { ctx } = shop
+  await ex09.setup(ctx)
+  notDone(await ex09.check(ctx), /nenhum pedido do cliente/)
+
+  // Wrong attempt: an order of another customer finishes normally and is not the exercise's.
+  await placeOrder(shop, 'ex09-outro-pay-ok')
+  notDone(await ex09.check(ctx), /nenhum pedido do cliente/)
+
+  // The solution: an order of the named customer (payment answers after the deadline), followed to its end.
+  const orderId = await placeOrder(shop, EX09_CUSTOMER)
+  notDone(await ex09.check(ctx), /pendente/)
+  const done = await waitFor('exercise 9 done', async () => {
+    const r = await ex09.check(ctx)
+    return r.done ? r : undefined
+  }, 30_000, 500)
+  isDone(done)
+  assert.ok(done.seen?.some(s => s.includes(orderId) && s.includes('deadline_exceeded')), (done.seen ?? []).join(' | '))
+  assert.ok(done.seen?.some(s => /^pagamento: (cancelado antes de cobrar|cobrado e estornado)/.test(s)), (done.seen ?? []).join(' | '))
+  // Reserved then released; on a loaded machine inventory may hear orders.failed first and never reserve.
+  assert.ok(done.seen?.some(s => /^estoque: (reserva liberada \(release 2 de prod_1, reserve 2 de prod_1\)|nunca reservado)/.test(s)), (done.seen ?? []).join(' | '))
+
+  // RESET=1: orders from before the setup no longer count.
+  await ex09.setup(ctx)
+  notDone(await ex09.check(ctx), /nenhum pedido do cliente/)
+}
+
+test('exercises 7, 8 and 9: each checker fails on its start state and passes after the scripted solution', { timeout: 300_000 }, async t => {
+  // The shop (shared stack) and the private cluster start together: each takes tens of seconds.
+  // The shop's names are taken before isolatedSettings clears the stack variables for the cluster.
+  const shopStart = startExerciseShop({ env: { ORDER_DEADLINE_MS: 8000, PAYMENT_SLOW_MS: 60_000 } })
+  shopStart.catch(() => {})
+  const [shop, cluster] = await Promise.allSettled([shopStart, clusterContext(t)])
+  if (shop.status === 'fulfilled') cleanup(t, shop.value.close)
+  if (shop.status === 'rejected') throw shop.reason
+  if (cluster.status === 'rejected') throw cluster.reason
+
+  await t.test('exercise 8: a compatible v2 registered and written with old consumers still reading, an incompatible one refused', async () => { await exercise8(shop.value.ctx) })
+  await t.test('exercise 9: an order failed by its deadline, payment and stock compensated once', async () => { await exercise9(shop.value) })
+  await t.test('exercise 7: a broker stopped while writing with acks=all, then back in the ISR', async () => { await exercise7(cluster.value) })
 })
