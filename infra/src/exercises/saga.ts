@@ -120,7 +120,8 @@ export const hhmmss = (d: Date): string => d.toISOString().slice(11, 19)
 /**
  * The saga's promises for these orders, read from every service's tables, one pt-BR line per broken
  * one (empty when all hold): a confirmed order was charged once and its stock sold once; a failed one
- * kept no money and no stock; no movement of stock happened twice; the stock ledger adds up.
+ * kept no money and no stock; either way the customer was told; no movement of stock happened twice;
+ * the stock ledger adds up.
  * Pending orders are the caller's to report.
  */
 export async function sagaViolations (ctx: ExerciseContext, ids: readonly string[]): Promise<string[]> {
@@ -132,6 +133,7 @@ export async function sagaViolations (ctx: ExerciseContext, ids: readonly string
     // Each charge decided is announced once: a second payments.approved would be a second charge.
     const approvals = new Map((await ctx.sql.unsafe<Array<{ key: string, n: number }>>(`select key, count(*)::int as n from "${ctx.schema('payment')}".outbox where topic = 'payments.approved' and key = any($1) group by key`, [done])).map(r => [r.key, r.n]))
     const reservations = new Map((await ctx.sql.unsafe<Array<{ order_id: string, status: string }>>(`select order_id, status from "${ctx.schema('inventory')}".reservations where order_id = any($1)`, [done])).map(r => [r.order_id, r.status]))
+    const notified = new Set((await ctx.sql.unsafe<Array<{ order_id: string, kind: string }>>(`select order_id, kind from "${ctx.schema('notification')}".notifications where order_id = any($1) and sent_at is not null`, [done])).map(n => `${n.order_id}:${n.kind}`))
     const moves = await ctx.sql.unsafe<Array<{ order_id: string, product_id: string, movement_type: string, n: number, q: number }>>(`select order_id, product_id, movement_type, count(*)::int as n, sum(quantity)::int as q
       from "${ctx.schema('inventory')}".stock_movements where order_id = any($1) group by 1, 2, 3`, [done])
     for (const o of orders) {
@@ -144,11 +146,13 @@ export async function sagaViolations (ctx: ExerciseContext, ids: readonly string
       if (o.status === 'confirmed') {
         if (paid !== 'approved') out.push(`pedido ${short} confirmado, mas o pagamento está ${paid ?? 'ausente'}`)
         if (reserved !== 'committed') out.push(`pedido ${short} confirmado, mas a reserva está ${reserved ?? 'ausente'}`)
+        if (!notified.has(`${o.id}:ORDER_CONFIRMED`)) out.push(`pedido ${short} confirmado, mas o cliente ainda não foi avisado (notification)`)
       } else {
         if (paid === 'approved' || paid === 'requested') out.push(`pedido ${short} falhou, mas o pagamento ficou ${paid} (dinheiro retido)`)
         if (reserved === 'reserved' || reserved === 'committed') out.push(`pedido ${short} falhou, mas a reserva ficou ${reserved} (estoque retido)`)
         const sum = (type: string): number => mine.filter(m => m.movement_type === type).reduce((s, m) => s + m.q, 0)
         if (sum('reserve') !== sum('release')) out.push(`pedido ${short} falhou com ${sum('reserve')} unidade(s) reservada(s) e ${sum('release')} devolvida(s)`)
+        if (!notified.has(`${o.id}:ORDER_FAILED`)) out.push(`pedido ${short} falhou, mas o cliente ainda não foi avisado (notification)`)
       }
     }
   }
