@@ -22,6 +22,8 @@ export const BaseConfig = Type.Object({
   RETRY_ATTEMPTS: Type.Integer({ default: 3, minimum: 0, maximum: 10, description: 'in-process retries before a retry topic' }),
   RETRY_BACKOFF_MS: Type.Integer({ default: 100, minimum: 0, maximum: 60_000 }),
   RETRY_TIER_DELAYS_MS: Type.String({ default: '5000,30000,300000', pattern: '^\\d+,\\d+,\\d+$', description: 'delay of each retry topic (orders.retry.5s, .30s, .5m), in ms' }),
+  /** A fault drill (exercise 11, the slow service): every consumed record waits this long before its handler. */
+  HANDLER_DELAY_MS: Type.Integer({ default: 0, minimum: 0, maximum: 60_000, description: 'fault drill: each record waits this long before its handler (0 = off)' }),
   PRODUCER_LINGER_MS: Type.Integer({ default: 5, minimum: 0, maximum: 1000 }),
   /** librdkafka's message.timeout.ms: a send not acknowledged by then rejects, and its caller keeps the record and retries. */
   PRODUCER_MESSAGE_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 1000, maximum: 900_000 })

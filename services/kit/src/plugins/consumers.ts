@@ -96,6 +96,24 @@ function dispatch (on: Partial<Record<EventTopic, EventHandler<EventTopic>>>): H
   }
 }
 
+/**
+ * The fault drill of HANDLER_DELAY_MS (exercise 11): the wait is inside the engine's timing, so it
+ * shows where an operator looks (vitrine_handler_duration_seconds, the lag), and it ends at once
+ * when the partition is revoked or the service stops, so a shutdown is not held up by it.
+ */
+function delayed (handler: Handler, ms: number): Handler {
+  return async (record, log, ctx) => {
+    await new Promise<void>(resolve => {
+      // The partition's signal lives on: the listener goes with the wait.
+      const done = (): void => { clearTimeout(timer); ctx.signal.removeEventListener('abort', done); resolve() }
+      const timer = setTimeout(done, ms)
+      if (ctx.signal.aborted) done()
+      else ctx.signal.addEventListener('abort', done, { once: true })
+    })
+    await handler(record, log, ctx)
+  }
+}
+
 /** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
@@ -116,7 +134,7 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
       brokers: c.KAFKA_BROKERS,
       topics,
       prefix: c.TOPIC_PREFIX,
-      handler,
+      handler: c.HANDLER_DELAY_MS > 0 ? delayed(handler, c.HANDLER_DELAY_MS) : handler,
       serde: fastify.serde,
       producer: fastify.producer,
       log: fastify.log,
