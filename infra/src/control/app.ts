@@ -85,16 +85,18 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
   // Every exercise checked in the background, one after the other; a tick that finds the previous
   // round still running is skipped, so slow checkers never pile up.
   let round: Promise<unknown> | undefined
+  let closing = false
   const timer = exerciseCheckMs !== undefined && exerciseCheckMs > 0 && EXERCISES.length > 0
     ? setInterval(() => {
       if (round !== undefined) return
-      round = checkAll(ctx)
+      round = checkAll(ctx, { stop: () => closing })
         .catch((err: unknown) => { fastify.log.warn({ err }, 'background exercise check failed') })
         .finally(() => { round = undefined })
     }, exerciseCheckMs)
     : undefined
   timer?.unref()
   fastify.addHook('onClose', async () => {
+    closing = true
     if (timer !== undefined) clearInterval(timer)
     await round
     await ctx.close()

@@ -155,11 +155,14 @@ export async function runCheck (ctx: ExerciseContext, n: number): Promise<Exerci
   return await serial(stateDirOf(ctx), async () => await judge(ctx, e, undefined))
 }
 
-/** Checks every exercise, one after the other (the brokers counted once). */
-export async function checkAll (ctx: ExerciseContext): Promise<ExerciseState[]> {
+/** Checks every exercise, one after the other (the brokers counted once); `stop` ends the round early (the control plane closing). */
+export async function checkAll (ctx: ExerciseContext, o: { stop?: () => boolean } = {}): Promise<ExerciseState[]> {
   const needs = EXERCISES.some(e => e.requires?.brokers !== undefined)
   const brokers = needs ? await runningBrokers(ctx).catch(() => undefined) : undefined
   const out: ExerciseState[] = []
-  for (const e of EXERCISES) out.push(await serial(stateDirOf(ctx), async () => await judge(ctx, e, brokers)))
+  for (const e of EXERCISES) {
+    if (o.stop?.() === true) break
+    out.push(await serial(stateDirOf(ctx), async () => await judge(ctx, e, brokers)))
+  }
   return out
 }
