@@ -5,6 +5,7 @@ import { readTopicNow } from '@vitrine/service-kit'
 import { pidFile, sleep } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
 import { produceOne, recreateTopic } from './lab.ts'
+import { hhmmss } from './saga.ts'
 import { defineExercise } from './types.ts'
 import type { CheckResult, ExerciseContext } from './types.ts'
 
@@ -21,8 +22,6 @@ const COMPONENT = `kafka-${BROKER}`
 const MARK_KEY = 'inicio'
 
 export const ex07Topic = (ctx: Pick<ExerciseContext, 'topicPrefix'>): string => ctx.topicPrefix + TOPIC
-
-const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19)
 
 async function partition (admin: Admin, topic: string): Promise<{ brokers: number[], leader: number, leaderEpoch: number, replicas: number[], isr: number[] } | undefined> {
   const meta = await admin.metadata({ topics: [topic], forceUpdate: true })
@@ -96,9 +95,9 @@ export default defineExercise({
       if (!up) {
         missing.push(`o ${COMPONENT} está parado: depois de escrever com ele fora, suba-o de novo (\`make start S=${COMPONENT}\`)`)
       } else if (restartedAt! <= mark.timestamp) {
-        missing.push(`o ${COMPONENT} não foi parado desde o início do exercício (${hhmmss(mark.timestamp)}): pare-o com \`make stop S=${COMPONENT}\` e continue escrevendo em ${topic}`)
+        missing.push(`o ${COMPONENT} não foi parado desde o início do exercício (${hhmmss(new Date(mark.timestamp))}): pare-o com \`make stop S=${COMPONENT}\` e continue escrevendo em ${topic}`)
       } else {
-        seen.push(`${COMPONENT} iniciado de novo às ${hhmmss(restartedAt!)} (início do exercício às ${hhmmss(mark.timestamp)})`)
+        seen.push(`${COMPONENT} iniciado de novo às ${hhmmss(new Date(restartedAt!))} (início do exercício às ${hhmmss(new Date(mark.timestamp))})`)
       }
 
       // The records appended after the mark and before broker 2 started again; the last of them
