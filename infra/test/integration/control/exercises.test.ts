@@ -117,7 +117,7 @@ test('an exercise that needs more brokers than the cluster has says so in Portug
   const big = EXERCISES.find(e => (e.requires?.brokers ?? 0) > running)
   assert.ok(big, `some exercise needs more than ${running} broker(s) (exercise 7 needs 3)`)
   for (const action of ['check', 'setup']) {
-    const url = `/exercises/${big.n}/${action}`
+    const url: string = `/exercises/${big.n}/${action}`
     const res = await api.inject({ method: 'POST', url })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().done, false)
