@@ -6,20 +6,28 @@ import { freePort, removePid, spawnDetached, stopGroup, sleep, tailLog } from '.
 import type { ScrapeTargets } from '../prometheus.ts'
 import { RULES_DIR, missingTools, observabilityTools, prepareAlertmanager, preparePrometheus } from '../prometheus.ts'
 import { cleanup } from './stack-env.ts'
+import type { AfterHook } from './stack-env.ts'
 
 // A private Prometheus and Alertmanager for a test: free ports, a temporary state folder, our real
 // rules (infra/prometheus/rules), short intervals so an alert shows within seconds of its `for:`.
 // Never the shared ones on the default ports.
 
 /**
- * True when Prometheus and Alertmanager are installed. Otherwise the test is skipped with the
- * pt-BR line naming the package, or, under CI=true, fails: a suite never skips silently there.
+ * Why Prometheus and Alertmanager cannot run here (the pt-BR line naming the package), or false when
+ * both are installed. Under CI=true a missing one throws: a suite never skips silently there.
  */
-export function observabilityAvailable (t: TestContext): boolean {
+export function observabilityMissing (): string | false {
   const missing = missingTools()
-  if (missing === undefined) return true
+  if (missing === undefined) return false
   const ci = process.env.CI
   if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') throw new Error(`CI=${ci}: ${missing}`)
+  return missing
+}
+
+/** True when Prometheus and Alertmanager are installed; otherwise the test is skipped (see observabilityMissing). */
+export function observabilityAvailable (t: TestContext): boolean {
+  const missing = observabilityMissing()
+  if (missing === false) return true
   t.skip(missing)
   return false
 }
@@ -79,9 +87,10 @@ async function waitHttp (url: string, timeoutMs: number): Promise<void> {
 
 /**
  * Starts a private Prometheus and Alertmanager; both are stopped and their folder removed when the
- * test ends. Call observabilityAvailable(t) first.
+ * test ends (`t`: a test context, or a file's hooks standing in for one). Call observabilityAvailable(t)
+ * or observabilityMissing() first.
  */
-export async function startObservability (t: TestContext, options: PrivateObservabilityOptions): Promise<PrivateObservability> {
+export async function startObservability (t: AfterHook, options: PrivateObservabilityOptions): Promise<PrivateObservability> {
   const tools = observabilityTools()
   if (!tools.prometheus || !tools.alertmanager) throw new Error(missingTools(tools))
   const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-prom-'))

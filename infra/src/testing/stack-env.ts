@@ -23,14 +23,17 @@ export function sharedSettings (): StackSettings {
   return loadSettings()
 }
 
-const cleanups = new WeakMap<TestContext, Array<() => Promise<void> | void>>()
+/** What cleanup needs of a test: a test context, or a file's hooks standing in for one (e.g. from before()). */
+export interface AfterHook { after: (fn: () => Promise<void> | void) => void }
+
+const cleanups = new WeakMap<AfterHook, Array<() => Promise<void> | void>>()
 
 /**
  * Runs `fn` when the test ends, passed or failed, last registered first (like Go's t.Cleanup).
  * node:test runs t.after hooks first registered first, so a client closed with t.after before the
  * topic deletes that need it were registered made them fail silently and left `test-…` topics behind.
  */
-export function cleanup (t: TestContext, fn: () => Promise<void> | void): void {
+export function cleanup (t: AfterHook, fn: () => Promise<void> | void): void {
   let list = cleanups.get(t)
   if (!list) {
     const fns: Array<() => Promise<void> | void> = []

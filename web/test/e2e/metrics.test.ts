@@ -1,9 +1,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
-import { observabilityAvailable, startObservability, waitFor } from '@vitrine/infra/testing'
+import { freePort } from '@vitrine/infra'
+import { observabilityMissing, startObservability, waitFor } from '@vitrine/infra/testing'
 import type { PrivateObservability, TestEnv } from '@vitrine/infra/testing'
 import type { Gateway } from './helpers.ts'
 import { buildWeb, deleteTestSubjects, launch, openPage, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
@@ -13,9 +12,7 @@ import { buildWeb, deleteTestSubjects, launch, openPage, sagaServicesExist, scre
 // the saga panels; payment stops → ServiceDown and the payment group's lag fire and reach the page;
 // payment back → both resolve on the page.
 // Without Prometheus/Alertmanager installed: skipped with the pt-BR line naming the package (under CI=true it throws).
-let noObservability: string | false = false
-observabilityAvailable({ skip: (why: string) => { noObservability = why } } as never)
-const skip = skipUnlessRunnable(!sagaServicesExist() ? 'the saga services are not in this tree yet' : noObservability)
+const skip = skipUnlessRunnable(!sagaServicesExist() ? 'the saga services are not in this tree yet' : observabilityMissing())
 
 type SagaHarness = {
   env: TestEnv
@@ -35,14 +32,6 @@ let browser: Browser
 let obs: PrivateObservability
 const cleanups: Array<() => Promise<void> | void> = []
 
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as AddressInfo).port
-  await new Promise<void>(resolve => srv.close(() => resolve()))
-  return port
-}
-
 before(async () => {
   if (skip) return
   const spec = '@vitrine/saga-tests'
@@ -51,9 +40,8 @@ before(async () => {
   saga = await Saga.start({ services: ['inventory', 'payment', 'notification', 'checkout-api'], processes: ['payment', 'checkout-api'] })
   const port = (id: 'payment' | 'checkout-api'): number => Number(new URL(saga.url(id)).port)
   const gatewayPort = await freePort()
-  // startObservability registers its cleanup on a test context; this file's hooks stand in for one.
-  const context = { after: (fn: () => Promise<void> | void) => { cleanups.push(fn) }, skip: () => {} }
-  obs = await startObservability(context as never, {
+  // This file's hooks stand in for a test context: after() runs what startObservability registers.
+  obs = await startObservability({ after: fn => { cleanups.push(fn) } }, {
     targets: { services: { gateway: gatewayPort, payment: port('payment'), 'checkout-api': port('checkout-api') }, webhookUrl: `http://127.0.0.1:${gatewayPort}/api/alerts/webhook` },
     alertFor: '5s',
     // Not 1 s: on a loaded 2-core machine a scrape may take longer than that and read as down.

@@ -1,11 +1,10 @@
 import { test } from 'node:test'
 import { randomUUID } from 'node:crypto'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import { io as connect } from 'socket.io-client'
 import { metricsPlugin } from '@vitrine/service-kit'
+import { freePort } from '@vitrine/infra'
 import { consumeAndCommit, observabilityAvailable, startObservability, waitFor } from '@vitrine/infra/testing'
 import { gatewayHarness, orderCreated } from './helper.ts'
 
@@ -14,14 +13,6 @@ import { gatewayHarness, orderCreated } from './helper.ts'
 // which Alertmanager posts to the webhook and the gateway pushes to browsers; back up, it resolves.
 
 const h = gatewayHarness()
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as AddressInfo).port
-  await new Promise<void>(resolve => srv.close(() => resolve()))
-  return port
-}
 
 type Alert = { name: string, status: string, labels: Record<string, string> }
 

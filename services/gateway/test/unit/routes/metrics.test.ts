@@ -1,8 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { buildRoutes } from '@vitrine/service-kit'
+import { freePort } from '@vitrine/infra'
 import metrics from '../../../src/routes/api/metrics.ts'
 import type { GatewayConfigType } from '../../../src/config.ts'
 
@@ -11,16 +10,9 @@ import type { GatewayConfigType } from '../../../src/config.ts'
 
 type Err = { field: string, rule: string }
 
-async function deadPort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as AddressInfo).port
-  await new Promise<void>(resolve => srv.close(() => resolve()))
-  return port
-}
-
 async function routes (t: { after: (fn: () => Promise<void>) => void }): Promise<Awaited<ReturnType<typeof buildRoutes>>> {
-  const port = await deadPort()
+  // Free now, and nobody listens on it: a Prometheus that is not there.
+  const port = await freePort()
   const config = { PROMETHEUS_URL: `http://127.0.0.1:${port}`, ALERTMANAGER_URL: `http://127.0.0.1:${port}`, PROMETHEUS_TIMEOUT_MS: 2000 } as GatewayConfigType
   const app = await buildRoutes(metrics, { config }, ['alerts'])
   t.after(async () => { await app.close() })
