@@ -3,6 +3,7 @@ import { topicsReadBy } from '@vitrine/contracts'
 import { groupLag } from '../bench/load.ts'
 import { isStateTopic } from '../control/reset.ts'
 import { createAdmin } from '../topics.ts'
+import { endOffsetsOf, partitionCount } from './offsets.ts'
 import { hhmmss, metricSum, metricsOf, ordersById, pidOf, placeOrder, productWithStock, sagaViolations, startSaga, waitFinished, writeExerciseState, readExerciseState } from './saga.ts'
 import type { ExerciseContext } from './types.ts'
 import { defineExercise } from './types.ts'
@@ -22,12 +23,9 @@ const ORDERS = 3
 
 interface ReplayState { orderIds: string[], from: string, to: string, paymentPid: number, ends: Record<string, number> }
 
+/** orders.new's end offsets now, by partition (JSON-friendly: the setup writes them down). */
 async function endsOf (admin: Admin, topic: string): Promise<Record<string, number>> {
-  const meta = await admin.metadata({ topics: [topic] })
-  const partitions = Array.from({ length: meta.topics.get(topic)?.partitionsCount ?? 0 }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n }))
-  const out: Record<string, number> = {}
-  for (const t of await admin.listOffsets({ topics: [{ name: topic, partitions }] })) for (const p of t.partitions) out[p.partitionIndex] = Number(p.offset)
-  return out
+  return Object.fromEntries(await endOffsetsOf(admin, topic, await partitionCount(admin, topic) ?? 0))
 }
 
 /** payment's group and the event topics it reads (compacted state topics are not replayed). */
@@ -90,6 +88,9 @@ export default defineExercise({
               : `o payment não releu nada de antes da preparação: com ele parado, volte os offsets do grupo ${g.group} em ${ctx.topicPrefix}orders.new para antes de ${hhmmss(from)} UTC (--reset-offsets --to-datetime ... --execute) e suba-o de novo`)
           } else {
             seen.push(`${replayed} registro(s) anteriores à preparação relidos pelo payment novo`)
+            // Where the repeats were turned away: each event id was recorded with its first charge.
+            const [row] = await ctx.sql.unsafe<Array<{ n: number }>>(`select count(*)::int as n from "${ctx.schema(SERVICE)}".processed_events where topic = 'orders.new' and processed_at <= $1`, [new Date(state.to)])
+            seen.push(`${row?.n ?? 0} evento(s) de orders.new já estavam em ${ctx.schema(SERVICE)}.processed_events antes do replay: repetidos, não cobraram de novo`)
           }
           const lag = (await groupLag(admin, [g]))[g.group] ?? 0
           if (lag > 0) missing.push(`o grupo ${g.group} ainda tem lag ${lag}: espere o payment terminar de reler`)

@@ -3,6 +3,7 @@ import { DLQ_TOPIC, HEADERS } from '@vitrine/contracts'
 import { EventProducer, endOffsets, readFrom, replayedAlready } from '@vitrine/service-kit'
 import type { Db, StoredRecord } from '@vitrine/service-kit'
 import { createAdmin } from '../topics.ts'
+import { committedOffsets } from './offsets.ts'
 import { sleep } from '../proc.ts'
 import { ordersById, pidOf, placeOrder, productWithStock, readExerciseState, sagaViolations, startSaga, writeExerciseState } from './saga.ts'
 import type { ExerciseContext } from './types.ts'
@@ -76,10 +77,9 @@ async function stage (ctx: ExerciseContext): Promise<DeadLetterState> {
   const producer = new EventProducer(ctx.brokers, 'vitrine-exercise', pino({ level: 'warn' }))
   try {
     // The group may stand before the CONFIRM on its partition (other orders' outcomes): those are given up too, as a consumer would.
-    const [committed] = await admin.listConsumerGroupOffsets({ groups: [group] })
-    const at0 = Number(committed?.topics.find(t => t.name === commands)?.partitions.find(p => p.partitionIndex === confirm.partition)?.committedOffset ?? -1)
+    const committed = (await committedOffsets(admin, group, commands)).get(confirm.partition)
     const [low] = await admin.listOffsets({ topics: [{ name: commands, partitions: [{ partitionIndex: confirm.partition, timestamp: -2n }] }] })
-    const start = at0 >= 0 ? at0 : Number(low?.partitions[0]?.offset ?? 0)
+    const start = committed ?? Number(low?.partitions[0]?.offset ?? 0)
     const given = start <= confirm.offset ? await recordsUpTo(ctx.brokers, commands, confirm.partition, start, confirm.offset) : []
     await producer.connect()
     let dlq: DeadLetterState['dlq'] | undefined
