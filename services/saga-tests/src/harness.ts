@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
@@ -61,13 +63,16 @@ async function inProcess (id: ServiceId, env: Record<string, string>): Promise<R
   }
 }
 
-async function asProcess (id: ServiceId, env: Record<string, string>, port: number): Promise<Running> {
+async function asProcess (id: ServiceId, env: Record<string, string>, port: number, logDir?: string): Promise<Running> {
   let child: ChildProcess
   const start = async (): Promise<void> => {
+    // Like the supervisor: the service's output appended to <logDir>/<id>.log (the gateway reads an order's lines there).
+    const log = logDir === undefined ? undefined : openSync(join(logDir, `${id}.log`), 'a')
     child = spawn(process.execPath, ['--import', 'tsx', `${SERVICES_DIR}${id}/src/server.ts`], {
       env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: ['ignore', 'ignore', process.env.TEST_SERVICE_STDERR ? 'inherit' : 'ignore']
+      stdio: ['ignore', log ?? 'ignore', process.env.TEST_SERVICE_STDERR ? 'inherit' : (log ?? 'ignore')]
     })
+    if (log !== undefined) closeSync(log)
     await waitFor(`${id} ready on :${port}`, async () => {
       if (child.exitCode !== null) throw new Error(`${id} exited with ${child.exitCode}`)
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) })
@@ -108,6 +113,8 @@ export interface SagaOptions {
   /** Services to run as separate OS processes (the others run in this process). */
   processes?: ServiceId[]
   env?: Partial<Record<ServiceId, Record<string, string | number>>>
+  /** A folder where each process-mode service writes its log (<id>.log), as the supervisor does. */
+  logDir?: string
 }
 
 /** The saga on its own topics, groups and schemas. */
@@ -151,6 +158,11 @@ export class Saga {
     return serviceEnv(this.env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.urls(), ...this.opts.env?.[id] })
   }
 
+  private logDir (): string | undefined {
+    if (this.opts.logDir !== undefined) mkdirSync(this.opts.logDir, { recursive: true })
+    return this.opts.logDir
+  }
+
   /** The HTTP address of a service running as a process (in-process services do not listen). */
   url (id: ServiceId): string {
     const port = this.ports.get(id)
@@ -167,7 +179,7 @@ export class Saga {
   }
 
   async startService (id: ServiceId): Promise<void> {
-    const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id), this.ports.get(id)!) : await inProcess(id, this.envFor(id))
+    const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id), this.ports.get(id)!, this.logDir()) : await inProcess(id, this.envFor(id))
     this.running.set(id, run)
   }
 

@@ -1,5 +1,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { readTopic, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
@@ -19,6 +22,8 @@ let gateway: Gateway
 let web: Awaited<ReturnType<typeof serveWeb>>
 let built: Awaited<ReturnType<typeof buildWeb>>
 let browser: Browser
+// The process-mode services write their logs here, as the supervisor does; the gateway reads them (LOG_DIR).
+const logDir = join(mkdtempSync(join(tmpdir(), 'vitrine-e2e-logs-')), 'logs')
 
 before(async () => {
   if (skip) return
@@ -28,9 +33,10 @@ before(async () => {
     services: ['inventory', 'payment', 'notification', ...(withOrchestrator ? ['orchestrator'] : []), 'checkout-api'],
     // The gateway reaches these over HTTP; the others run in this process.
     processes: ['inventory', 'checkout-api', ...(withOrchestrator ? ['orchestrator'] : [])],
-    env: { payment: { PAYMENT_DELAY_MIN_MS: 300, PAYMENT_DELAY_MAX_MS: 600 } }
+    env: { payment: { PAYMENT_DELAY_MIN_MS: 300, PAYMENT_DELAY_MAX_MS: 600 }, 'checkout-api': { LOG_LEVEL: 'info' }, inventory: { LOG_LEVEL: 'info' } },
+    logDir
   })
-  gateway = await startGateway(saga.env, { CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory'), ...(withOrchestrator ? { ORCHESTRATOR_URL: saga.url('orchestrator') } : {}) })
+  gateway = await startGateway(saga.env, { LOG_DIR: logDir, CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory'), ...(withOrchestrator ? { ORCHESTRATOR_URL: saga.url('orchestrator') } : {}) })
   built = await buildWeb()
   web = await serveWeb(built.outDir, gateway.url)
   browser = await launch()
@@ -45,6 +51,7 @@ after(async () => {
     await saga.close()
     await deleteTestSubjects(saga.env)
   }
+  rmSync(join(logDir, '..'), { recursive: true, force: true })
 })
 
 async function placeOrder (page: Page, trigger: string, mode: 'choreography' | 'orchestration'): Promise<string> {
@@ -90,6 +97,24 @@ test('an order placed in the form reaches confirmed, every step on its timeline 
     assert.match(shown, new RegExp(`partição ${created.partition} · offset ${created.offset}\\b`))
     assert.match(shown, /checkout-api → orders\.new/)
     assert.match(got.find(s => s.topic === 'payments.approved')!.text, /\+\d/, 'each step shows the time since the one before')
+
+    // The Logs section: what checkout-api and inventory (processes writing their log files) said about this order.
+    const lines = async (): Promise<Array<{ service: string, level: string, text: string, color: string }>> =>
+      await page.getByTestId('log-line').evaluateAll(els => els.map(el => ({ service: el.getAttribute('data-service') ?? '', level: el.getAttribute('data-level') ?? '', text: el.textContent ?? '', color: getComputedStyle(el.querySelector('.service')!).color })))
+    const logged = await waitFor('the order\'s log lines of checkout-api and inventory', async () => {
+      const ls = await lines()
+      return ls.some(l => l.service === 'checkout-api' && l.text.includes('order finished')) && ls.some(l => l.service === 'inventory' && l.text.includes('stock reserved')) ? ls : undefined
+    }, 15_000, 250)
+    const accepted = logged.find(l => l.text.includes('order accepted'))!
+    assert.equal(accepted.service, 'checkout-api')
+    assert.equal(accepted.level, 'info')
+    assert.match(accepted.text, /^\d\d:\d\d:\d\d\.\d{3}\s+checkout-api\s+info\s+order accepted reqId=\S+ mode=choreography/)
+    const times = logged.map(l => l.text.slice(0, 12))
+    assert.deepEqual(times, [...times].sort(), 'in time order')
+    const tokenColor = async (name: string): Promise<string> => await page.evaluate(n => { const el = document.createElement('span'); el.style.color = `var(--svc-${n})`; document.body.append(el); const c = getComputedStyle(el).color; el.remove(); return c }, name)
+    assert.equal(accepted.color, await tokenColor('checkout-api'))
+    assert.equal(logged.find(l => l.service === 'inventory')!.color, await tokenColor('inventory'))
+    assert.notEqual(await tokenColor('checkout-api'), await tokenColor('inventory'))
     await screenshot(page, 'pedido-confirmado')
     assert.deepEqual(errors, [])
   } finally {
