@@ -8,3 +8,5 @@ export * from './rdkafka.ts'
 export * from './prometheus.ts'
 // exercises.ts — the shop an exercise test runs on (a private ControlPlane, its own names and ports).
 export * from './exercises.ts'
+// control.ts — the control plane's HTTP API on a free port, over a test's ControlPlane.
+export * from './control.ts'

@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Browser } from 'playwright-core'
+import { consumeAndCommit, openProducer, produceAll, startControlApi, startExerciseShop } from '@vitrine/infra/testing'
+import type { ControlApi, ExerciseShop } from '@vitrine/infra/testing'
+import type { Gateway } from './helpers.ts'
+import { buildWeb, launch, openPage, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+
+// The Exercícios page against the real control plane: a Kafka-only exercise shop (its own topic
+// prefix and group suffix), the control plane's API over it (checking every exercise each second, as
+// make demo does every 10 s), the gateway asking it every 500 ms while the page is open, the web app
+// and Chromium. Exercise 1 is prepared as make exercicio N=1 does; the page shows what is missing;
+// the student's work (keyed records produced, read by the group, the answer written) turns it done
+// on the page by itself, pushed over socket.io.
+const skip = skipUnlessRunnable()
+
+let shop: ExerciseShop
+let control: ControlApi
+let gateway: Gateway
+let web: Awaited<ReturnType<typeof serveWeb>>
+let built: Awaited<ReturnType<typeof buildWeb>>
+let browser: Browser
+
+before(async () => {
+  if (skip) return
+  shop = await startExerciseShop({ services: [] })
+  control = await startControlApi(shop.plane, { exerciseCheckMs: 1000 })
+  gateway = await startGateway(shop.env, { CONTROL_URL: control.url, EXERCISES_POLL_MS: 500 })
+  built = await buildWeb()
+  web = await serveWeb(built.outDir, gateway.url)
+  browser = await launch()
+}, { timeout: 120_000 })
+
+after(async () => {
+  await browser?.close()
+  await web?.server.close()
+  built?.remove()
+  await gateway?.app.close()
+  await control?.close()
+  await shop?.close()
+})
+
+test('the scoreboard shows exercise 1 turning done, live, after its solution runs', { skip, timeout: 90_000 }, async (t: TestContext) => {
+  const { ctx } = shop
+  // make exercicio N=1: the starting state (an empty topic, no group).
+  const setup = await fetch(`${control.url}/exercises/1/setup`, { method: 'POST' })
+  assert.equal(setup.status, 200, await setup.text())
+
+  const errors: string[] = []
+  const page = await openPage(browser, errors)
+  try {
+    await page.goto(`${web.url}/#/exercicios`)
+    const card = page.locator('[data-testid=exercise][data-n="1"]')
+    await card.waitFor({ timeout: 20_000 })
+    assert.equal(await page.locator('[data-testid=exercise]').count(), 12)
+    assert.match(await card.locator('h2').innerText(), /Produzir e consumir/)
+    assert.match(await card.innerText(), /make exercicio N=1/)
+    // "verificar agora" runs the checker: the start state is not done, and says what to do in pt-BR.
+    await card.locator('[data-testid=exercise-check]').click()
+    await card.locator('[data-testid=exercise-missing]', { hasText: 'COM CHAVE' }).waitFor({ timeout: 15_000 })
+    assert.equal(await card.getAttribute('data-done'), 'false')
+
+    // The student's work, with the same clients the shop uses: keyed records, the group reads them, the answer.
+    const topic = `${ctx.topicPrefix}ex01.mensagens`
+    const producer = await openProducer(t, ctx.brokers)
+    const [first] = await produceAll(producer, topic, [{ key: 'aluno-1', value: 'olá' }, { key: 'aluno-2', value: 'tudo bem?' }])
+    await consumeAndCommit(ctx.brokers, `ex01-leitor${ctx.groupSuffix}`, topic, 2, 20_000)
+    await produceAll(producer, topic, [{ key: 'resposta', value: `${first!.partition}:${first!.offset}` }])
+
+    // No click: the control plane's background check, the gateway's poll and the socket push bring it.
+    await page.locator('[data-testid=exercise][data-n="1"][data-done="true"]').waitFor({ timeout: 20_000 })
+    assert.match(await card.locator('[data-testid=exercise-done]').innerText(), /feito ✔ em \d{2}\/\d{2},? \d{2}:\d{2}:\d{2}/)
+    assert.match(await page.locator('[data-testid=exercises-score]').innerText(), /^1 de 12 feitos$/)
+    assert.equal(await card.locator('[data-testid=exercise-missing]').count(), 0)
+    assert.match(await card.locator('[data-testid=exercise-seen]').innerText(), /resposta ".*" confere/)
+    await screenshot(page, 'exercicios')
+    assert.deepEqual(errors, [])
+  } catch (err) {
+    await screenshot(page, 'exercicios-falha').catch(() => undefined)
+    throw err
+  } finally {
+    await page.close()
+  }
+})
+
+test('the control plane down: the page says to start it with make demo', { skip, timeout: 30_000 }, async () => {
+  const down = await startGateway(shop.env, { CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TIMEOUT_MS: 1000 })
+  const served = await serveWeb(built.outDir, down.url)
+  const errors: string[] = []
+  const page = await openPage(browser, errors)
+  try {
+    await page.goto(`${served.url}/#/exercicios`)
+    const alert = page.locator('[data-testid=exercises-error]')
+    await alert.waitFor({ timeout: 15_000 })
+    assert.match(await alert.innerText(), /suba a loja com make demo/)
+    assert.doesNotMatch(await alert.innerText(), /127\.0\.0\.1|http:/)
+    assert.deepEqual(errors, [])
+  } finally {
+    await page.close()
+    await served.server.close()
+    await down.app.close()
+  }
+})
