@@ -18,7 +18,7 @@ const time = (iso: string): string => new Date(iso).toLocaleString('pt-BR', { da
 function statusWord (s: ExerciseState): string {
   if (s.unavailable !== null) return 'indisponível nesta loja'
   if (s.done) return `✔ feito${s.doneAt !== null ? ` (${time(s.doneAt)})` : ''}`
-  if (s.setupAt === null && s.checkedAt === null) return 'não começado'
+  if (s.setupAt === null) return 'não começado'
   return 'em andamento'
 }
 
