@@ -5,6 +5,7 @@ import type { Db, StoredRecord } from '@vitrine/service-kit'
 import { createAdmin } from '../topics.ts'
 import { committedOffsets } from './offsets.ts'
 import { sleep } from '../proc.ts'
+import { waitFor } from '../testing/saga-env.ts'
 import { ordersById, pidOf, placeOrder, productWithStock, readExerciseState, sagaViolations, startSaga, writeExerciseState } from './saga.ts'
 import type { ExerciseContext } from './types.ts'
 import { defineExercise } from './types.ts'
@@ -54,17 +55,22 @@ async function stage (ctx: ExerciseContext): Promise<DeadLetterState> {
   const productId = await productWithStock(ctx, 1)
   const at = new Date().toISOString()
   const commands = ctx.topicPrefix + 'orders.commands'
+  // The traffic generator (it lives in checkout-api) off, and the orders in flight let end: the only
+  // outcome checkout-api has not read when it stops is then this exercise's.
+  await fetch(`${ctx.serviceUrl(SERVICE)}/traffic`, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => {})
+  await waitFor('the orders in flight to end', async () => {
+    const [row] = await ctx.sql.unsafe<Array<{ n: number }>>(`select count(*)::int as n from "${ctx.schema(SERVICE)}".orders where status = 'pending' and created_at > now() - interval '60 seconds'`)
+    return row?.n === 0
+  }, 40_000, 500).catch(() => {})
   // The orchestrator waits while the order goes in, so its CONFIRM comes after checkout-api has stopped.
   await ctx.plane.act('orchestrator', 'stop')
   // pay-ok: the payment trigger that always approves, so the order can only end confirmed.
   const orderId = await placeOrder(ctx, { customerId: 'ex05-pay-ok', items: [{ productId, quantity: 1 }], mode: 'orchestration' })
-  const outbox = `"${ctx.schema('checkout-api')}".outbox`
-  for (let i = 0; ; i++) {
-    const [row] = await ctx.sql.unsafe(`select published_at from ${outbox} where topic = 'orders.new' and key = $1`, [orderId])
-    if (row?.published_at) break
-    if (i > 120) throw new Error(`checkout-api did not publish orders.new of ${orderId}`)
-    await sleep(250)
-  }
+  // Published before checkout-api stops, or the orchestrator would never hear of the order.
+  await waitFor(`checkout-api to publish orders.new of ${orderId}`, async () => {
+    const [row] = await ctx.sql.unsafe(`select published_at from "${ctx.schema(SERVICE)}".outbox where topic = 'orders.new' and key = $1`, [orderId])
+    return row?.published_at != null
+  }, 30_000)
   const from = await endOffsets(ctx.brokers, [commands])
   await ctx.plane.act(SERVICE, 'stop')
   await ctx.plane.act('orchestrator', 'start')
