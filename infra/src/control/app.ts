@@ -82,14 +82,14 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
     schema: { params: ExerciseParams, response: { 200: ExerciseStatus, 400: ErrorBody, 404: ErrorBody } }
   }, async (request) => exerciseRow(await runCheck(ctx, request.params.n)))
 
-  // Every exercise checked in the background, one after the other; a tick that finds the previous
-  // round still running is skipped, so slow checkers never pile up.
+  // Every exercise begun (its setup ran) checked in the background, one after the other; a tick that
+  // finds the previous round still running is skipped, so slow checkers never pile up.
   let round: Promise<unknown> | undefined
   let closing = false
   const timer = exerciseCheckMs !== undefined && exerciseCheckMs > 0 && EXERCISES.length > 0
     ? setInterval(() => {
       if (round !== undefined) return
-      round = checkAll(ctx, { stop: () => closing })
+      round = checkAll(ctx, { started: true, stop: () => closing })
         .catch((err: unknown) => { fastify.log.warn({ err }, 'background exercise check failed') })
         .finally(() => { round = undefined })
     }, exerciseCheckMs)

@@ -8,7 +8,7 @@ import { ControlPlane, controlSettings } from './plane.ts'
 const plane = new ControlPlane(controlSettings())
 const port = plane.settings.apps.ports.control!
 const fastify = Fastify(controlServerOptions(process.env.LOG_LEVEL ?? 'info')).withTypeProvider<TypeBoxTypeProvider>()
-// Every exercise checked every 10 s, so the UI's scoreboard turns done without the student asking.
+// Every exercise begun checked every 10 s, so the UI's scoreboard turns done without the student asking.
 await fastify.register(controlApp, { plane, exerciseCheckMs: Number(process.env.EXERCISE_CHECK_MS ?? 10_000) })
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -155,12 +155,18 @@ export async function runCheck (ctx: ExerciseContext, n: number): Promise<Exerci
   return await serial(stateDirOf(ctx), async () => await judge(ctx, e, undefined))
 }
 
-/** Checks every exercise, one after the other (the brokers counted once); `stop` ends the round early (the control plane closing). */
-export async function checkAll (ctx: ExerciseContext, o: { stop?: () => boolean } = {}): Promise<ExerciseState[]> {
-  const needs = EXERCISES.some(e => e.requires?.brokers !== undefined)
+/**
+ * Checks every exercise, one after the other (the brokers counted once). `started`: only those whose
+ * setup ran (the background round: no checker runs for an exercise nobody began). `stop` ends the
+ * round early (the control plane closing).
+ */
+export async function checkAll (ctx: ExerciseContext, o: { started?: boolean, stop?: () => boolean } = {}): Promise<ExerciseState[]> {
+  const begun = new Set(readBoard(stateDirOf(ctx)).filter(s => s.setupAt !== null).map(s => s.n))
+  const list = o.started === true ? EXERCISES.filter(e => begun.has(e.n)) : EXERCISES
+  const needs = list.some(e => e.requires?.brokers !== undefined)
   const brokers = needs ? await runningBrokers(ctx).catch(() => undefined) : undefined
   const out: ExerciseState[] = []
-  for (const e of EXERCISES) {
+  for (const e of list) {
     if (o.stop?.() === true) break
     out.push(await serial(stateDirOf(ctx), async () => await judge(ctx, e, brokers)))
   }

@@ -139,7 +139,8 @@ test('the background check turns an exercise done without anyone asking, and sto
   } finally {
     await bg.close()
   }
-  const stopped = await row(api, 1)
+  const stopped = await row(api, 3)
   await new Promise(resolve => setTimeout(resolve, 600))
-  assert.equal((await row(api, 1)).checkedAt, stopped.checkedAt, 'no check after close')
+  assert.equal((await row(api, 3)).checkedAt, stopped.checkedAt, 'no check after close')
+  assert.equal((await row(api, 1)).checkedAt, null, 'an exercise nobody began is not checked in the background')
 })
