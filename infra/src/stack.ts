@@ -8,7 +8,7 @@ import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, n
 import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
 import { info, step } from './steps.ts'
-import type { ObservabilityConfig } from './prometheus.ts'
+import type { Command, ObservabilityConfig, Tools } from './prometheus.ts'
 import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus, stackTargets } from './prometheus.ts'
 import { appSettings } from './apps.ts'
 
@@ -131,36 +131,33 @@ export function components (s: StackSettings): Component[] {
   })
   // Prometheus scrapes whatever runs (a service down is an alert, not a start failure), so it waits for nothing.
   const tools = observabilityTools()
-  const config = (): ObservabilityConfig => ({ stateDir: s.stateDir, prometheusPort: s.prometheusPort, alertmanagerPort: s.alertmanagerPort, targets: stackTargets(s, appSettings(s).ports) })
-  list.push({
-    name: 'alertmanager',
-    label: 'Alertmanager',
-    ports: [s.alertmanagerPort],
-    external: false,
-    missing: tools.alertmanager ? undefined : missingTools(tools),
-    after: [],
-    readyTimeoutMs: 20_000,
-    start: async () => {
-      const { command, args } = prepareAlertmanager(config(), tools.alertmanager!)
-      return spawnDetached(s.stateDir, 'alertmanager', command, args)
-    },
-    ready: async () => await httpOk(`http://127.0.0.1:${s.alertmanagerPort}/-/ready`)
-  })
-  list.push({
-    name: 'prometheus',
-    label: 'Prometheus',
-    ports: [s.prometheusPort],
-    external: false,
-    missing: tools.prometheus ? undefined : missingTools(tools),
-    after: [],
-    readyTimeoutMs: 30_000,
-    start: async () => {
-      const { command, args } = preparePrometheus(config(), tools.prometheus!)
-      return spawnDetached(s.stateDir, 'prometheus', command, args)
-    },
-    ready: async () => await httpOk(`http://127.0.0.1:${s.prometheusPort}/-/ready`)
-  })
+  list.push(observabilityComponent(s, tools, 'alertmanager', 'Alertmanager', s.alertmanagerPort, 20_000, prepareAlertmanager))
+  list.push(observabilityComponent(s, tools, 'prometheus', 'Prometheus', s.prometheusPort, 30_000, preparePrometheus))
   return list
+}
+
+/**
+ * Alertmanager or Prometheus: an optional part (`missing` when its program is not installed), one
+ * process on one port from its prepare* command, ready when its /-/ready answers.
+ */
+function observabilityComponent (s: StackSettings, tools: Tools, name: 'alertmanager' | 'prometheus', label: string, port: number, readyTimeoutMs: number,
+  prepare: (c: ObservabilityConfig, binary: string) => Command): Component {
+  const binary = tools[name]
+  return {
+    name,
+    label,
+    ports: [port],
+    external: false,
+    missing: binary ? undefined : missingTools(tools),
+    after: [],
+    readyTimeoutMs,
+    start: async () => {
+      const config: ObservabilityConfig = { stateDir: s.stateDir, prometheusPort: s.prometheusPort, alertmanagerPort: s.alertmanagerPort, targets: stackTargets(s, appSettings(s).ports) }
+      const { command, args } = prepare(config, binary!)
+      return spawnDetached(s.stateDir, name, command, args)
+    },
+    ready: async () => await httpOk(`http://127.0.0.1:${port}/-/ready`)
+  }
 }
 
 async function httpOk (url: string): Promise<boolean> {
