@@ -190,9 +190,8 @@ type SummaryRow = Pick<OrderRow, 'id' | 'status' | 'mode' | 'reason' | 'total_ce
 
 /** The newest orders (of one status, when given) and how many there are in each status. */
 export async function listOrders (sql: Db, status: OrderStatus | undefined, limit: number): Promise<{ orders: OrderSummary[], counts: Record<string, number> }> {
-  const rows = status
-    ? await sql<SummaryRow[]>`select id, status, mode, reason, total_cents, created_at, finished_at from orders where status = ${status} order by created_at desc limit ${limit}`
-    : await sql<SummaryRow[]>`select id, status, mode, reason, total_cents, created_at, finished_at from orders order by created_at desc limit ${limit}`
+  const rows = await sql<SummaryRow[]>`select id, status, mode, reason, total_cents, created_at, finished_at from orders
+    ${status ? sql`where status = ${status}` : sql``} order by created_at desc limit ${limit}`
   const counts = await sql<Array<{ status: string, n: number }>>`select status, count(*)::int as n from orders group by status`
   return {
     orders: rows.map(o => ({ orderId: o.id, status: o.status, mode: o.mode, reason: o.reason, totalCents: o.total_cents, createdAt: o.created_at.toISOString(), finishedAt: iso(o.finished_at) })),
