@@ -1,3 +1,6 @@
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
+import { logFile } from '../proc.ts'
+import type { ExerciseContext } from './types.ts'
 import { hhmmss, metricsOf, ordersSince, pidOf, processStart, readExerciseState, sagaServices, sagaViolations, startSaga, writeExerciseState } from './saga.ts'
 import { defineExercise } from './types.ts'
 
@@ -5,11 +8,11 @@ import { defineExercise } from './types.ts'
 // service's pid; the student sends orders, kills that service with SIGKILL in the middle of them
 // (make kill S=…, or kill -9 of the pid make status shows), starts it again and lets the orders end.
 // What the checker reads: the named service runs as a new process (pid changed) that started after
-// some of the orders since the setup were placed and before others (traffic across the crash); every
-// order since the setup ended; each was charged at most once, paid orders sold their stock once,
-// failed ones gave money and stock back, and inventory's stock ledger adds up. A graceful restart
-// would pass too: after the fact the system cannot tell a SIGKILL from a SIGTERM, so the page asks
-// for the kill and the discussion is about what it skips (offset commit, outbox flush, leaving the group).
+// some of the orders since the setup were placed and before others (traffic across the crash), and
+// the process before it did not shut down (its log has no "shutting down" after its start: a SIGTERM
+// of make stop/restart logs one, a SIGKILL cannot); every order since the setup ended; each was
+// charged at most once, paid orders sold their stock once, failed ones gave money and stock back,
+// every customer was told, and inventory's stock ledger adds up.
 
 const N = 6
 /** The services the setup picks from: each holds a step of the saga with money or stock behind it. */
@@ -18,6 +21,34 @@ const VICTIMS = ['payment', 'inventory', 'orchestrator']
 const MIN_ORDERS = 5
 
 interface CrashState { service: string, pids: Record<string, number>, at: string }
+
+/** How much of a service's log is read, from its end: the last two starts are in it unless the process ran long. */
+const LOG_TAIL_BYTES = 64 * 1024 * 1024
+
+/**
+ * How the process before the current one ended, from the service's own log (<stateDir>/logs/<service>.log,
+ * where the supervisor sends its output): 'graceful' when it logged kit's "shutting down" (SIGTERM or
+ * SIGINT: make stop, make restart) after its own start; 'no-shutdown' when it did not (SIGKILL, or a
+ * crash); 'unknown' when the log does not show two starts (LOG_LEVEL above info, or no log yet).
+ */
+export function previousEnd (ctx: ExerciseContext, service: string): 'graceful' | 'no-shutdown' | 'unknown' {
+  const file = logFile(ctx.plane.settings.apps.stateDir, service)
+  if (!existsSync(file)) return 'unknown'
+  const size = statSync(file).size
+  const length = Math.min(size, LOG_TAIL_BYTES)
+  const buf = Buffer.alloc(length)
+  const fd = openSync(file, 'r')
+  try {
+    readSync(fd, buf, 0, length, size - length)
+  } finally {
+    closeSync(fd)
+  }
+  // Fastify logs one "Server listening at" per process start.
+  const current = buf.lastIndexOf('Server listening at')
+  const previous = current > 0 ? buf.lastIndexOf('Server listening at', current - 1) : -1
+  if (previous < 0) return 'unknown'
+  return buf.lastIndexOf('"msg":"shutting down"', current) > previous ? 'graceful' : 'no-shutdown'
+}
 
 export default defineExercise({
   n: N,
@@ -55,6 +86,9 @@ export default defineExercise({
       restartedAt = metrics === undefined ? undefined : processStart(metrics)
       if (restartedAt === undefined) missing.push(`o ${service} novo (pid ${pid}) ainda não responde /metrics: espere ele ficar pronto`)
       else seen.push(`${service}: pid ${state.pids[service]} → ${pid}, processo novo desde ${hhmmss(restartedAt)} UTC`)
+      const end = previousEnd(ctx, service)
+      if (end === 'graceful') missing.push(`o processo anterior do ${service} foi desligado com educação (o log dele termina em "shutting down": SIGTERM, de make stop ou make restart). O exercício pede SIGKILL, sem desligamento: com o tráfego ligado, make kill S=${service} (ou kill -9 <pid>) e depois make start S=${service}`)
+      else if (end === 'no-shutdown') seen.push(`o log do ${service} mostra o processo anterior terminando sem desligamento (SIGKILL)`)
     }
     const down = sagaServices(ctx).filter(s => s !== service && pidOf(ctx, s) === undefined)
     if (down.length > 0) missing.push(`parado(s): ${down.join(', ')}: suba-o(s) com make start S=<serviço>`)

@@ -25,7 +25,8 @@ import { waitFor } from '../../../src/testing/saga-env.ts'
 const run = promisify(execFile)
 let shop: ExerciseShop
 
-before(async () => { shop = await startExerciseShop() }, { timeout: 180_000 })
+// Logs at info: exercise 6's checker reads from a service's log whether its last process shut down or was killed.
+before(async () => { shop = await startExerciseShop({ env: { LOG_LEVEL: 'info' } }) }, { timeout: 180_000 })
 after(async () => { await shop?.close() })
 
 function notDone (r: CheckResult, why: RegExp): void {
@@ -126,6 +127,9 @@ test('exercise 6: the named service killed with SIGKILL under traffic and starte
   await request(ctx, 'checkout-api', 'PUT', '/traffic', { rate: 10, mode: 'mixed', failPaymentShare: 0.2, outOfStockShare: 0 })
   try {
     await waitFor('orders before the kill', async () => (await ordersSince(ctx, since)).length >= 5, 20_000)
+    // Wrong attempt: a graceful restart (SIGTERM) is not a crash; the service's log says so.
+    await plane.act(service, 'restart')
+    notDone(await ex06.check(ctx), /desligado com educação/)
     const killed = await plane.act(service, 'kill')
     assert.equal(killed.component.alive, false)
     await plane.act(service, 'start')
@@ -136,4 +140,5 @@ test('exercise 6: the named service killed with SIGKILL under traffic and starte
   }
   const done = await becomesDone(ex06, ctx, 90_000)
   assert.ok(done.seen?.some(s => /antes de o .* voltar, [1-9]\d* depois/.test(s)), done.seen?.join(' | '))
+  assert.ok(done.seen?.some(s => /sem desligamento \(SIGKILL\)/.test(s)), done.seen?.join(' | '))
 })
