@@ -83,6 +83,20 @@ async function healthy (ctx: ExerciseContext, service: string): Promise<boolean>
   }
 }
 
+/**
+ * The traffic generator's settings while it runs. It lives in checkout-api, so the setup's restart
+ * of checkout-api would turn it off: a tell, and no traffic to measure. (ControlPlane.reset does the same.)
+ */
+async function runningTraffic (ctx: ExerciseContext): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`, { signal: AbortSignal.timeout(2000) })
+    const t = await res.json() as { running?: boolean, rate: number, mode: string, failPaymentShare: number, outOfStockShare: number }
+    return t.running && t.rate > 0 ? { rate: t.rate, mode: t.mode, failPaymentShare: t.failPaymentShare, outOfStockShare: t.outOfStockShare } : undefined
+  } catch {
+    return undefined
+  }
+}
+
 export default defineExercise({
   n: 11,
   slug: '11-servico-lento',
@@ -96,6 +110,7 @@ export default defineExercise({
     const chosen = services[Math.floor(Math.random() * services.length)]
     if (chosen === undefined) throw new Error('exercise 11 needs the saga services (make demo)')
     // A second plane over the same state folder and ports, differing only in the environment it starts with.
+    const traffic = services.includes('checkout-api') ? await runningTraffic(ctx) : undefined
     const faulty = new ControlPlane({ stack: plane.settings.stack, apps: { ...plane.settings.apps, env: { ...plane.settings.apps.env, [KNOB]: String(SLOW_HANDLER_MS) } } })
     for (const name of services) {
       const pid = appPid(plane.settings.apps, name)
@@ -103,6 +118,9 @@ export default defineExercise({
       // Run again (RESET=1): the earlier slow service goes back to normal, the new one gets the fault.
       if (name === chosen && fault !== SLOW_HANDLER_MS) await faulty.act(name, 'restart')
       if (name !== chosen && fault > 0) await plane.act(name, 'restart')
+    }
+    if (traffic && !(await runningTraffic(ctx))) {
+      await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(traffic), signal: AbortSignal.timeout(5000) })
     }
     const pids: Record<string, number> = {}
     for (const name of services) {

@@ -100,7 +100,7 @@ export default defineExercise({
     const shirt = latest.get(KEPT)
     if (shirt === undefined || shirt.value === null) missing.push(`${KEPT} sumiu do catálogo (${shown(shirt)}): ela deveria continuar; prepare de novo com make exercicio N=12 RESET=1`)
     const seen = [
-      `${topic}: ${records.length} registro(s) guardado(s) para ${latest.size} chave(s)${records.length > latest.size ? ' (a compactação ainda não removeu os valores antigos)' : ''}`,
+      `${topic}: ${records.length} registro(s) guardado(s) para ${latest.size} chave(s)${records.length > latest.size ? ' (valores antigos ainda no log: o cleaner não passou por eles)' : ''}`,
       `último valor por chave: ${[...latest].map(([k, r]) => `${k}=${shown(r)}`).join(', ')}`
     ]
     if (cap === undefined) seen.push(`${DELETED} não aparece mais: a compactação já removeu seus valores e o tombstone`)

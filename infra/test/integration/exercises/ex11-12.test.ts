@@ -48,7 +48,10 @@ async function traffic (ctx: ExerciseContext, rate: number): Promise<void> {
 
 test('exercise 11: the slow service found from the metrics and restarted alone', { timeout: 180_000 }, async () => {
   const { ctx, plane } = shop
+  // Orders flowing from the start, as on the demo: the setup's restarts keep the generator running.
+  await traffic(ctx, 3)
   await ex11.setup(ctx)
+  assert.equal((await (await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`)).json() as { running: boolean }).running, true, 'the traffic generator still runs after the setup')
   const state = readSlowServiceState(ctx)
   assert.ok(state, 'the setup records the slow service in the state folder')
   const services = Object.keys(state.pids)
@@ -57,7 +60,6 @@ test('exercise 11: the slow service found from the metrics and restarted alone',
   notDone(await ex11.check(ctx), /continua lento/)
 
   // The solution: with orders flowing, the metrics point at one service; restart only that one.
-  await traffic(ctx, 3)
   const averages = await waitFor('every service handled records', async () => {
     const a = await handlerAverages(ctx, services)
     return [...a.values()].every(v => v.count > 0) && a.get(state.service)!.count >= 2 ? a : undefined
@@ -85,11 +87,10 @@ test('exercise 11: the slow service found from the metrics and restarted alone',
 })
 
 /** Lines into Kafka's own console producer, as the page tells the student to type them (key:value). */
-async function consoleProduce (ctx: ExerciseContext, lines: string[], nullMarker = false): Promise<void> {
+async function consoleProduce (ctx: ExerciseContext, lines: string[]): Promise<void> {
   await execa(join(ROOT, 'infra/bin/kafka'), [
     'console-producer', '--bootstrap-server', ctx.brokers, '--topic', ctx.topicPrefix + PRICES_TOPIC,
-    '--property', 'parse.key=true', '--property', 'key.separator=:',
-    ...(nullMarker ? ['--property', 'null.marker=NULL'] : [])
+    '--property', 'parse.key=true', '--property', 'key.separator=:', '--property', 'null.marker=NULL'
   ], { input: lines.join('\n') + '\n', timeout: 60_000 })
 }
 
@@ -100,12 +101,13 @@ test('exercise 12: a key overwritten and another deleted by a tombstone on a com
   notDone(start, /preço atual da caneca/)
   notDone(start, /bone ainda tem preço/)
 
-  // Wrong attempt: an empty value is a record like any other, not a tombstone.
+  // Wrong attempt: an empty value (the line `bone:`) is a record like any other, not a tombstone.
+  // (Kafka's Java producer, as the student types it: librdkafka would send an empty payload as null.)
   await consoleProduce(ctx, ['caneca:3490', 'bone:'])
   notDone(await ex12.check(ctx), /valor vazio/)
 
-  // The solution: the tombstone, a null value (console producer's null.marker).
-  await consoleProduce(ctx, ['bone:NULL'], true)
+  // The solution: the tombstone, a null value (the console producer's null.marker).
+  await consoleProduce(ctx, ['bone:NULL'])
   const done = await ex12.check(ctx)
   isDone(done)
   assert.ok(done.seen?.some(l => /bone=\(tombstone\)/.test(l)), (done.seen ?? []).join(' | '))
