@@ -9,7 +9,9 @@ const plane = new ControlPlane(controlSettings())
 const port = plane.settings.apps.ports.control!
 const fastify = Fastify(controlServerOptions(process.env.LOG_LEVEL ?? 'info')).withTypeProvider<TypeBoxTypeProvider>()
 // Every exercise begun checked every 10 s, so the UI's scoreboard turns done without the student asking.
-await fastify.register(controlApp, { plane, exerciseCheckMs: Number(process.env.EXERCISE_CHECK_MS ?? 10_000) })
+const exerciseCheckMs = Number(process.env.EXERCISE_CHECK_MS || 10_000)
+if (!Number.isInteger(exerciseCheckMs) || exerciseCheckMs < 0) throw new Error(`EXERCISE_CHECK_MS must be a whole number of milliseconds (0 = off), got "${process.env.EXERCISE_CHECK_MS}"`)
+await fastify.register(controlApp, { plane, exerciseCheckMs })
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => { fastify.close().then(() => process.exit(0), () => process.exit(1)) })

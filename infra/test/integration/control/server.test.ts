@@ -13,7 +13,11 @@ let port = 0
 let server: ReturnType<typeof spawn> | undefined
 
 function cli (...args: string[]): { status: number | null, out: string } {
-  const { command, args: pre } = nodeTs(join(ROOT, 'infra/src/control/cli.ts'), args)
+  return run('infra/src/control/cli.ts', args)
+}
+
+function run (file: string, args: string[]): { status: number | null, out: string } {
+  const { command, args: pre } = nodeTs(join(ROOT, file), args)
   const r = spawnSync(command, pre, { cwd: ROOT, env: { ...process.env, CONTROL_PORT: String(port) }, encoding: 'utf8', timeout: 60_000 })
   return { status: r.status, out: `${r.stdout}${r.stderr}` }
 }
@@ -56,4 +60,17 @@ test('refusals come back as the SHOP_ERR body, and the CLI tells them in Portugu
   const usage = cli('kill')
   assert.equal(usage.status, 2)
   assert.match(usage.out, /uso: make kill S=<componente>/)
+})
+
+test('make exercicios and make exercicio go through the API too; an unknown N is told in Portuguese', async () => {
+  const res = await fetch(`http://127.0.0.1:${port}/exercises`)
+  assert.equal(res.status, 200)
+  const list = run('infra/src/exercises/cli.ts', ['exercicios'])
+  assert.equal(list.status, 0, list.out)
+  assert.match(list.out, /^ 1 {2}.+Produzir e consumir/m)
+  assert.match(list.out, /^12 {2}/m)
+  assert.doesNotMatch(list.out, /fora do ar/, 'answered by the API, not in-process')
+  const unknown = run('infra/src/exercises/cli.ts', ['exercicio', '42'])
+  assert.equal(unknown.status, 2)
+  assert.match(unknown.out, /não existe o exercício 42/)
 })
