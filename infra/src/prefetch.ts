@@ -102,7 +102,7 @@ export async function prefetch (): Promise<void> {
   for (const a of plan) {
     const before = a.present()
     if (!before) await step(a.what, a.fetch)
-    rows.push(`${a.name.padEnd(40)} ${before ? 'já estava' : a.present() ? 'baixado' : 'pulado'}  ${a.where}`)
+    rows.push(`${a.name.padEnd(40)} ${(before ? 'já estava' : a.present() ? 'baixado' : 'pulado').padEnd(10)} ${a.where}`)
   }
   console.log('\nO que a primeira execução precisa, e onde está:')
   for (const r of rows) console.log(`  ${r}`)
