@@ -16,7 +16,12 @@ export interface AvroLab { brokers: string, registryUrl: string, topic: string }
 export async function produceWith (lab: AvroLab, version: number | 'latest', key: string, value: unknown): Promise<{ id: number, offset: number }> {
   const registry = new SchemaRegistry({ host: lab.registryUrl })
   const id = await registry.getRegistryId(subjectOf(lab.topic), version)
-  const delivered = await produceOne(lab.brokers, lab.topic, key, await registry.encode(id, value))
+  // Avro drops fields its schema lacks without a word; a student writing `email` with v1 must hear it.
+  const fields = new Set(((await registry.getSchema(id)) as unknown as { fields?: Array<{ name: string }> }).fields?.map(f => f.name) ?? [])
+  const unknown = typeof value === 'object' && value !== null ? Object.keys(value).filter(k => !fields.has(k)) : []
+  if (unknown.length > 0) throw new Error(`campo(s) ${unknown.join(', ')} não existe(m) na versão ${String(version)} do schema (id ${id}); os campos dela são ${[...fields].join(', ')}`)
+  const encoded = await registry.encode(id, value).catch((err: Error) => { throw new Error(`o registro não cabe na versão ${String(version)} do schema (id ${id}): ${err.message}`) })
+  const delivered = await produceOne(lab.brokers, lab.topic, key, encoded)
   return { id, offset: delivered.offset }
 }
 
