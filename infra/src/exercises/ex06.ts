@@ -22,32 +22,51 @@ const MIN_ORDERS = 5
 
 interface CrashState { service: string, pids: Record<string, number>, at: string }
 
-/** How much of a service's log is read, from its end: the last two starts are in it unless the process ran long. */
-const LOG_TAIL_BYTES = 64 * 1024 * 1024
+type End = 'graceful' | 'no-shutdown' | 'unknown'
+
+/** Fastify logs one "Server listening at" per process start; kit logs "shutting down" on SIGTERM/SIGINT. */
+const START = 'Server listening at'
+const SHUTDOWN = '"msg":"shutting down"'
+/** The most of a log read from its end (doubling from 1 MiB until the answer is in it). */
+const MAX_TAIL_BYTES = 256 * 1024 * 1024
+/** A verdict per process: it cannot change, and the control plane checks every 10 s. */
+const ends = new Map<string, End>()
 
 /**
  * How the process before the current one ended, from the service's own log (<stateDir>/logs/<service>.log,
  * where the supervisor sends its output): 'graceful' when it logged kit's "shutting down" (SIGTERM or
  * SIGINT: make stop, make restart) after its own start; 'no-shutdown' when it did not (SIGKILL, or a
- * crash); 'unknown' when the log does not show two starts (LOG_LEVEL above info, or no log yet).
+ * crash); 'unknown' when the log does not show it (LOG_LEVEL above info, or no log yet).
  */
-export function previousEnd (ctx: ExerciseContext, service: string): 'graceful' | 'no-shutdown' | 'unknown' {
+export function previousEnd (ctx: ExerciseContext, service: string, pid: number): End {
   const file = logFile(ctx.plane.settings.apps.stateDir, service)
+  const key = `${file}:${pid}`
+  const known = ends.get(key)
+  if (known !== undefined) return known
   if (!existsSync(file)) return 'unknown'
   const size = statSync(file).size
-  const length = Math.min(size, LOG_TAIL_BYTES)
-  const buf = Buffer.alloc(length)
   const fd = openSync(file, 'r')
   try {
-    readSync(fd, buf, 0, length, size - length)
+    for (let length = Math.min(size, 1024 * 1024); ; length = Math.min(size, length * 2)) {
+      const buf = Buffer.alloc(length)
+      readSync(fd, buf, 0, length, size - length)
+      const current = buf.lastIndexOf(START)
+      if (current >= 0) {
+        const shutdown = buf.lastIndexOf(SHUTDOWN, current)
+        // (A negative offset would search from the end.)
+        const previous = current > 0 ? buf.lastIndexOf(START, current - 1) : -1
+        // A shutdown line after the previous start (or with none in sight) belongs to the process before this one.
+        const end: End | undefined = shutdown > previous ? 'graceful' : previous >= 0 ? 'no-shutdown' : undefined
+        if (end !== undefined) {
+          ends.set(key, end)
+          return end
+        }
+      }
+      if (length >= size || length >= MAX_TAIL_BYTES) return 'unknown'
+    }
   } finally {
     closeSync(fd)
   }
-  // Fastify logs one "Server listening at" per process start.
-  const current = buf.lastIndexOf('Server listening at')
-  const previous = current > 0 ? buf.lastIndexOf('Server listening at', current - 1) : -1
-  if (previous < 0) return 'unknown'
-  return buf.lastIndexOf('"msg":"shutting down"', current) > previous ? 'graceful' : 'no-shutdown'
 }
 
 export default defineExercise({
@@ -86,7 +105,7 @@ export default defineExercise({
       restartedAt = metrics === undefined ? undefined : processStart(metrics)
       if (restartedAt === undefined) missing.push(`o ${service} novo (pid ${pid}) ainda não responde /metrics: espere ele ficar pronto`)
       else seen.push(`${service}: pid ${state.pids[service]} → ${pid}, processo novo desde ${hhmmss(restartedAt)} UTC`)
-      const end = previousEnd(ctx, service)
+      const end = previousEnd(ctx, service, pid)
       if (end === 'graceful') missing.push(`o processo anterior do ${service} foi desligado com educação (o log dele termina em "shutting down": SIGTERM, de make stop ou make restart). O exercício pede SIGKILL, sem desligamento: com o tráfego ligado, make kill S=${service} (ou kill -9 <pid>) e depois make start S=${service}`)
       else if (end === 'no-shutdown') seen.push(`o log do ${service} mostra o processo anterior terminando sem desligamento (SIGKILL)`)
     }
