@@ -139,13 +139,13 @@ export default defineExercise({
     const slow = state.service
     const pid = appPid(a, slow)
     const others = Object.keys(state.pids).filter(n => n !== slow)
-    const restarted = others.filter(n => appPid(a, n) !== state.pids[n])
-    const down = others.filter(n => appPid(a, n) === undefined)
-    if (pid === undefined) {
-      missing.push(`${slow} não está rodando: suba-o com make start S=${slow}`)
-    } else if (pid === state.pids[slow]) {
+    // Stopped services are named together, the slow one among them: the verdict must not point at it.
+    const down = Object.keys(state.pids).filter(n => appPid(a, n) === undefined)
+    const bounced = others.filter(n => !down.includes(n) && appPid(a, n) !== state.pids[n])
+    if (down.length > 0) missing.push(`parado(s): ${down.join(', ')}: suba-o(s) com make start S=<serviço>`)
+    if (pid !== undefined && pid === state.pids[slow]) {
       missing.push('um serviço da saga continua lento: compare a latência do handler e o lag de cada serviço (página Métricas, Prometheus ou /metrics) e reinicie só ele com make restart S=<serviço>')
-    } else {
+    } else if (pid !== undefined) {
       const fault = processFault(pid)
       if (fault === undefined) missing.push(`não consegui ler o ambiente do processo ${pid} de ${slow}`)
       else if (fault > 0) missing.push(`${slow} foi reiniciado, mas ainda com ${KNOB}=${fault}: reinicie-o pelo plano de controle (make restart S=${slow}), que o sobe com o ambiente normal`)
@@ -162,13 +162,11 @@ export default defineExercise({
         }
       }
     }
-    if (down.length > 0) missing.push(`parado(s): ${down.join(', ')}: suba-o(s) com make start S=<serviço>`)
-    const bounced = restarted.filter(n => !down.includes(n))
-    if (bounced.length > 0) {
-      missing.push(`também foram reiniciados: ${bounced.join(', ')}. Reiniciar serviços no chute (ou todos) não conta: prepare de novo com make exercicio N=11 RESET=1 e reinicie só o serviço que as métricas apontam`)
-    } else if (down.length === 0) {
-      seen.push(`os outros serviços da saga seguem com o mesmo processo desde a preparação (${others.join(', ')})`)
-    }
+    const guess = 'Reiniciar serviços no chute (ou todos) não conta: prepare de novo com make exercicio N=11 RESET=1 e reinicie só o serviço que as métricas apontam'
+    if (bounced.length > 0 && pid !== undefined && pid !== state.pids[slow]) missing.push(`também foram reiniciados: ${bounced.join(', ')}. ${guess}`)
+    else if (bounced.length > 0) missing.push(`reiniciado(s) desde a preparação: ${bounced.join(', ')}, que não era(m) o serviço lento. ${guess}`)
+    else if (down.length === 0 && pid === state.pids[slow]) seen.push(`os ${others.length + 1} serviços da saga rodam com o mesmo processo desde a preparação`)
+    else if (down.length === 0) seen.push(`os outros serviços da saga seguem com o mesmo processo desde a preparação (${others.join(', ')})`)
     return { done: missing.length === 0, missing, seen }
   }
 })
