@@ -109,8 +109,8 @@ export default defineExercise({
     for (const name of services) if (appPid(plane.settings.apps, name) === undefined) await plane.act(name, 'start')
     const chosen = services[Math.floor(Math.random() * services.length)]
     if (chosen === undefined) throw new Error('exercise 11 needs the saga services (make demo)')
-    // A second plane over the same state folder and ports, differing only in the environment it starts with.
     const traffic = services.includes('checkout-api') ? await runningTraffic(ctx) : undefined
+    // A second plane over the same state folder and ports, differing only in the environment it starts with.
     const faulty = new ControlPlane({ stack: plane.settings.stack, apps: { ...plane.settings.apps, env: { ...plane.settings.apps.env, [KNOB]: String(SLOW_HANDLER_MS) } } })
     for (const name of services) {
       const pid = appPid(plane.settings.apps, name)
