@@ -79,7 +79,7 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
   }, async (request) => exerciseRow(await runSetup(ctx, request.params.n)))
 
   fastify.post('/exercises/:n/check', {
-    schema: { params: ExerciseParams, response: { 200: ExerciseStatus, 400: ErrorBody, 404: ErrorBody } }
+    schema: { params: ExerciseParams, response: { 200: ExerciseStatus, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody } }
   }, async (request) => exerciseRow(await runCheck(ctx, request.params.n)))
 
   // Every exercise begun (its setup ran) checked in the background, one after the other; a tick that
