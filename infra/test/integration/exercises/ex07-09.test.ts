@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
 import { ControlPlane, controlSettings } from '../../../src/control/plane.ts'
 import ex07, { ex07Topic } from '../../../src/exercises/ex07.ts'
 import ex08, { CLIENTE_V1, ex08Subject, ex08Topic } from '../../../src/exercises/ex08.ts'
-import { produceWith, readAs } from '../../../src/exercises/ex08-avro.ts'
+import { readAs } from '../../../src/exercises/ex08-avro.ts'
 import ex09, { EX09_CUSTOMER } from '../../../src/exercises/ex09.ts'
 import { exerciseContext } from '../../../src/exercises/context.ts'
 import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
@@ -77,6 +79,8 @@ async function exercise7 (ctx: ExerciseContext): Promise<void> {
   notDone(await ex07.check(ctx), /não foi parado/)
 }
 
+const run = promisify(execFile)
+
 const REGISTRY_JSON = { 'content-type': 'application/vnd.schemaregistry.v1+json' }
 
 async function register (ctx: ExerciseContext, schema: unknown): Promise<{ status: number, body: { id?: number, message?: string } }> {
@@ -86,6 +90,7 @@ async function register (ctx: ExerciseContext, schema: unknown): Promise<{ statu
 
 async function exercise8 (ctx: ExerciseContext): Promise<void> {
   await ex08.setup(ctx)
+  const v1Id = (await (await fetch(`${ctx.registryUrl}/subjects/${encodeURIComponent(ex08Subject(ctx))}/versions/1`)).json() as { id: number }).id
   notDone(await ex08.check(ctx), /só tem a v1/)
 
   // Wrong attempt: a new field without a default. The registry (BACKWARD) refuses it; nothing changes.
@@ -97,12 +102,19 @@ async function exercise8 (ctx: ExerciseContext): Promise<void> {
   const v2 = await register(ctx, { ...CLIENTE_V1, fields: [...CLIENTE_V1.fields, { name: 'email', type: ['null', 'string'], default: null }] })
   assert.equal(v2.status, 200, JSON.stringify(v2.body))
   notDone(await ex08.check(ctx), /nenhum registro .* v2/)
-  const lab = { brokers: ctx.brokers, registryUrl: ctx.registryUrl, topic: ex08Topic(ctx) }
-  const written = await produceWith(lab, 'latest', 'cliente-2', { id: 'cliente-2', nome: 'Bia', email: 'bia@example.com' })
-  assert.equal(written.id, v2.body.id)
+  // As the student does, with the exercise's Avro tool (the page's commands), on the shop's names.
+  const tool = async (...args: string[]): Promise<string> => {
+    const env = { ...process.env, TOPIC_PREFIX: ctx.topicPrefix, KAFKA_BROKERS: ctx.brokers, SCHEMA_REGISTRY_URL: ctx.registryUrl }
+    return (await run(process.execPath, ['--import', 'tsx', 'src/exercises/ex08-avro.ts', ...args], { env, timeout: 60_000 })).stdout
+  }
+  // A field v1 lacks is refused, not silently dropped.
+  await assert.rejects(tool('produzir', '1', JSON.stringify({ id: 'cliente-2', nome: 'Bia', email: 'bia@example.com' })), /email não existe/)
+  const written = await tool('produzir', 'latest', JSON.stringify({ id: 'cliente-2', nome: 'Bia', email: 'bia@example.com' }))
+  assert.match(written, new RegExp(`com o schema id ${v2.body.id!} `))
   // A consumer still on v1 reads the v2 record: the new field is left out, the rest is there.
-  const old = await readAs(lab, 1)
-  assert.deepEqual(JSON.parse(JSON.stringify(old.find(r => r.offset === written.offset)?.value)), { id: 'cliente-2', nome: 'Bia' })
+  const old = await readAs({ brokers: ctx.brokers, registryUrl: ctx.registryUrl, topic: ex08Topic(ctx) }, 1)
+  assert.deepEqual(old.map(r => [r.writerId, JSON.parse(JSON.stringify(r.value))]), [[v1Id, { id: 'cliente-1', nome: 'Ana' }], [v2.body.id, { id: 'cliente-2', nome: 'Bia' }]])
+  assert.match(await tool('ler', '1'), /→ \{"id":"cliente-2","nome":"Bia"\}/)
   isDone(await ex08.check(ctx))
 
   // RESET=1: v1 alone again, on an empty topic but its first record.
