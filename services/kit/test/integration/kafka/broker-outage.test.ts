@@ -1,36 +1,30 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
-import { bootstrapServers, createAdmin, freePort, readPid, stopGroup, up } from '@vitrine/infra'
+import { bootstrapServers, freePort, readPid, stopGroup, up } from '@vitrine/infra'
 import { isolatedSettings } from '@vitrine/infra/testing'
 import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
 import type { ConsumedRecord } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
+import { bytesSerde, createTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // A PRIVATE one-node Kafka (never the shared one) stopped for longer than the producer's
 // message.timeout.ms while a record is on its way to a retry topic. Before the fix the rejected send
 // killed the partition's worker: the record stayed at the head of its partition, unhandled, until
 // another record happened to arrive.
 
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-const serde = { prefix: '', decode: async (value: Buffer) => value } as unknown as TopicSerde
 const MESSAGE_TIMEOUT_MS = 2000
 
 test('broker down longer than message.timeout.ms while a record goes to a retry topic: blocked and visible, then handled, nothing lost', { timeout: 240_000 }, async (t) => {
   const s = isolatedSettings(t, await freePort())
   await up(s, { only: ['kafka-1'] })
   const brokers = bootstrapServers(s)
-  const admin = createAdmin(brokers, 'kit-outage-test')
-  try {
-    for (const name of ['orders.confirmed', 'orders.retry.5s', 'orders.dlq']) await admin.createTopics({ topics: [name], partitions: 1, replicas: 1 })
-  } finally {
-    await admin.close()
-  }
+  // The private cluster holds only this test's topics: no prefix, no group suffix.
+  const at = { brokers, prefix: '', groupSuffix: '' }
+  await createTopics(at, ['orders.confirmed', 'orders.retry.5s', 'orders.dlq'].map(name => ({ name })))
 
-  const producer = new EventProducer(brokers, 'kit-outage', log, 5, { messageTimeoutMs: MESSAGE_TIMEOUT_MS })
+  const producer = new EventProducer(brokers, 'kit-outage', testLog, 5, { messageTimeoutMs: MESSAGE_TIMEOUT_MS })
   await producer.connect()
   t.after(async () => { await producer.close() })
   const registry = createRegistry('kit-outage')
@@ -38,12 +32,9 @@ test('broker down longer than message.timeout.ms while a record goes to a retry 
   let inFlight = false
   let release: () => void = () => {}
   const released = new Promise<void>(resolve => { release = resolve })
-  const engine = new ConsumerEngine({
+  const engine = testEngine(at, {
     service: 'kit-outage',
-    groupId: 'kit-outage',
-    brokers,
     topics: ['orders.confirmed'],
-    prefix: '',
     handler: async (record) => {
       if (record.attempt === 0) {
         // The first delivery waits until the broker is gone, then fails: its retry copy must be sent during the outage.
@@ -53,13 +44,9 @@ test('broker down longer than message.timeout.ms while a record goes to a retry 
       }
       handled.push(record)
     },
-    serde,
+    serde: bytesSerde(''),
     producer,
-    log,
     metrics: kitMetrics(registry),
-    concurrency: 2,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
     retryTiers: [{ topic: 'orders.retry.5s', delayMs: 200 }],
     blockedBackoffMs: { min: 200, max: 1000 },
     slowSendMs: 1000

@@ -2,10 +2,10 @@ import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import type Kafka from 'node-rdkafka'
 import { DLQ_RETENTION_MS } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { openProducer } from '@vitrine/infra/testing'
 import { testEnv } from '@vitrine/infra/testing/saga'
 import { DlqWatch, dlqExpiry } from '../../../src/index.ts'
+import { createTopics, deleteTopics } from '../../helpers/engine.ts'
 
 // The DLQ deletes records after its retention whether anyone replayed them or not: the kit warns
 // before that happens, from the age of the oldest record the DLQ still holds.
@@ -15,21 +15,11 @@ const topic = env.prefix + 'orders.dlq'
 const DAY_MS = 24 * 60 * 60 * 1000
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-dlq-watch-test')
-  try {
-    await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1, configs: [{ name: 'retention.ms', value: String(DLQ_RETENTION_MS) }] })
-  } finally {
-    await admin.close()
-  }
+  await createTopics(env, [{ name: 'orders.dlq', configs: [{ name: 'retention.ms', value: String(DLQ_RETENTION_MS) }] }])
 })
 
 after(async () => {
-  const admin = createAdmin(env.brokers, 'kit-dlq-watch-test')
-  try {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, ['orders.dlq'])
 })
 
 test('the expiry rule: quiet while young, a warning naming the days left past 80% of the retention', () => {

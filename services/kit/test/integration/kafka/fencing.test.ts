@@ -1,11 +1,10 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import { EventProducer } from '../../../src/index.ts'
+import type { ConsumerEngine } from '../../../src/index.ts'
+import { bytesSerde, createTopics, deleteTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // A rebalance while handlers run. Before the fix a revoke dropped the partition at once: the record in
 // flight finished without its offset stored, and the partition's next owner handled it again, even
@@ -14,8 +13,6 @@ import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../..
 const env = testEnv()
 const topic = 'fencing'
 const group = `kit-fencing${env.groupSuffix}`
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-const serde = { prefix: env.prefix, decode: async (value: Buffer) => value } as unknown as TopicSerde
 const calls = new Map<string, number>()
 const running = new Map<number, number>()
 let overlap = 0
@@ -23,12 +20,10 @@ let producer: EventProducer
 const engines: ConsumerEngine[] = []
 
 function member (): ConsumerEngine {
-  const engine = new ConsumerEngine({
+  const engine = testEngine(env, {
     service: 'kit-fencing',
     groupId: group,
-    brokers: env.brokers,
     topics: [topic],
-    prefix: env.prefix,
     handler: async (record) => {
       const key = `${record.partition}:${record.offset}`
       calls.set(key, (calls.get(key) ?? 0) + 1)
@@ -41,39 +36,24 @@ function member (): ConsumerEngine {
         running.set(record.partition, (running.get(record.partition) ?? 1) - 1)
       }
     },
-    serde,
+    serde: bytesSerde(env.prefix),
     producer,
-    log,
-    metrics: kitMetrics(createRegistry('kit-fencing')),
-    concurrency: 4,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
-    retryTiers: []
+    concurrency: 4
   })
   engines.push(engine)
   return engine
 }
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-fencing-test')
-  try {
-    await admin.createTopics({ topics: [env.prefix + topic], partitions: 2, replicas: 1 })
-  } finally {
-    await admin.close()
-  }
-  producer = new EventProducer(env.brokers, 'kit-fencing', log)
+  await createTopics(env, [{ name: topic, partitions: 2 }])
+  producer = new EventProducer(env.brokers, 'kit-fencing', testLog)
   await producer.connect()
 })
 
 after(async () => {
   await Promise.allSettled(engines.map(async e => await e.stop()))
   await producer?.close()
-  const admin = createAdmin(env.brokers, 'kit-fencing-test')
-  try {
-    await admin.deleteTopics({ topics: [env.prefix + topic] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, [topic])
 })
 
 test('a member joins while handlers run: each record is handled once, never by two members at a time', { timeout: 90_000 }, async () => {

@@ -1,12 +1,11 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import type { ConsumerEngine } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
+import { bytesSerde, createTopics, deleteTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // vitrine_consumer_lag_records of a flowing partition comes from librdkafka's statistics
 // (statistics.interval.ms, consumer_lag_stored), not from a broker query at each scrape; it moves
@@ -15,8 +14,6 @@ import { metricSum } from '../../helpers/metrics.ts'
 const env = testEnv()
 const topic = 'lagstats'
 const RECORDS = 40
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-const serde = { prefix: env.prefix, decode: async (value: Buffer) => value } as unknown as TopicSerde
 const registry = createRegistry('kit-lag')
 let producer: EventProducer
 let handled = 0
@@ -25,31 +22,19 @@ let release: () => void = () => {}
 const gate = new Promise<void>(resolve => { release = resolve })
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-lag-test')
-  try {
-    await admin.createTopics({ topics: [env.prefix + topic], partitions: 1, replicas: 1 })
-  } finally {
-    await admin.close()
-  }
-  producer = new EventProducer(env.brokers, 'kit-lag', log)
+  await createTopics(env, [{ name: topic }])
+  producer = new EventProducer(env.brokers, 'kit-lag', testLog)
   await producer.connect()
-  engine = new ConsumerEngine({
+  engine = testEngine(env, {
     service: 'kit-lag',
-    groupId: `kit-lag${env.groupSuffix}`,
-    brokers: env.brokers,
     topics: [topic],
-    prefix: env.prefix,
     // The first record is handled (librdkafka knows a stored offset from then on); the others are
     // held until the test lets go: they wait, fetched but not handled.
     handler: async () => { if (handled++ > 0) await gate },
-    serde,
+    serde: bytesSerde(env.prefix),
     producer,
-    log,
     metrics: kitMetrics(registry),
-    concurrency: 1,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
-    retryTiers: []
+    concurrency: 1
   })
 })
 
@@ -57,12 +42,7 @@ after(async () => {
   release()
   await engine?.stop()
   await producer?.close()
-  const admin = createAdmin(env.brokers, 'kit-lag-test')
-  try {
-    await admin.deleteTopics({ topics: [env.prefix + topic] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, [topic])
 })
 
 test('consumer lag from librdkafka statistics: up while records wait, down to 0 once handled', { timeout: 90_000 }, async () => {

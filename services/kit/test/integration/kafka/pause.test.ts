@@ -1,12 +1,11 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import type { ConsumerEngine } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
+import { bytesSerde, createTopics, deleteTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // Pauses are kept per reason: the engine resuming a partition once its backlog drains below the low
 // mark must not undo a pause an instructor asked for.
@@ -14,40 +13,25 @@ import { metricSum } from '../../helpers/metrics.ts'
 const env = testEnv()
 const topic = 'pause'
 const RECORDS = 600
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
-const serde = { prefix: env.prefix, decode: async (value: Buffer) => value } as unknown as TopicSerde
 const registry = createRegistry('kit-pause')
 let handled = 0
 let producer: EventProducer
 let engine: ConsumerEngine
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-pause-test')
-  try {
-    await admin.createTopics({ topics: [env.prefix + topic], partitions: 1, replicas: 1 })
-  } finally {
-    await admin.close()
-  }
-  producer = new EventProducer(env.brokers, 'kit-pause', log)
+  await createTopics(env, [{ name: topic }])
+  producer = new EventProducer(env.brokers, 'kit-pause', testLog)
   await producer.connect()
-  engine = new ConsumerEngine({
+  engine = testEngine(env, {
     service: 'kit-pause',
-    groupId: `kit-pause${env.groupSuffix}`,
-    brokers: env.brokers,
     topics: [topic],
-    prefix: env.prefix,
     handler: async () => {
       await new Promise(resolve => setTimeout(resolve, 3))
       handled++
     },
-    serde,
+    serde: bytesSerde(env.prefix),
     producer,
-    log,
     metrics: kitMetrics(registry),
-    concurrency: 2,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
-    retryTiers: [],
     highWater: 100,
     lowWater: 20
   })
@@ -56,12 +40,7 @@ before(async () => {
 after(async () => {
   await engine?.stop()
   await producer?.close()
-  const admin = createAdmin(env.brokers, 'kit-pause-test')
-  try {
-    await admin.deleteTopics({ topics: [env.prefix + topic] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, [topic])
 })
 
 test('an operator pause during backpressure holds until the operator resumes', { timeout: 90_000 }, async () => {

@@ -1,14 +1,13 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { groupCaughtUp, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { openProducer, produceAll } from '@vitrine/infra/testing'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import type { ConsumerEngine } from '../../../src/index.ts'
 import type { Registry } from 'prom-client'
 import { metricSum, samples } from '../../helpers/metrics.ts'
+import { bytesSerde, createTopics, deleteTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // Two members of one group with a backlog over the pause mark; one leaves and comes back.
 // Before the fix a partition paused for backpressure stayed paused after a rebalance gave it back:
@@ -18,34 +17,26 @@ const env = testEnv()
 const topic = 'backlog'
 const group = `kit-rebalance${env.groupSuffix}`
 const RECORDS = 4500
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 // Values pass through as bytes: this test is about partitions, not Avro.
-const serde = { prefix: env.prefix, decode: async (value: Buffer) => value } as unknown as TopicSerde
 const handled = new Map<string, string>()
 let producer: EventProducer
 const engines: ConsumerEngine[] = []
 
 function member (name: string): { engine: ConsumerEngine, registry: Registry } {
   const registry = createRegistry('kit-rebalance')
-  const engine = new ConsumerEngine({
+  const engine = testEngine(env, {
     service: 'kit-rebalance',
     groupId: group,
-    brokers: env.brokers,
     topics: [topic],
-    prefix: env.prefix,
     handler: async (record) => {
       // Slow enough that the fetched backlog piles up over the pause mark.
       await new Promise(resolve => setTimeout(resolve, 4))
       handled.set(`${record.partition}:${record.offset}`, name)
     },
-    serde,
+    serde: bytesSerde(env.prefix),
     producer,
-    log,
     metrics: kitMetrics(registry),
     concurrency: 4,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
-    retryTiers: [],
     // The marks are configurable so the backlog stays small; 1,200+ records a partition is over
     // the old fixed mark (1,000) as well, so the test shows the old engine failing too.
     highWater: 200,
@@ -56,25 +47,15 @@ function member (name: string): { engine: ConsumerEngine, registry: Registry } {
 }
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-rebalance-test')
-  try {
-    await admin.createTopics({ topics: [env.prefix + topic], partitions: 3, replicas: 1 })
-  } finally {
-    await admin.close()
-  }
-  producer = new EventProducer(env.brokers, 'kit-rebalance-unused', log)
+  await createTopics(env, [{ name: topic, partitions: 3 }])
+  producer = new EventProducer(env.brokers, 'kit-rebalance-unused', testLog)
   await producer.connect()
 })
 
 after(async () => {
   await Promise.allSettled(engines.map(async e => await e.stop()))
   await producer?.close()
-  const admin = createAdmin(env.brokers, 'kit-rebalance-test')
-  try {
-    await admin.deleteTopics({ topics: [env.prefix + topic] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, [topic])
 })
 
 test('a member leaves and comes back while partitions are paused for backpressure: every partition drains, lag 0', { timeout: 150_000 }, async (t) => {

@@ -1,21 +1,19 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes, randomUUID } from 'node:crypto'
-import pino from 'pino'
 import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
-import { createAdmin } from '@vitrine/infra'
 import { deleteTestSubjects, readAllNow, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
-import type { ConsumedRecord } from '../../../src/index.ts'
+import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
+import type { ConsumedRecord, ConsumerEngine } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
+import { createTopics, deleteTopics, testEngine, testLog } from '../../helpers/engine.ts'
 
 // A record whose dead-letter send can never succeed (larger than the DLQ's max.message.bytes).
 // Before the fix the partition worker died on the rejected send, and every later record of the
 // partition stayed behind it.
 
 const env = testEnv()
-const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
 const registry = createRegistry('kit-send')
 const seen: ConsumedRecord[] = []
 let producer: EventProducer
@@ -23,32 +21,18 @@ let engine: ConsumerEngine
 let serde: TopicSerde
 
 before(async () => {
-  const admin = createAdmin(env.brokers, 'kit-send-test')
-  try {
-    // One partition, so the good record is behind the poison one.
-    await admin.createTopics({ topics: [env.prefix + 'orders.confirmed'], partitions: 1, replicas: 1 })
-    await admin.createTopics({ topics: [env.prefix + 'orders.dlq'], partitions: 1, replicas: 1, configs: [{ name: 'max.message.bytes', value: '2048' }] })
-  } finally {
-    await admin.close()
-  }
-  producer = new EventProducer(env.brokers, 'kit-send', log)
+  // One partition, so the good record is behind the poison one.
+  await createTopics(env, [{ name: 'orders.confirmed' }, { name: 'orders.dlq', configs: [{ name: 'max.message.bytes', value: '2048' }] }])
+  producer = new EventProducer(env.brokers, 'kit-send', testLog)
   await producer.connect()
   serde = new TopicSerde(env.registryUrl, env.prefix)
-  engine = new ConsumerEngine({
+  engine = testEngine(env, {
     service: 'kit-send',
-    groupId: `kit-send${env.groupSuffix}`,
-    brokers: env.brokers,
     topics: ['orders.confirmed'],
-    prefix: env.prefix,
     handler: async (record) => { seen.push(record) },
     serde,
     producer,
-    log,
-    metrics: kitMetrics(registry),
-    concurrency: 2,
-    retryAttempts: 0,
-    retryBackoffMs: 0,
-    retryTiers: []
+    metrics: kitMetrics(registry)
   })
   await engine.start()
 })
@@ -56,12 +40,7 @@ before(async () => {
 after(async () => {
   await engine?.stop()
   await producer?.close()
-  const admin = createAdmin(env.brokers, 'kit-send-test')
-  try {
-    await admin.deleteTopics({ topics: [env.prefix + 'orders.confirmed', env.prefix + 'orders.dlq'] }).catch(() => {})
-  } finally {
-    await admin.close()
-  }
+  await deleteTopics(env, ['orders.confirmed', 'orders.dlq'])
   await deleteTestSubjects(env)
 })
 
