@@ -88,11 +88,18 @@ function find (n: number): Exercise {
   return e
 }
 
-/** How many brokers the cluster has now (as the cluster itself reports). */
-export async function runningBrokers (ctx: ExerciseContext): Promise<number> {
+/**
+ * How many brokers the cluster has: those our control plane runs, a stopped one included (exercise
+ * 7 asks the student to stop one, and its checker must still be asked), or for a cluster run
+ * elsewhere those it reports.
+ */
+export async function clusterBrokers (ctx: ExerciseContext): Promise<number> {
+  const ours = ctx.plane.names().filter(name => /^kafka-\d+$/.test(name)).length
   const admin = createAdmin(ctx.brokers, 'vitrine-exercises')
   try {
-    return (await admin.metadata({ topics: [] })).brokers.size
+    return Math.max(ours, (await admin.metadata({ topics: [] })).brokers.size)
+  } catch {
+    return ours
   } finally {
     await admin.close().catch(() => {})
   }
@@ -101,7 +108,7 @@ export async function runningBrokers (ctx: ExerciseContext): Promise<number> {
 function unavailable (e: Exercise, brokers: number): string | null {
   const want = e.requires?.brokers
   if (want === undefined || brokers >= want) return null
-  return `este exercício precisa de um cluster com ${want} brokers e o que está rodando tem ${brokers}: suba a loja com make demo BROKERS=${want}`
+  return `este exercício precisa de um cluster com ${want} brokers e o desta loja tem ${brokers}: suba a loja com make demo BROKERS=${want}`
 }
 
 /** The exercise's state as the board holds it. */
@@ -115,7 +122,7 @@ export async function runSetup (ctx: ExerciseContext, n: number): Promise<Exerci
   const e = find(n)
   const dir = stateDirOf(ctx)
   return await serial(dir, async () => {
-    const why = unavailable(e, e.requires?.brokers === undefined ? 0 : await runningBrokers(ctx))
+    const why = unavailable(e, e.requires?.brokers === undefined ? 0 : await clusterBrokers(ctx))
     if (why !== null) return update(dir, n, s => ({ ...s, unavailable: why, missing: [why] }))
     try {
       await e.setup(ctx)
@@ -131,7 +138,7 @@ async function judge (ctx: ExerciseContext, e: Exercise, brokers: number | undef
   let why: string | null = null
   let verdict: CheckResult
   try {
-    why = unavailable(e, e.requires?.brokers === undefined ? 0 : brokers ?? await runningBrokers(ctx))
+    why = unavailable(e, e.requires?.brokers === undefined ? 0 : brokers ?? await clusterBrokers(ctx))
     verdict = why !== null ? { done: false, missing: [why] } : await e.check(ctx)
   } catch (err) {
     // A checker that cannot read the system (Kafka down, a service stopped) is a verdict, not a crash.
@@ -164,7 +171,7 @@ export async function checkAll (ctx: ExerciseContext, o: { started?: boolean, st
   const begun = new Set(readBoard(stateDirOf(ctx)).filter(s => s.setupAt !== null).map(s => s.n))
   const list = o.started === true ? EXERCISES.filter(e => begun.has(e.n)) : EXERCISES
   const needs = list.some(e => e.requires?.brokers !== undefined)
-  const brokers = needs ? await runningBrokers(ctx).catch(() => undefined) : undefined
+  const brokers = needs ? await clusterBrokers(ctx).catch(() => undefined) : undefined
   const out: ExerciseState[] = []
   for (const e of list) {
     if (o.stop?.() === true) break

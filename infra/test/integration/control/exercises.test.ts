@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import controlApp, { controlServerOptions } from '../../../src/control/app.ts'
-import { boardFile, runningBrokers } from '../../../src/exercises/board.ts'
+import { boardFile, clusterBrokers } from '../../../src/exercises/board.ts'
 import type { ExerciseState } from '../../../src/exercises/board.ts'
 import { EXERCISES } from '../../../src/exercises/index.ts'
 import { ex03Names } from '../../../src/exercises/ex03.ts'
@@ -113,7 +113,7 @@ test('setup → check (not done) → solution → check (done, doneAt kept) → 
 })
 
 test('an exercise that needs more brokers than the cluster has says so in Portuguese, for its check and its setup', async () => {
-  const running = await runningBrokers(shop.ctx)
+  const running = await clusterBrokers(shop.ctx)
   const big = EXERCISES.find(e => (e.requires?.brokers ?? 0) > running)
   assert.ok(big, `some exercise needs more than ${running} broker(s) (exercise 7 needs 3)`)
   for (const action of ['check', 'setup']) {
@@ -121,7 +121,7 @@ test('an exercise that needs more brokers than the cluster has says so in Portug
     const res = await api.inject({ method: 'POST', url })
     assert.equal(res.statusCode, 200, res.body)
     assert.equal(res.json().done, false)
-    assert.match(res.json().unavailable, new RegExp(`precisa de um cluster com ${big.requires!.brokers} brokers e o que está rodando tem ${running}`))
+    assert.match(res.json().unavailable, new RegExp(`precisa de um cluster com ${big.requires!.brokers} brokers e o desta loja tem ${running}`))
   }
   assert.equal((await row(api, big.n)).setupAt, null, 'the setup did not run')
 })
