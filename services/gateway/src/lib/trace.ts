@@ -1,8 +1,10 @@
-import { crc32 } from 'node:zlib'
 import { TOPICS } from '@vitrine/contracts'
 import type { SagaMode } from '@vitrine/contracts'
-import { endOffsets, readFrom } from '@vitrine/service-kit'
+import { endOffsets, partitionOf, readFrom } from '@vitrine/service-kit'
 import type { PartitionOffset, StoredRecord } from '@vitrine/service-kit'
+
+// Where a key lands is kit's (the exercises' checkers read by key too).
+export { partitionOf }
 
 // What Kafka holds for an order, for POST /api/compare. Nothing here is inferred: a record is in a
 // trace because it is on a catalog topic with the order's id as its key. The reader starts at the
@@ -23,14 +25,6 @@ export interface TraceRecord {
 
 /** Every catalog topic keyed by the order (its saga topics, the retry tiers and the DLQ, which keep the original key). */
 export const ORDER_TOPICS: readonly string[] = TOPICS.filter(t => t.key !== 'productId').map(t => t.name)
-
-/**
- * The partition a producer puts `key` on: librdkafka's default partitioner (consistent_random)
- * takes the CRC-32 of the key modulo the partition count. Every Vitrine producer is librdkafka's.
- */
-export function partitionOf (key: string, partitions: number): number {
-  return crc32(Buffer.from(key)) % partitions
-}
 
 /** How an order ended, as its outcome record (orders.confirmed / orders.failed) says. */
 export type Outcome = { status: 'confirmed' } | { status: 'failed', reason: string }

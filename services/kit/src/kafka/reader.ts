@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { crc32 } from 'node:zlib'
 import Kafka from 'node-rdkafka'
 import { headersOf } from './consumer.ts'
 
@@ -24,6 +25,14 @@ export interface ReadOptions {
   onRecord?: (r: StoredRecord) => void
   /** Ends the read when aborted (a follower that runs until its owner stops it). */
   signal?: AbortSignal
+}
+
+/**
+ * The partition a producer puts `key` on: librdkafka's default partitioner (consistent_random)
+ * takes the CRC-32 of the key modulo the partition count. Every Vitrine producer is librdkafka's.
+ */
+export function partitionOf (key: string, partitions: number): number {
+  return crc32(Buffer.from(key)) % partitions
 }
 
 /** librdkafka's logical offset for "the first record the partition still holds". */
