@@ -76,7 +76,7 @@ export default defineExercise({
   n: 10,
   slug: '10-coreografia-vs-orquestracao',
   title: 'O mesmo pedido em coreografia e em orquestração',
-  concepts: ['topicos', 'produtores', 'consumidores', 'grupos-de-consumidores', 'particoes'],
+  concepts: ['topicos', 'produtores', 'consumidores', 'grupos-de-consumidores'],
   setup: async (ctx) => {
     // The saga's services running (the orchestrator too: each mode needs its own).
     await startSaga(ctx)
