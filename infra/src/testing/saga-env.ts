@@ -108,6 +108,19 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
   await deleteTestSubjects(env)
 }
 
+/**
+ * Drops the test's own schema of each base name (`<base><schemaSuffix>`), on a connection of its own:
+ * for after() hooks that run once the app that used them has closed its pool.
+ */
+export async function dropTestSchemas (env: TestEnv, bases: string[]): Promise<void> {
+  const sql = connect(env.databaseUrl, 'public', 1)
+  try {
+    for (const base of bases) await sql.unsafe(`drop schema if exists "${base}${env.schemaSuffix}" cascade`)
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
 export interface RoutesOnSchema { app: FastifyInstance, sql: Db, schema: string, close: () => Promise<void> }
 
 /**

@@ -1,12 +1,15 @@
 import pino from 'pino'
-import type { TopicSerde } from '@vitrine/contracts'
+import { Type } from 'typebox'
+import type { ServiceName, TopicSerde } from '@vitrine/contracts'
 import { createAdmin } from '@vitrine/infra'
+import { serviceEnv } from '@vitrine/infra/testing/saga'
 import type { TestEnv } from '@vitrine/infra/testing/saga'
-import { ConsumerEngine, createRegistry, kitMetrics } from '../../src/index.ts'
-import type { ConsumerEngineOptions } from '../../src/index.ts'
+import { ConsumerEngine, buildApp, createRegistry, kit, kitMetrics, loadConfig, serviceConfig } from '../../src/index.ts'
+import type { ConsumerEngineOptions, Consumers } from '../../src/index.ts'
 
-// What the engine's integration tests share: their topics on a broker, a ConsumerEngine with the
-// options they do not test, a silent log and a serde that passes the bytes through.
+// What the kit's Kafka integration tests share: their topics on a broker, a ConsumerEngine with the
+// options they do not test, a service of kit alone with its consumers, a silent log and a serde that
+// passes the bytes through.
 
 /** Silent unless TEST_LOG_LEVEL says otherwise. */
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })
@@ -57,4 +60,16 @@ export function testEngine (env: Pick<TestEnv, 'brokers' | 'prefix' | 'groupSuff
     retryTiers: [],
     ...o
   })
+}
+
+/**
+ * A service of kit alone (no routes) on the test's topics, groups and database, its schema
+ * `<schema><schemaSuffix>`; `consumers` adds its consumers. `vars` are its variables beyond serviceEnv.
+ */
+export async function kitServiceApp (env: TestEnv, o: { name: string, service: ServiceName, schema: string, vars?: Record<string, string | number> }, consumers: (c: Consumers) => void): Promise<Awaited<ReturnType<typeof buildApp>>> {
+  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, o.vars))
+  return await buildApp(o.name, async (fastify, opts) => {
+    await fastify.register(kit, { service: o.service, schema: o.schema, config: opts.config })
+    consumers(fastify.consumers)
+  }, config)
 }

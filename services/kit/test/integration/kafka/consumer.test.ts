@@ -1,14 +1,14 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Type } from 'typebox'
 import { HEADERS, TopicSerde, wireSchemaId } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
-import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { EventProducer, PermanentError, buildApp, enqueue, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
+import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readTopic, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer, PermanentError, enqueue, eventHeaders } from '../../../src/index.ts'
 import type { EventContext } from '../../../src/index.ts'
 import pino from 'pino'
 import { metricSum } from '../../helpers/metrics.ts'
+import { kitServiceApp } from '../../helpers/engine.ts'
 
 const env = testEnv()
 const seen: Array<EventContext<'orders.confirmed'>> = []
@@ -19,16 +19,14 @@ function confirmed (orderId: string): OrderConfirmed {
   return { eventId: randomUUID(), orderId, customerId: 'c1', totalCents: 1000, occurredAt: Date.now() }
 }
 
-let app: Awaited<ReturnType<typeof buildApp>>
+let app: Awaited<ReturnType<typeof kitServiceApp>>
 let raw: EventProducer
 let serde: TopicSerde
 
 before(async () => {
   await createCatalogTopics(env)
-  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10, RETRY_TIER_DELAYS_MS: '5000,1500,1500' }))
-  app = await buildApp('kit-test', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'notification', schema: 'kit_test', config: opts.config })
-    fastify.consumers.add({
+  app = await kitServiceApp(env, { name: 'kit-test', service: 'notification', schema: 'kit_test', vars: { RETRY_ATTEMPTS: 1, RETRY_BACKOFF_MS: 10, RETRY_TIER_DELAYS_MS: '5000,1500,1500' } }, consumers => {
+    consumers.add({
       reader: 'notification',
       group: 'kit-test',
       on: {
@@ -46,7 +44,7 @@ before(async () => {
         }
       }
     })
-  }, config)
+  })
   raw = new EventProducer(env.brokers, 'kit-test-raw', pino({ level: 'silent' }))
   await raw.connect()
   serde = new TopicSerde(env.registryUrl, env.prefix)
@@ -55,7 +53,7 @@ before(async () => {
 after(async () => {
   await app?.close()
   await raw?.close()
-  await app?.sql?.unsafe(`drop schema if exists "kit_test${env.schemaSuffix}" cascade`).catch(() => {})
+  await dropTestSchemas(env, ['kit_test'])
   await deleteTestTopics(env)
 })
 

@@ -2,15 +2,15 @@ import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
-import { Type } from 'typebox'
 import pino from 'pino'
 import { TopicSerde } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
 // Not in @vitrine/infra's exports: the supervisor runs it as a program.
 import { createRegistryProxy, freePort, loadSettings } from '@vitrine/infra'
-import { createCatalogTopics, deleteTestTopics, readAllNow, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { EventProducer, buildApp, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
+import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readAllNow, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer } from '../../../src/index.ts'
 import { metricSum } from '../../helpers/metrics.ts'
+import { kitServiceApp } from '../../helpers/engine.ts'
 
 // A private registry proxy in front of the shared Apicurio backend: the test stops it and starts it
 // again, and the shared registry on :8081 never notices. A consumer service started during the outage
@@ -21,7 +21,7 @@ const backendPort = loadSettings().registryBackendPort
 let port = 0
 let proxy: Server | undefined
 const handled = new Map<string, number>()
-let app: Awaited<ReturnType<typeof buildApp>> | undefined
+let app: Awaited<ReturnType<typeof kitServiceApp>> | undefined
 let raw: EventProducer
 let serde: TopicSerde
 
@@ -57,16 +57,14 @@ after(async () => {
   await app?.close()
   await raw?.close()
   await stopProxy()
-  await app?.sql?.unsafe(`drop schema if exists "kit_registry${env.schemaSuffix}" cascade`).catch(() => {})
+  await dropTestSchemas(env, ['kit_registry'])
   await deleteTestTopics(env)
 })
 
 test('registry down: a consumer service starts not ready, dead-letters nothing, and handles every record once it is back', { timeout: 120_000 }, async () => {
   await stopProxy()
-  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}`, RETRY_ATTEMPTS: 0 }))
-  app = await buildApp('kit-registry', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'inventory', schema: 'kit_registry', config: opts.config })
-    fastify.consumers.add({
+  app = await kitServiceApp(env, { name: 'kit-registry', service: 'inventory', schema: 'kit_registry', vars: { SCHEMA_REGISTRY_URL: `http://127.0.0.1:${port}`, RETRY_ATTEMPTS: 0 } }, consumers => {
+    consumers.add({
       reader: 'inventory',
       group: 'kit-registry',
       on: {
@@ -75,7 +73,7 @@ test('registry down: a consumer service starts not ready, dead-letters nothing, 
         }
       }
     })
-  }, config)
+  })
 
   const keys = Array.from({ length: 6 }, () => `reg-${randomUUID()}`)
   for (const orderId of keys) {

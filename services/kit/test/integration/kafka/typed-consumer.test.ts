@@ -1,33 +1,31 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Type } from 'typebox'
 import pino from 'pino'
 import { SchemaType } from '@kafkajs/confluent-schema-registry'
 import { HEADERS, TopicSerde, schemaVersions, subjectOf } from '@vitrine/contracts'
 import type { OrderConfirmed, OrderCreated, OrderFailed } from '@vitrine/contracts'
-import { createCatalogTopics, deleteTestTopics, readTopic, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { EventProducer, PermanentError, buildApp, eventHeaders, kit, loadConfig, serviceConfig } from '../../../src/index.ts'
+import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readTopic, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer, PermanentError, eventHeaders } from '../../../src/index.ts'
 import type { EventContext } from '../../../src/index.ts'
+import { kitServiceApp } from '../../helpers/engine.ts'
 
 // The typed form of fastify.consumers.add: a topic → handler map from the catalog, each handler given
 // its event and the record's context; the retry/DLQ path and pauses by reason work through it.
 const env = testEnv()
 const confirmed: Array<{ event: OrderConfirmed, ctx: EventContext<'orders.confirmed'> }> = []
 const failed: OrderFailed[] = []
-let app: Awaited<ReturnType<typeof buildApp>>
+let app: Awaited<ReturnType<typeof kitServiceApp>>
 let raw: EventProducer
 let serde: TopicSerde
 
 before(async () => {
   await createCatalogTopics(env)
-  const config = loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env, { RETRY_ATTEMPTS: 0, RETRY_BACKOFF_MS: 10 }))
-  app = await buildApp('kit-typed', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'notification', schema: 'kit_typed', config: opts.config })
-    assert.throws(() => fastify.consumers.add({ reader: 'inventory', group: 'kit-typed', on: { 'orders.confirmed': async () => {} } }), /not this service/)
+  app = await kitServiceApp(env, { name: 'kit-typed', service: 'notification', schema: 'kit_typed', vars: { RETRY_ATTEMPTS: 0, RETRY_BACKOFF_MS: 10 } }, consumers => {
+    assert.throws(() => consumers.add({ reader: 'inventory', group: 'kit-typed', on: { 'orders.confirmed': async () => {} } }), /not this service/)
     // A spec that dodged the types (JavaScript, a cast) is still refused at boot.
-    assert.throws(() => fastify.consumers.add({ reader: 'notification', group: 'kit-typed', on: { 'payments.approved': async () => {} } as never }), /not list notification as a reader of "payments.approved"/)
-    fastify.consumers.add({
+    assert.throws(() => consumers.add({ reader: 'notification', group: 'kit-typed', on: { 'payments.approved': async () => {} } as never }), /not list notification as a reader of "payments.approved"/)
+    consumers.add({
       reader: 'notification',
       group: 'kit-typed',
       on: {
@@ -38,7 +36,7 @@ before(async () => {
         }
       }
     })
-  }, config)
+  })
   raw = new EventProducer(env.brokers, 'kit-typed-raw', pino({ level: 'silent' }))
   await raw.connect()
   serde = new TopicSerde(env.registryUrl, env.prefix)
@@ -47,7 +45,7 @@ before(async () => {
 after(async () => {
   await app?.close()
   await raw?.close()
-  await app?.sql?.unsafe(`drop schema if exists "kit_typed${env.schemaSuffix}" cascade`).catch(() => {})
+  await dropTestSchemas(env, ['kit_typed'])
   await deleteTestTopics(env)
 })
 

@@ -1,27 +1,26 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Type } from 'typebox'
 import pino from 'pino'
 import { DLQ_TOPIC, TopicSerde } from '@vitrine/contracts'
 import type { OrderConfirmed } from '@vitrine/contracts'
-import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
-import { EventProducer, PermanentError, ReplayError, buildApp, kit, listDeadLetters, loadConfig, readTopicNow, replayDeadLetters, replayedAlready, serviceConfig } from '../../../src/index.ts'
+import { createCatalogTopics, deleteTestTopics, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { EventProducer, PermanentError, ReplayError, listDeadLetters, readTopicNow, replayDeadLetters, replayedAlready } from '../../../src/index.ts'
+import { kitServiceApp } from '../../helpers/engine.ts'
 
 // The runbook drill: a consumer gives up on a record, the operator reads why, fixes the cause and
 // replays it; the same group handles it through its retry path.
 const env = testEnv()
 let broken = true
 const handled: string[] = []
-let app: Awaited<ReturnType<typeof buildApp>>
+let app: Awaited<ReturnType<typeof kitServiceApp>>
 let producer: EventProducer
 const serde = new TopicSerde(env.registryUrl, env.prefix)
 
 before(async () => {
   await createCatalogTopics(env)
-  app = await buildApp('dlq-test', async (fastify, opts) => {
-    await fastify.register(kit, { service: 'notification', schema: 'dlq_test', config: opts.config })
-    fastify.consumers.add({
+  app = await kitServiceApp(env, { name: 'dlq-test', service: 'notification', schema: 'dlq_test' }, consumers => {
+    consumers.add({
       reader: 'notification',
       group: 'dlq-drill',
       on: {
@@ -31,7 +30,7 @@ before(async () => {
         }
       }
     })
-  }, loadConfig(serviceConfig({ PORT: Type.Integer({ default: 0 }) }), serviceEnv(env)))
+  })
   producer = new EventProducer(env.brokers, 'dlq-test', pino({ level: 'silent' }))
   await producer.connect()
 })
