@@ -24,6 +24,8 @@ export const BaseConfig = Type.Object({
   RETRY_TIER_DELAYS_MS: Type.String({ default: '5000,30000,300000', pattern: '^\\d+,\\d+,\\d+$', description: 'delay of each retry topic (orders.retry.5s, .30s, .5m), in ms' }),
   /** A fault drill (exercise 11, the slow service): every consumed record waits this long before its handler. */
   HANDLER_DELAY_MS: Type.Integer({ default: 0, minimum: 0, maximum: 60_000, description: 'fault drill: each record waits this long before its handler (0 = off)' }),
+  /** A fault drill (exercise 5, the dead letter): records of these topics fail in their handler, through the retries to the DLQ. */
+  HANDLER_FAIL_TOPICS: Type.String({ default: '', pattern: '^[a-z0-9._,-]*$', description: 'fault drill: records of these catalog topics (comma-separated) fail before their handler (empty = off)' }),
   PRODUCER_LINGER_MS: Type.Integer({ default: 5, minimum: 0, maximum: 1000 }),
   /** librdkafka's message.timeout.ms: a send not acknowledged by then rejects, and its caller keeps the record and retries. */
   PRODUCER_MESSAGE_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 1000, maximum: 900_000 })

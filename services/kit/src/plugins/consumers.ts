@@ -114,6 +114,19 @@ function delayed (handler: Handler, ms: number): Handler {
   }
 }
 
+/**
+ * The fault drill of HANDLER_FAIL_TOPICS (exercise 5): a record of these topics fails before its
+ * handler runs, as one whose dependency is down would (a retryable error), so it goes through the
+ * retry ladder to the DLQ. A retried or replayed record keeps its original topic: it fails the same
+ * way until the service runs without the drill.
+ */
+function failing (handler: Handler, topics: ReadonlySet<string>): Handler {
+  return async (record, log, ctx) => {
+    if (topics.has(record.topic)) throw new Error(`fault drill HANDLER_FAIL_TOPICS: this process fails every ${record.topic} record`)
+    await handler(record, log, ctx)
+  }
+}
+
 /** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
@@ -127,14 +140,17 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   fastify.metrics.kit.dlq.check = async () => await dlq.check()
   fastify.metrics.kit.dlq.retentionMs = DLQ_RETENTION_MS
 
+  const failTopics = new Set(c.HANDLER_FAIL_TOPICS.split(',').map(t => t.trim()).filter(t => t !== ''))
+
   function start (group: string, topics: readonly string[], handler: Handler, concurrency: number | undefined): void {
+    const delayedHandler = c.HANDLER_DELAY_MS > 0 ? delayed(handler, c.HANDLER_DELAY_MS) : handler
     const engine = new ConsumerEngine({
       service: opts.service,
       groupId: group + c.KAFKA_GROUP_SUFFIX,
       brokers: c.KAFKA_BROKERS,
       topics,
       prefix: c.TOPIC_PREFIX,
-      handler: c.HANDLER_DELAY_MS > 0 ? delayed(handler, c.HANDLER_DELAY_MS) : handler,
+      handler: failTopics.size > 0 ? failing(delayedHandler, failTopics) : delayedHandler,
       serde: fastify.serde,
       producer: fastify.producer,
       log: fastify.log,
