@@ -58,6 +58,11 @@ test('an order\'s log lines: checkout-api, payment and inventory at least, in ti
     assert.ok(said.includes(step), `${step} in ${JSON.stringify(said)}`)
   }
   assert.ok(said.indexOf('checkout-api: order accepted') < said.indexOf('checkout-api: order finished'))
+  // A consumer's lines name the record and the event it handles.
+  const charge = logs.lines.find(l => l.msg === 'charge requested')!
+  assert.equal(charge.fields.topic, 'orders.new')
+  assert.equal(typeof charge.fields.offset, 'number')
+  assert.match(String(charge.fields.eventId), /^[0-9a-f-]{36}$/)
   assert.ok(logs.lines.every(l => l.level === 'info' || l.level === 'warn' || l.level === 'error'))
   // The other order is in the same files, and none of its lines is here.
   assert.ok(!JSON.stringify(logs).includes(b), 'no line of the other order')

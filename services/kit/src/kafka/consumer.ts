@@ -516,7 +516,7 @@ export class ConsumerEngine {
       : { topic: this.logical(m.topic), partition: m.partition, offset: m.offset }
     if (tier >= 0 && headers[HEADERS.retryGroup] !== this.o.groupId) return 'done' // another group's retry
     const key = m.key ? m.key.toString() : null
-    const log = this.o.log.child({ orderId: key, topic: origin.topic, partition: origin.partition, offset: origin.offset, ...(tier >= 0 ? { retryTier: tier + 1 } : {}) })
+    const bindings = { orderId: key, topic: origin.topic, partition: origin.partition, offset: origin.offset, ...(tier >= 0 ? { retryTier: tier + 1 } : {}) }
     const timer = this.o.metrics.processing.startTimer({ topic: origin.topic })
     let value: unknown
     for (let attempt = 0; ; attempt++) {
@@ -533,11 +533,15 @@ export class ConsumerEngine {
           if (!(await this.backoff(st, epoch, attempt))) return 'fenced'
           continue
         }
-        log.error({ err }, 'undecodable record, sending to the dead-letter topic')
+        this.o.log.error({ ...bindings, err }, 'undecodable record, sending to the dead-letter topic')
         timer()
         return await this.deadLetter(st, epoch, m, origin, headers, err, Number(headers[HEADERS.attempts] ?? 0), 'undecodable')
       }
     }
+    // One child logger per record, made once it is decoded: every line of its handling names the order and the event
+    // (the gateway's per-order logs and a grep by eventId find them).
+    const eventId = (value as { eventId?: unknown } | null)?.eventId
+    const log = this.o.log.child(typeof eventId === 'string' ? { ...bindings, eventId } : bindings)
     const record: ConsumedRecord = { topic: origin.topic, partition: origin.partition, offset: origin.offset, key, value, headers, timestamp: m.timestamp ?? Date.now(), attempt: tier + 1 }
     const ctx: HandlerContext = { signal: st.abort.signal, owned: () => this.current(st, epoch) || (st.epoch === epoch && st.draining) }
     const attempts = tier >= 0 ? 1 : 1 + this.o.retryAttempts
