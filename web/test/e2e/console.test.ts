@@ -2,39 +2,29 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
-import type { Browser } from 'playwright-core'
 import { kafkaTool, loadSettings } from '@vitrine/infra'
 import { TopicSerde } from '@vitrine/contracts'
 import { createCatalogTopics, deleteTestTopics, testEnv, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
-import type { Gateway } from './helpers.ts'
-import { buildWeb, deleteTestSubjects, launch, openPage, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+import type { BrowserSuite } from './helpers.ts'
+import { deleteTestSubjects, openPage, screenshot, serveWeb, skipUnlessRunnable, startBrowserSuite, startGateway } from './helpers.ts'
 
 // The Kafka page against the real broker: what the page does is checked with Kafka's own tools.
 const skip = skipUnlessRunnable()
 const settings = loadSettings()
 
 let env: TestEnv
-let gateway: Gateway
-let web: Awaited<ReturnType<typeof serveWeb>>
-let built: Awaited<ReturnType<typeof buildWeb>>
-let browser: Browser
+let ui: BrowserSuite
 
 before(async () => {
   if (skip) return
   env = testEnv()
   await createCatalogTopics(env)
-  gateway = await startGateway(env)
-  built = await buildWeb()
-  web = await serveWeb(built.outDir, gateway.url)
-  browser = await launch()
+  ui = await startBrowserSuite(env)
 })
 
 after(async () => {
-  await browser?.close()
-  await web?.server.close()
-  built?.remove()
-  await gateway?.app.close()
+  await ui?.close()
   if (env) {
     await deleteTestTopics(env)
     await deleteTestSubjects(env)
@@ -49,10 +39,10 @@ async function topicCommand (...args: string[]): Promise<string> {
 
 test('the Kafka page creates a topic that exists on the broker, then deletes it', { skip }, async () => {
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   const name = `aula-e2e-${randomUUID().slice(0, 8)}`
   try {
-    await page.goto(`${web.url}/#/kafka/topicos`)
+    await page.goto(`${ui.web.url}/#/kafka/topicos`)
     await page.getByTestId('topic-row').first().waitFor()
 
     // Client-side validation first: nothing is sent.
@@ -88,14 +78,14 @@ test('the Kafka page creates a topic that exists on the broker, then deletes it'
     assert.deepEqual(errors, [])
   } finally {
     await page.close()
-    await gateway.app.kafkaConsole.deleteTopic(name).catch(() => {})
+    await ui.gateway.app.kafkaConsole.deleteTopic(name).catch(() => {})
   }
 })
 
 test('a catalog topic cannot be deleted from the page', { skip }, async () => {
-  const page = await openPage(browser, [])
+  const page = await openPage(ui.browser, [])
   try {
-    await page.goto(`${web.url}/#/kafka/topicos/${encodeURIComponent(env.prefix + 'orders.new')}`)
+    await page.goto(`${ui.web.url}/#/kafka/topicos/${encodeURIComponent(env.prefix + 'orders.new')}`)
     await page.getByTestId('partition-table').waitFor()
     assert.equal(await page.getByTestId('delete-topic').isDisabled(), true)
     assert.match(await page.getByTestId('topic-detail').textContent() ?? '', /está no catálogo/)
@@ -107,8 +97,8 @@ test('a catalog topic cannot be deleted from the page', { skip }, async () => {
 test('a consumer group\'s lag per partition is shown', { skip }, async () => {
   const topic = `lag-e2e-${randomUUID().slice(0, 8)}`
   const group = `turma-${randomUUID().slice(0, 8)}`
-  await gateway.app.kafkaConsole.createTopic({ name: topic, partitions: 1, replicationFactor: 1 })
-  const page = await openPage(browser, [])
+  await ui.gateway.app.kafkaConsole.createTopic({ name: topic, partitions: 1, replicationFactor: 1 })
+  const page = await openPage(ui.browser, [])
   const producer = new Kafka.Producer({ 'bootstrap.servers': env.brokers, dr_cb: true }, {})
   const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': env.brokers, 'group.id': group, 'client.id': 'aluno-1', 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' })
   try {
@@ -128,7 +118,7 @@ test('a consumer group\'s lag per partition is shown', { skip }, async () => {
     // Read 3 of the 7: 4 still to go.
     consumer.commitSync([{ topic, partition: 0, offset: 3 }])
 
-    await page.goto(`${web.url}/#/kafka/grupos/${encodeURIComponent(group)}`)
+    await page.goto(`${ui.web.url}/#/kafka/grupos/${encodeURIComponent(group)}`)
     const row = page.locator(`[data-testid="lag-row"][data-topic="${topic}"][data-partition="0"]`)
     await row.waitFor({ timeout: 20_000 })
     assert.equal(await row.getAttribute('data-lag'), '4')
@@ -143,17 +133,17 @@ test('a consumer group\'s lag per partition is shown', { skip }, async () => {
     await page.close()
     await new Promise<void>(resolve => consumer.disconnect(() => resolve()))
     await new Promise<void>(resolve => producer.disconnect(() => resolve()))
-    await gateway.app.kafkaConsole.admin.deleteGroups({ groups: [group] }).catch(() => {})
-    await gateway.app.kafkaConsole.deleteTopic(topic).catch(() => {})
+    await ui.gateway.app.kafkaConsole.admin.deleteGroups({ groups: [group] }).catch(() => {})
+    await ui.gateway.app.kafkaConsole.deleteTopic(topic).catch(() => {})
   }
 })
 
 test('the registry tab lists the catalog subjects and shows a version\'s schema', { skip }, async () => {
   await new TopicSerde(env.registryUrl, env.prefix).register('payments.approved')
   const subject = `${env.prefix}payments.approved-value`
-  const page = await openPage(browser, [])
+  const page = await openPage(ui.browser, [])
   try {
-    await page.goto(`${web.url}/#/kafka/registry`)
+    await page.goto(`${ui.web.url}/#/kafka/registry`)
     const row = page.getByTestId('subject-row').filter({ hasText: subject })
     await row.waitFor()
     await row.click()
@@ -170,8 +160,8 @@ test('a lost connection to the gateway is shown, and so is its return', { skip }
   // A second gateway on a port of its own, so stopping it leaves the other tests' gateway alone.
   let second = await startGateway(env)
   const port = second.port
-  const served = await serveWeb(built.outDir, second.url)
-  const page = await openPage(browser, [])
+  const served = await serveWeb(ui.web.outDir, second.url)
+  const page = await openPage(ui.browser, [])
   try {
     await page.goto(`${served.url}/#/eventos`)
     await waitFor('connected', async () => (await page.getByTestId('connection-lost').count()) === 0 && await page.getByTestId('connection-dot').evaluate(el => el.classList.contains('on')), 15_000)

@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Browser } from 'playwright-core'
 import { consumeAndCommit, openProducer, produceAll, startControlApi, startExerciseShop } from '@vitrine/infra/testing'
 import type { ControlApi, ExerciseShop } from '@vitrine/infra/testing'
-import type { Gateway } from './helpers.ts'
-import { buildWeb, launch, openPage, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+import type { BrowserSuite } from './helpers.ts'
+import { openPage, screenshot, serveWeb, skipUnlessRunnable, startBrowserSuite, startGateway } from './helpers.ts'
 
 // The Exercícios page against the real control plane: a Kafka-only exercise shop (its own topic
 // prefix and group suffix), the control plane's API over it (checking every exercise each second, as
@@ -17,26 +16,17 @@ const skip = skipUnlessRunnable()
 
 let shop: ExerciseShop
 let control: ControlApi
-let gateway: Gateway
-let web: Awaited<ReturnType<typeof serveWeb>>
-let built: Awaited<ReturnType<typeof buildWeb>>
-let browser: Browser
+let ui: BrowserSuite
 
 before(async () => {
   if (skip) return
   shop = await startExerciseShop({ services: [] })
   control = await startControlApi(shop.plane, { exerciseCheckMs: 1000 })
-  gateway = await startGateway(shop.env, { CONTROL_URL: control.url, EXERCISES_POLL_MS: 500 })
-  built = await buildWeb()
-  web = await serveWeb(built.outDir, gateway.url)
-  browser = await launch()
+  ui = await startBrowserSuite(shop.env, { gatewayEnv: { CONTROL_URL: control.url, EXERCISES_POLL_MS: 500 } })
 }, { timeout: 120_000 })
 
 after(async () => {
-  await browser?.close()
-  await web?.server.close()
-  built?.remove()
-  await gateway?.app.close()
+  await ui?.close()
   await control?.close()
   await shop?.close()
 })
@@ -48,9 +38,9 @@ test('the scoreboard shows exercise 1 turning done, live, after its solution run
   assert.equal(setup.status, 200, await setup.text())
 
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   try {
-    await page.goto(`${web.url}/#/exercicios`)
+    await page.goto(`${ui.web.url}/#/exercicios`)
     const card = page.locator('[data-testid=exercise][data-n="1"]')
     await card.waitFor({ timeout: 20_000 })
     assert.equal(await page.locator('[data-testid=exercise]').count(), 12)
@@ -86,9 +76,9 @@ test('the scoreboard shows exercise 1 turning done, live, after its solution run
 
 test('the control plane down: the page says to start it with make demo', { skip, timeout: 30_000 }, async () => {
   const down = await startGateway(shop.env, { CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TIMEOUT_MS: 1000 })
-  const served = await serveWeb(built.outDir, down.url)
+  const served = await serveWeb(ui.web.outDir, down.url)
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   try {
     await page.goto(`${served.url}/#/exercicios`)
     const alert = page.locator('[data-testid=exercises-error]')

@@ -89,6 +89,54 @@ export async function launch (): Promise<Browser> {
   return await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }
 
+export interface BrowserSuite {
+  gateway: Gateway
+  /** The web app, built into `outDir` (removed by close) and served by `vite preview` in front of the gateway. */
+  web: { url: string, server: PreviewServer, outDir: string }
+  browser: Browser
+  /** Stops Chromium, the web app and the gateway, in that order. */
+  close: () => Promise<void>
+}
+
+export interface BrowserSuiteOptions {
+  /** The gateway's variables beyond the test's topics (serviceEnv), e.g. the services' URLs. */
+  gatewayEnv?: Record<string, string | number>
+  /** The gateway's port, when something must know it before it starts (e.g. Prometheus's targets); 0: any. */
+  gatewayPort?: number
+}
+
+/**
+ * What every browser test starts in before(): the gateway on the test's topics, the web app served in
+ * front of it, and Chromium; `{ web: false }` for a page the gateway serves itself. Set-up that fails
+ * half-way stops what it had started.
+ */
+export async function startBrowserSuite (env: TestEnv, options?: BrowserSuiteOptions & { web?: true }): Promise<BrowserSuite>
+export async function startBrowserSuite (env: TestEnv, options: BrowserSuiteOptions & { web: false }): Promise<Omit<BrowserSuite, 'web'>>
+export async function startBrowserSuite (env: TestEnv, options: BrowserSuiteOptions & { web?: boolean } = {}): Promise<Omit<BrowserSuite, 'web'> & Partial<Pick<BrowserSuite, 'web'>>> {
+  let gateway: Gateway | undefined
+  let built: Awaited<ReturnType<typeof buildWeb>> | undefined
+  let web: BrowserSuite['web'] | undefined
+  let browser: Browser | undefined
+  const close = async (): Promise<void> => {
+    await browser?.close()
+    await web?.server.close()
+    built?.remove()
+    await gateway?.app.close()
+  }
+  try {
+    gateway = await startGateway(env, options.gatewayEnv, options.gatewayPort)
+    if (options.web !== false) {
+      built = await buildWeb()
+      web = { ...await serveWeb(built.outDir, gateway.url), outDir: built.outDir }
+    }
+    browser = await launch()
+    return { gateway, ...(web ? { web } : {}), browser, close }
+  } catch (err) {
+    await close().catch(() => {})
+    throw err
+  }
+}
+
 /** A page that fails the test on any uncaught error in the app. */
 export async function openPage (browser: Browser, errors: string[]): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })

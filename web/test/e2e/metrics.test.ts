@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { freePort } from '@vitrine/infra'
 import { observabilityMissing, startObservability, waitFor } from '@vitrine/infra/testing'
 import type { PrivateObservability, TestEnv } from '@vitrine/infra/testing'
-import type { Gateway } from './helpers.ts'
-import { buildWeb, deleteTestSubjects, launch, openPage, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+import type { BrowserSuite } from './helpers.ts'
+import { deleteTestSubjects, openPage, sagaServicesExist, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
 
 // The Métricas page with live data from a private Prometheus and Alertmanager (our real rules, their
 // `for:` windows shortened to 5 s in a copy so the test takes seconds, not minutes): real orders move
@@ -25,10 +25,7 @@ type SagaHarness = {
   close: () => Promise<void>
 }
 let saga: SagaHarness
-let gateway: Gateway
-let web: Awaited<ReturnType<typeof serveWeb>>
-let built: Awaited<ReturnType<typeof buildWeb>>
-let browser: Browser
+let ui: BrowserSuite
 let obs: PrivateObservability
 const cleanups: Array<() => Promise<void> | void> = []
 
@@ -49,17 +46,11 @@ before(async () => {
     // A resolved alert goes out at its group's next interval: 2 s here instead of the stack's 30 s.
     groupInterval: '2s'
   })
-  gateway = await startGateway(saga.env, { PROMETHEUS_URL: obs.prometheusUrl, ALERTMANAGER_URL: obs.alertmanagerUrl, GROUP_LAG_INTERVAL_MS: 500 }, gatewayPort)
-  built = await buildWeb()
-  web = await serveWeb(built.outDir, gateway.url)
-  browser = await launch()
+  ui = await startBrowserSuite(saga.env, { gatewayEnv: { PROMETHEUS_URL: obs.prometheusUrl, ALERTMANAGER_URL: obs.alertmanagerUrl, GROUP_LAG_INTERVAL_MS: 500 }, gatewayPort })
 })
 
 after(async () => {
-  await browser?.close()
-  await web?.server.close()
-  built?.remove()
-  await gateway?.app.close()
+  await ui?.close()
   for (const fn of cleanups.reverse()) await fn()
   if (saga) {
     await saga.close()
@@ -73,14 +64,14 @@ async function alertOnPage (page: Page, name: string, status: 'firing' | 'resolv
 
 test('the Métricas page draws Prometheus panels with live data, and an alert fires and resolves on it', { skip, timeout: 420_000 }, async () => {
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   const productId = await saga.product(1000)
   const body = (i: number): unknown => ({ customerId: `metricas-${i}`, items: [{ productId, quantity: 1 }], mode: 'choreography' })
   // Enough orders that every partition of orders.new has one, so payment's group commits on each.
   const ids = await saga.placeOrders(Array.from({ length: 12 }, (_, i) => body(i)))
   await saga.waitTerminal(ids)
 
-  await page.goto(`${web.url}/#/metricas`)
+  await page.goto(`${ui.web.url}/#/metricas`)
   await page.getByTestId('dashboard-tab-sagas').click()
   const panel = page.locator('[data-testid="prom-panel"][data-panel^="sagas-"][data-has-data="true"]').first()
   await panel.waitFor({ timeout: 60_000 })
@@ -96,7 +87,7 @@ test('the Métricas page draws Prometheus panels with live data, and an alert fi
   await alertOnPage(page, 'ServiceDown', 'firing', 'payment')
   await alertOnPage(page, 'HighConsumerLag', 'firing')
   await screenshot(page, 'metricas-alertas')
-  const listed = await (await fetch(`${gateway.url}/api/alerts?source=alertmanager`)).json() as { alerts: Array<{ name: string, labels: Record<string, string> }> }
+  const listed = await (await fetch(`${ui.gateway.url}/api/alerts?source=alertmanager`)).json() as { alerts: Array<{ name: string, labels: Record<string, string> }> }
   assert.ok(listed.alerts.some(a => a.name === 'ServiceDown' && a.labels.service === 'payment'), JSON.stringify(listed))
 
   // Back up: it reads what waited, and both alerts resolve on the page.

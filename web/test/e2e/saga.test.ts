@@ -3,11 +3,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { readTopic, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
-import type { Gateway } from './helpers.ts'
-import { buildWeb, deleteTestSubjects, launch, openPage, orchestratorExists, sagaServicesExist, screenshot, serveWeb, skipUnlessRunnable, startGateway } from './helpers.ts'
+import type { BrowserSuite } from './helpers.ts'
+import { deleteTestSubjects, openPage, orchestratorExists, sagaServicesExist, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
 
 // The whole path a class watches: the form places an order through the gateway into the real
 // checkout-api; payment, inventory and notification react over the real broker; the page shows
@@ -18,10 +18,7 @@ const withOrchestrator = orchestratorExists()
 // The harness package only exists next to the saga services: imported when they are there.
 type SagaHarness = { env: TestEnv, url: (id: 'checkout-api' | 'inventory' | 'orchestrator') => string, catalogSynced: () => Promise<void>, close: () => Promise<void> }
 let saga: SagaHarness
-let gateway: Gateway
-let web: Awaited<ReturnType<typeof serveWeb>>
-let built: Awaited<ReturnType<typeof buildWeb>>
-let browser: Browser
+let ui: BrowserSuite
 // The process-mode services write their logs here, as the supervisor does; the gateway reads them (LOG_DIR).
 const logDir = join(mkdtempSync(join(tmpdir(), 'vitrine-e2e-logs-')), 'logs')
 
@@ -36,17 +33,11 @@ before(async () => {
     env: { payment: { PAYMENT_DELAY_MIN_MS: 300, PAYMENT_DELAY_MAX_MS: 600 }, 'checkout-api': { LOG_LEVEL: 'info' }, inventory: { LOG_LEVEL: 'info' } },
     logDir
   })
-  gateway = await startGateway(saga.env, { LOG_DIR: logDir, CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory'), ...(withOrchestrator ? { ORCHESTRATOR_URL: saga.url('orchestrator') } : {}) })
-  built = await buildWeb()
-  web = await serveWeb(built.outDir, gateway.url)
-  browser = await launch()
+  ui = await startBrowserSuite(saga.env, { gatewayEnv: { LOG_DIR: logDir, CHECKOUT_API_URL: saga.url('checkout-api'), INVENTORY_URL: saga.url('inventory'), ...(withOrchestrator ? { ORCHESTRATOR_URL: saga.url('orchestrator') } : {}) } })
 })
 
 after(async () => {
-  await browser?.close()
-  await web?.server.close()
-  built?.remove()
-  await gateway?.app.close()
+  await ui?.close()
   if (saga) {
     await saga.close()
     await deleteTestSubjects(saga.env)
@@ -55,7 +46,7 @@ after(async () => {
 })
 
 async function placeOrder (page: Page, trigger: string, mode: 'choreography' | 'orchestration'): Promise<string> {
-  await page.goto(`${web.url}/#/novo`)
+  await page.goto(`${ui.web.url}/#/novo`)
   await page.getByTestId('qty-prod_1').waitFor()
   await page.getByTestId(`mode-${mode}`).check()
   await page.getByTestId(`trigger-${trigger}`).check()
@@ -74,9 +65,9 @@ async function steps (page: Page): Promise<Array<{ topic: string, outcome: strin
 
 test('an order placed in the form reaches confirmed, every step on its timeline with its real Kafka coordinates', { skip }, async () => {
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   try {
-    await page.goto(`${web.url}/#/novo`)
+    await page.goto(`${ui.web.url}/#/novo`)
     await page.getByTestId('qty-prod_1').waitFor()
     await screenshot(page, 'novo-pedido')
     const orderId = await placeOrder(page, 'pay-ok', 'choreography')
@@ -124,12 +115,12 @@ test('an order placed in the form reaches confirmed, every step on its timeline 
 
 test('the form shows the catalog\'s prices; after a price change the order is charged the new one', { skip }, async () => {
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   try {
     const changed = await fetch(`${saga.url('inventory')}/products/prod_2/price`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ priceCents: 1234 }) })
     assert.equal(changed.status, 200)
     await saga.catalogSynced()
-    await page.goto(`${web.url}/#/novo`)
+    await page.goto(`${ui.web.url}/#/novo`)
     const price = page.getByTestId('price-prod_2')
     await price.waitFor()
     assert.match((await price.textContent()) ?? '', /R\$\s12,34/, 'the price inventory has now, not the seed\'s R$ 35,00')
@@ -143,7 +134,7 @@ test('the form shows the catalog\'s prices; after a price change the order is ch
     const link = page.getByTestId('order-link')
     await link.waitFor({ timeout: 15_000 })
     const orderId = (await link.textContent())!.trim()
-    const order = await (await fetch(`${gateway.url}/api/shop/orders/${orderId}`)).json() as { totalCents: number, items: Array<{ productId: string, quantity: number, unitPriceCents: number }> }
+    const order = await (await fetch(`${ui.gateway.url}/api/shop/orders/${orderId}`)).json() as { totalCents: number, items: Array<{ productId: string, quantity: number, unitPriceCents: number }> }
     assert.equal(order.totalCents, 2468)
     assert.deepEqual(order.items, [{ productId: 'prod_2', quantity: 2, unitPriceCents: 1234 }])
     assert.deepEqual(errors, [])
@@ -153,7 +144,7 @@ test('the form shows the catalog\'s prices; after a price change the order is ch
 })
 
 test('an order made to fail shows its compensation', { skip }, async () => {
-  const page = await openPage(browser, [])
+  const page = await openPage(ui.browser, [])
   try {
     // Payment approves ("pay-ok"), inventory cannot reserve one unit more than it has: payment refunds.
     await placeOrder(page, 'out-of-stock', 'choreography')
@@ -172,7 +163,7 @@ test('an order made to fail shows its compensation', { skip }, async () => {
 })
 
 test('an orchestrated order is told apart: commands and replies, in orchestration mode', { skip: skip || (withOrchestrator ? false : 'no orchestrator in this tree yet') }, async () => {
-  const page = await openPage(browser, [])
+  const page = await openPage(ui.browser, [])
   try {
     await placeOrder(page, 'pay-ok', 'orchestration')
     await waitFor('confirmed', async () => (await page.getByTestId('order-status').textContent())?.trim() === 'Confirmado', 45_000, 250)
@@ -187,9 +178,9 @@ test('an orchestrated order is told apart: commands and replies, in orchestratio
 })
 
 test('the same order compared in both saga styles, side by side', { skip: skip || (withOrchestrator ? false : 'no orchestrator in this tree yet') }, async () => {
-  const page = await openPage(browser, [])
+  const page = await openPage(ui.browser, [])
   try {
-    await page.goto(`${web.url}/#/novo`)
+    await page.goto(`${ui.web.url}/#/novo`)
     await page.getByTestId('qty-prod_1').waitFor()
     await page.getByTestId('trigger-pay-ok').check()
     await page.getByTestId('compare-button').click()
@@ -211,19 +202,19 @@ test('the same order compared in both saga styles, side by side', { skip: skip |
 
 test('every page shows the live orders: flow, events (click → order), metrics', { skip }, async () => {
   const errors: string[] = []
-  const page = await openPage(browser, errors)
+  const page = await openPage(ui.browser, errors)
   try {
-    await page.goto(`${web.url}/#/fluxo`)
+    await page.goto(`${ui.web.url}/#/fluxo`)
     await page.getByTestId('flow-topic').first().waitFor()
     // An order while the flow page is open, so its events move across the graph.
-    const res = await fetch(`${gateway.url}/api/shop/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'turma-pay-ok', items: [{ productId: 'prod_3', quantity: 1 }] }) })
+    const res = await fetch(`${ui.gateway.url}/api/shop/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'turma-pay-ok', items: [{ productId: 'prod_3', quantity: 1 }] }) })
     assert.equal(res.status, 202)
     const { orderId } = await res.json() as { orderId: string }
     await waitFor('orders.new counted on the graph', async () => Number(await page.locator('[data-testid="flow-topic"][data-topic="orders.new"] .count').textContent()) >= 1, 15_000)
     await page.waitForTimeout(800)
     await screenshot(page, 'fluxo-ao-vivo')
 
-    await page.goto(`${web.url}/#/eventos`)
+    await page.goto(`${ui.web.url}/#/eventos`)
     await page.getByTestId('search-order').fill(orderId)
     const card = page.locator(`[data-testid="event-card"][data-order="${orderId}"]`).first()
     await card.waitFor({ timeout: 20_000 })
@@ -234,11 +225,11 @@ test('every page shows the live orders: flow, events (click → order), metrics'
     await page.waitForURL(new RegExp(`#/pedido/${orderId}$`))
     await page.getByTestId('timeline-step').first().waitFor()
 
-    await page.goto(`${web.url}/#/metricas`)
+    await page.goto(`${ui.web.url}/#/metricas`)
     await waitFor('figures', async () => /\d/.test(await page.getByTestId('metric-success').textContent() ?? ''), 10_000)
     // This test's own order (placed on the flow page, "pay-ok") is counted once it is confirmed.
     const counted = await waitFor('the order counted as confirmed', async () => {
-      const stats = await (await fetch(`${gateway.url}/api/stats`)).json() as { orders: { created: number, confirmed: number } }
+      const stats = await (await fetch(`${ui.gateway.url}/api/stats`)).json() as { orders: { created: number, confirmed: number } }
       return stats.orders.confirmed >= 1 ? stats : undefined
     }, 30_000)
     assert.ok(counted.orders.created >= 1)
