@@ -274,7 +274,9 @@ export class OutboxRelay {
         throw err instanceof Unpublishable ? err : new Unpublishable((err as Error).message)
       }
       const value = await this.serde.encode(r.topic as EventTopic, r.value as never)
-      await this.producer.send({ topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } })
+      const d = await this.producer.send({ topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } })
+      // The hand-off to Kafka, one line per event with its coordinates (an order's logs show where each event went).
+      this.log.info({ [findTopic(r.topic)?.key === 'productId' ? 'productId' : 'orderId']: r.key, topic: r.topic, partition: d.partition, offset: d.offset, eventId: (r.value as { eventId?: unknown }).eventId }, 'event published')
       return { id: r.id, ok: true }
     } catch (err) {
       const code = (err as { code?: number }).code

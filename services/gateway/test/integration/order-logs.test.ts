@@ -63,6 +63,11 @@ test('an order\'s log lines: checkout-api, payment and inventory at least, in ti
   assert.equal(charge.fields.topic, 'orders.new')
   assert.equal(typeof charge.fields.offset, 'number')
   assert.match(String(charge.fields.eventId), /^[0-9a-f-]{36}$/)
+  // ...and each outbox publish names where the event went.
+  const published = logs.lines.find(l => l.service === 'payment' && l.msg === 'event published' && l.fields.topic === 'payments.approved')
+  assert.ok(published, JSON.stringify(said))
+  assert.equal(typeof published.fields.partition, 'number')
+  assert.equal(typeof published.fields.offset, 'number')
   assert.ok(logs.lines.every(l => l.level === 'info' || l.level === 'warn' || l.level === 'error'))
   // The other order is in the same files, and none of its lines is here.
   assert.ok(!JSON.stringify(logs).includes(b), 'no line of the other order')
