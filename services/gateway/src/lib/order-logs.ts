@@ -2,10 +2,12 @@ import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { SERVICES } from '@vitrine/contracts'
 
 // An order's log lines, read from the services' log files (the supervisor writes each app's
 // output to <stateDir>/logs/<name>.log, one pino JSON record per line). Bounded: only the tail of
 // each file is read, streamed (the event loop runs between chunks), and at most `maxLines` kept.
+// Only the services' files: the same folder holds the broker's, the registry's and the database's logs.
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'
 export type LogValue = string | number | boolean | null | Array<string | number | boolean | null>
@@ -105,7 +107,8 @@ export async function readFileTail (file: string, orderId: string, o: ReadOption
 export async function readOrderLogs (dir: string, orderId: string, o: ReadOptions): Promise<OrderLogs> {
   let names: string[]
   try {
-    names = (await readdir(dir)).filter(n => n.endsWith('.log')).sort()
+    const files = new Set(await readdir(dir))
+    names = SERVICES.map(s => `${s}.log`).filter(n => files.has(n))
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return { lines: [], truncated: false, dirExists: false }
     throw err

@@ -42,7 +42,8 @@ test('every service\'s lines of the order, merged in time order; non-JSON lines 
     line('payment', '2026-11-30T11:20:03.200Z', 'handler failed, retrying', { orderId: ORDER, err: { type: 'Error', message: 'db down', stack: 'Error: db down\n at x' }, attempt: 1, sent: ['a', 'b'], nested: { no: 1 } }, 40)
   ].join('\n') + '\n')
   writeFileSync(join(dir, 'inventory.log'), line('inventory', '2026-11-30T11:20:03.170Z', 'stock reserved', { orderId: ORDER, items: 2 }) + '\n')
-  writeFileSync(join(dir, 'notes.txt'), line('x', '2026-11-30T11:20:03.000Z', 'not a log file', { orderId: ORDER }) + '\n')
+  // Not a service's log: the broker's (same folder), a bench copy's, anything else.
+  for (const other of ['notes.txt', 'kafka-1-broker.log', 'bench-payment.log']) writeFileSync(join(dir, other), line('x', '2026-11-30T11:20:03.000Z', 'not a service log', { orderId: ORDER }) + '\n')
   const app = await build(t, { LOG_DIR: dir })
   const res = await app.inject({ method: 'GET', url: `/orders/${ORDER}/logs` })
   assert.equal(res.statusCode, 200, res.body)
