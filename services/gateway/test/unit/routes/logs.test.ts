@@ -84,6 +84,18 @@ test('only the tail of each file is read, and at most LOG_MAX_LINES lines are ke
   assert.equal(few.truncated, true)
 })
 
+test('a file read in many chunks: every line of the order is found, also those across a chunk boundary, and the last line without its newline', async t => {
+  const dir = fixture(t)
+  const all = Array.from({ length: 6000 }, (_, i) => line('inventory', new Date(Date.UTC(2026, 10, 30, 11) + i).toISOString(), `line ${i}`, { orderId: i % 7 === 0 ? ORDER : OTHER, pad: 'x'.repeat(i % 97) }))
+  writeFileSync(join(dir, 'inventory.log'), all.join('\n'))
+  assert.ok(all.join('\n').length > 4 * 256 * 1024, 'several read chunks')
+  const app = await build(t, { LOG_DIR: dir, LOG_TAIL_BYTES: 10 * 1024 * 1024, LOG_MAX_LINES: 10_000 })
+  const body = (await app.inject({ method: 'GET', url: `/orders/${ORDER}/logs` })).json()
+  const want = Array.from({ length: 6000 }, (_, i) => i).filter(i => i % 7 === 0).map(i => `line ${i}`)
+  assert.equal(want.at(-1), 'line 5999', 'the last line, without a newline, is one of the order\'s')
+  assert.deepEqual(body.lines.map((l: { msg: string }) => l.msg), want)
+})
+
 test('no line: 200 with an empty list, and a hint when the log folder does not exist', async t => {
   const dir = fixture(t)
   writeFileSync(join(dir, 'payment.log'), line('payment', '2026-11-30T11:20:00.000Z', 'charge requested', { orderId: OTHER }) + '\n')
