@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +7,7 @@ import { SAGA_APPS, appSettings, startApps, stopApp } from '../apps.ts'
 import { ControlPlane } from '../control/plane.ts'
 import { SHOP_SCHEMAS } from '../control/reset.ts'
 import { exerciseContext } from '../exercises/context.ts'
-import type { ExerciseContext } from '../exercises/types.ts'
+import type { CheckResult, Exercise, ExerciseContext } from '../exercises/types.ts'
 import { freePort } from '../proc.ts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from './saga-env.ts'
 import type { TestEnv } from './saga-env.ts'
@@ -81,4 +82,29 @@ async function catalogSynced (ctx: ExerciseContext): Promise<void> {
       left join "${co}".catalog_products c on c.product_id = p.id where c.version is null or c.version < p.version`)
     return r!.behind === 0
   }, 60_000, 200)
+}
+
+/** Asserts a verdict is not done and that one of its missing lines matches `why` (what the student reads next). */
+export function notDone (r: CheckResult, why: RegExp): void {
+  assert.equal(r.done, false, `expected not done, got done (seen: ${(r.seen ?? []).join(' | ')})`)
+  assert.ok(r.missing.some(m => why.test(m)), `no missing line matches ${String(why)}: ${r.missing.join(' | ')}`)
+}
+
+/** Asserts a verdict is done, with nothing missing. */
+export function isDone (r: CheckResult): void {
+  assert.deepEqual(r.missing, [], `still missing: ${r.missing.join(' | ')} (seen: ${(r.seen ?? []).join(' | ')})`)
+  assert.equal(r.done, true)
+}
+
+/** Checks every second until the exercise is done; on timeout, fails with what is still missing. */
+export async function becomesDone (e: Exercise, ctx: ExerciseContext, timeoutMs = 60_000): Promise<CheckResult> {
+  let last: CheckResult | undefined
+  try {
+    return await waitFor(`exercise ${e.n} done`, async () => {
+      last = await e.check(ctx)
+      return last.done ? last : undefined
+    }, timeoutMs, 1000)
+  } catch (err) {
+    assert.fail(`${(err as Error).message}; still missing: ${last?.missing.join(' | ')} (seen: ${(last?.seen ?? []).join(' | ')})`)
+  }
 }

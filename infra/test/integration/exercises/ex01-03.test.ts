@@ -9,11 +9,10 @@ import type { Delivered } from '@vitrine/service-kit'
 import ex01, { ex01Names } from '../../../src/exercises/ex01.ts'
 import ex02, { ex02Topic } from '../../../src/exercises/ex02.ts'
 import ex03, { ex03Names } from '../../../src/exercises/ex03.ts'
-import type { CheckResult } from '../../../src/exercises/types.ts'
 import { ROOT } from '../../../src/settings.ts'
 import { createAdmin } from '../../../src/topics.ts'
 import { consumeAndCommit } from '../../../src/testing/rdkafka.ts'
-import { startExerciseShop } from '../../../src/testing/exercises.ts'
+import { notDone, startExerciseShop } from '../../../src/testing/exercises.ts'
 import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 
 // Exercises 1-3 (Kafka only, no service): each checker fails on the start state its setup leaves,
@@ -35,11 +34,6 @@ after(async () => {
 })
 
 const send = async (topic: string, key: string, value: string): Promise<Delivered> => await producer.send({ topic, key, value: Buffer.from(value), headers: {} })
-
-function notDone (r: CheckResult, pattern: RegExp): void {
-  assert.equal(r.done, false, `not done yet: ${JSON.stringify(r)}`)
-  assert.ok(r.missing.some(m => pattern.test(m)), `a missing line matches ${pattern}: ${JSON.stringify(r.missing)}`)
-}
 
 test('exercise 1: a keyed record, read by the group ex01-leitor, and its partition:offset as the answer', async () => {
   const { topic, group } = ex01Names(shop.ctx)

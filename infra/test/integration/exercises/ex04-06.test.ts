@@ -11,9 +11,9 @@ import ex04 from '../../../src/exercises/ex04.ts'
 import ex05 from '../../../src/exercises/ex05.ts'
 import ex06 from '../../../src/exercises/ex06.ts'
 import { ordersSince, readExerciseState } from '../../../src/exercises/saga.ts'
-import type { CheckResult, Exercise, ExerciseContext } from '../../../src/exercises/types.ts'
+import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
 import { ROOT } from '../../../src/settings.ts'
-import { startExerciseShop } from '../../../src/testing/exercises.ts'
+import { becomesDone, notDone, startExerciseShop } from '../../../src/testing/exercises.ts'
 import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 import { waitFor } from '../../../src/testing/saga-env.ts'
 
@@ -28,23 +28,6 @@ let shop: ExerciseShop
 // Logs at info: exercise 6's checker reads from a service's log whether its last process shut down or was killed.
 before(async () => { shop = await startExerciseShop({ env: { LOG_LEVEL: 'info' } }) }, { timeout: 180_000 })
 after(async () => { await shop?.close() })
-
-function notDone (r: CheckResult, why: RegExp): void {
-  assert.equal(r.done, false, `expected not done, got done (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.ok(r.missing.some(m => why.test(m)), `no missing line matches ${String(why)}: ${r.missing.join(' | ')}`)
-}
-
-async function becomesDone (e: Exercise, ctx: ExerciseContext, timeoutMs = 60_000): Promise<CheckResult> {
-  let last: CheckResult | undefined
-  try {
-    return await waitFor(`exercise ${e.n} done`, async () => {
-      last = await e.check(ctx)
-      return last.done ? last : undefined
-    }, timeoutMs, 1000)
-  } catch (err) {
-    assert.fail(`${(err as Error).message}; still missing: ${last?.missing.join(' | ')} (seen: ${(last?.seen ?? []).join(' | ')})`)
-  }
-}
 
 async function request (ctx: ExerciseContext, service: string, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${ctx.serviceUrl(service)}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })

@@ -9,13 +9,13 @@ import ex08, { CLIENTE_V1, ex08Subject, ex08Topic } from '../../../src/exercises
 import { readAs } from '../../../src/exercises/ex08-avro.ts'
 import ex09, { EX09_CUSTOMER } from '../../../src/exercises/ex09.ts'
 import { exerciseContext } from '../../../src/exercises/context.ts'
-import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
+import type { ExerciseContext } from '../../../src/exercises/types.ts'
 import { freePort } from '../../../src/proc.ts'
 import type { StackSettings } from '../../../src/settings.ts'
 import { up } from '../../../src/stack.ts'
 import { produceOne } from '../../../src/exercises/lab.ts'
 import { cleanup, freeBrokerBase, isolatedSettings, testEnv, waitFor } from '../../../src/testing/index.ts'
-import { startExerciseShop } from '../../../src/testing/exercises.ts'
+import { isDone, notDone, startExerciseShop } from '../../../src/testing/exercises.ts'
 import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 
 // Exercises 7, 8 and 9: for each, setup → the checker says what is missing → a wrong attempt is
@@ -24,15 +24,6 @@ import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 // exercise shop over the shared stack.
 
 /** Asserts the verdict is "not done" with a missing line matching `why`. */
-function notDone (r: CheckResult, why: RegExp): void {
-  assert.equal(r.done, false, `expected not done, got done (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.ok(r.missing.some(m => why.test(m)), `no missing line matches ${String(why)}: ${r.missing.join(' | ')}`)
-}
-
-function isDone (r: CheckResult): void {
-  assert.deepEqual(r.missing, [], `still missing: ${r.missing.join(' | ')} (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.equal(r.done, true)
-}
 
 /** A private 3-broker cluster under its own control plane (no services): the stack exercise 7 stops a broker of. */
 async function clusterContext (t: TestContext): Promise<ExerciseContext> {

@@ -3,8 +3,8 @@ import { after, before, test } from 'node:test'
 import ex10, { ex10Customer } from '../../../src/exercises/ex10.ts'
 import { ordersById, placeOrder } from '../../../src/exercises/saga.ts'
 import type { NewOrder } from '../../../src/exercises/saga.ts'
-import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
-import { startExerciseShop } from '../../../src/testing/exercises.ts'
+import type { ExerciseContext } from '../../../src/exercises/types.ts'
+import { notDone, startExerciseShop } from '../../../src/testing/exercises.ts'
 import type { ExerciseShop } from '../../../src/testing/exercises.ts'
 import { waitFor } from '../../../src/testing/saga-env.ts'
 
@@ -17,11 +17,6 @@ let shop: ExerciseShop
 
 before(async () => { shop = await startExerciseShop() }, { timeout: 180_000 })
 after(async () => { await shop?.close() })
-
-function notDone (r: CheckResult, why: RegExp): void {
-  assert.equal(r.done, false, `expected not done, got done (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.ok(r.missing.some(m => why.test(m)), `no missing line matches ${String(why)}: ${r.missing.join(' | ')}`)
-}
 
 /** Places the order and waits until checkout-api says it ended (confirmed or failed). */
 async function orderToTheEnd (ctx: ExerciseContext, order: NewOrder): Promise<string> {

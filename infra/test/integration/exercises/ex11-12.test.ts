@@ -4,10 +4,10 @@ import { after, before, test } from 'node:test'
 import { execa } from 'execa'
 import ex11, { SLOW_HANDLER_MS, processFault, readSlowServiceState } from '../../../src/exercises/ex11.ts'
 import ex12, { PRICES_TOPIC } from '../../../src/exercises/ex12.ts'
-import type { CheckResult, ExerciseContext } from '../../../src/exercises/types.ts'
+import type { ExerciseContext } from '../../../src/exercises/types.ts'
 import { appPid } from '../../../src/apps.ts'
 import { ROOT } from '../../../src/settings.ts'
-import { startExerciseShop, waitFor } from '../../../src/testing/index.ts'
+import { isDone, notDone, startExerciseShop, waitFor } from '../../../src/testing/index.ts'
 import type { ExerciseShop } from '../../../src/testing/index.ts'
 
 // Exercises 11 and 12 on one exercise shop (the saga's five services over the shared stack, under a
@@ -18,16 +18,6 @@ import type { ExerciseShop } from '../../../src/testing/index.ts'
 let shop: ExerciseShop
 before(async () => { shop = await startExerciseShop() })
 after(async () => { await shop?.close() })
-
-function notDone (r: CheckResult, why: RegExp): void {
-  assert.equal(r.done, false, `expected not done, got done (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.ok(r.missing.some(m => why.test(m)), `no missing line matches ${String(why)}: ${r.missing.join(' | ')}`)
-}
-
-function isDone (r: CheckResult): void {
-  assert.deepEqual(r.missing, [], `still missing: ${r.missing.join(' | ')} (seen: ${(r.seen ?? []).join(' | ')})`)
-  assert.equal(r.done, true)
-}
 
 /** Average handler time per record of each service since it started, from its own /metrics (what the student compares). */
 async function handlerAverages (ctx: ExerciseContext, services: readonly string[]): Promise<Map<string, { avgMs: number, count: number }>> {
