@@ -102,7 +102,7 @@ export async function finishOrder (app: FastifyInstance, cause: OutcomeCause, or
   const changed = await app.tx(async tx => {
     finished = undefined
     if (cause && !(await firstDelivery(tx, cause.eventId, cause.topic))) {
-      log.info({ eventId: cause.eventId }, 'duplicate delivery ignored')
+      cause.log.info('duplicate delivery ignored')
       return false
     }
     const order = await lockOrder(tx, orderId)

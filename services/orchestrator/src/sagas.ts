@@ -46,7 +46,7 @@ function report (o: Orchestrator, before: SagaState, d: Decision, createdAt: Dat
 
 async function firstTime (tx: Tx, o: Orchestrator, ctx: EventContext): Promise<boolean> {
   if (await firstDelivery(tx, ctx.eventId, ctx.topic)) return true
-  ctx.log.info({ eventId: ctx.eventId }, 'duplicate delivery ignored')
+  ctx.log.info('duplicate delivery ignored')
   o.metrics.ignored.inc({ topic: ctx.topic, reason: 'duplicate' })
   return false
 }
