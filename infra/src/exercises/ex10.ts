@@ -65,8 +65,12 @@ async function recordsByOrder (ctx: ExerciseContext, ids: readonly string[]): Pr
 
 /** "6 mensagens em 6 tópicos (orders.new 1, ...), escritas por 4 serviços (checkout-api, ...)". */
 function kafkaLine (mode: Mode, order: OrderRow, records: readonly StoredRecord[]): string {
+  // Topics in the order the saga wrote them (records arrive from the reader in any order across
+  // partitions); records of the same millisecond follow the catalog's order.
+  const rank = (topic: string): number => (ORDER_TOPICS as readonly string[]).indexOf(topic)
+  const inSagaOrder = [...records].sort((a, b) => a.timestamp - b.timestamp || rank(a.topic) - rank(b.topic))
   const topics = new Map<string, number>()
-  for (const r of records) topics.set(r.topic, (topics.get(r.topic) ?? 0) + 1)
+  for (const r of inSagaOrder) topics.set(r.topic, (topics.get(r.topic) ?? 0) + 1)
   const writers = [...new Set(records.map(r => r.headers.producer).filter((p): p is string => p !== undefined && p !== ''))].sort()
   return `${MODES[mode]} (pedido ${short(order.id)}): ${records.length} mensagens em ${topics.size} tópicos` +
     ` (${[...topics].map(([t, n]) => `${t} ${n}`).join(', ')}), escritas por ${writers.length} serviços (${writers.join(', ')})`
