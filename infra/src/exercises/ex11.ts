@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { SAGA_APPS, appPid, apps } from '../apps.ts'
+import { appPid } from '../apps.ts'
 import { ControlPlane } from '../control/plane.ts'
 import type { ExerciseContext } from './types.ts'
 import { defineExercise } from './types.ts'
+import { sagaServices } from './saga.ts'
 
 // Exercise 11: the slow service. The setup restarts one saga service, chosen at random, through the
 // control plane with kit's fault drill HANDLER_DELAY_MS (every consumed record waits before its
@@ -33,12 +34,6 @@ export function readSlowServiceState (ctx: ExerciseContext): SlowServiceState | 
   } catch {
     return undefined
   }
-}
-
-/** The saga services this plane runs (the demo: all five; a test: those it started). */
-function sagaServices (ctx: ExerciseContext): string[] {
-  const own = new Set(apps(ctx.plane.settings.apps).map(c => c.name))
-  return SAGA_APPS.filter(n => own.has(n))
 }
 
 /**
