@@ -5,8 +5,7 @@ export const SERVICES = [
   'inventory',
   'notification',
   'orchestrator',
-  'gateway',
-  'sales-counter'
+  'gateway'
 ] as const
 
 export type ServiceName = typeof SERVICES[number]

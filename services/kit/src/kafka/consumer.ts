@@ -70,9 +70,21 @@ export interface ConsumerEngineOptions {
 
 /**
  * Why a partition is paused. Each reason is held separately, so resuming from backpressure never
- * undoes a pause an instructor asked for (operator) or the step mode of a lesson.
+ * undoes a pause an instructor asked for ('operator'), the step mode of a lesson ('step') or a
+ * fault drill (any reason of its own): the engine consumes only while no reason holds.
  */
-export type PauseReason = 'backpressure' | 'operator' | 'step'
+export type PauseReason = string
+
+/** The engine's own pause (a partition's queue over its high mark), the one reason a caller may not ask for. */
+export const BACKPRESSURE = 'backpressure'
+
+/** A reason a caller may pause for: any string but 'backpressure' (that one fails to compile). */
+export type RequestedPause<R extends string = string> = R & (R extends typeof BACKPRESSURE ? never : unknown)
+
+/** True when a reason other than backpressure holds the partition: its queued records wait too. */
+function held (pauses: ReadonlySet<PauseReason>): boolean {
+  return pauses.size > (pauses.has(BACKPRESSURE) ? 1 : 0)
+}
 
 /** Why a partition waits without moving: the record at its head is kept until this clears. */
 export type BlockReason = 'registry_unavailable' | 'retry_send_failed' | 'dlq_send_failed'
@@ -184,7 +196,7 @@ export class ConsumerEngine {
   private readonly tiers: ReadonlyArray<{ topic: string, delayMs: number }>
   private readonly highWater: number
   private readonly lowWater: number
-  private readonly pausedFor = new Set<Exclude<PauseReason, 'backpressure'>>()
+  private readonly pausedFor = new Set<PauseReason>()
   private active = 0
   private readonly waiting: Array<() => void> = []
   private running = false
@@ -344,8 +356,13 @@ export class ConsumerEngine {
     return this.running && this.consumer.isConnected()
   }
 
-  /** Pauses every partition of this member for `reason` until resume(reason); other reasons are kept. */
-  pause (reason: Exclude<PauseReason, 'backpressure'>): void {
+  /**
+   * Pauses every partition of this member (also ones assigned later) for `reason` until
+   * resume(reason); other reasons are kept, and backpressure draining never lifts it. Records
+   * already queued wait too; a handler in flight finishes.
+   */
+  pause<R extends string> (reason: RequestedPause<R>): void {
+    if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
     this.pausedFor.add(reason)
     for (const st of this.states.values()) {
       if (!st.owned) continue
@@ -354,7 +371,9 @@ export class ConsumerEngine {
     }
   }
 
-  resume (reason: Exclude<PauseReason, 'backpressure'>): void {
+  /** Lifts `reason` only; the partitions flow again once no other reason holds them. */
+  resume<R extends string> (reason: RequestedPause<R>): void {
+    if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
     this.pausedFor.delete(reason)
     for (const st of this.states.values()) {
       if (!st.owned) continue
@@ -362,6 +381,11 @@ export class ConsumerEngine {
       this.applyPause(st)
       if (st.items.length > 0) this.kick(st)
     }
+  }
+
+  /** The reasons callers hold this member for now (backpressure, per partition, is not among them). */
+  pausedReasons (): PauseReason[] {
+    return [...this.pausedFor]
   }
 
   /** Tells librdkafka to pause or resume the partition when the set of reasons became (non-)empty. */
@@ -402,8 +426,8 @@ export class ConsumerEngine {
     // Fetched before a revoke: its next owner reads it from the committed offset.
     if (!st?.owned) return
     st.items.push(m)
-    if (st.items.length >= this.highWater && !st.pauses.has('backpressure')) {
-      st.pauses.add('backpressure')
+    if (st.items.length >= this.highWater && !st.pauses.has(BACKPRESSURE)) {
+      st.pauses.add(BACKPRESSURE)
       this.applyPause(st)
     }
     this.kick(st)
@@ -468,8 +492,8 @@ export class ConsumerEngine {
   private async drain (st: PartitionState): Promise<void> {
     const epoch = st.epoch
     while (this.current(st, epoch) && st.items.length > 0) {
-      // Held by an operator or the step mode: queued records wait too, not just the fetching.
-      while (this.current(st, epoch) && (st.pauses.has('operator') || st.pauses.has('step'))) await sleep(100)
+      // Held by a caller (operator, step mode, a fault drill): queued records wait too, not just the fetching.
+      while (this.current(st, epoch) && held(st.pauses)) await sleep(100)
       const m = st.items[0]
       if (!this.current(st, epoch) || !m) return
       // A retried record waits for its due time without holding a concurrency slot.
@@ -497,8 +521,8 @@ export class ConsumerEngine {
         }
       }
       if (st.items[0] === m) st.items.shift()
-      if (st.pauses.has('backpressure') && st.items.length <= this.lowWater) {
-        st.pauses.delete('backpressure')
+      if (st.pauses.has(BACKPRESSURE) && st.items.length <= this.lowWater) {
+        st.pauses.delete(BACKPRESSURE)
         this.applyPause(st)
       }
     }
@@ -732,7 +756,7 @@ export class ConsumerEngine {
       if (st.pauses.size > 0) paused++
       if (st.blocked) {
         problems.push(`${name} blocked ${Math.round((Date.now() - st.blocked.since) / 1000)}s: ${st.blocked.reason.replace(/_/g, ' ')} (${st.blocked.detail})`)
-      } else if (lag > 0 && st.dueAt <= Date.now() && !st.pauses.has('operator') && !st.pauses.has('step') && Date.now() - st.progressAt > stallMs) {
+      } else if (lag > 0 && st.dueAt <= Date.now() && !held(st.pauses) && Date.now() - st.progressAt > stallMs) {
         problems.push(`${name} stalled: lag ${lag}, no progress for ${Math.round((Date.now() - st.progressAt) / 1000)}s${st.pauses.size > 0 ? ` (paused: ${[...st.pauses].join(', ')})` : ''}`)
       }
     }

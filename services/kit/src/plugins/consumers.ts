@@ -22,7 +22,8 @@
  * before (kafka/consumer.ts); a PermanentError goes to the DLQ at once.
  *
  * `fastify.consumers.pause(reason)` / `resume(reason)` hold and release every consumer of the
- * service for that reason ('operator', 'step'); reasons are kept apart, so one never undoes another.
+ * service for that reason ('operator', 'step', a fault drill's own); reasons are kept apart, so one
+ * never undoes another, and the engine's backpressure never lifts them. `paused()` lists them.
  *
  * Batches (the performance issue): the engine already holds each partition's queued records
  * (ConsumerEngine.drain). A handler of one partition's records would be a second key beside `on`
@@ -33,8 +34,8 @@ import fp from 'fastify-plugin'
 import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
 import type { EventTopic, EventTopicsReadBy, SagaMode, ServiceName, TopicValues } from '@vitrine/contracts'
 import { DlqWatch } from '../kafka/dlq-watch.ts'
-import { ConsumerEngine } from '../kafka/consumer.ts'
-import type { ConsumedRecord, Handler, HandlerContext, PauseReason } from '../kafka/consumer.ts'
+import { BACKPRESSURE, ConsumerEngine } from '../kafka/consumer.ts'
+import type { ConsumedRecord, Handler, HandlerContext, RequestedPause } from '../kafka/consumer.ts'
 import type { Logger } from '../log.ts'
 
 /** What a handler gets besides its event: the record it came in, and the engine's context. */
@@ -61,16 +62,15 @@ export interface TypedConsumerSpec<S extends ServiceName> {
   concurrency?: number
 }
 
-/** Pauses a caller may ask for; 'backpressure' is the engine's own. */
-export type RequestedPause = Exclude<PauseReason, 'backpressure'>
+export type { RequestedPause }
 
 export interface Consumers {
   add: <S extends ServiceName>(spec: TypedConsumerSpec<S>) => void
   /** Holds every partition of every consumer of this service for `reason` (also ones assigned later) until resume(reason). */
-  pause: (reason: RequestedPause) => void
-  resume: (reason: RequestedPause) => void
+  pause: <R extends string>(reason: RequestedPause<R>) => void
+  resume: <R extends string>(reason: RequestedPause<R>) => void
   /** The reasons this service's consumers are held for now. */
-  paused: () => RequestedPause[]
+  paused: () => string[]
   engines: ConsumerEngine[]
   dlq: DlqWatch
 }
@@ -130,7 +130,7 @@ function failing (handler: Handler, topics: ReadonlySet<string>): Handler {
 /** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
-  const held = new Set<RequestedPause>()
+  const held = new Set<string>()
   const c = fastify.config
   // The retry topics stay the catalog's; only their delays are configurable (short in tests).
   const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
@@ -183,10 +183,12 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
     dlq,
     add,
     pause: (reason) => {
+      if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
       held.add(reason)
       for (const e of engines) e.pause(reason)
     },
     resume: (reason) => {
+      if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
       held.delete(reason)
       for (const e of engines) e.resume(reason)
     },
