@@ -11,7 +11,20 @@ export interface OutgoingRecord {
 
 export interface Delivered { topic: string, partition: number, offset: number }
 
-interface Pending { resolve: (d: Delivered) => void, reject: (err: Error) => void, client: Kafka.Producer }
+/** Records handed to librdkafka together: one promise, settled by the last of their delivery reports. */
+interface Batch {
+  client: Kafka.Producer
+  results: Delivered[]
+  left: number
+  failed: Error | undefined
+  resolve: (d: Delivered[]) => void
+  reject: (err: Error) => void
+}
+
+/** A record's opaque: its batch and its place in it (librdkafka hands it back in the delivery report). */
+interface Slot { batch: Batch, index: number }
+
+type Headers = Array<Record<string, string>>
 
 export interface ProducerOptions {
   /** How long librdkafka keeps trying to deliver a record before its send rejects (message.timeout.ms). */
@@ -27,7 +40,8 @@ export class ProducerFatalError extends Error {
 }
 
 /**
- * node-rdkafka producer with one promise per record, settled by its delivery report.
+ * node-rdkafka producer with one promise per batch of records (sendBatch; send is a batch of one),
+ * settled once every record of it has its delivery report: its first error rejects it.
  * Idempotent with acks=all: a retried send never duplicates or reorders within a partition.
  *
  * After a fatal error (the idempotent producer lost its guarantees, e.g. a sequence it cannot
@@ -37,8 +51,10 @@ export class ProducerFatalError extends Error {
  */
 export class EventProducer {
   private producer: Kafka.Producer
-  private readonly pending = new Map<number, Pending>()
-  private seq = 0
+  /** Batches not settled yet (one entry per batch, not per record): a recreated client rejects its own. */
+  private readonly pending = new Set<Batch>()
+  /** One header list for every produce call: librdkafka copies the headers before produce returns. */
+  private readonly headerList: Headers = []
   private connected = false
   private recreating: Promise<void> | undefined
   private fatal: { message: string, at: number } | undefined
@@ -61,12 +77,12 @@ export class EventProducer {
       ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {})
     } as Kafka.ProducerGlobalConfig)
     producer.on('delivery-report', (err, report) => {
-      const id = report.opaque as number
-      const p = this.pending.get(id)
-      if (!p) return
-      this.pending.delete(id)
-      if (err) p.reject(Object.assign(new Error(err.message), { code: err.code }))
-      else p.resolve({ topic: report.topic, partition: report.partition, offset: Number(report.offset) })
+      const slot = report.opaque as Slot | undefined
+      if (!slot) return
+      const b = slot.batch
+      if (err) b.failed ??= Object.assign(new Error(err.message), { code: err.code })
+      else b.results[slot.index] = { topic: report.topic, partition: report.partition, offset: Number(report.offset) }
+      if (--b.left === 0) this.settle(b)
     })
     producer.on('event.error', err => {
       if (err.code === Kafka.CODES.ERRORS.ERR__FATAL || (err as { isFatal?: boolean }).isFatal === true) this.onFatal(producer, Object.assign(new Error(err.message), { code: err.code }))
@@ -120,10 +136,10 @@ export class EventProducer {
       }
     }
     // Whatever the old client still holds was never acknowledged: its senders get an error and retry.
-    for (const [id, p] of this.pending) {
-      if (p.client !== old) continue
-      this.pending.delete(id)
-      p.reject(new ProducerFatalError(`producer recreated after a fatal error (${this.fatal?.message ?? ''}); the record was not acknowledged`))
+    for (const b of this.pending) {
+      if (b.client !== old) continue
+      b.failed = new ProducerFatalError(`producer recreated after a fatal error (${this.fatal?.message ?? ''}); the record was not acknowledged`)
+      this.settle(b)
     }
     await new Promise<void>(resolve => old.disconnect(2_000, () => resolve()))
     if (this.connected) {
@@ -132,32 +148,65 @@ export class EventProducer {
     }
   }
 
+  private settle (b: Batch): void {
+    if (!this.pending.delete(b)) return
+    if (b.failed) b.reject(b.failed)
+    else b.resolve(b.results)
+  }
+
+  private headersOf (headers: Record<string, string>): Headers {
+    const list = this.headerList
+    list.length = 0
+    // librdkafka reads one header per object (its first own key).
+    for (const k in headers) list.push({ [k]: headers[k]! })
+    return list
+  }
+
   async send (record: OutgoingRecord): Promise<Delivered> {
+    return (await this.sendBatch([record]))[0]!
+  }
+
+  /**
+   * Hands every record to librdkafka at once and resolves with their deliveries, in the records'
+   * order, when the last report arrives: one promise and one pending entry per batch instead of one
+   * per record. Rejects with the first failure; records of the batch that were stored stay stored
+   * (the idempotent producer keeps each partition's order), so a caller retries the whole batch and
+   * its consumers' dedup drops the copies.
+   */
+  async sendBatch (records: readonly OutgoingRecord[]): Promise<Delivered[]> {
+    if (records.length === 0) return []
     if (this.recreating) await this.recreating
-    const id = ++this.seq
-    const headers = Object.entries(record.headers).map(([k, v]) => ({ [k]: v }))
     const client = this.producer
-    return await new Promise<Delivered>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, client })
-      const attempt = (tries: number): void => {
-        try {
-          client.produce(record.topic, null, record.value, record.key, Date.now(), id, headers)
-        } catch (err) {
-          // A full local queue is back-pressure, not failure: wait for deliveries to drain it.
-          if ((err as { code?: number }).code === Kafka.CODES.ERRORS.ERR__QUEUE_FULL && tries < 200) {
-            setTimeout(() => attempt(tries + 1), 10)
+    return await new Promise<Delivered[]>((resolve, reject) => {
+      const batch: Batch = { client, results: new Array<Delivered>(records.length), left: records.length, failed: undefined, resolve, reject }
+      this.pending.add(batch)
+      const produce = (index: number, tries: number): void => {
+        const now = Date.now()
+        for (let i = index; i < records.length; i++) {
+          const r = records[i]!
+          try {
+            client.produce(r.topic, null, r.value, r.key, now, { batch, index: i } satisfies Slot, this.headersOf(r.headers))
+          } catch (err) {
+            // A full local queue is back-pressure, not failure: wait for deliveries to drain it, then go on from this record.
+            if ((err as { code?: number }).code === Kafka.CODES.ERRORS.ERR__QUEUE_FULL && tries < 200) {
+              setTimeout(() => produce(i, tries + 1), 10)
+              return
+            }
+            // The records not handed over never get a report: count them as settled.
+            batch.failed ??= err instanceof Error ? err : new Error(String(err))
+            batch.left -= records.length - i
+            if (batch.left === 0) this.settle(batch)
             return
           }
-          this.pending.delete(id)
-          reject(err instanceof Error ? err : new Error(String(err)))
         }
       }
-      attempt(0)
+      produce(0, 0)
     })
   }
 
+  /** Same as sendBatch (kept for callers written before it). */
   async sendAll (records: OutgoingRecord[]): Promise<Delivered[]> {
-    return await Promise.all(records.map(async r => await this.send(r)))
+    return await this.sendBatch(records)
   }
 
   /** Cluster metadata within the timeout: the readiness probe's proof that the broker answers. */
