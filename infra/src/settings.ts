@@ -27,6 +27,14 @@ export interface StackSettings {
   /** Prometheus and Alertmanager (not 9090/9093: Kafka's controller listens on 9093); moved by APP_PORT_OFFSET like the apps. */
   prometheusPort: number
   alertmanagerPort: number
+  /** Flink's SQL Gateway REST API (not 8083, its default and Kafka Connect's). */
+  flinkGatewayPort: number
+  /** Flink's web UI: each job's mini cluster takes the first free port of flinkUiPort..flinkUiPort+9 (not 8081, the registry's). */
+  flinkUiPort: number
+  /** Kafka Connect's REST API (not 8083, its default). */
+  connectPort: number
+  /** LITE=1: no Flink and no Kafka Connect (small laptops); the KPIs and CDC topics stay empty. */
+  lite: boolean
   javaHome: string | undefined
 }
 
@@ -52,6 +60,10 @@ export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
     registryBackendPort: env.registryBackendPort ?? int('SCHEMA_REGISTRY_BACKEND_PORT', 8085),
     prometheusPort: env.prometheusPort ?? int('PROMETHEUS_PORT', 9490 + appPortOffset()),
     alertmanagerPort: env.alertmanagerPort ?? int('ALERTMANAGER_PORT', 9493 + appPortOffset()),
+    flinkGatewayPort: env.flinkGatewayPort ?? int('FLINK_SQL_GATEWAY_PORT', 8183 + appPortOffset()),
+    flinkUiPort: env.flinkUiPort ?? int('FLINK_UI_PORT', 8190 + appPortOffset()),
+    connectPort: env.connectPort ?? int('CONNECT_PORT', 8184 + appPortOffset()),
+    lite: env.lite ?? ['1', 'true', 'yes'].includes(process.env.LITE ?? ''),
     javaHome: env.javaHome ?? process.env.JAVA_HOME
   }
 }
@@ -78,4 +90,8 @@ export function registryUrl (s: StackSettings): string {
 }
 
 export const KAFKA_LIB = resolve(ROOT, 'infra/kafka/target/lib')
+/** Flink's distribution (lib/ from the PyPI wheel plus the Central jars of infra/flink/pom.xml). */
+export const FLINK_HOME = resolve(ROOT, 'infra/flink/target/flink')
+/** Kafka Connect's worker jars (lib/) and plugin.path (plugins/, one folder per connector). */
+export const CONNECT_HOME = resolve(ROOT, 'infra/connect/target')
 export const APICURIO_DIR = resolve(ROOT, 'infra/registry/target/apicurio')

@@ -1,10 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { createHash } from 'node:crypto'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream } from 'node:stream/web'
 import { execa } from 'execa'
-import { APICURIO_DIR, KAFKA_LIB, ROOT } from './settings.ts'
+import { APICURIO_DIR, CONNECT_HOME, FLINK_HOME, KAFKA_LIB, ROOT } from './settings.ts'
 import { info, step } from './steps.ts'
 import { JMX_AGENT_DIR, jmxAgentCoords } from './prometheus.ts'
+import { flinkWheel } from './streams-flink.ts'
+import { extractZip } from './unzip.ts'
 
 // Installs what the local stack needs and is missing: Kafka's jars and Apicurio Registry, both from
 // Maven Central. Idempotent: a second run only checks. (pnpm install runs before this, from the Makefile.)
@@ -52,7 +58,79 @@ export interface Artifact {
   fetch: () => Promise<void>
 }
 
-/** What `make setup` downloads from Maven Central when missing: Kafka's jars, the JMX exporter, Apicurio Registry. */
+/**
+ * A wheel from PyPI into `dir`: with pip when there is one (it honours the machine's proxy and
+ * index settings), else straight from PyPI's JSON API, its sha256 checked.
+ */
+async function downloadWheel (name: string, version: string, dir: string): Promise<string> {
+  const found = (): string | undefined => readdirSync(dir).find(f => f.endsWith('.whl'))
+  for (const python of ['python3', 'python']) {
+    const r = await execa(python, ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--quiet', '-d', dir, `${name}==${version}`], { reject: false })
+    if (r.exitCode === 0 && found()) return join(dir, found()!)
+  }
+  const res = await fetch(`https://pypi.org/pypi/${name}/${version}/json`).catch(() => undefined)
+  if (!res?.ok) throw new SetupError(`Não consegui baixar ${name} ${version} do PyPI (nem com pip, nem de https://pypi.org): confira a rede e rode \`make setup\` de novo.`)
+  const meta = await res.json() as { urls: Array<{ filename: string, url: string, digests: { sha256: string } }> }
+  const wheel = meta.urls.find(u => u.filename.endsWith('.whl'))
+  if (!wheel) throw new SetupError(`O PyPI não lista um wheel de ${name} ${version}.`)
+  const file = join(dir, wheel.filename)
+  const body = await fetch(wheel.url)
+  if (!body.ok || !body.body) throw new SetupError(`O download de ${wheel.url} respondeu ${body.status}: rode \`make setup\` de novo.`)
+  const hash = createHash('sha256')
+  await pipeline(Readable.fromWeb(body.body as ReadableStream<Uint8Array>), async function * (chunks) {
+    for await (const chunk of chunks) { hash.update(chunk as Buffer); yield chunk }
+  }, createWriteStream(file))
+  if (hash.digest('hex') !== wheel.digests.sha256) throw new SetupError(`${wheel.filename} chegou corrompido (sha256 não confere): rode \`make setup\` de novo.`)
+  return file
+}
+
+/** Flink's distribution from its PyPI wheel (lib/, plugins/) plus the Central jars of infra/flink/pom.xml, into FLINK_HOME. */
+function flinkArtifact (): Artifact {
+  const pom = join(ROOT, 'infra/flink/pom.xml')
+  const stamp = join(FLINK_HOME, 'flink.stamp')
+  const { name, version } = flinkWheel()
+  return {
+    name: 'flink',
+    what: `Baixando o Apache Flink ${version} (wheel ${name} do PyPI, ~310 MB) e os conectores Kafka/Avro do Maven Central`,
+    where: FLINK_HOME,
+    present: () => existsSync(stamp) && !newer(pom, stamp),
+    fetch: async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'vitrine-flink-'))
+      try {
+        const wheel = await downloadWheel(name, version, tmp)
+        rmSync(FLINK_HOME, { recursive: true, force: true })
+        // Only the JVM side: lib/ (flink-dist, planner, table runtime, log4j) and plugins/ (metrics reporters).
+        const files = extractZip(wheel, FLINK_HOME, entry => /^pyflink\/(lib|plugins)\//.test(entry) ? entry.slice('pyflink/'.length) : undefined)
+        if (!files.some(f => f.endsWith(`flink-dist-${version}.jar`))) throw new SetupError(`${wheel} não tem lib/flink-dist-${version}.jar: apague infra/flink/target e rode \`make setup\` de novo.`)
+      } finally {
+        rmSync(tmp, { recursive: true, force: true })
+      }
+      await maven(['dependency:copy-dependencies', `-DoutputDirectory=${join(FLINK_HOME, 'lib')}`, '-DexcludeTransitive=true'], join(ROOT, 'infra/flink'))
+      await execa('touch', [stamp])
+      info(`${readdirSync(join(FLINK_HOME, 'lib')).length} jars em infra/flink/target/flink/lib`)
+    }
+  }
+}
+
+/** Kafka Connect's worker (target/lib) and Debezium's PostgreSQL connector in its own plugin folder, from infra/connect/pom.xml. */
+function connectArtifact (): Artifact {
+  const pom = join(ROOT, 'infra/connect/pom.xml')
+  const stamp = join(CONNECT_HOME, 'connect.stamp')
+  return {
+    name: 'kafka-connect',
+    what: 'Baixando o Kafka Connect e o conector Debezium PostgreSQL do Maven Central (infra/connect/pom.xml)',
+    where: CONNECT_HOME,
+    present: () => existsSync(stamp) && !newer(pom, stamp),
+    fetch: async () => {
+      const dir = join(ROOT, 'infra/connect')
+      await maven(['dependency:copy-dependencies', `-DoutputDirectory=${join(CONNECT_HOME, 'lib')}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], dir)
+      await maven(['-P', 'debezium,!worker', 'dependency:copy-dependencies', `-DoutputDirectory=${join(CONNECT_HOME, 'plugins', 'debezium-connector-postgres')}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], dir)
+      await execa('touch', [stamp])
+    }
+  }
+}
+
+/** What `make setup` downloads when missing: Kafka's jars, the JMX exporter, Apicurio Registry, Flink, Kafka Connect with Debezium. */
 export function setupArtifacts (): Artifact[] {
   const kafkaPom = join(ROOT, 'infra/kafka/pom.xml')
   const stamp = join(KAFKA_LIB, '..', 'lib.stamp')
@@ -96,7 +174,7 @@ export function setupArtifacts (): Artifact[] {
       await execa('tar', ['xzf', archive, '-C', APICURIO_DIR])
       if (!existsSync(runner)) throw new SetupError(`${archive} foi aberto, mas ${runner} não apareceu: apague infra/registry/target e rode \`make setup\` de novo.`)
     }
-  }]
+  }, flinkArtifact(), connectArtifact()]
 }
 
 /** Maven needs Java, and Kafka 4 needs 17+. */

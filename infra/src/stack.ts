@@ -11,6 +11,7 @@ import { info, step } from './steps.ts'
 import type { Command, ObservabilityConfig, Tools } from './prometheus.ts'
 import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus, stackTargets } from './prometheus.ts'
 import { appSettings } from './apps.ts'
+import { flinkReady, prepareFlink } from './streams-flink.ts'
 
 // The local stack, in dependency order. Each component is one detached process group with a log
 // file and a pid file in the state folder; readiness is checked for real, not slept for.
@@ -129,12 +130,31 @@ export function components (s: StackSettings): Component[] {
     },
     ready: async () => await httpOk(`http://127.0.0.1:${s.registryPort}/subjects`)
   })
+  // Flink's SQL Gateway, whose jobs run in a mini cluster in the same JVM; it reaches Kafka and the
+  // registry only when a job runs, so it starts beside them. LITE=1 leaves it out (768 MB of heap).
+  list.push({
+    name: 'flink',
+    label: 'Apache Flink (SQL Gateway)',
+    ports: [s.flinkGatewayPort],
+    external: Boolean(process.env.FLINK_SQL_GATEWAY_URL),
+    missing: s.lite ? LITE_SKIP : undefined,
+    after: [],
+    readyTimeoutMs: 90_000,
+    start: async () => {
+      const { command, args, env } = prepareFlink(s, javaBin(s))
+      return spawnDetached(s.stateDir, 'flink', command, args, { cwd: s.stateDir, env })
+    },
+    ready: async () => await flinkReady(s)
+  })
   // Prometheus scrapes whatever runs (a service down is an alert, not a start failure), so it waits for nothing.
   const tools = observabilityTools()
   list.push(observabilityComponent(s, tools, 'alertmanager', 'Alertmanager', s.alertmanagerPort, 20_000, prepareAlertmanager))
   list.push(observabilityComponent(s, tools, 'prometheus', 'Prometheus', s.prometheusPort, 30_000, preparePrometheus))
   return list
 }
+
+/** Why LITE=1 starts no Flink and no Kafka Connect (said once by `up`). */
+export const LITE_SKIP = 'LITE=1 (modo leve, para máquinas com pouca memória): sem Flink e sem Kafka Connect, o painel de KPIs, a página SQL e os tópicos de CDC ficam vazios; rode sem LITE=1 para tê-los.'
 
 /**
  * Alertmanager or Prometheus: an optional part (`missing` when its program is not installed), one
@@ -308,7 +328,7 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   const wanted = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
   // An optional part whose program is missing is said once and skipped; the rest starts as usual.
   const skipped = wanted.filter(c => c.missing !== undefined)
-  if (skipped.length > 0) info(`${skipped.map(c => c.label).join(' e ')} não vão subir: ${skipped[0]!.missing!}`)
+  for (const reason of new Set(skipped.map(c => c.missing!))) info(`${skipped.filter(c => c.missing === reason).map(c => c.label).join(' e ')} não vão subir: ${reason}`)
   const list = wanted.filter(c => c.missing === undefined)
   if (list.some(c => c.name.startsWith('kafka-'))) await checkBrokerCount(s)
 

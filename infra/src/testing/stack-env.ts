@@ -79,15 +79,16 @@ export async function createTestTopic (t: TestContext, admin: Admin, options: Te
   return name
 }
 
-const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL'] as const
+const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL', 'FLINK_SQL_GATEWAY_URL', 'CONNECT_URL'] as const
 
 /**
  * A base port for isolatedSettings with room for `brokers` private brokers: each broker's client,
  * controller and JMX exporter ports (base + 100·i + 0, 1, 2) and the private PostgreSQL, registry,
- * Prometheus and Alertmanager ports (base + 341…345) all free.
+ * Prometheus, Alertmanager, Flink SQL Gateway and Kafka Connect ports (base + 341…347) and the first
+ * Flink web UI port (base + 350) all free.
  */
 export async function freeBrokerBase (brokers = 1): Promise<number> {
-  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2].map(d => 100 * i + d)).flat(), 341, 342, 343, 344, 345]
+  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2].map(d => 100 * i + d)).flat(), 341, 342, 343, 344, 345, 346, 347, 350]
   for (let attempt = 0; attempt < 20; attempt++) {
     const base = await freePort()
     if (base > 65_000) continue
@@ -117,6 +118,9 @@ export function isolatedSettings (t: TestContext, basePort: number, overrides: P
     registryBackendPort: basePort + 343,
     prometheusPort: basePort + 344,
     alertmanagerPort: basePort + 345,
+    flinkGatewayPort: basePort + 346,
+    connectPort: basePort + 347,
+    flinkUiPort: basePort + 350,
     kafkaHeapMb: 384,
     ...overrides
   })
@@ -130,7 +134,7 @@ export function isolatedSettings (t: TestContext, basePort: number, overrides: P
 
 export * from './saga-env.ts'
 
-const SETTINGS_VARS = ['BROKERS', 'KAFKA_PORT', 'KAFKA_HEAP_MB', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'APP_PORT_OFFSET', 'VITRINE_STATE_DIR', 'JAVA_HOME', ...EXTERNAL_VARS]
+const SETTINGS_VARS = ['BROKERS', 'KAFKA_PORT', 'KAFKA_HEAP_MB', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'FLINK_SQL_GATEWAY_PORT', 'FLINK_UI_PORT', 'CONNECT_PORT', 'LITE', 'APP_PORT_OFFSET', 'VITRINE_STATE_DIR', 'JAVA_HOME', ...EXTERNAL_VARS]
 
 /** What loadSettings() gives with none of its variables set: the defaults a fresh clone runs with. */
 export function defaultSettings (): StackSettings {
