@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import type { Admin } from '@platformatic/kafka'
 import { HEADERS, TopicSerde, topicsReadBy } from '@vitrine/contracts'
 import type { ServiceName } from '@vitrine/contracts'
 import { readTopicNow } from '@vitrine/service-kit'
@@ -189,8 +190,9 @@ export interface GroupLagRow { service: string, group: string, lag: number }
  * Lag of each service's consumer group on the event topics it reads (compacted state topics are
  * replayed, not tracked): records past the group's committed offsets. Topics not created are skipped.
  */
-export async function shopLag (t: Pick<InvariantTarget, 'brokers' | 'topicPrefix' | 'groupSuffix'>, services: readonly string[]): Promise<GroupLagRow[]> {
-  const admin = createAdmin(t.brokers, 'vitrine-invariants')
+export async function shopLag (t: Pick<InvariantTarget, 'brokers' | 'topicPrefix' | 'groupSuffix'>, services: readonly string[], shared?: Admin): Promise<GroupLagRow[]> {
+  // A sampler asking every second brings its own admin client; a one-off check makes one.
+  const admin = shared ?? createAdmin(t.brokers, 'vitrine-invariants')
   try {
     const existing = new Set(await admin.listTopics({ includeInternals: false }))
     const groups = services.map(service => ({
@@ -202,7 +204,7 @@ export async function shopLag (t: Pick<InvariantTarget, 'brokers' | 'topicPrefix
     const lag = await groupLag(admin, groups)
     return groups.map(g => ({ service: g.service, group: g.group, lag: lag[g.group] ?? 0 }))
   } finally {
-    await admin.close().catch(() => {})
+    if (shared === undefined) await admin.close().catch(() => {})
   }
 }
 

@@ -11,6 +11,8 @@ import { EXERCISES, exercise } from '../exercises/index.ts'
 import { checkAll, readBoard, runCheck, runSetup } from '../exercises/board.ts'
 import type { ExerciseState } from '../exercises/board.ts'
 import { exerciseContext } from '../exercises/context.ts'
+import chaosRoutes from './chaos.ts'
+import type { DrillTimings } from '../chaos/drills.ts'
 
 // The control plane over HTTP, bound to 127.0.0.1 (server.ts).
 
@@ -30,6 +32,8 @@ export interface ControlAppOptions {
   plane: ControlPlane
   /** Checks every exercise this often in the background (the UI's scoreboard turns done by itself); off when unset. */
   exerciseCheckMs?: number
+  /** The chaos drills' pace (a test shortens the calm start and the waits). */
+  drillTimings?: Partial<DrillTimings>
 }
 
 /** An exercise's board state with what the UI shows beside it. */
@@ -38,7 +42,7 @@ function exerciseRow (s: ExerciseState): Static<typeof ExerciseStatus> {
   return { ...s, slug: e.slug, title: e.title, concepts: e.concepts, page: `runbooks/exercicios/${e.slug}.md`, requires: { ...e.requires } }
 }
 
-const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify, { plane, exerciseCheckMs }) => {
+const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify, { plane, exerciseCheckMs, drillTimings }) => {
   await fastify.register(errorsPlugin)
 
   // TODO(auth): instructor-only once authentication exists: this hook is where the instructor
@@ -63,6 +67,9 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
 
   // The whole shop back to the seed: see ControlPlane.reset.
   fastify.post('/reset', { schema: { response: { 200: ResetReport, 500: ErrorBody } } }, async () => await plane.reset())
+
+  // The chaos drills (chaos.ts): the "Caos" page and make chaos CENA=….
+  await fastify.register(chaosRoutes, { plane, ...(drillTimings !== undefined ? { timings: drillTimings } : {}) })
 
   // The exercises (runbooks/exercicios): the scoreboard, a setup, a check. `make exercicio N=3` and
   // the gateway's /api/exercises (the UI's "Exercícios" page) go through these.
