@@ -18,7 +18,7 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
 
-.PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset exercicio exercicios demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
+.PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset exercicio exercicios chaos demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
 help:
 	@echo "make demo        - instala o que falta, sobe tudo, semeia dados, envia pedidos e mostra as URLs"
@@ -31,6 +31,7 @@ help:
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
 	@echo "make exercicios  - os exercícios do curso (runbooks/exercicios) e o status de cada um"
 	@echo "make exercicio N=3 - prepara o exercício 3 (na primeira vez; RESET=1 recomeça) e diz o que ainda falta ou ✔ feito"
+	@echo "make chaos       - as simulações de caos; make chaos CENA=pagamento-parado roda uma (com make demo rodando); CENA=matriz roda a matriz de falhas"
 	@echo "make prefetch    - baixa antes tudo o que a primeira execução precisa (pacotes npm, jars, pacotes Debian como root): aula com rede fraca"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
@@ -100,6 +101,12 @@ exercicio: setup
 
 exercicios: setup
 	@$(TSX) infra/src/exercises/cli.ts exercicios
+
+# Chaos drills (infra/src/chaos): without CENA the list of scenes; CENA=<scene> runs one through the
+# control plane of the running demo (SEGUNDOS= changes the fault's length); CENA=matriz runs the
+# automated fault matrix (services/saga-tests/test/full/fault-matrix.test.ts).
+chaos: setup
+	@$(if $(filter matriz,$(CENA)),cd services/saga-tests && UV_THREADPOOL_SIZE=32 node --import tsx --test --test-concurrency=1 test/full/fault-matrix.test.ts,$(TSX) infra/src/chaos/cli.ts "$(CENA)" "$(SEGUNDOS)")
 
 # VITRINE_T0: when make demo started, so the demo reports how long its first confirmed order took.
 demo: export VITRINE_T0 := $(shell date +%s%3N)
