@@ -25,6 +25,9 @@ export interface InventoryReply extends Base { command: 'RESERVE' | 'RELEASE' | 
 /** products.catalog: not part of a saga, so no orderId; keyed by productId. */
 export interface Product { eventId: string, productId: string, name: string, priceCents: number, currency: string, active: boolean, version: number, occurredAt: number }
 
+/** sales.totals: the sales-counter's running totals, keyed by the counter's name; not part of a saga. */
+export interface SalesTotals { eventId: string, counter: string, orders: number, revenueCents: number, mode: 'AT_LEAST_ONCE' | 'EXACTLY_ONCE', positions: Array<{ partition: number, offset: number }>, instanceId: string, occurredAt: number }
+
 export interface OrderCommand extends Base { command: 'CONFIRM' | 'FAIL', reason: string | null, detail: string | null }
 
 /** The value type written to each Avro topic. */
@@ -39,6 +42,7 @@ export interface TopicValues {
   'inventory.failed': InventoryFailed
   'inventory.released': InventoryReleased
   'orders.confirmed': OrderConfirmed
+  'sales.totals': SalesTotals
   'orders.failed': OrderFailed
   'notifications.sent': NotificationSent
   'payments.commands': PaymentCommand

@@ -5,7 +5,8 @@ export const SERVICES = [
   'inventory',
   'notification',
   'orchestrator',
-  'gateway'
+  'gateway',
+  'sales-counter'
 ] as const
 
 export type ServiceName = typeof SERVICES[number]

@@ -21,8 +21,9 @@ export interface TopicSpec {
   /**
    * What the record key holds; every saga topic is keyed by orderId so an order stays on one
    * partition. The compacted catalog is keyed by productId: compaction keeps the newest record per key.
+   * A counter's output (sales.totals) is keyed by the counter's name: one running total per key.
    */
-  key: 'orderId' | 'productId' | 'original'
+  key: 'orderId' | 'productId' | 'original' | 'counter'
   /** Avro schema name under contracts/schemas (`<schema>.v<N>.avsc`), or null for raw bytes. */
   schema: string | null
   /** The one service that writes it; the shared dead-letter/retry topics name the consumers that may. */
@@ -166,7 +167,20 @@ export const TOPICS = [
     key: 'orderId',
     schema: 'order-confirmed',
     writer: 'checkout-api',
-    readers: ['inventory', 'notification', 'gateway'],
+    readers: ['inventory', 'notification', 'gateway', 'sales-counter'],
+    kind: 'event'
+  },
+  {
+    name: 'sales.totals',
+    description: 'Totais de vendas (pedidos confirmados e receita) do sales-counter, compactado: o último registro é o estado dele. Em exactly-once é escrito em transações Kafka (lido em read_committed).',
+    // One partition: one running total, kept in order.
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'counter',
+    schema: 'sales-totals',
+    writer: 'sales-counter',
+    readers: ['sales-counter', 'gateway'],
     kind: 'event'
   },
   {

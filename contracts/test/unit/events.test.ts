@@ -20,6 +20,7 @@ const samples: { [T in EventTopic]: TopicValues[T] } = {
   'inventory.failed': { ...base, customerId: 'c-1', reason: 'sem estoque', productId: null, requested: 2, available: 0 },
   'inventory.released': { ...base, customerId: 'c-1', items, reason: 'pedido falhou' },
   'orders.confirmed': { ...base, customerId: 'c-1', totalCents: 3980 },
+  'sales.totals': { eventId: 'e-1', counter: 'totals', orders: 12, revenueCents: 47_760, mode: 'EXACTLY_ONCE', positions: [{ partition: 0, offset: 7 }], instanceId: 'main', occurredAt: 1_760_000_000_000 },
   'orders.failed': { ...base, customerId: 'c-1', reason: 'PAYMENT_DECLINED', detail: null },
   'notifications.sent': { ...base, customerId: 'c-1', kind: 'ORDER_CONFIRMED', channels: ['email', 'sms'] },
   'payments.commands': { ...base, command: 'CHARGE', customerId: 'c-1', amountCents: 3980, items, reason: null },

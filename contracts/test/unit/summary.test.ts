@@ -20,6 +20,7 @@ const cases: { [T in EventTopic]: [TopicValues[T], string] } = {
   'inventory.failed': [{ ...base, customerId: 'c-1', reason: 'insufficient_stock', productId: 'p-1', requested: 2, available: 0 }, 'Estoque insuficiente: motivo: estoque insuficiente (p-1: pediu 2, havia 0)'],
   'inventory.released': [{ ...base, customerId: 'c-1', items, reason: 'order_cancelled' }, 'Reserva liberada: 2× p-1 (pedido cancelado)'],
   'orders.confirmed': [{ ...base, customerId: 'c-1', totalCents: 3980 }, 'Pedido confirmado: total R$\u00a039,80'],
+  'sales.totals': [{ eventId: 'e-1', counter: 'totals', orders: 2, revenueCents: 3980, mode: 'AT_LEAST_ONCE', positions: [], instanceId: 'main', occurredAt: 1 }, 'Totais de vendas: 2 pedido(s), receita R$\u00a039,80, modo at-least-once'],
   'orders.failed': [{ ...base, customerId: 'c-1', reason: 'deadline_exceeded', detail: 'sem resposta em 30 s' }, 'Pedido falhou: motivo: prazo do pedido estourou (sem resposta em 30 s)'],
   'notifications.sent': [{ ...base, customerId: 'c-1', kind: 'OUT_OF_STOCK', channels: ['email', 'sms'] }, 'Cliente notificado: sem estoque, por email, sms'],
   'payments.commands': [{ ...base, command: 'REFUND', customerId: 'c-1', amountCents: 3980, items, reason: 'saga_compensation' }, 'Comando: estornar: valor R$\u00a039,80 (compensação da saga)'],

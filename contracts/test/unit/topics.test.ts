@@ -28,7 +28,7 @@ test('topic names are unique', () => {
 })
 
 test('saga topics are keyed by orderId, so all of an order\'s events stay on one partition', () => {
-  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog') assert.equal(t.key, 'orderId', t.name)
+  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog' && t.name !== 'sales.totals') assert.equal(t.key, 'orderId', t.name)
   assert.equal(topic('orders.new').partitions, 3)
 })
 
@@ -39,4 +39,13 @@ test('the product catalog is compacted and keyed by productId, written by invent
   assert.equal(c.config['retention.ms'], undefined)
   assert.deepEqual(writersOf(c), ['inventory'])
   assert.ok(c.readers.includes('checkout-api'))
+})
+
+test('the sales totals are compacted, keyed by the counter, on one partition, written by sales-counter alone', () => {
+  const t = topic('sales.totals')
+  assert.equal(t.key, 'counter')
+  assert.equal(t.partitions, 1, 'one running total, in order')
+  assert.equal(t.config['cleanup.policy'], 'compact', 'its last record is the counter\'s whole state')
+  assert.deepEqual(writersOf(t), ['sales-counter'])
+  assert.ok(t.readers.includes('sales-counter'), 'the counter restores itself from its own output')
 })
