@@ -54,7 +54,8 @@ export class KafkaReader {
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
 
-  constructor (private readonly brokers: string, private readonly clientId = 'vitrine-reader') {}
+  /** `isolation`: read_uncommitted also shows records of open and aborted transactions (the sales-counter's viewer). */
+  constructor (private readonly brokers: string, private readonly clientId = 'vitrine-reader', private readonly isolation: 'read_committed' | 'read_uncommitted' = 'read_committed') {}
 
   private async client (): Promise<Kafka.KafkaConsumer> {
     if (this.closed) throw new Error('the Kafka reader is closed')
@@ -67,6 +68,7 @@ export class KafkaReader {
         'client.id': this.clientId,
         'enable.auto.commit': false,
         'enable.auto.offset.store': false,
+        'isolation.level': this.isolation,
         // A record written now is fetched within tens of milliseconds.
         'fetch.wait.max.ms': 50
       } as Kafka.ConsumerGlobalConfig, {})
