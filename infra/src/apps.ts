@@ -18,6 +18,7 @@ export const DEFAULT_APP_PORTS: Readonly<Record<string, number>> = {
   payment: 3002,
   notification: 3004,
   orchestrator: 3005,
+  'sales-counter': 3006,
   'checkout-api': 3001,
   gateway: 3010,
   web: 3000,
@@ -26,7 +27,13 @@ export const DEFAULT_APP_PORTS: Readonly<Record<string, number>> = {
 
 /** The services of the saga: what an order needs to reach a final state. */
 export const SAGA_APPS: readonly string[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
-const SERVICES: readonly string[] = [...SAGA_APPS, 'gateway']
+// sales-counter: not part of the saga (it counts confirmed orders with Kafka transactions).
+const SERVICES: readonly string[] = [...SAGA_APPS, 'sales-counter', 'gateway']
+
+/** The file the sales-counter writes when it exits at its crash point: the control plane then starts it again. */
+export function crashFile (a: Pick<AppSettings, 'stateDir'>, name = 'sales-counter'): string {
+  return join(a.stateDir, `${name}.crashed`)
+}
 
 export interface AppSettings {
   /** Where the apps' pid files and logs live: the stack's state folder, or a test's own. */
@@ -121,6 +128,8 @@ function peerUrls (a: AppSettings): Record<string, string> {
     CHECKOUT_API_URL: at('checkout-api'),
     ORCHESTRATOR_URL: at('orchestrator'),
     NOTIFICATION_URL: at('notification'),
+    SALES_COUNTER_URL: at('sales-counter'),
+    SALES_COUNTER_CRASH_FILE: crashFile(a),
     GATEWAY_URL: at('gateway'),
     // The gateway's Exercícios page asks the control plane for the checkers' verdicts.
     CONTROL_URL: at('control'),
