@@ -152,8 +152,10 @@ export async function preparePostgres (s: StackSettings): Promise<PreparedPostgr
     args: ['-D', dataDir, '-p', String(s.pgPort),
       // TCP on localhost only: no Unix socket in /tmp for clusters on other ports to collide on.
       '-c', 'listen_addresses=localhost', '-c', 'unix_socket_directories=',
-      // Logical decoding stays possible (change data capture is a later lesson).
+      // Logical decoding for Debezium's change data capture (infra/src/streams-connect.ts).
       '-c', 'wal_level=logical', '-c', 'max_connections=200',
+      // A replication slot left behind (Debezium stopped for good) keeps at most this much WAL.
+      '-c', 'max_slot_wal_keep_size=1GB',
       // A teaching database on a laptop: speed over crash safety.
       '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
     user,
@@ -192,6 +194,9 @@ export async function ensureDatabase (port: number): Promise<boolean> {
   try {
     const [role] = await admin`select 1 from pg_roles where rolname = 'vitrine'`
     if (!role) await admin.unsafe("create role vitrine login createdb password 'vitrine'")
+    // Debezium (Kafka Connect) reads the WAL as this role through a logical replication slot.
+    const [replication] = await admin`select 1 from pg_roles where rolname = 'vitrine' and rolreplication`
+    if (!replication) await admin.unsafe('alter role vitrine replication')
     const [db] = await admin`select 1 from pg_database where datname = 'vitrine'`
     if (!db) await admin.unsafe('create database vitrine owner vitrine')
     return true

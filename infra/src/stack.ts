@@ -12,6 +12,7 @@ import type { Command, ObservabilityConfig, Tools } from './prometheus.ts'
 import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus, stackTargets } from './prometheus.ts'
 import { appSettings } from './apps.ts'
 import { flinkReady, prepareFlink } from './streams-flink.ts'
+import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from './streams-connect.ts'
 
 // The local stack, in dependency order. Each component is one detached process group with a log
 // file and a pid file in the state folder; readiness is checked for real, not slept for.
@@ -145,6 +146,22 @@ export function components (s: StackSettings): Component[] {
       return spawnDetached(s.stateDir, 'flink', command, args, { cwd: s.stateDir, env })
     },
     ready: async () => await flinkReady(s)
+  })
+  // Kafka Connect with Debezium: its internal topics need the brokers; the connector (registered once
+  // PostgreSQL answers too) creates its replication slot. LITE=1 leaves it out, and no slot stays behind.
+  list.push({
+    name: 'connect',
+    label: 'Kafka Connect (Debezium)',
+    ports: [s.connectPort],
+    external: Boolean(process.env.CONNECT_URL),
+    missing: s.lite ? LITE_SKIP : undefined,
+    after: kafkaNames,
+    readyTimeoutMs: 120_000,
+    start: async () => {
+      const { command, args } = prepareConnect(s, javaBin(s))
+      return spawnDetached(s.stateDir, 'connect', command, args, { cwd: s.stateDir })
+    },
+    ready: async () => await connectReady(s)
   })
   // Prometheus scrapes whatever runs (a service down is an alert, not a start failure), so it waits for nothing.
   const tools = observabilityTools()
@@ -397,6 +414,23 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
         })
       }))
     }
+  }
+  // The CDC connector, once Connect and PostgreSQL answer (its PUT is idempotent: every `up` may send it).
+  if (list.some(c => c.name === 'connect') && (list.some(c => c.name === 'postgres') || all.some(c => c.name === 'postgres' && c.external))) {
+    tasks.push(Promise.all([done.get('connect'), done.get('postgres')]).then(async () => {
+      if (stop.stopped) return
+      await step('Registrando o conector Debezium (customers e products → tópicos .cdc)', async () => {
+        await prepareCdcTables(s)
+        await registerCdcConnector(s)
+      })
+    }))
+  }
+  // LITE=1: a slot left by an earlier full run would keep WAL for a connector that is not running.
+  if (s.lite && list.some(c => c.name === 'postgres')) {
+    tasks.push((done.get('postgres') ?? Promise.resolve()).then(async () => {
+      if (stop.stopped) return
+      if (!(await dropCdcSlot(s))) info('LITE=1: o slot de replicação do Debezium ainda está em uso e não foi removido')
+    }))
   }
   // The first failure ends every other wait, so no polling loop outlives this call; it is the one reported.
   let first: unknown

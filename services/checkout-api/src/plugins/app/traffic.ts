@@ -4,6 +4,9 @@ import type { SagaMode } from '@vitrine/contracts'
 import { createOrder } from '../../orders.ts'
 import type { CheckoutConfigType } from '../../config.ts'
 
+/** How many customers the generator takes turns with (trafego-1 … trafego-12, seeded in migrations/0004_customers.sql). */
+export const TRAFFIC_CUSTOMERS = 12
+
 export interface TrafficSettings { rate: number, mode: SagaMode | 'mixed', failPaymentShare: number, outOfStockShare: number }
 
 /**
@@ -78,13 +81,15 @@ export class TrafficGenerator {
     const products = await this.catalog()
     if (products.length === 0) return
     const n = ++this.counter
+    // A fixed set of customers, seeded with tiers in migrations/0004_customers.sql (revenue by tier needs them known).
+    const customer = `trafego-${((n - 1) % TRAFFIC_CUSTOMERS) + 1}`
     const r = Math.random()
     const failPayment = r < this.settings.failPaymentShare
     const outOfStock = !failPayment && r < this.settings.failPaymentShare + this.settings.outOfStockShare
     const { product, quantity } = pickItem(products, n, outOfStock, this.config.MAX_QUANTITY)
     const mode: SagaMode = this.settings.mode === 'mixed' ? (n % 2 === 0 ? 'choreography' : 'orchestration') : this.settings.mode
     await createOrder(this.app, this.config, {
-      customerId: failPayment ? `trafego-${n}-fail-payment` : `trafego-${n}`,
+      customerId: failPayment ? `${customer}-fail-payment` : customer,
       // No price: createOrder charges the catalog's, like any other order.
       items: [{ productId: product.id, quantity }],
       mode,
