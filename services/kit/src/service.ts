@@ -12,6 +12,7 @@ import producerPlugin from './plugins/producer.ts'
 import outboxPlugin from './plugins/outbox.ts'
 import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
+import faultsPlugin from './plugins/faults.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import errorsPlugin, { sendClientError, sendError } from './plugins/errors.ts'
 import { buildValidator } from './validation.ts'
@@ -38,6 +39,8 @@ export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(openapiPlugin, { service: opts.service, description: opts.description ?? `O serviço ${opts.service} da Vitrine.` })
   await fastify.register(configPlugin, { config: opts.config })
   await fastify.register(metricsPlugin, { service: opts.service })
+  // Before the database and the consumers: both read the fault toggles.
+  await fastify.register(faultsPlugin, { service: opts.service })
   await fastify.register(postgresPlugin, { schema: opts.schema, ...(opts.migrationsDir ? { migrationsDir: opts.migrationsDir } : {}) })
   await fastify.register(registryPlugin, { service: opts.service })
   await fastify.register(producerPlugin, { service: opts.service })

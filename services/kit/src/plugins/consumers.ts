@@ -25,10 +25,14 @@
  * service for that reason ('operator', 'step', a fault drill's own); reasons are kept apart, so one
  * never undoes another, and the engine's backpressure never lifts them. `paused()` lists them.
  *
- * Batches (the performance issue): the engine already holds each partition's queued records
- * (ConsumerEngine.drain). A handler of one partition's records would be a second key beside `on`
- * (`onBatch: { [topic]: (events, ctxs) => ... }`) that drain calls with the records at the head of
- * the partition; offsets then are stored after the batch. Not built yet: one record at a time.
+ * Batches: the engine hands over the records it holds for one partition (up to 500, or ~10 ms of
+ * work) as one batch, and the handlers run in ONE PostgreSQL transaction (plugins/postgres.ts
+ * `txBatch`): each `app.tx(fn)` of a handler is a savepoint in it, so handlers are written as for
+ * one record. A handler that throws rolls back its savepoint only; the records before it are
+ * committed, and it goes through the retries alone. Its offset is stored once per batch, and the
+ * outbox rows the batch wrote are published right after its commit. One thing differs for a
+ * handler: its `app.tx` returns before the commit (at the batch's end), so work that must follow a
+ * commit belongs in the outbox (notification's channels are the one case, see its notify.ts).
  */
 import fp from 'fastify-plugin'
 import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
@@ -37,6 +41,7 @@ import { DlqWatch } from '../kafka/dlq-watch.ts'
 import { BACKPRESSURE, ConsumerEngine } from '../kafka/consumer.ts'
 import type { ConsumedRecord, Handler, HandlerContext, RequestedPause } from '../kafka/consumer.ts'
 import type { Logger } from '../log.ts'
+import type { Faults } from '../faults.ts'
 
 /** What a handler gets besides its event: the record it came in, and the engine's context. */
 export interface EventContext<T extends EventTopic = EventTopic> extends ConsumedRecord<TopicValues[T], T>, HandlerContext {
@@ -97,35 +102,36 @@ function dispatch (on: Partial<Record<EventTopic, EventHandler<EventTopic>>>): H
 }
 
 /**
- * The fault drill of HANDLER_DELAY_MS (exercise 11): the wait is inside the engine's timing, so it
- * shows where an operator looks (vitrine_handler_duration_seconds, the lag), and it ends at once
- * when the partition is revoked or the service stops, so a shutdown is not held up by it.
+ * The fault toggles of event handling (../faults.ts), read for every record, so a change over
+ * `PUT /faults` applies to the next one without a restart. HANDLER_DELAY_MS (exercise 11) and
+ * HANDLER_FAIL_TOPICS (exercise 5) are their boot values.
+ *
+ * The delay is inside the engine's timing, so it shows where an operator looks
+ * (vitrine_handler_duration_seconds, the lag), and it ends at once when the partition is revoked or
+ * the service stops, so a shutdown is not held up by it. A failing record fails before its handler,
+ * as one whose dependency is down would (a retryable error), so it goes through the retry ladder to
+ * the DLQ, never into silence. A retried or replayed record keeps its original topic: it fails the
+ * same way while the toggle is on.
  */
-function delayed (handler: Handler, ms: number): Handler {
+function faulty (handler: Handler, faults: Faults): Handler {
   return async (record, log, ctx) => {
-    await new Promise<void>(resolve => {
-      // The partition's signal lives on: the listener goes with the wait.
-      const done = (): void => { clearTimeout(timer); ctx.signal.removeEventListener('abort', done); resolve() }
-      const timer = setTimeout(done, ms)
-      if (ctx.signal.aborted) done()
-      else ctx.signal.addEventListener('abort', done, { once: true })
-    })
+    const ms = faults.get().handlerDelayMs
+    if (ms > 0) {
+      await new Promise<void>(resolve => {
+        // The partition's signal lives on: the listener goes with the wait.
+        const done = (): void => { clearTimeout(timer); ctx.signal.removeEventListener('abort', done); resolve() }
+        const timer = setTimeout(done, ms)
+        if (ctx.signal.aborted) done()
+        else ctx.signal.addEventListener('abort', done, { once: true })
+      })
+    }
+    if (faults.fails(record.topic)) throw faults.failure(record.topic)
     await handler(record, log, ctx)
   }
 }
 
-/**
- * The fault drill of HANDLER_FAIL_TOPICS (exercise 5): a record of these topics fails before its
- * handler runs, as one whose dependency is down would (a retryable error), so it goes through the
- * retry ladder to the DLQ. A retried or replayed record keeps its original topic: it fails the same
- * way until the service runs without the drill.
- */
-function failing (handler: Handler, topics: ReadonlySet<string>): Handler {
-  return async (record, log, ctx) => {
-    if (topics.has(record.topic)) throw new Error(`fault drill HANDLER_FAIL_TOPICS: this process fails every ${record.topic} record`)
-    await handler(record, log, ctx)
-  }
-}
+/** The pause toggle's own reason: backpressure, an operator or the step mode never lift it. */
+export const FAULT_PAUSE = 'fault'
 
 /** Consumers start once the app is ready and stop (intake, in-flight, commit, leave) before the producer closes. */
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
@@ -140,17 +146,16 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   fastify.metrics.kit.dlq.check = async () => await dlq.check()
   fastify.metrics.kit.dlq.retentionMs = DLQ_RETENTION_MS
 
-  const failTopics = new Set(c.HANDLER_FAIL_TOPICS.split(',').map(t => t.trim()).filter(t => t !== ''))
-
   function start (group: string, topics: readonly string[], handler: Handler, concurrency: number | undefined): void {
-    const delayedHandler = c.HANDLER_DELAY_MS > 0 ? delayed(handler, c.HANDLER_DELAY_MS) : handler
     const engine = new ConsumerEngine({
       service: opts.service,
       groupId: group + c.KAFKA_GROUP_SUFFIX,
       brokers: c.KAFKA_BROKERS,
       topics,
       prefix: c.TOPIC_PREFIX,
-      handler: failTopics.size > 0 ? failing(delayedHandler, failTopics) : delayedHandler,
+      handler: faulty(handler, fastify.faults),
+      // Services without a database (none today) handle one record at a time.
+      ...(fastify.hasDecorator('txBatch') ? { batch: () => fastify.txBatch() } : {}),
       serde: fastify.serde,
       producer: fastify.producer,
       log: fastify.log,
@@ -194,6 +199,8 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
     },
     paused: () => [...held]
   })
+  // The pause toggle, now and on every change (a consumer added later starts held too).
+  fastify.faults.onChange(f => { if (f.pauseConsuming) fastify.consumers.pause(FAULT_PAUSE); else fastify.consumers.resume(FAULT_PAUSE) })
   fastify.addHook('onReady', async () => { await Promise.all(engines.map(async e => await e.start())) })
   fastify.addHook('onClose', async () => { await Promise.all(engines.map(async e => await e.stop())) })
-}, { name: 'vitrine-consumers', dependencies: ['vitrine-producer', 'vitrine-registry', 'vitrine-metrics'] })
+}, { name: 'vitrine-consumers', dependencies: ['vitrine-producer', 'vitrine-registry', 'vitrine-metrics', 'vitrine-faults'] })

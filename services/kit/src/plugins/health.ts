@@ -1,9 +1,17 @@
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
+import { FaultSettings } from '../faults.ts'
+import type { FaultSettingsType } from '../faults.ts'
 
 // 'warn' does not make the service unready: it is something to act on soon (the DLQ about to expire records).
 const Check = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('warn'), Type.Literal('fail')]), detail: Type.Optional(Type.String()) })
-const Health = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]), service: Type.String(), checks: Type.Record(Type.String(), Check) })
+// The fault toggles on now (a drill in progress): also a 'warn' check named faults, so the reason is read beside the symptoms.
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('fail')]),
+  service: Type.String(),
+  checks: Type.Record(Type.String(), Check),
+  faults: Type.Optional(Type.Object({ active: Type.Array(Type.String()), settings: FaultSettings }))
+})
 
 /** Liveness (the process answers) and readiness (Kafka, the database and our consumers work). */
 export default fp<{ service: string }>(async (fastify, opts) => {
@@ -17,7 +25,7 @@ export default fp<{ service: string }>(async (fastify, opts) => {
     return await reply.code(body.status === 'ok' ? 200 : 503).send(body)
   })
 
-  async function ready (): Promise<{ status: 'ok' | 'fail', service: string, checks: Record<string, { status: 'ok' | 'warn' | 'fail', detail?: string }> }> {
+  async function ready (): Promise<{ status: 'ok' | 'fail', service: string, checks: Record<string, { status: 'ok' | 'warn' | 'fail', detail?: string }>, faults?: { active: string[], settings: FaultSettingsType } }> {
     const checks: Record<string, { status: 'ok' | 'warn' | 'fail', detail?: string }> = {}
     const probe = async (name: string, fn: () => Promise<string | undefined>): Promise<void> => {
       try {
@@ -54,7 +62,9 @@ export default fp<{ service: string }>(async (fastify, opts) => {
         checks.dlq = { status: r.status, detail: r.detail }
       })()
     ])
+    const fault = fastify.faults?.state()
+    if (fault) checks.faults = fault.active.length > 0 ? { status: 'warn', detail: `fault toggles on: ${fault.active.join(', ')}` } : { status: 'ok', detail: 'none' }
     const ok = Object.values(checks).every(c => c.status !== 'fail')
-    return { status: ok ? 'ok' : 'fail', service: opts.service, checks }
+    return { status: ok ? 'ok' : 'fail', service: opts.service, checks, ...(fault ? { faults: { active: fault.active, settings: fault.faults } } : {}) }
   }
 }, { name: 'vitrine-health', dependencies: ['vitrine-postgres', 'vitrine-producer', 'vitrine-consumers'] })

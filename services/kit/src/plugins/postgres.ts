@@ -1,15 +1,86 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import fp from 'fastify-plugin'
 import { connect, migrate } from '../db.ts'
 import type { Db, Tx } from '../db.ts'
+import { trackOutbox } from '../outbox.ts'
+import type { CommittedRow, OutboxTracker } from '../outbox.ts'
+import type { BatchUnit } from '../kafka/consumer.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     sql: Db
     dbSchema: string
-    /** Runs `fn` in a transaction; after it commits, the outbox relay is told to publish. */
+    /**
+     * Runs `fn` in a transaction; right after it commits, the outbox rows it enqueued are published.
+     * Inside a consumer batch (`txBatch`), `fn` runs in a savepoint of the batch's transaction instead.
+     */
     tx: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>
+    /** A unit for a batch of records (kafka/consumer.ts BatchUnit): one transaction, opened by the first `tx` in it. */
+    txBatch: () => BatchUnit
   }
 }
+
+/** Rolls the batch back: nothing of it was meant to be kept. */
+class BatchAbandoned extends Error {}
+
+/**
+ * One transaction for a batch of records. The handlers are unchanged: their `app.tx(fn)` finds the
+ * batch through an AsyncLocalStorage and runs `fn` in a SAVEPOINT, so a handler that throws rolls
+ * back only its own work. The transaction is begun by the first `app.tx` (a batch whose handlers
+ * touch no table opens none) and committed by `commit()`; then the outbox rows its savepoints wrote
+ * are published at once.
+ */
+class BatchTx implements BatchUnit {
+  private began: Promise<Tx> | undefined
+  private ended: Promise<unknown> | undefined
+  private end: ((commit: boolean) => void) | undefined
+  private tracker: OutboxTracker | undefined
+  /** Once committing, a late `app.tx` (a timer a handler started) gets a transaction of its own. */
+  open = true
+
+  constructor (private readonly sql: Db, private readonly begin: (tx: Tx) => Promise<void>, private readonly published: (rows: CommittedRow[]) => void) {}
+
+  async run (fn: () => Promise<void>): Promise<void> {
+    await batches.run(this, fn)
+  }
+
+  private async tx (): Promise<Tx> {
+    this.began ??= new Promise<Tx>((resolve, reject) => {
+      this.ended = this.sql.begin(async tx => {
+        this.tracker = trackOutbox(tx)
+        await this.begin(tx)
+        resolve(tx as Tx)
+        await new Promise<void>((resolve, reject) => { this.end = commit => (commit ? resolve() : reject(new BatchAbandoned())) })
+      })
+      this.ended.catch(reject)
+    })
+    return await this.began
+  }
+
+  async savepoint<T> (fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const tx = await this.tx()
+    let own: OutboxTracker | undefined
+    const result = await tx.savepoint(async sp => {
+      own = trackOutbox(sp, this.tracker)
+      return await fn(sp as unknown as Tx)
+    }) as T
+    // Released: its rows are the batch's now.
+    if (own && this.tracker) for (const r of own.rows) this.tracker.rows.push(r)
+    return result
+  }
+
+  async commit (): Promise<void> {
+    this.open = false
+    if (!this.began) return
+    // A begin that failed rejects here.
+    await this.began
+    this.end!(true)
+    await this.ended
+    this.published(this.tracker?.rows ?? [])
+  }
+}
+
+const batches = new AsyncLocalStorage<BatchTx>()
 
 export interface PostgresPluginOptions { schema: string, migrationsDir?: string }
 
@@ -21,10 +92,22 @@ export default fp<PostgresPluginOptions>(async (fastify, opts) => {
   if (applied.length > 0) fastify.log.info({ schema, applied }, 'migrations applied')
   fastify.decorate('sql', sql)
   fastify.decorate('dbSchema', schema)
+  // The statement-timeout fault toggle (faults.ts), when on, for this transaction only.
+  const begin = async (tx: Tx): Promise<void> => { await fastify.faults?.beginTx(tx) }
+  // Not every service publishes (the outbox plugin comes after this one): looked up at commit time.
+  const published = (rows: CommittedRow[]): void => { if (rows.length > 0) fastify.outbox?.publishCommitted(rows) }
   fastify.decorate('tx', async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
-    const result = await sql.begin(fn) as T
-    fastify.outbox?.kick()
+    const batch = batches.getStore()
+    if (batch?.open) return await batch.savepoint(fn)
+    let tracker: OutboxTracker | undefined
+    const result = await sql.begin(async tx => {
+      tracker = trackOutbox(tx)
+      await begin(tx)
+      return await fn(tx)
+    }) as T
+    published(tracker?.rows ?? [])
     return result
   })
+  fastify.decorate('txBatch', () => new BatchTx(sql, begin, published))
   fastify.addHook('onClose', async () => { await sql.end({ timeout: 5 }) })
 }, { name: 'vitrine-postgres', dependencies: ['vitrine-config'] })
