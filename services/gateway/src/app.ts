@@ -10,6 +10,7 @@ import comparePlugin from './plugins/app/compare.ts'
 import exercisesPlugin from './plugins/app/exercises.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
+import salesCounterRoutes from './routes/api/sales-counter.ts'
 
 /**
  * The gateway: the browser's one door into Vitrine. It watches every catalog topic and pushes
@@ -39,6 +40,8 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   // routes
   await fastify.register(healthRoutes)
   await fastify.register(apiRoutes, { prefix: '/api', config })
+  // The Exactly-once page's calls, forwarded to the sales-counter.
+  await fastify.register(salesCounterRoutes, { prefix: '/api', config })
 }
 
 export default app

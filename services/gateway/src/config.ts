@@ -27,6 +27,7 @@ export const GatewayConfig = serviceConfig({
   GROUP_LAG_MAX_GROUPS: Type.Integer({ default: 100, minimum: 1, maximum: 10_000, description: 'most consumer groups vitrine_group_lag_records reads' }),
   GROUP_LAG_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 200, maximum: 60_000, description: 'pause between two readings of every group\'s committed offsets for vitrine_group_lag_records' }),
   NOTIFICATION_URL: Type.String({ default: 'http://localhost:3004', pattern: '^https?://', description: 'where the docs page (/api/docs) reads notification\'s OpenAPI document' }),
+  SALES_COUNTER_URL: Type.String({ default: 'http://localhost:3006', pattern: '^https?://', description: 'the sales-counter, whose totals, mode, crash point, zombie drill and two-readers view the Exactly-once page reads through /api/sales-counter' }),
   PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://', description: 'where the comparison reads the payment\'s part of the saga state' }),
   COMPARE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'most a comparison (both sagas) waits for every record it expects' }),
   LOG_DIR: Type.String({ default: '.vitrine/logs', minLength: 1, description: 'the folder of the services\' log files (<name>.log, pino JSON lines) that GET /api/orders/:orderId/logs reads; a relative path is from the repository\'s root' }),
