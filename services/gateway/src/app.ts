@@ -8,6 +8,7 @@ import livePlugin from './plugins/app/live.ts'
 import observabilityPlugin from './plugins/app/observability.ts'
 import comparePlugin from './plugins/app/compare.ts'
 import exercisesPlugin from './plugins/app/exercises.ts'
+import chaosPlugin from './plugins/app/chaos.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
 import salesCounterRoutes from './routes/api/sales-counter.ts'
@@ -37,6 +38,7 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(observabilityPlugin, { config })
   await fastify.register(comparePlugin, { config })
   await fastify.register(exercisesPlugin, { config })
+  await fastify.register(chaosPlugin, { config })
   // routes
   await fastify.register(healthRoutes)
   await fastify.register(apiRoutes, { prefix: '/api', config })

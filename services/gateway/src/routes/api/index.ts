@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../config.ts'
 import catalog from './catalog.ts'
+import chaos from './chaos.ts'
 import compare from './compare.ts'
 import docs from './docs.ts'
 import exercises from './exercises.ts'
@@ -25,6 +26,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(compare)
   await fastify.register(docs, { config })
   await fastify.register(exercises, { config })
+  await fastify.register(chaos, { config })
 }
 
 export default api

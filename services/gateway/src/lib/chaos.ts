@@ -1,0 +1,23 @@
+import { ShopError } from '@vitrine/service-kit'
+import { CONTROL_HINT } from './control.ts'
+import { forward } from './upstream.ts'
+
+// The gateway as a client of the control plane's chaos drills (GET /chaos/scenes, /chaos/drills,
+// POST /chaos/drills): its answers relayed with their status, its address kept inside the gateway.
+
+/** Statuses the control plane answers on purpose (its SHOP_ERR_* 4xx pass through unchanged). */
+const RELAYED = new Set([200, 202, 400, 404, 409])
+
+export async function chaosCall (baseUrl: string, method: 'GET' | 'POST' | 'DELETE' | 'PUT', path: string, timeoutMs: number, body?: unknown): Promise<{ status: number, body: unknown }> {
+  let answer: { status: number, body: unknown }
+  try {
+    answer = await forward('control', baseUrl, method, path, { timeoutMs, ...(body !== undefined ? { body } : {}) })
+  } catch (err) {
+    throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `the control plane is not reachable (${(err as Error).message.replace(/ at \S+/, '')})`, 502, { service: 'control', hint: CONTROL_HINT })
+  }
+  if (!RELAYED.has(answer.status)) {
+    const code = (answer.body as { code?: string } | null)?.code
+    throw new ShopError('SHOP_ERR_UPSTREAM', `the control plane answered ${answer.status}${code ? ` ${code}` : ''}`, 502, { service: 'control', hint: CONTROL_HINT })
+  }
+  return answer
+}
