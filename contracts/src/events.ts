@@ -28,6 +28,18 @@ export interface Product { eventId: string, productId: string, name: string, pri
 /** sales.totals: the sales-counter's running totals, keyed by the counter's name; not part of a saga. */
 export interface SalesTotals { eventId: string, counter: string, orders: number, revenueCents: number, mode: 'AT_LEAST_ONCE' | 'EXACTLY_ONCE', positions: Array<{ partition: number, offset: number }>, instanceId: string, occurredAt: number }
 
+// The Flink SQL jobs' outputs (services/streams/sql); times are epoch ms (Avro timestamp-millis).
+/** streams.order-kpis: confirmed orders of one 1-minute window. */
+export interface OrderKpis { windowStart: number, windowEnd: number, orders: number, revenueCents: number, avgTicketCents: number, uniqueCustomers: number }
+/** streams.live-kpis: the running KPIs of one 5-minute bucket. */
+export interface LiveKpis { bucketStart: number, orders: number, revenueCents: number, avgTicketCents: number, uniqueCustomers: number }
+/** streams.top-products: one of a window's 3 most ordered products. */
+export interface TopProduct { windowStart: number, windowEnd: number, rank: number, productId: string, quantity: number, orders: number, revenueCents: number }
+/** streams.enriched-orders: one order line with its customer and product as they were at the order's time. */
+export interface EnrichedOrderLine { orderId: string, customerId: string, customerName: string | null, customerTier: string | null, productId: string, productName: string | null, quantity: number, unitPriceCents: number, catalogPriceCents: number | null, lineCents: number, occurredAt: number }
+/** streams.revenue-by-tier: the running revenue of one customer tier. */
+export interface RevenueByTier { tier: string, orders: number, revenueCents: number, avgTicketCents: number }
+
 export interface OrderCommand extends Base { command: 'CONFIRM' | 'FAIL', reason: string | null, detail: string | null }
 
 /** The value type written to each Avro topic. */
@@ -53,3 +65,20 @@ export interface TopicValues {
 }
 
 export type EventTopic = keyof TopicValues
+
+/**
+ * The value type of each stream job's output topic. Kept apart from TopicValues: these are
+ * computed rows (no eventId, written by Flink), not saga events a service's consumer handles.
+ */
+export interface StreamValues {
+  'streams.order-kpis': OrderKpis
+  'streams.top-products': TopProduct
+  'streams.live-kpis': LiveKpis
+  'streams.enriched-orders': EnrichedOrderLine
+  'streams.revenue-by-tier': RevenueByTier
+}
+
+export type StreamTopic = keyof StreamValues
+
+/** Every Avro topic's value type: the saga's events and the stream jobs' outputs. */
+export type AvroTopicValues = TopicValues & StreamValues

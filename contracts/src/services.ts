@@ -6,7 +6,9 @@ export const SERVICES = [
   'notification',
   'orchestrator',
   'gateway',
-  'sales-counter'
+  'sales-counter',
+  // The Flink SQL jobs of services/streams/sql: their output topics' one writer.
+  'streams'
 ] as const
 
 export type ServiceName = typeof SERVICES[number]

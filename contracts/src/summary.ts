@@ -1,4 +1,4 @@
-import type { EventTopic, Item, TopicValues } from './events.ts'
+import type { AvroTopicValues, EventTopic, Item, TopicValues } from './events.ts'
 import { HEADERS } from './headers.ts'
 import { findTopic } from './topics.ts'
 
@@ -21,6 +21,11 @@ const TITLE: Record<string, string> = {
   'orders.failed': 'Pedido falhou',
   'notifications.sent': 'Cliente notificado',
   'orders.dlq': 'Mensagem na dead-letter',
+  'streams.order-kpis': 'KPIs da janela de 1 min (Flink)',
+  'streams.top-products': 'Top produtos da janela (Flink)',
+  'streams.live-kpis': 'KPIs ao vivo, bloco de 5 min (Flink)',
+  'streams.enriched-orders': 'Item de pedido enriquecido (Flink)',
+  'streams.revenue-by-tier': 'Receita por tier (Flink)',
   'orders.retry.5s': 'Nova tentativa em 5 s',
   'orders.retry.30s': 'Nova tentativa em 30 s',
   'orders.retry.5m': 'Nova tentativa em 5 min'
@@ -105,7 +110,7 @@ export function eventTitle (topic: string, value: unknown): string {
 }
 
 // One entry per catalog topic with a schema: the compiler checks each reads only its topic's fields.
-const DETAIL: { [T in EventTopic]: (v: TopicValues[T]) => string } = {
+const DETAIL: { [T in keyof AvroTopicValues]: (v: AvroTopicValues[T]) => string } = {
   'products.catalog': v => `${v.name} (${v.productId}) a ${moneyLabel(v.priceCents, v.currency)}, ${v.active ? 'ativo' : 'inativo'}, versão ${v.version}`,
   'orders.new': v => `${v.items?.length ?? 0} item(ns), total ${moneyLabel(v.totalCents, v.currency)}, canal ${v.channel}`,
   'payments.requested': v => `valor ${moneyLabel(v.amountCents)}`,
@@ -123,15 +128,20 @@ const DETAIL: { [T in EventTopic]: (v: TopicValues[T]) => string } = {
   'payments.replies': v => `ao comando ${VERB[v.command] ?? v.command}${because(v.reason)}`,
   'inventory.commands': v => `${itemsLabel(v.items)}${because(v.reason)}`,
   'inventory.replies': v => `ao comando ${VERB[v.command] ?? v.command}${because(v.reason)}${v.productId ? `, produto ${v.productId}` : ''}`,
-  'orders.commands': v => `${v.reason ? `motivo: ${reasonLabel(v.reason)}` : 'saga concluída'}${v.detail ? ` (${v.detail})` : ''}`
+  'orders.commands': v => `${v.reason ? `motivo: ${reasonLabel(v.reason)}` : 'saga concluída'}${v.detail ? ` (${v.detail})` : ''}`,
+  'streams.order-kpis': v => `${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}, ticket médio ${moneyLabel(v.avgTicketCents)}, ${v.uniqueCustomers} cliente(s)`,
+  'streams.top-products': v => `${v.rank}º ${v.productId}: ${v.quantity} unidade(s) em ${v.orders} pedido(s)`,
+  'streams.live-kpis': v => `${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}, ticket médio ${moneyLabel(v.avgTicketCents)}`,
+  'streams.enriched-orders': v => `${v.quantity}× ${v.productName ?? v.productId} para ${v.customerName ?? v.customerId} (tier ${v.customerTier ?? 'desconhecido'})`,
+  'streams.revenue-by-tier': v => `tier ${v.tier}: ${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}`
 }
 
 /** One line in pt-BR about a saga event: its step, then what its own fields say. */
 export function summarizeEvent<T extends EventTopic> (topic: T, value: TopicValues[T]): string {
-  return `${eventTitle(topic, value)}: ${DETAIL[topic](value)}`
+  return `${eventTitle(topic, value)}: ${(DETAIL[topic] as (v: TopicValues[T]) => string)(value)}`
 }
 
-function isEventTopic (topic: string): topic is EventTopic {
+function isAvroTopic (topic: string): topic is keyof AvroTopicValues {
   return Object.hasOwn(DETAIL, topic)
 }
 
@@ -144,6 +154,6 @@ export function summarizeRecord (topic: string, value: unknown, headers: Record<
   const kind = findTopic(topic)?.kind
   if (kind === 'dead-letter') return `${eventTitle(topic, value)}: veio de ${headers[HEADERS.originalTopic] ?? '?'}${headers[HEADERS.error] ? `, erro: ${headers[HEADERS.error]}` : ''}`
   if (kind === 'retry') return `${eventTitle(topic, value)}: ${headers[HEADERS.originalTopic] ?? '?'}`
-  if (isEventTopic(topic) && value !== null && typeof value === 'object') return summarizeEvent(topic, value as TopicValues[typeof topic])
+  if (isAvroTopic(topic) && value !== null && typeof value === 'object') return `${eventTitle(topic, value)}: ${(DETAIL[topic] as (v: unknown) => string)(value)}`
   return eventTitle(topic, value)
 }

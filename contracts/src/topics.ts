@@ -22,8 +22,10 @@ export interface TopicSpec {
    * What the record key holds; every saga topic is keyed by orderId so an order stays on one
    * partition. The compacted catalog is keyed by productId: compaction keeps the newest record per key.
    * A counter's output (sales.totals) is keyed by the counter's name: one running total per key.
+   * The stream jobs' outputs (streams.*) are keyed by their window (its start, plus the rank in a
+   * top-N) or by the customer tier; enriched orders by orderId.
    */
-  key: 'orderId' | 'productId' | 'original' | 'counter'
+  key: 'orderId' | 'productId' | 'original' | 'counter' | 'window' | 'tier'
   /** Avro schema name under contracts/schemas (`<schema>.v<N>.avsc`), or null for raw bytes. */
   schema: string | null
   /** The one service that writes it; the shared dead-letter/retry topics name the consumers that may. */
@@ -266,6 +268,67 @@ export const TOPICS = [
     writer: 'orchestrator',
     readers: ['checkout-api', 'gateway'],
     kind: 'command'
+  },
+  {
+    name: 'streams.order-kpis',
+    description: 'KPIs dos pedidos confirmados por janela de 1 minuto (pedidos, receita, ticket médio, clientes únicos), calculados pelo Flink SQL (services/streams/sql/order_kpis.sql). Um registro por janela, quando ela fecha.',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'window',
+    schema: 'order-kpis',
+    writer: 'streams',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'streams.top-products',
+    description: 'Os 3 produtos mais pedidos (em unidades) por janela de 1 minuto, calculados pelo Flink SQL (top_products.sql). Chave: início da janela + posição.',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'window',
+    schema: 'top-products',
+    writer: 'streams',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'streams.live-kpis',
+    description: 'KPIs do bloco de 5 minutos corrente, atualizados a cada pedido confirmado (tabela upsert do Flink SQL, live_kpis.sql; compactado: o último registro de cada bloco vale).',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    // A table: the newest record per 5-minute bucket is its value.
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'window',
+    schema: 'live-kpis',
+    writer: 'streams',
+    readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'streams.enriched-orders',
+    description: 'Cada item de cada pedido com o cliente (nome, tier) e o produto como eram na hora do pedido: join temporal do Flink SQL com as tabelas capturadas pelo Debezium (enriched_orders.sql).',
+    partitions: 3,
+    replicationFactor: DEFAULT_RF,
+    config: event(),
+    key: 'orderId',
+    schema: 'enriched-order',
+    writer: 'streams',
+    readers: ['streams', 'gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'streams.revenue-by-tier',
+    description: 'Receita acumulada por tier de cliente (bronze, silver, gold), tabela upsert do Flink SQL sobre streams.enriched-orders (revenue_by_tier.sql); compactado: o último registro de cada tier vale.',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'tier',
+    schema: 'revenue-by-tier',
+    writer: 'streams',
+    readers: ['gateway'],
+    kind: 'event'
   },
   ...RETRY_TIERS.map(({ topic, delayMs }) => ({
     name: topic,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import avro from 'avsc'
-import type { EventTopic, Item, TopicValues } from '../../src/events.ts'
+import type { AvroTopicValues, Item } from '../../src/events.ts'
 import { latestSchema } from '../../src/schemas.ts'
 import { TOPICS, findTopic } from '../../src/topics.ts'
 
@@ -9,7 +9,7 @@ import { TOPICS, findTopic } from '../../src/topics.ts'
 const base = { eventId: 'e-1', orderId: 'o-1', occurredAt: 1_760_000_000_000 }
 const items: Item[] = [{ productId: 'p-1', quantity: 2 }]
 
-const samples: { [T in EventTopic]: TopicValues[T] } = {
+const samples: { [T in keyof AvroTopicValues]: AvroTopicValues[T] } = {
   'products.catalog': { eventId: 'e-1', productId: 'p-1', name: 'Camiseta Kafka', priceCents: 4990, currency: 'BRL', active: true, version: 3, occurredAt: 1_760_000_000_000 },
   'orders.new': { ...base, customerId: 'c-1', items: [{ productId: 'p-1', quantity: 2, unitPriceCents: 1990 }], totalCents: 3980, currency: 'BRL', deadlineAt: 1_760_000_030_000, channel: 'web' },
   'payments.requested': { ...base, paymentId: 'pay-1', customerId: 'c-1', amountCents: 3980 },
@@ -27,7 +27,12 @@ const samples: { [T in EventTopic]: TopicValues[T] } = {
   'payments.replies': { ...base, command: 'REFUND', outcome: 'NOTHING_TO_REFUND', paymentId: 'pay-1', reason: 'nada a estornar' },
   'inventory.commands': { ...base, command: 'RESERVE', customerId: 'c-1', items, reason: null },
   'inventory.replies': { ...base, command: 'RESERVE', outcome: 'FAILED', reason: 'sem estoque', productId: 'p-1' },
-  'orders.commands': { ...base, command: 'FAIL', reason: 'TIMEOUT', detail: 'prazo de 30s esgotado' }
+  'orders.commands': { ...base, command: 'FAIL', reason: 'TIMEOUT', detail: 'prazo de 30s esgotado' },
+  'streams.order-kpis': { windowStart: 1_760_000_040_000, windowEnd: 1_760_000_100_000, orders: 3, revenueCents: 11940, avgTicketCents: 3980, uniqueCustomers: 2 },
+  'streams.top-products': { windowStart: 1_760_000_040_000, windowEnd: 1_760_000_100_000, rank: 1, productId: 'p-1', quantity: 5, orders: 2, revenueCents: 9950 },
+  'streams.live-kpis': { bucketStart: 1_760_000_100_000, orders: 3, revenueCents: 11940, avgTicketCents: 3980, uniqueCustomers: 2 },
+  'streams.enriched-orders': { orderId: 'o-1', customerId: 'c-1', customerName: 'Ana', customerTier: 'gold', productId: 'p-1', productName: null, quantity: 2, unitPriceCents: 1990, catalogPriceCents: null, lineCents: 3980, occurredAt: 1_760_000_000_000 },
+  'streams.revenue-by-tier': { tier: 'gold', orders: 2, revenueCents: 7960, avgTicketCents: 3980 }
 }
 
 function typeOf (topic: string): avro.Type {

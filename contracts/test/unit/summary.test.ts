@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { EventTopic, TopicValues } from '../../src/events.ts'
+import type { EventTopic, StreamTopic, StreamValues, TopicValues } from '../../src/events.ts'
 import { HEADERS } from '../../src/headers.ts'
 import { eventTitle, moneyLabel, reasonLabel, summarizeEvent, summarizeRecord } from '../../src/summary.ts'
 import { TOPICS } from '../../src/topics.ts'
@@ -35,6 +35,19 @@ test('every saga topic has its own pt-BR line, built from its fields', () => {
     assert.equal(summarizeEvent(topic, value), expected, topic)
     assert.equal(summarizeRecord(topic, value, {}), expected, `${topic} untyped`)
   }
+})
+
+// The stream jobs' outputs are rows, not saga events: they are summarized from the record (the live feed's path).
+const streamCases: { [T in StreamTopic]: [StreamValues[T], string] } = {
+  'streams.order-kpis': [{ windowStart: 0, windowEnd: 60_000, orders: 3, revenueCents: 11940, avgTicketCents: 3980, uniqueCustomers: 2 }, 'KPIs da janela de 1 min (Flink): 3 pedido(s), receita R$\u00a0119,40, ticket médio R$\u00a039,80, 2 cliente(s)'],
+  'streams.top-products': [{ windowStart: 0, windowEnd: 60_000, rank: 1, productId: 'p-1', quantity: 5, orders: 2, revenueCents: 9950 }, 'Top produtos da janela (Flink): 1º p-1: 5 unidade(s) em 2 pedido(s)'],
+  'streams.live-kpis': [{ bucketStart: 0, orders: 3, revenueCents: 11940, avgTicketCents: 3980, uniqueCustomers: 2 }, 'KPIs ao vivo, bloco de 5 min (Flink): 3 pedido(s), receita R$\u00a0119,40, ticket médio R$\u00a039,80'],
+  'streams.enriched-orders': [{ orderId: 'o-1', customerId: 'c-1', customerName: 'Ana', customerTier: null, productId: 'p-1', productName: null, quantity: 2, unitPriceCents: 1990, catalogPriceCents: null, lineCents: 3980, occurredAt: 1 }, 'Item de pedido enriquecido (Flink): 2× p-1 para Ana (tier desconhecido)'],
+  'streams.revenue-by-tier': [{ tier: 'gold', orders: 2, revenueCents: 7960, avgTicketCents: 3980 }, 'Receita por tier (Flink): tier gold: 2 pedido(s), receita R$\u00a079,60']
+}
+
+test('every stream job output has its own pt-BR line, built from its fields', () => {
+  for (const [topic, [value, expected]] of Object.entries(streamCases)) assert.equal(summarizeRecord(topic, value, {}), expected, topic)
 })
 
 test('every catalog topic has a title of its own (a new topic must be named here)', () => {

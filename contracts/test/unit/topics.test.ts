@@ -28,7 +28,7 @@ test('topic names are unique', () => {
 })
 
 test('saga topics are keyed by orderId, so all of an order\'s events stay on one partition', () => {
-  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog' && t.name !== 'sales.totals') assert.equal(t.key, 'orderId', t.name)
+  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog' && t.name !== 'sales.totals' && !writersOf(t).includes('streams')) assert.equal(t.key, 'orderId', t.name)
   assert.equal(topic('orders.new').partitions, 3)
 })
 
@@ -48,4 +48,14 @@ test('the sales totals are compacted, keyed by the counter, on one partition, wr
   assert.equal(t.config['cleanup.policy'], 'compact', 'its last record is the counter\'s whole state')
   assert.deepEqual(writersOf(t), ['sales-counter'])
   assert.ok(t.readers.includes('sales-counter'), 'the counter restores itself from its own output')
+})
+
+test('the stream jobs\' outputs are written by streams alone; the tables among them are compacted, the windows\' facts are not', () => {
+  const outputs = TOPICS.filter(t => writersOf(t).includes('streams'))
+  assert.deepEqual(outputs.map(t => t.name).sort(), ['streams.enriched-orders', 'streams.live-kpis', 'streams.order-kpis', 'streams.revenue-by-tier', 'streams.top-products'])
+  for (const t of outputs) assert.deepEqual(writersOf(t), ['streams'], t.name)
+  assert.equal(topic('streams.live-kpis').config['cleanup.policy'], 'compact', 'upsert-kafka: the newest record per bucket is its value')
+  assert.equal(topic('streams.revenue-by-tier').config['cleanup.policy'], 'compact')
+  assert.equal(topic('streams.order-kpis').config['cleanup.policy'], 'delete', 'one record per window, never updated')
+  assert.equal(topic('streams.enriched-orders').key, 'orderId')
 })

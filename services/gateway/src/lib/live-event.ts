@@ -145,8 +145,8 @@ export async function toLiveEvent (record: RawRecord, prefix: string, decode: Va
     schemaId,
     value,
     decodeError,
-    // products.catalog is keyed by productId: its records belong to no order.
-    orderId: str(field(value, 'orderId')) ?? (spec?.key === 'productId' ? null : key),
+    // Only topics keyed by the order name one by their key (products.catalog by productId, the stream jobs' KPIs by window or tier).
+    orderId: str(field(value, 'orderId')) ?? (spec && spec.key !== 'orderId' && spec.key !== 'original' ? null : key),
     eventId: str(field(value, 'eventId')),
     outcome,
     origin,

@@ -24,7 +24,7 @@ export interface TraceRecord {
 }
 
 /** Every catalog topic keyed by the order (its saga topics, the retry tiers and the DLQ, which keep the original key). */
-export const ORDER_TOPICS: readonly string[] = TOPICS.filter(t => t.key !== 'productId').map(t => t.name)
+export const ORDER_TOPICS: readonly string[] = TOPICS.filter(t => t.key === 'orderId' || t.key === 'original').map(t => t.name)
 
 /** How an order ended, as its outcome record (orders.confirmed / orders.failed) says. */
 export type Outcome = { status: 'confirmed' } | { status: 'failed', reason: string }

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { latestSchema } from '@vitrine/contracts'
+
+// The Flink SQL of the jobs lives in ../sql, one file per job, read by students; this module
+// fills in its ${...} parameters and splits it into the statements the SQL Gateway runs one by one.
+
+export const SQL_DIR = fileURLToPath(new URL('../sql/', import.meta.url))
+
+/** The jobs, in the order they start (enriched_orders before revenue_by_tier, which reads its topic). */
+export const JOBS = ['order_kpis', 'top_products', 'live_kpis', 'enriched_orders', 'revenue_by_tier'] as const
+export type JobName = typeof JOBS[number]
+
+export interface SqlParams {
+  TOPIC_PREFIX: string
+  KAFKA_BROKERS: string
+  SCHEMA_REGISTRY_URL: string
+  GROUP_SUFFIX: string
+  CDC_CUSTOMERS_TOPIC: string
+  CDC_PRODUCTS_TOPIC: string
+  /** 'true' when Kafka Connect's JsonConverter writes the schema beside each payload. */
+  CDC_SCHEMA_INCLUDE: string
+  /** Set per job by the submitter: its Kafka transactions' id prefix. */
+  TRANSACTIONAL_ID?: string
+}
+
+export class SqlParamError extends Error {
+  code = 'SHOP_ERR_STREAMS_SQL'
+}
+
+const quote = (s: string): string => s.replaceAll("'", "''")
+
+/** Replaces ${NAME} with the parameter and ${SCHEMA:name} with the latest contracts schema, quoted for a SQL string. */
+export function renderSql (text: string, params: SqlParams): string {
+  return text.replace(/\$\{([A-Z_]+)(?::([a-z0-9-]+))?\}/g, (_m, name: string, schema: string | undefined) => {
+    if (name === 'SCHEMA' && schema) return quote(JSON.stringify(latestSchema(schema)))
+    const value = (params as unknown as Record<string, string | undefined>)[name]
+    if (value === undefined) throw new SqlParamError(`SQL parameter \${${name}} has no value`)
+    return quote(value)
+  })
+}
+
+/**
+ * The statements of a SQL text: comment lines dropped, split at a `;` that ends a line (the SQL
+ * Gateway takes one statement per call). Quoted strings never end a line with `;` in our files.
+ */
+export function splitStatements (text: string): string[] {
+  const out: string[] = []
+  let current: string[] = []
+  for (const raw of text.split('\n')) {
+    const line = raw.trimEnd()
+    if (/^\s*--/.test(line) || line.trim() === '') continue
+    if (line.endsWith(';')) {
+      current.push(line.slice(0, -1))
+      out.push(current.join('\n').trim())
+      current = []
+    } else current.push(line)
+  }
+  if (current.join('').trim() !== '') out.push(current.join('\n').trim())
+  return out
+}
+
+export function readSqlFile (name: string): string {
+  return readFileSync(`${SQL_DIR}${name}.sql`, 'utf8')
+}
+
+/** The statements a job's session runs: the shared source tables, then the job's own file (its sink and INSERT). */
+export function jobStatements (job: JobName, params: SqlParams): string[] {
+  // Split first: the comments may mention ${...} parameters, which are not to be filled in.
+  return [...splitStatements(readSqlFile('tables')), ...splitStatements(readSqlFile(job))].map(s => renderSql(s, params))
+}
+
+/** The statements a student's session starts with: the source tables only (no job is started). */
+export function readerStatements (params: SqlParams): string[] {
+  return splitStatements(readSqlFile('tables')).map(s => renderSql(s, params))
+}
+
+/** The Flink job name of `job` for a topic prefix: what makes submission idempotent. */
+export function pipelineName (job: JobName, prefix: string): string {
+  return `vitrine-${prefix}${job}`
+}
+
+// What the SQL page may run: reads only. A statement is refused unless its first word is one of these,
+// and it holds a single statement (no `;` followed by more).
+export const READ_ONLY_VERBS = ['SELECT', 'EXPLAIN', 'SHOW', 'DESCRIBE', 'DESC', 'WITH'] as const
+
+export interface ReadOnlyVerdict { ok: boolean, verb: string | null, reason: string | null }
+
+/** Whether a student's statement is read-only; the reason (pt-BR) names the rule it breaks. */
+export function checkReadOnly (statement: string): ReadOnlyVerdict {
+  const text = statement.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ').trim().replace(/;\s*$/, '')
+  if (text === '') return { ok: false, verb: null, reason: 'a instrução está vazia: escreva um SELECT, EXPLAIN, SHOW ou DESCRIBE' }
+  const verb = (/^[A-Za-z]+/.exec(text)?.[0] ?? '').toUpperCase()
+  if (text.includes(';')) return { ok: false, verb, reason: 'só uma instrução por vez: tire o ";" do meio do texto' }
+  if (!(READ_ONLY_VERBS as readonly string[]).includes(verb)) {
+    return { ok: false, verb, reason: `${verb || 'essa instrução'} não é permitido aqui: a página SQL só lê (SELECT, EXPLAIN, SHOW ou DESCRIBE); jobs que escrevem ficam em services/streams/sql` }
+  }
+  // EXPLAIN INSERT ... would plan a write without running it, which is fine; a WITH must end in a SELECT.
+  if (verb === 'WITH' && /\b(INSERT|UPDATE|DELETE)\b/i.test(text)) return { ok: false, verb, reason: 'WITH só pode terminar num SELECT: a página SQL só lê' }
+  return { ok: true, verb, reason: null }
+}

@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { JOBS, jobStatements, pipelineName } from './sql.ts'
+import type { JobName, SqlParams } from './sql.ts'
+import { SqlGateway } from './sql-gateway.ts'
+
+// Starts the SQL jobs through the SQL Gateway, once: a job whose name is already running is left
+// alone (calling this again, or from two places, never starts a duplicate). A job that ran before
+// and is gone (Flink was killed) is submitted again from its last retained checkpoint, so it goes
+// on from the offsets and window state of that checkpoint instead of counting from scratch.
+
+export interface RunningJob { id: string, name: string, status: string }
+
+export interface SubmitOptions {
+  gatewayUrl: string
+  params: SqlParams
+  jobs?: readonly JobName[]
+  /** Remembers each job name's last job id between runs (JSON), so its checkpoint can be found. */
+  stateFile: string
+  /** The folder of the newest completed checkpoint of a previous job id (infra's latestCheckpoint), if any. */
+  resumeFrom?: (previousJobId: string) => string | undefined
+  /** Flink REST APIs to ask for jobs when the gateway cannot list them (a local executor's mini clusters). */
+  restUrls?: readonly string[]
+  log?: (msg: string, fields: Record<string, unknown>) => void
+}
+
+export interface JobReport {
+  job: JobName
+  name: string
+  jobId: string
+  outcome: 'already-running' | 'started' | 'resumed'
+  /** The checkpoint folder a resumed job restored. */
+  restoredFrom: string | null
+}
+
+const ACTIVE = new Set(['RUNNING', 'CREATED', 'INITIALIZING', 'RESTARTING', 'RECONCILING'])
+
+/** The jobs Flink runs now: SHOW JOBS through the gateway, or each REST API's /jobs/overview. */
+export async function runningJobs (gw: SqlGateway, restUrls: readonly string[] = []): Promise<RunningJob[]> {
+  const session = await gw.openSession()
+  try {
+    const r = await gw.run(session, 'SHOW JOBS', { timeoutMs: 20_000 })
+    const names = r.columns.map(c => c.name.toLowerCase())
+    const at = (row: unknown[], col: string): string => String(row[names.indexOf(col)] ?? '')
+    return r.rows.map(row => ({ id: at(row.fields, 'job id'), name: at(row.fields, 'job name'), status: at(row.fields, 'status') }))
+  } catch {
+    const jobs: RunningJob[] = []
+    for (const url of restUrls) {
+      const res = await fetch(`${url.replace(/\/$/, '')}/jobs/overview`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined)
+      if (!res?.ok) continue
+      const body = await res.json() as { jobs?: Array<{ jid: string, name: string, state: string }> }
+      for (const j of body.jobs ?? []) jobs.push({ id: j.jid, name: j.name, status: j.state })
+    }
+    return jobs
+  } finally {
+    await gw.closeSession(session)
+  }
+}
+
+function readState (file: string): Record<string, string> {
+  if (!existsSync(file)) return {}
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>
+  } catch {
+    return {}
+  }
+}
+
+export async function submitJobs (o: SubmitOptions): Promise<JobReport[]> {
+  const gw = new SqlGateway(o.gatewayUrl)
+  const state = readState(o.stateFile)
+  const running = (await runningJobs(gw, o.restUrls)).filter(j => ACTIVE.has(j.status.toUpperCase()))
+  const reports: JobReport[] = []
+  for (const job of o.jobs ?? JOBS) {
+    const name = pipelineName(job, o.params.TOPIC_PREFIX)
+    const live = running.find(j => j.name === name)
+    if (live) {
+      reports.push({ job, name, jobId: live.id, outcome: 'already-running', restoredFrom: null })
+      o.log?.('streams job already running', { job, name, jobId: live.id })
+      continue
+    }
+    const previous = state[name]
+    const restoredFrom = previous ? (o.resumeFrom?.(previous) ?? null) : null
+    const session = await gw.openSession({}, name)
+    try {
+      const settings = [
+        `SET 'pipeline.name' = '${name}'`,
+        ...(restoredFrom ? [`SET 'execution.state-recovery.path' = '${restoredFrom}'`] : [])
+      ]
+      const params = { ...o.params, TRANSACTIONAL_ID: name }
+      let jobId: string | null = null
+      for (const statement of [...settings, ...jobStatements(job, params)]) {
+        const r = await gw.run(session, statement, { timeoutMs: 120_000 })
+        jobId = r.jobId ?? jobId
+      }
+      if (!jobId) throw new Error(`the SQL Gateway started no job for ${name}`)
+      state[name] = jobId
+      mkdirSync(dirname(o.stateFile), { recursive: true })
+      writeFileSync(o.stateFile, JSON.stringify(state, null, 2) + '\n')
+      reports.push({ job, name, jobId, outcome: restoredFrom ? 'resumed' : 'started', restoredFrom })
+      o.log?.('streams job submitted', { job, name, jobId, restoredFrom })
+    } finally {
+      await gw.closeSession(session)
+    }
+  }
+  return reports
+}

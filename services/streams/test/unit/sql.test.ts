@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { latestSchema } from '@vitrine/contracts'
+import { JOBS, SqlParamError, checkReadOnly, jobStatements, renderSql, splitStatements } from '../../src/sql.ts'
+import { rootCause } from '../../src/sql-gateway.ts'
+
+const params = {
+  TOPIC_PREFIX: 'tabc.',
+  KAFKA_BROKERS: 'localhost:9092',
+  SCHEMA_REGISTRY_URL: 'http://localhost:8081',
+  GROUP_SUFFIX: '-tabc',
+  CDC_CUSTOMERS_TOPIC: 'tabc.cdc.customers',
+  CDC_PRODUCTS_TOPIC: 'tabc.cdc.products',
+  CDC_SCHEMA_INCLUDE: 'false',
+  TRANSACTIONAL_ID: 'vitrine-tabc.order_kpis'
+}
+
+test('every job file renders to statements with no parameter left, its topics under the prefix', () => {
+  for (const job of JOBS) {
+    const statements = jobStatements(job, params)
+    const text = statements.join('\n')
+    assert.doesNotMatch(text, /\$\{/, `${job}: a parameter was left unfilled`)
+    assert.ok(statements.some(s => /^INSERT INTO /i.test(s)), `${job} has no INSERT`)
+    assert.equal(statements.filter(s => /^INSERT INTO /i.test(s)).length, 1, `${job}: one INSERT, one job`)
+    for (const m of text.matchAll(/'topic' = '([^']+)'/g)) assert.ok(m[1]!.startsWith('tabc.'), `${job}: topic ${m[1]} is not under the prefix`)
+    for (const s of statements) assert.ok(!s.endsWith(';') && !/^\s*--/.test(s), `${job}: statement keeps a ; or a comment line`)
+  }
+})
+
+test('each output table gives Flink the contracts schema, quoted so SQL reads it back unchanged', () => {
+  const sink = jobStatements('revenue_by_tier', params).find(s => s.startsWith('CREATE TABLE revenue_by_tier'))!
+  const m = /'value\.avro-confluent\.schema' = '((?:[^']|'')*)'/.exec(sink)
+  assert.ok(m, 'no schema option on the sink')
+  assert.deepEqual(JSON.parse(m[1]!.replaceAll("''", "'")), latestSchema('revenue-by-tier'))
+})
+
+test('a parameter without a value is an error naming it, not an empty string in the SQL', () => {
+  assert.throws(() => renderSql("'topic' = '$" + "{NOPE}'", params), (err: Error) => err instanceof SqlParamError && /\$\{NOPE\}/.test(err.message))
+})
+
+test('statements split at a ; that ends a line; comment lines are dropped', () => {
+  assert.deepEqual(splitStatements("-- um comentário; com ponto e vírgula\nSET 'a' = 'b';\n\nSELECT 1,\n  2\nFROM t;\nSELECT 3"), ["SET 'a' = 'b'", 'SELECT 1,\n  2\nFROM t', 'SELECT 3'])
+})
+
+test('the SQL page runs reads only: anything else is refused naming the rule, in pt-BR', () => {
+  for (const ok of ['SELECT * FROM orders_new', '  select 1;', 'EXPLAIN SELECT 1', 'SHOW TABLES', 'DESCRIBE orders_new', '-- comentário\nSELECT 1', 'WITH x AS (SELECT 1) SELECT * FROM x']) {
+    assert.equal(checkReadOnly(ok).ok, true, ok)
+  }
+  for (const [bad, verb] of <Array<[string, string]>>[['INSERT INTO t SELECT 1', 'INSERT'], ['DROP TABLE orders_new', 'DROP'], ['CREATE TABLE x (a INT)', 'CREATE'], ["SET 'a' = 'b'", 'SET'], ['/* SELECT */ DELETE FROM t', 'DELETE']]) {
+    const v = checkReadOnly(bad)
+    assert.equal(v.ok, false, bad)
+    assert.equal(v.verb, verb)
+    assert.match(v.reason!, /só lê \(SELECT, EXPLAIN, SHOW ou DESCRIBE\)/)
+  }
+  assert.match(checkReadOnly('SELECT 1; DROP TABLE t').reason!, /só uma instrução por vez/)
+  assert.match(checkReadOnly('   ').reason!, /vazia/)
+})
+
+test('a Flink error is reduced to its deepest cause', () => {
+  const errors = ['org.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to fetchResults.\n\tat x\nCaused by: org.apache.flink.table.api.ValidationException: SQL validation failed.\nCaused by: org.apache.calcite.sql.validate.SqlValidatorException: Object \'nope\' not found']
+  assert.equal(rootCause(errors), "Object 'nope' not found")
+})
