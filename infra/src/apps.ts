@@ -5,6 +5,7 @@ import { ROOT, appPortOffset, bootstrapServers, databaseUrl, registryUrl } from 
 import { isAlive, logFile, nodeTs, readPid, removePid, shownPath, sleep, spawnDetached, stopGroup, tailLog } from './proc.ts'
 import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
+import { serviceBootstrap } from './links.ts'
 
 // Vitrine's own processes for `make demo`: the services, the web UI and the control plane, started
 // after the stack, each detached in its own process group with a log and a pid file like the
@@ -169,7 +170,10 @@ export async function startApp (s: StackSettings, a: AppSettings, c: AppComponen
   // stopped so the app starts again; anything else there is refused with one line naming it.
   if (appPid(a, c.name) === undefined) await claimPorts(s, c.name, [c.port])
   // The control plane reads the stack's settings itself: KAFKA_BROKERS & co. would make it take the stack for external.
-  const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...a.env })
+  // A service of our own stack talks to Kafka through its link (links.ts), so a drill can slow or cut it alone;
+  // not when the brokers are given (KAFKA_BROKERS: a test's, an outside cluster) or predate the links.
+  const link = c.name !== 'control' && a.env.KAFKA_BROKERS === undefined && process.env.KAFKA_BROKERS === undefined ? await serviceBootstrap(s, a.stateDir, c.name) : undefined
+  const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...(link !== undefined ? { KAFKA_BROKERS: link } : {}), ...a.env })
   const spawn = (): number => spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
   let pid = appPid(a, c.name) ?? spawn()
   let waitFor = o.stackReady

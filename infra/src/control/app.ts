@@ -12,6 +12,7 @@ import { checkAll, readBoard, runCheck, runSetup } from '../exercises/board.ts'
 import type { ExerciseState } from '../exercises/board.ts'
 import { exerciseContext } from '../exercises/context.ts'
 import chaosRoutes from './chaos.ts'
+import faultRoutes from './faults.ts'
 import type { DrillTimings } from '../chaos/drills.ts'
 
 // The control plane over HTTP, bound to 127.0.0.1 (server.ts).
@@ -70,6 +71,8 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
 
   // The chaos drills (chaos.ts): the "Caos" page and make chaos CENA=….
   await fastify.register(chaosRoutes, { plane, ...(drillTimings !== undefined ? { timings: drillTimings } : {}) })
+  // Each service's fault toggles and its broker link (faults.ts).
+  await fastify.register(faultRoutes, { plane })
 
   // The exercises (runbooks/exercicios): the scoreboard, a setup, a check. `make exercicio N=3` and
   // the gateway's /api/exercises (the UI's "Exercícios" page) go through these.
