@@ -26,7 +26,7 @@ help:
 	@echo "                   (com make demo rodando; CLIENTE=ana-fail-payment ou ITENS=prod_6:100 mudam o pedido)"
 	@echo "make test        - instala o que falta, roda lint e typecheck e depois todos os testes"
 	@echo "make test-full   - make test e mais as suítes pesadas (matriz de falhas, cenários longos)"
-	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry, Prometheus, Alertmanager)"
+	@echo "make up | down | status   - controla os componentes locais (Kafka, PostgreSQL, Schema Registry, Prometheus, Alertmanager, Flink, Kafka Connect)"
 	@echo "make restart S=inventory  - start | stop | restart | kill (SIGKILL, um crash de verdade) de um componente"
 	@echo "make reset       - zera a loja: pedidos, pagamentos, reservas, estoque de volta ao seed, offsets no fim"
 	@echo "make exercicios  - os exercícios do curso (runbooks/exercicios) e o status de cada um"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
 	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
 	@echo "BROKERS=3 make demo - cluster de 3 brokers (replicação 3, min.insync.replicas=2)"
+	@echo "make demo LITE=1 - sem Flink e sem Kafka Connect (máquinas com pouca memória): sem KPIs, página SQL e CDC"
 
 # pnpm: corepack cannot fetch it everywhere, so npm installs it when missing.
 deps:

@@ -1,6 +1,8 @@
 import { join } from 'node:path'
 import { loadSettings, bootstrapServers, brokerPorts, databaseUrl, registryUrl } from './settings.ts'
 import { missingTools } from './prometheus.ts'
+import { sqlGatewayUrl } from './streams-flink.ts'
+import { connectUrl } from './streams-connect.ts'
 import { ComponentDiedError, down, up } from './stack.ts'
 import { appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
@@ -137,6 +139,15 @@ async function start (): Promise<AppComponent[]> {
   return [...started, ...await webStart]
 }
 
+/** Flink's SQL Gateway and Kafka Connect, or why LITE=1 has none. */
+function streamsLines (): string {
+  if (settings.lite) return '  Flink e Kafka Connect  não sobem com LITE=1 (modo leve): sem KPIs, página SQL e tópicos de CDC'
+  return [
+    `  Flink SQL Gateway     ${sqlGatewayUrl(settings)}/v1/info   (jobs: painel web em http://127.0.0.1:${settings.flinkUiPort})`,
+    `  Kafka Connect         ${connectUrl(settings)}/connectors/vitrine-cdc/status   (Debezium: customers.cdc, products.cdc)`
+  ].join('\n')
+}
+
 async function showcase (names: string[]): Promise<void> {
   await step('Enviando pedidos de demonstração', async () => await demoOrders(names.includes('orchestrator')))
   if (rate > 0) {
@@ -181,6 +192,7 @@ ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${
   Kafka (bootstrap)     ${process.env.KAFKA_BROKERS ?? bootstrapServers(settings)}
   PostgreSQL            ${databaseUrl(settings)}
 ${observabilityLines()}
+${streamsLines()}
   Logs                  ${join(settings.stateDir, 'logs')}/
 
   make status   o que está rodando     make down   para tudo

@@ -68,6 +68,32 @@ export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
   }
 }
 
+/** One row of the port table: a component, its port(s), the variable that moves it, why not the usual one. */
+export interface PortRow { component: string, ports: number[], env: string, note?: string }
+
+/**
+ * Every port the local stack listens on, in one table (the README's "O que sobe, e onde" mirrors
+ * it; a unit test checks they are distinct). Defaults that would collide are moved here: Flink's
+ * REST (8081) is the registry's, the SQL Gateway and Kafka Connect both default to 8083, Grafana
+ * (compose only) to 3000, our UI's; Prometheus/Alertmanager's 9090/9093 are Kafka's controller's.
+ */
+export function portTable (s: StackSettings): PortRow[] {
+  return [
+    ...Array.from({ length: s.brokers }, (_, i) => {
+      const p = brokerPorts(s, i)
+      return { component: s.brokers === 1 ? 'Kafka' : `Kafka (broker ${i + 1})`, ports: [p.client, p.controller, p.jmx], env: 'KAFKA_PORT', note: 'cliente, controller, exportador JMX' }
+    }),
+    { component: 'PostgreSQL', ports: [s.pgPort], env: 'PG_PORT', note: 'não a 5432 de um PostgreSQL do sistema' },
+    { component: 'Schema Registry (proxy)', ports: [s.registryPort], env: 'SCHEMA_REGISTRY_PORT' },
+    { component: 'Apicurio Registry', ports: [s.registryBackendPort], env: 'SCHEMA_REGISTRY_BACKEND_PORT' },
+    { component: 'Prometheus', ports: [s.prometheusPort], env: 'PROMETHEUS_PORT', note: 'não a 9090' },
+    { component: 'Alertmanager', ports: [s.alertmanagerPort], env: 'ALERTMANAGER_PORT', note: 'a 9093 é do controller do Kafka' },
+    { component: 'Flink SQL Gateway', ports: [s.flinkGatewayPort], env: 'FLINK_SQL_GATEWAY_PORT', note: 'a 8083 padrão é também a do Kafka Connect' },
+    { component: 'Flink (painel web dos jobs)', ports: Array.from({ length: 10 }, (_, i) => s.flinkUiPort + i), env: 'FLINK_UI_PORT', note: 'a 8081 padrão é a do registry' },
+    { component: 'Kafka Connect', ports: [s.connectPort], env: 'CONNECT_PORT', note: 'não a 8083' }
+  ]
+}
+
 /**
  * Broker i (0-based) listens on kafkaPort + 100*i for clients, one above that for the controller
  * quorum, and two above for its JMX exporter's /metrics (so a private test cluster moves it too).

@@ -9,6 +9,7 @@ import { freePort, readPid, removePid, spawnDetached, stopGroup, tailLog } from 
 import { javaBin } from '../../src/kafka-node.ts'
 import { ensureDatabase } from '../../src/postgres-host.ts'
 import { CDC_TABLES, cdcNames, connectReady, connectUrl, connectorState, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from '../../src/streams-connect.ts'
+import { LITE_SKIP, components } from '../../src/stack.ts'
 import { cleanup, deleteTopicsIfPresent, readTopic, testAdmin, testEnv, waitFor } from '../../src/testing/stack-env.ts'
 
 // Change data capture for real: a private Kafka Connect worker (its own port, group and internal
@@ -89,4 +90,25 @@ test('a customer\'s tier changed in PostgreSQL arrives on customers.cdc as a Deb
   assert.equal(update.after?.name, 'Cliente do teste')
   // REPLICA IDENTITY FULL: the event also says what the tier was.
   assert.equal(update.before?.tier, 'bronze')
+})
+
+test('LITE=1: Flink and Kafka Connect are skipped with the reason, and a replication slot no one holds is dropped with its publication', async t => {
+  const lite = loadSettings({ lite: true })
+  const skipped = components(lite).filter(c => c.missing === LITE_SKIP).map(c => c.name).sort()
+  assert.deepEqual(skipped, ['connect', 'flink'])
+  assert.deepEqual(components(loadSettings({ lite: false })).filter(c => c.missing === LITE_SKIP), [])
+
+  const env = testEnv()
+  const scope = { prefix: env.prefix, schemaSuffix: env.schemaSuffix }
+  const { slot, publication } = cdcNames(scope)
+  assert.equal(await ensureDatabase(lite.pgPort), true)
+  const sql = connect(env.databaseUrl, 'public', 1)
+  cleanup(t, async () => { await sql.end({ timeout: 5 }) })
+  cleanup(t, async () => { await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot}` })
+  // What a connector that ran and then stopped for good leaves behind.
+  await sql`select pg_create_logical_replication_slot(${slot}, 'pgoutput')`
+  await sql.unsafe(`create publication ${publication}`)
+  assert.equal(await dropCdcSlot(lite, scope), true)
+  assert.equal((await sql`select 1 from pg_replication_slots where slot_name = ${slot}`).length, 0)
+  assert.equal((await sql`select 1 from pg_publication where pubname = ${publication}`).length, 0)
 })

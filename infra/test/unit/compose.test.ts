@@ -8,6 +8,8 @@ import { serverProperties } from '../../src/kafka-node.ts'
 import { defaultSettings } from '../../src/testing/stack-env.ts'
 import { jmxAgentCoords, prometheusYaml, stackTargets } from '../../src/prometheus.ts'
 import { appSettings } from '../../src/apps.ts'
+import { FLINK_VERSION, flinkConfig } from '../../src/streams-flink.ts'
+import { cdcConnectorConfig } from '../../src/streams-connect.ts'
 
 // compose/ cannot run here (no Docker engine), so it is checked against the local setup instead:
 // same images pinned, same ports, same teaching settings, same variable names, same topics.
@@ -52,7 +54,7 @@ const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSy
 
 test('compose.yaml: official images, pinned, with the Kafka version the local setup runs', () => {
   const { services } = load('compose.yaml')
-  assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
+  assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'connect', 'connect-init', 'flink', 'flink-jars', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
   assert.equal(services.kafka?.image, `apache/kafka:${kafkaVersion}`)
   assert.equal(services['topic-init']?.image, services.kafka?.image)
   assert.match(services['schema-registry']?.image ?? '', /^confluentinc\/cp-schema-registry:\d+\.\d+\.\d+$/)
@@ -197,4 +199,32 @@ test('compose: every broker runs the JMX exporter of infra/kafka/pom.xml with in
   }
   assert.ok(merged.services.prometheus?.volumes?.includes('./prometheus.3-brokers.yml:/etc/prometheus/prometheus.yml:ro'))
   assert.match(readFileSync(join(ROOT, 'compose/alertmanager.yml'), 'utf8'), /host\.docker\.internal:3010\/api\/alerts\/webhook/)
+})
+
+test('compose.yaml: Flink (official image, the local version) and Kafka Connect with Debezium on loopback, on the local ports, with the same configs', () => {
+  const s = defaultSettings()
+  const { services } = load('compose.yaml')
+  assert.equal(services.flink?.image, `flink:${FLINK_VERSION}-java17`)
+  assert.deepEqual(services.flink?.ports, [`127.0.0.1:${s.flinkGatewayPort}:${s.flinkGatewayPort}`, `127.0.0.1:${s.flinkUiPort}:${s.flinkUiPort}`])
+  assert.deepEqual(services.connect?.ports, [`127.0.0.1:${s.connectPort}:8083`])
+  const debezium = /<debezium.version>([^<]+)</.exec(readFileSync(join(ROOT, 'infra/connect/pom.xml'), 'utf8'))?.[1]
+  assert.equal(services.connect?.image, `quay.io/debezium/connect:${debezium}`)
+  // Every Flink jar of infra/flink/pom.xml is fetched by flink-jars.
+  const pom = readFileSync(join(ROOT, 'infra/flink/pom.xml'), 'utf8')
+  const jars = [...pom.matchAll(/<artifactId>(flink-[^<]+)<\/artifactId>\s*<version>([^<]+)<\/version>/g)].map(m => `${m[1]}-${m[2]!.replace('$' + '{flink.version}', FLINK_VERSION)}.jar`)
+  assert.ok(jars.length >= 3, `found ${jars.join(', ')} in infra/flink/pom.xml`)
+  for (const jar of jars) assert.match(services['flink-jars']?.entrypoint?.join(' ') ?? '', new RegExp(jar.replace(/\./g, '\\.')), jar)
+
+  // The same Flink settings, apart from the container's addresses and paths.
+  const local = flinkConfig({ ...s, stateDir: '/opt/flink/state' })
+  const compose = parse(readFileSync(join(ROOT, 'compose/flink-config.yaml'), 'utf8')) as Record<string, unknown>
+  assert.deepEqual(Object.keys(compose).sort(), Object.keys(local).sort())
+  for (const [key, value] of Object.entries(local)) {
+    if (/address|bind-host|taskmanager\.host|tmp/.test(key)) continue
+    assert.deepEqual(compose[key], value, key)
+  }
+  // The same connector, apart from where PostgreSQL is.
+  const connector = JSON.parse(readFileSync(join(ROOT, 'compose/cdc-connector.json'), 'utf8')) as Record<string, string>
+  assert.deepEqual({ ...connector, 'database.hostname': 'localhost', 'database.port': String(s.pgPort) }, cdcConnectorConfig(s))
+  assert.equal(connector['database.hostname'], 'postgres')
 })

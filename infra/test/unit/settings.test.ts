@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { ROOT, bootstrapServers, brokerPorts, loadSettings } from '../../src/settings.ts'
+import { ROOT, bootstrapServers, brokerPorts, loadSettings, portTable } from '../../src/settings.ts'
 import { defaultSettings } from '../../src/testing/stack-env.ts'
 
 test('defaults: one broker on 9092, PostgreSQL on 5433 (not 5432), the registry on 8081 in front of 8085, state in .vitrine', () => {
@@ -35,4 +36,16 @@ test('bad settings are refused with the variable named', () => {
     if (saved === undefined) delete process.env.PG_PORT
     else process.env.PG_PORT = saved
   }
+})
+
+test('the port table: every port of the stack is distinct, none is a default that collides (8081 registry, 8083, 3000, 9090, 9093), and the README lists the defaults', () => {
+  const s = defaultSettings()
+  const rows = portTable(s)
+  const all = rows.flatMap(r => r.ports)
+  assert.equal(new Set(all).size, all.length, `a port appears twice: ${JSON.stringify(rows)}`)
+  assert.deepEqual(rows.filter(r => !r.component.startsWith('Schema Registry')).flatMap(r => r.ports).filter(p => [8081, 8083, 3000, 9090].includes(p)), [])
+  for (const [port, what] of [[s.flinkGatewayPort, 'Flink SQL Gateway'], [s.flinkUiPort, 'Flink'], [s.connectPort, 'Kafka Connect']] as const) {
+    assert.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), new RegExp(`\\| ${what}[^|]*\\| [^|]*:${port}\\b`), `README's table has no ${what} on ${port}`)
+  }
+  assert.match(readFileSync(join(ROOT, '.env.example'), 'utf8'), /^FLINK_SQL_GATEWAY_PORT=8183$/m)
 })
