@@ -31,6 +31,8 @@ interface Running {
   stop: () => Promise<void>
   kill?: () => Promise<void>
   term?: () => Promise<void>
+  /** SIGSTOP / SIGCONT: the process stays, frozen, holding its connections (a stalled service, not a dead one). */
+  signal?: (sig: 'SIGSTOP' | 'SIGCONT') => void
 }
 
 // Importing the orchestrator lazily keeps these suites usable before it exists.
@@ -90,6 +92,8 @@ async function asProcess (id: ServiceId, env: Record<string, string>, port: numb
       return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed }
     },
     stop: async () => {
+      // A frozen (SIGSTOP) process would never act on the SIGTERM.
+      child.kill('SIGCONT')
       child.kill('SIGTERM')
       await exited()
     },
@@ -104,7 +108,8 @@ async function asProcess (id: ServiceId, env: Record<string, string>, port: numb
       child.kill('SIGTERM')
       await exited()
       await start()
-    }
+    },
+    signal: sig => { child.kill(sig) }
   }
 }
 
@@ -115,6 +120,8 @@ export interface SagaOptions {
   env?: Partial<Record<ServiceId, Record<string, string | number>>>
   /** A folder where each process-mode service writes its log (<id>.log), as the supervisor does. */
   logDir?: string
+  /** Other servers than the shared stack's (a private broker, database or registry a fault test may stop). */
+  stack?: Partial<Pick<TestEnv, 'brokers' | 'registryUrl' | 'databaseUrl'>>
 }
 
 /** The saga on its own topics, groups and schemas. */
@@ -128,14 +135,20 @@ export class Saga {
   }
 
   static async start (opts: SagaOptions = {}): Promise<Saga> {
-    const saga = new Saga(testEnv(), opts)
+    const saga = new Saga({ ...testEnv(), ...opts.stack }, opts)
     for (const id of opts.processes ?? []) saga.ports.set(id, await freePort())
     await createCatalogTopics(saga.env)
     // Participants first, so nothing the entry point writes waits for a consumer to join.
     const order: ServiceId[] = ['inventory', 'payment', 'notification', 'orchestrator', 'checkout-api']
     const wanted = opts.services ?? ['inventory', 'payment', 'notification', 'checkout-api']
-    for (const id of order.filter(s => wanted.includes(s))) await saga.startService(id)
-    await saga.catalogSynced()
+    try {
+      for (const id of order.filter(s => wanted.includes(s))) await saga.startService(id)
+      await saga.catalogSynced()
+    } catch (err) {
+      // What did start is stopped and removed: a half-started saga would keep the test process alive.
+      await saga.close().catch(() => {})
+      throw err
+    }
     return saga
   }
 
@@ -200,6 +213,13 @@ export class Saga {
     const run = this.running.get(id)
     if (!run?.kill) throw new Error(`${id} is not running as a process`)
     await run.kill()
+  }
+
+  /** SIGSTOP (frozen) or SIGCONT (thawed) a process-mode service. */
+  signal (id: ServiceId, sig: 'SIGSTOP' | 'SIGCONT'): void {
+    const run = this.running.get(id)
+    if (!run?.signal) throw new Error(`${id} is not running as a process`)
+    run.signal(sig)
   }
 
   async request (id: ServiceId, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response> {
