@@ -7,6 +7,7 @@ import type { HttpFigures, LatencyFigures, SagaThroughput, Unavailable } from '.
 import type { MemoryPeak } from './procs.ts'
 import type { WorkerResult } from './client.ts'
 import type { ProfileSummary } from './profile.ts'
+import type { CounterThroughput } from './counter.ts'
 
 // One run's figures: the JSON written under infra/bench-results/, the table on screen, the goals
 // of issue 6 and the sanity check the smoke test applies (figures present and coherent, never fast).
@@ -28,6 +29,8 @@ export interface BenchResult {
   m4: HttpFigures
   /** Event loop delay of each service under the load of M2 (choreography), from the best step. */
   m5: Record<string, LoopDelay>
+  /** The sales-counter's exactly-once ÷ at-least-once throughput (runs before issue 14 lack it). */
+  m9?: CounterThroughput
   /** Peak resident memory of each process (tree) during the run. */
   memory: Record<string, MemoryPeak>
   /** The gateway team's browser benchmark (full runs only), its figures as it reports them. */
@@ -55,6 +58,7 @@ export function evaluateGoals (r: Omit<BenchResult, 'goals'>): Goal[] {
   goals.push({ id: 'M4', what: 'POST /orders por segundo, só o checkout-api, ÷ M2 (coreografia)', figure: r.m4.ratio, target: '≥ 2', met: r.m4.ratio >= 2 })
   const worst = Object.entries(r.m5).sort((a, b) => b[1].p99Ms - a[1].p99Ms)[0]
   goals.push({ id: 'M5', what: `pior p99 do laço de eventos (ms)${worst ? `: ${worst[0]}` : ''}`, figure: worst ? worst[1].p99Ms : null, target: '≤ 10 ms', met: worst ? worst[1].p99Ms <= 10 : null })
+  if (r.m9) goals.push({ id: 'M9', what: 'sales-counter: exactly-once ÷ at-least-once (registros/s)', figure: r.m9.available ? r.m9.ratio : null, target: '≥ 0,9', met: r.m9.available ? r.m9.ratio >= 0.9 : null })
   return goals
 }
 
@@ -169,6 +173,11 @@ export function formatTable (r: BenchResult, file?: string): string {
   out.push(`   com a saga rodando junto: ${fmt(h.withSaga.requestsPerSec, 1)} req/s · p50 ${ms(h.withSaga.latencyP50Ms)} · p99 ${ms(h.withSaga.latencyP99Ms)} · razão ${fmt(h.withSagaRatio, 2)}${errs(h.withSaga)} · máquina ${fmt(h.withSaga.cpu.machineBusyShare * 100)}% ocupada`)
   out.push('M5 Atraso do laço de eventos sob a carga do M2, além da amostragem de 10 ms (meta p99 ≤ 10 ms)')
   out.push(`   ${Object.entries(r.m5).map(([s, d]) => `${s} p99 ${ms(d.p99Ms)} máx ${ms(d.maxMs)} ${mark(d.p99Ms <= 10)}`).join(' · ')}`)
+  if (r.m9?.available) {
+    const m = r.m9
+    out.push(`M9 sales-counter: exactly-once ÷ at-least-once, ${fmt(m.records)} registros, lotes de até ${m.batchMax}, commit a cada ${m.commitIntervalMs} ms (meta ≥ 0,9)`)
+    out.push(`   at-least-once ${fmt(m.atLeastOnce.recordsPerSec)} registros/s · exactly-once ${fmt(m.exactlyOnce.recordsPerSec)} registros/s · razão ${fmt(m.ratio, 2)} ${mark(m.ratio >= 0.9)}`)
+  } else if (r.m9) out.push(`M9 sales-counter: não medido: ${r.m9.reason}`)
   const best = r.m2.choreography.available ? r.m2.choreography.best : undefined
   if (best) {
     const cores = Object.entries(best.cpu.cores).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${fmt(c, 2)}`).join(' · ')

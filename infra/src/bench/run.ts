@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { topic as catalogTopic } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
-import { ROOT, bootstrapServers, loadSettings } from '../settings.ts'
+import { ROOT, bootstrapServers, loadSettings, registryUrl } from '../settings.ts'
 import { components } from '../stack.ts'
 import { isAlive, readPid } from '../proc.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
@@ -22,6 +22,7 @@ import type { ProfileSummary, Window } from './profile.ts'
 import { evaluateGoals, formatTable, writeResult } from './report.ts'
 import type { BenchResult } from './report.ts'
 import { BenchSaga, orchestratorPresent, serverFile } from './saga.ts'
+import { counterThroughput } from './counter.ts'
 import type { SagaService } from './saga.ts'
 
 // `make bench`: in one run, Kafka's own ceiling (M0), our clients against it (M1), the saga's
@@ -207,6 +208,10 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
       await measureHttp(c, p.httpConnections, p.httpS, catalog.products, choreo.ordersPerSec))
 
     await step('Parando os serviços do benchmark e apagando tópicos, grupos, subjects e esquemas', cleanup)
+    // M9 with the shop stopped: the sales-counter alone on its own topics, one mode after the other.
+    const m9Plan = { records: o.quick ? 5000 : 20_000, batchMax: 200, commitMs: 100 }
+    const m9 = await step(`M9 sales-counter exactly-once ÷ at-least-once (${m9Plan.records} registros, lotes de até ${m9Plan.batchMax}, commit a cada ${m9Plan.commitMs} ms)`, async () =>
+      await counterThroughput({ brokers, registryUrl: registryUrl(s), ...m9Plan }))
     monitor.stop()
 
     let profiles: Record<string, ProfileSummary> | undefined
@@ -257,6 +262,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
       m3,
       m4,
       m5: choreo.best.eventLoop,
+      m9,
       memory: monitor.memory(),
       browser,
       ...(profiles ? { profiles } : {}),
