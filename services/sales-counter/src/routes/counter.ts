@@ -1,17 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Static } from 'typebox'
 import { ErrorBody } from '@vitrine/service-kit'
-import { CounterState, CrashPoint, CrashPointBody, Fencing, ModeBody, Records, RecordsQuery } from '../schemas/counter.ts'
+import { CounterState, CrashPoint, CrashPointBody, Fencing, ModeBody, Records, RecordsQuery, StateQuery } from '../schemas/counter.ts'
 
 /** The counter's state beside the truth, its mode, its crash point, the zombie drill and the two-readers view. */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const state = async (): Promise<Static<typeof CounterState>> => {
+  const state = async (recount = true): Promise<Static<typeof CounterState>> => {
     const c = fastify.salesCounter
     const { committed } = c
-    const truth = await fastify.truth.upTo(committed.positions).catch((err: Error) => {
-      fastify.log.warn({ err }, 'truth not recounted')
-      return null
-    })
+    const truth = !recount
+      ? null
+      : await fastify.truth.upTo(committed.positions).catch((err: Error) => {
+        fastify.log.warn({ err }, 'truth not recounted')
+        return null
+      })
     return {
       instanceId: c.instanceId,
       transactionalId: c.transactionalId,
@@ -36,7 +38,7 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
   }
 
-  fastify.get('/counter', { schema: { response: { 200: CounterState } } }, async () => await state())
+  fastify.get('/counter', { schema: { querystring: StateQuery, response: { 200: CounterState, 400: ErrorBody } } }, async (request) => await state(request.query.truth))
 
   fastify.put('/counter/mode', { schema: { body: ModeBody, response: { 200: CounterState, 400: ErrorBody, 502: ErrorBody } } }, async (request) => {
     await fastify.salesCounter.setMode(request.body.mode)

@@ -43,6 +43,10 @@ export const CounterState = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()])
 })
 
+export const StateQuery = Type.Object({
+  truth: Type.Boolean({ default: true, description: 'false skips the recount (the bench polls the counter while timing it)' })
+}, { additionalProperties: false })
+
 export const RecordsQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 30, description: 'how many of the last offsets of sales.totals' })
 }, { additionalProperties: false })

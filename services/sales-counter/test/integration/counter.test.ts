@@ -85,17 +85,21 @@ async function crashRepeatedly (t: TestContext, run: Run, mode: string): Promise
   const port = await freePort()
   for (let i = 0; i < CRASHES; i++) {
     await produceOrders(t, run, PER_ROUND)
+    const started = Date.now()
     const { exited } = startCounter(run, port, { SALES_COUNTER_MODE: mode, SALES_COUNTER_CRASH_POINT: 'true' })
     const code = await Promise.race([exited, new Promise<'timeout'>(resolve => setTimeout(() => resolve('timeout'), 60_000))])
+    t.diagnostic(`${mode}: crash ${i + 1} after ${Date.now() - started} ms`)
     assert.equal(code, CRASH_EXIT_CODE, `crash ${i + 1}: the counter should exit at its crash point`)
   }
   await produceOrders(t, run, PER_ROUND)
+  const started = Date.now()
   const { child } = startCounter(run, port, { SALES_COUNTER_MODE: mode })
   const final = await waitFor('the counter to count every order', async () => {
     const s = await state(port)
     const read = s?.positions.reduce((n, p) => n + p.offset, 0) ?? 0
     return s !== undefined && read === run.produced && s.truth !== null ? s : undefined
   }, 60_000, 300)
+  t.diagnostic(`${mode}: counted to the end ${Date.now() - started} ms after the last start`)
   return { port, final, child }
 }
 
