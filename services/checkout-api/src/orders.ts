@@ -2,14 +2,14 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { DLQ_TOPIC, HEADERS, isSagaMode, summarizeEvent } from '@vitrine/contracts'
 import type { OrderCreated, OrderConfirmed, OrderFailed, SagaMode } from '@vitrine/contracts'
-import { ShopError, enqueue, eventHeaders, firstDelivery, invalidInput, readTopicNow, sagaMetrics } from '@vitrine/service-kit'
+import { ShopError, enqueue, eventHeaders, invalidInput, readTopicNow, sagaMetrics } from '@vitrine/service-kit'
 import type { EventContext, Logger } from '@vitrine/service-kit'
 import type { CreateOrderBodyType } from './schemas/orders.ts'
 import type { CheckoutConfigType } from './config.ts'
 import { catalogEntries } from './db/catalog.ts'
 import type { CatalogEntry } from './db/catalog.ts'
-import { addHistory, clearOwnAttention, deadLettersSeen, dueChoreographed, flagDeadLetter, flagOutcomeMissing, insertOrder, lockOrder, markConfirmed, markFailed, orderByKey } from './db/orders.ts'
-import type { KeyedOrderRow } from './db/orders.ts'
+import { addHistory, deadLettersSeen, dueChoreographed, firstDeliveryLockingOrder, flagDeadLetter, flagOutcomeMissing, insertOrder, lockOrder, markConfirmed, markFailed, orderByKey } from './db/orders.ts'
+import type { HistoryEntry, KeyedOrderRow } from './db/orders.ts'
 
 const SERVICE = 'checkout-api'
 
@@ -71,14 +71,14 @@ export async function createOrder (app: FastifyInstance, config: CheckoutConfigT
     const orderId = randomUUID()
     const now = Date.now()
     const deadlineAt = now + config.ORDER_DEADLINE_MS
-    const inserted = await insertOrder(tx, { id: orderId, customerId: body.customerId, items, totalCents, mode, channel: body.channel ?? 'web', idempotencyKey: key ?? null, requestHash: hash, deadlineAt: new Date(deadlineAt) })
+    const event: OrderCreated = { eventId: randomUUID(), orderId, customerId: body.customerId, items, totalCents, currency: 'BRL', deadlineAt, channel: body.channel ?? 'web', occurredAt: now }
+    const inserted = await insertOrder(tx, { id: orderId, customerId: body.customerId, items, totalCents, mode, channel: body.channel ?? 'web', idempotencyKey: key ?? null, requestHash: hash, deadlineAt: new Date(deadlineAt) },
+      { topic: 'orders.new', eventId: event.eventId, direction: 'produced', summary: summarizeEvent('orders.new', event) })
     if (!inserted && key) {
       // A concurrent request with the same key committed first: answer as a retry of it would be answered.
       return replay((await orderByKey(tx, body.customerId, key, false))!)
     }
-    const event: OrderCreated = { eventId: randomUUID(), orderId, customerId: body.customerId, items, totalCents, currency: 'BRL', deadlineAt, channel: body.channel ?? 'web', occurredAt: now }
     await enqueue(tx, [{ topic: 'orders.new', value: event, headers: eventHeaders(SERVICE, 'orders.new', mode, { eventId: '', correlationId: orderId }) }])
-    await addHistory(tx, { orderId, topic: 'orders.new', eventId: event.eventId, direction: 'produced', summary: summarizeEvent('orders.new', event) })
     return { orderId, mode, totalCents, replayed: false }
   })
   // Choreography has no saga table: the order is its saga (the orchestrator counts orchestration's).
@@ -101,19 +101,21 @@ export async function finishOrder (app: FastifyInstance, cause: OutcomeCause, or
   let finished: { mode: SagaMode, createdAt: Date } | undefined
   const changed = await app.tx(async tx => {
     finished = undefined
-    if (cause && !(await firstDelivery(tx, cause.eventId, cause.topic))) {
-      cause.log.info('duplicate delivery ignored')
+    // With a cause: its dedup and the order's lock in one statement.
+    const { first, row: order } = cause ? await firstDeliveryLockingOrder(tx, cause, orderId) : { first: true, row: await lockOrder(tx, orderId) }
+    if (!first) {
+      cause?.log.info('duplicate delivery ignored')
       return false
     }
-    const order = await lockOrder(tx, orderId)
     if (!order) {
       // Not ours (another test's or a purged order): nothing to change.
       log.warn('event for an unknown order')
       return false
     }
     const mode = order.mode
-    if (cause) await addHistory(tx, { orderId, topic: cause.topic, eventId: cause.eventId, direction: 'consumed', summary: summarizeEvent(cause.topic, cause.value), at: { partition: cause.partition, offset: cause.offset } })
+    const consumed: HistoryEntry[] = cause ? [{ orderId, topic: cause.topic, eventId: cause.eventId, direction: 'consumed', summary: summarizeEvent(cause.topic, cause.value), at: { partition: cause.partition, offset: cause.offset } }] : []
     if (order.status !== 'pending') {
+      await addHistory(tx, ...consumed)
       log.info({ status: order.status }, 'order already finished; late event ignored')
       return false
     }
@@ -123,17 +125,17 @@ export async function finishOrder (app: FastifyInstance, cause: OutcomeCause, or
     const causeRef = cause ?? { eventId: '', correlationId: orderId }
     const eventId = randomUUID()
     const occurredAt = Date.now()
-    await clearOwnAttention(tx, orderId)
+    // The order's end also clears checkout-api's own attention flag (same statement).
     if (outcome.kind === 'confirm') {
       await markConfirmed(tx, orderId)
       const confirmed: OrderConfirmed = { eventId, orderId, customerId: order.customer_id, totalCents: order.total_cents, occurredAt }
       await enqueue(tx, [{ topic: 'orders.confirmed', value: confirmed, headers: eventHeaders(SERVICE, 'orders.confirmed', eventMode, causeRef) }])
-      await addHistory(tx, { orderId, topic: 'orders.confirmed', eventId, direction: 'produced', summary: summarizeEvent('orders.confirmed', confirmed) })
+      await addHistory(tx, ...consumed, { orderId, topic: 'orders.confirmed', eventId, direction: 'produced', summary: summarizeEvent('orders.confirmed', confirmed) })
     } else {
       await markFailed(tx, orderId, outcome.reason, outcome.detail)
       const failed: OrderFailed = { eventId, orderId, customerId: order.customer_id, reason: outcome.reason, detail: outcome.detail, occurredAt }
       await enqueue(tx, [{ topic: 'orders.failed', value: failed, headers: eventHeaders(SERVICE, 'orders.failed', eventMode, causeRef) }])
-      await addHistory(tx, { orderId, topic: 'orders.failed', eventId, direction: 'produced', summary: summarizeEvent('orders.failed', failed) })
+      await addHistory(tx, ...consumed, { orderId, topic: 'orders.failed', eventId, direction: 'produced', summary: summarizeEvent('orders.failed', failed) })
     }
     log.info({ outcome: outcome.kind, ...(outcome.kind === 'fail' ? { reason: outcome.reason } : {}) }, 'order finished')
     finished = { mode, createdAt: order.created_at }

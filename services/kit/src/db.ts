@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import type { Sql, TransactionSql } from 'postgres'
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres'
 import { ShopError } from './errors.ts'
 
 export type Db = Sql<Record<string, unknown>>
@@ -62,6 +62,19 @@ export async function migrate (sql: Db, schema: string, serviceDir: string | und
     }
   })
   return applied
+}
+
+/**
+ * firstDelivery and the read of the row the event is about (`row`, a select such as `… for update`)
+ * in one round trip: the dedup insert runs as a CTE beside it. `row` is undefined when the select
+ * finds none; when `first` is false the caller applies nothing (the row lock it took is released
+ * at the end of the transaction, as for any reader). `key` names a not-null column of the row.
+ */
+export async function firstDeliveryWith<R extends Row> (tx: Tx, eventId: string, topic: string, row: PendingQuery<R[]>, key: keyof R & string): Promise<{ first: boolean, row: R | undefined }> {
+  const [r] = await tx<Array<R & { first_delivery: boolean }>>`with first as (insert into processed_events (event_id, topic) values (${eventId}, ${topic}) on conflict do nothing returning 1)
+    select exists (select 1 from first) as first_delivery, x.* from (values (1)) as one left join lateral (${row}) as x on true`
+  const { first_delivery: first, ...rest } = r! as { first_delivery: boolean } & Record<string, unknown>
+  return { first, row: rest[key] === null ? undefined : rest as R }
 }
 
 /** Records an event id; false means it was seen before and its effect must not be applied again. */

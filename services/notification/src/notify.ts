@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { HEADERS, isSagaMode } from '@vitrine/contracts'
-import { enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import { enqueue, eventHeaders } from '@vitrine/service-kit'
 import type { EventContext, Logger } from '@vitrine/service-kit'
 import { insertPending, markSent, pendingBefore } from './db/notifications.ts'
 import type { Kind, NotificationRow } from './db/notifications.ts'
@@ -36,8 +36,7 @@ export type NotifyingTopic = 'orders.confirmed' | 'orders.failed' | 'inventory.f
  */
 export async function notify (app: FastifyInstance, event: { orderId: string, customerId: string }, ctx: EventContext<NotifyingTopic>, kind: Kind, detail?: string): Promise<void> {
   const pending = await app.tx(async tx => {
-    if (!(await firstDelivery(tx, ctx.eventId, ctx.topic))) return undefined
-    return await insertPending(tx, {
+    return await insertPending(tx, ctx, {
       orderId: event.orderId,
       kind,
       customerId: event.customerId,

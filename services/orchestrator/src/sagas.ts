@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { HEADERS } from '@vitrine/contracts'
 import type { OrderCreated } from '@vitrine/contracts'
-import { PermanentError, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import { PermanentError, enqueue, eventHeaders } from '@vitrine/service-kit'
 import type { ConsumedRecord, EventContext, Logger, Tx } from '@vitrine/service-kit'
 import { decide, isTerminal, start } from './machine.ts'
 import type { Clock, Decision, Input, SagaState, Timeouts } from './machine.ts'
 import { ORCHESTRATION } from './metrics.ts'
 import type { OrchestratorMetrics } from './metrics.ts'
-import { dueSagas, fromRow, insertSaga, lockDueSaga, lockSaga, recordSweepFailure, saveDecision } from './db/sagas.ts'
+import { dueSagas, firstDeliveryInsertingSaga, firstDeliveryLockingSaga, fromRow, lockDueSaga, recordSweepFailure, saveDecision } from './db/sagas.ts'
 
 // Persistence of the state machine: each decision is applied in one transaction that locks the
 // saga row, writes the new state and a history row (db/sagas.ts), and puts the commands in the
@@ -44,8 +44,9 @@ function report (o: Orchestrator, before: SagaState, d: Decision, createdAt: Dat
   }
 }
 
-async function firstTime (tx: Tx, o: Orchestrator, ctx: EventContext): Promise<boolean> {
-  if (await firstDelivery(tx, ctx.eventId, ctx.topic)) return true
+/** Whether the event is a first delivery (the dedup ran in the caller's statement); a duplicate is logged and counted. */
+function firstTime (first: boolean, o: Orchestrator, ctx: EventContext): boolean {
+  if (first) return true
   ctx.log.info('duplicate delivery ignored')
   o.metrics.ignored.inc({ topic: ctx.topic, reason: 'duplicate' })
   return false
@@ -56,9 +57,10 @@ export async function startSaga (o: Orchestrator, order: OrderCreated, ctx: Even
   const log = ctx.log
   if (order.items.length === 0 || order.totalCents <= 0) throw new PermanentError(`order ${order.orderId} has nothing to charge or reserve`)
   const started = await o.app.tx(async tx => {
-    if (!(await firstTime(tx, o, ctx))) return undefined
     const d = start(order, o.timeouts, clock())
-    const inserted = await insertSaga(tx, d.saga, ctx.headers[HEADERS.correlationId] ?? order.orderId, order.eventId)
+    // The dedup and the saga's insert in one statement (its last_event_id is this orders.new's eventId).
+    const { first, saga: inserted } = await firstDeliveryInsertingSaga(tx, ctx, d.saga, ctx.headers[HEADERS.correlationId] ?? order.orderId)
+    if (!firstTime(first, o, ctx)) return undefined
     if (!inserted) {
       // Another orders.new for the same order (a producer retry with a new eventId): the saga runs once.
       log.warn('saga already exists for this order; not starting it again')
@@ -83,8 +85,8 @@ export async function onReply (o: Orchestrator, input: ReplyInput, ctx: ReplyCon
   const { reply } = input
   const log = ctx.log
   const result = await o.app.tx(async tx => {
-    if (!(await firstTime(tx, o, ctx))) return undefined
-    const row = await lockSaga(tx, reply.orderId)
+    const { first, row } = await firstDeliveryLockingSaga(tx, ctx, reply.orderId)
+    if (!firstTime(first, o, ctx)) return undefined
     // Replies only answer our commands, so a saga must exist: without it nothing can be decided. To the DLQ.
     if (!row) throw new PermanentError(`${ctx.topic} ${reply.command}/${reply.outcome} for unknown saga ${reply.orderId}`)
     const before = fromRow(row)

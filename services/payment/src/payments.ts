@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { HEADERS } from '@vitrine/contracts'
 import type { Item, PaymentReply, SagaMode } from '@vitrine/contracts'
-import { compensate, enqueue, eventHeaders, firstDelivery } from '@vitrine/service-kit'
+import { compensate, enqueue, eventHeaders } from '@vitrine/service-kit'
 import type { ConsumedRecord, EventContext, Logger, OutboxEvent, Tx } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
-import { dueOrderIds, findPayment, insertCancelled, insertRequested, lockDue, lockPayment, markApproved, markCancelled, markDeclined, markRefunded, recordSweepFailure } from './db/payments.ts'
+import { dueOrderIds, findPayment, insertCancelled, firstDeliveryInsertingRequested, lockDue, lockPayment, markApproved, markCancelled, markDeclined, markRefunded, recordSweepFailure } from './db/payments.ts'
 import type { PaymentRow } from './db/payments.ts'
 
 // The business rules of payment, shared by both saga modes: at most one charge per order, a
@@ -45,9 +45,8 @@ export interface ChargeRequest { orderId: string, customerId: string, amountCent
 /** A charge is requested (orders.new in choreography, CHARGE in orchestration). */
 export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventContext, req: ChargeRequest, log: Logger): Promise<void> {
   await app.tx(async tx => {
-    if (!(await firstDelivery(tx, cause.eventId, cause.topic))) return
     const delay = delayFor(req.customerId, config)
-    const row = await insertRequested(tx, {
+    const { first, row } = await firstDeliveryInsertingRequested(tx, cause, {
       orderId: req.orderId,
       paymentId: randomUUID(),
       customerId: req.customerId,
@@ -58,6 +57,7 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
       causeEventId: cause.eventId,
       correlationId: cause.headers[HEADERS.correlationId] ?? req.orderId
     })
+    if (!first) return
     if (!row) {
       // Known already: a repeated command, or the order was cancelled before its charge request arrived.
       const existing = await findPayment(tx, req.orderId)

@@ -1,5 +1,5 @@
 import type { PricedItem, SagaMode } from '@vitrine/contracts'
-import { replayedAlready } from '@vitrine/service-kit'
+import { firstDeliveryWith, replayedAlready } from '@vitrine/service-kit'
 import type { Db, StoredRecord, Tx } from '@vitrine/service-kit'
 
 // The orders aggregate: the orders table, each order's history of events and the dead letters
@@ -30,11 +30,16 @@ export interface NewOrderRow {
   deadlineAt: Date
 }
 
-/** False when a concurrent request with the same customer and key committed first. */
-export async function insertOrder (tx: Tx, o: NewOrderRow): Promise<boolean> {
-  const inserted = await tx`insert into orders (id, customer_id, items, total_cents, mode, channel, idempotency_key, request_hash, deadline_at)
-    values (${o.id}, ${o.customerId}, ${tx.json(o.items.map(i => ({ ...i })))}, ${o.totalCents}, ${o.mode}, ${o.channel}, ${o.idempotencyKey}, ${o.requestHash}, ${o.deadlineAt})
-    on conflict (customer_id, idempotency_key) do nothing returning id`
+/**
+ * The order and the first line of its history (`first`, the event that announces it), in one
+ * statement: the line is written only with the order. False when a concurrent request with the
+ * same customer and key committed first (then nothing is written).
+ */
+export async function insertOrder (tx: Tx, o: NewOrderRow, first: Omit<HistoryEntry, 'orderId' | 'at'>): Promise<boolean> {
+  const inserted = await tx`with o as (insert into orders (id, customer_id, items, total_cents, mode, channel, idempotency_key, request_hash, deadline_at)
+      values (${o.id}, ${o.customerId}, ${tx.json(o.items.map(i => ({ ...i })))}, ${o.totalCents}, ${o.mode}, ${o.channel}, ${o.idempotencyKey}, ${o.requestHash}, ${o.deadlineAt})
+      on conflict (customer_id, idempotency_key) do nothing returning id)
+    insert into order_history (order_id, topic, event_id, direction, summary) select id, ${first.topic}, ${first.eventId}, ${first.direction}, ${first.summary} from o returning order_id`
   return inserted.length === 1
 }
 
@@ -47,13 +52,19 @@ export interface HistoryEntry {
   at?: { partition: number, offset: number } | undefined
 }
 
-/** One line of the order's history (GET /orders/:id shows it): what was produced or consumed, where. */
-export async function addHistory (tx: Tx, h: HistoryEntry): Promise<void> {
-  await tx`insert into order_history (order_id, topic, event_id, direction, partition, "offset", summary)
-    values (${h.orderId}, ${h.topic}, ${h.eventId}, ${h.direction}, ${h.at?.partition ?? null}, ${h.at?.offset ?? null}, ${h.summary})`
+/** Lines of the order's history (GET /orders/:id shows it): what was produced or consumed, where; in one statement, in this order. */
+export async function addHistory (tx: Tx, ...entries: HistoryEntry[]): Promise<void> {
+  if (entries.length === 0) return
+  const rows = entries.map(h => ({ order_id: h.orderId, topic: h.topic, event_id: h.eventId, direction: h.direction, partition: h.at?.partition ?? null, offset: h.at?.offset ?? null, summary: h.summary }))
+  await tx`insert into order_history ${tx(rows, 'order_id', 'topic', 'event_id', 'direction', 'partition', 'offset', 'summary')}`
 }
 
 export interface LockedOrderRow { id: string, customer_id: string, total_cents: number, status: OrderStatus, mode: SagaMode, created_at: Date }
+
+/** The cause event's first delivery (kit's firstDelivery) and lockOrder, in one statement. */
+export async function firstDeliveryLockingOrder (tx: Tx, cause: { eventId: string, topic: string }, id: string): Promise<{ first: boolean, row: LockedOrderRow | undefined }> {
+  return await firstDeliveryWith(tx, cause.eventId, cause.topic, tx<LockedOrderRow[]>`select id, customer_id, total_cents, status, mode, created_at from orders where id = ${id} for update`, 'id')
+}
 
 /** The order, locked until the transaction ends: two outcomes for one order are applied one after the other. */
 export async function lockOrder (tx: Tx, id: string): Promise<LockedOrderRow | undefined> {
@@ -61,18 +72,22 @@ export async function lockOrder (tx: Tx, id: string): Promise<LockedOrderRow | u
   return row
 }
 
-/** The order ends: a flag about its missing outcome (or checkout-api's own dead letter) is resolved. */
-export async function clearOwnAttention (tx: Tx, id: string): Promise<void> {
-  await tx`update orders set attention = null, attention_detail = null, attention_at = null
-    where id = ${id} and (attention = 'outcome_missing' or attention_detail like 'checkout-api/%')`
-}
+// The order ends: a flag about its missing outcome (or checkout-api's own dead letter) is resolved
+// in the same statement (the case reads the row's old values); another flag (a participant's dead
+// letter) stays for the operator.
 
 export async function markConfirmed (tx: Tx, id: string): Promise<void> {
-  await tx`update orders set status = 'confirmed', finished_at = now() where id = ${id}`
+  await tx`update orders set status = 'confirmed', finished_at = now(),
+      attention = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention end, attention_detail = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention_detail end,
+      attention_at = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention_at end
+    where id = ${id}`
 }
 
 export async function markFailed (tx: Tx, id: string, reason: string, detail: string | null): Promise<void> {
-  await tx`update orders set status = 'failed', reason = ${reason}, detail = ${detail}, finished_at = now() where id = ${id}`
+  await tx`update orders set status = 'failed', reason = ${reason}, detail = ${detail}, finished_at = now(),
+      attention = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention end, attention_detail = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention_detail end,
+      attention_at = case when (attention = 'outcome_missing' or attention_detail like 'checkout-api/%') then null else attention_at end
+    where id = ${id}`
 }
 
 /** Pending choreographed orders past their deadline, oldest first. */

@@ -1,4 +1,5 @@
 import type { Item, SagaMode } from '@vitrine/contracts'
+import { firstDeliveryWith } from '@vitrine/service-kit'
 import type { Db, Tx } from '@vitrine/service-kit'
 
 // One reservation per order: the state that makes reserve, confirm and release happen at most once.
@@ -16,6 +17,11 @@ export async function findReservation (sql: Db | Tx, orderId: string): Promise<R
 export async function lockReservation (tx: Tx, orderId: string): Promise<ReservationRow | undefined> {
   const [row] = await tx<ReservationRow[]>`select order_id, customer_id, items, mode, status, reason from reservations where order_id = ${orderId} for update`
   return row
+}
+
+/** The cause event's first delivery (kit's firstDelivery) and lockReservation, in one statement. */
+export async function firstDeliveryLockingReservation (tx: Tx, cause: { eventId: string, topic: string }, orderId: string): Promise<{ first: boolean, row: ReservationRow | undefined }> {
+  return await firstDeliveryWith(tx, cause.eventId, cause.topic, tx<ReservationRow[]>`select order_id, customer_id, items, mode, status, reason from reservations where order_id = ${orderId} for update`, 'order_id')
 }
 
 export async function insertReservation (tx: Tx, r: { orderId: string, customerId: string, items: Item[], mode: SagaMode, status: ReservationStatus, reason: string | null }): Promise<void> {

@@ -10,12 +10,14 @@ export async function addMovement (tx: Tx, m: { productId: string, orderId: stri
 }
 
 /**
- * Reserves units if that many are free. The row lock and the check are one statement, so two
- * orders for the last unit cannot both win. False if the product is short or unknown.
+ * Reserves units if that many are free, with its ledger row, in one statement. The row lock and the
+ * check are one statement, so two orders for the last unit cannot both win. False if the product is
+ * short or unknown (then nothing changed).
  */
-export async function reserveUnits (tx: Tx, productId: string, quantity: number): Promise<boolean> {
-  const rows = await tx`update products set reserved_quantity = reserved_quantity + ${quantity}
-    where id = ${productId} and stock_quantity - reserved_quantity >= ${quantity} returning id`
+export async function reserveUnits (tx: Tx, productId: string, orderId: string, quantity: number): Promise<boolean> {
+  const rows = await tx`with moved as (update products set reserved_quantity = reserved_quantity + ${quantity}
+      where id = ${productId} and stock_quantity - reserved_quantity >= ${quantity} returning id)
+    insert into stock_movements (product_id, order_id, movement_type, quantity) select id, ${orderId}, 'reserve', ${quantity} from moved returning product_id`
   return rows.length === 1
 }
 
@@ -25,13 +27,16 @@ export async function availableUnits (tx: Tx, productId: string): Promise<number
   return row?.available
 }
 
-/** A reservation becomes a sale: the units leave stock and the reserved counter. */
-export async function confirmUnits (tx: Tx, productId: string, quantity: number): Promise<void> {
-  await tx`update products set stock_quantity = stock_quantity - ${quantity}, reserved_quantity = reserved_quantity - ${quantity} where id = ${productId}`
+/** A reservation becomes a sale: the units leave stock and the reserved counter; with its ledger row, in one statement. */
+export async function confirmUnits (tx: Tx, productId: string, orderId: string, quantity: number): Promise<void> {
+  await tx`with moved as (update products set stock_quantity = stock_quantity - ${quantity}, reserved_quantity = reserved_quantity - ${quantity} where id = ${productId} returning id)
+    insert into stock_movements (product_id, order_id, movement_type, quantity) select id, ${orderId}, 'confirm', ${quantity} from moved`
 }
 
-export async function releaseUnits (tx: Tx, productId: string, quantity: number): Promise<void> {
-  await tx`update products set reserved_quantity = reserved_quantity - ${quantity} where id = ${productId}`
+/** Reserved units go back; with its ledger row, in one statement. */
+export async function releaseUnits (tx: Tx, productId: string, orderId: string, quantity: number): Promise<void> {
+  await tx`with moved as (update products set reserved_quantity = reserved_quantity - ${quantity} where id = ${productId} returning id)
+    insert into stock_movements (product_id, order_id, movement_type, quantity) select id, ${orderId}, 'release', ${quantity} from moved`
 }
 
 export interface LedgerMismatch { productId: string, stock: number, expectedStock: number, reserved: number, expectedReserved: number }

@@ -28,10 +28,15 @@ export interface NewNotification {
   correlationId: string
 }
 
-/** Records a pending notification; undefined when the order already has one of this kind. */
-export async function insertPending (tx: Tx, n: NewNotification): Promise<NotificationRow | undefined> {
-  const [row] = await tx<NotificationRow[]>`insert into notifications (order_id, kind, customer_id, channels, event_id, detail, mode, correlation_id, sent_at)
-    values (${n.orderId}, ${n.kind}, ${n.customerId}, ${n.channels}, ${n.eventId}, ${n.detail}, ${n.mode}, ${n.correlationId}, null)
+/**
+ * Records a pending notification on the cause event's first delivery (kit's firstDelivery), in one
+ * statement; undefined when the event was seen before or the order already has one of this kind.
+ */
+export async function insertPending (tx: Tx, cause: { eventId: string, topic: string }, n: NewNotification): Promise<NotificationRow | undefined> {
+  const [row] = await tx<NotificationRow[]>`with first as (insert into processed_events (event_id, topic) values (${cause.eventId}, ${cause.topic}) on conflict do nothing returning 1)
+    insert into notifications (order_id, kind, customer_id, channels, event_id, detail, mode, correlation_id, sent_at)
+    select ${n.orderId}::text, ${n.kind}::text, ${n.customerId}::text, ${n.channels}::text[], ${n.eventId}::text, ${n.detail}::text, ${n.mode}::text, ${n.correlationId}::text, null
+    where exists (select 1 from first)
     on conflict do nothing returning ${tx(COLUMNS)}`
   return row
 }

@@ -1,3 +1,4 @@
+import { firstDeliveryWith } from '@vitrine/service-kit'
 import type { Db, Tx } from '@vitrine/service-kit'
 import { SAGA_STATES, TERMINAL_STATES, isTerminal } from '../machine.ts'
 import type { CommandName, Decision, Participant, Saga, SagaOrder, SagaState, Step } from '../machine.ts'
@@ -48,12 +49,24 @@ export function fromRow (r: SagaRow): Saga {
   }
 }
 
-/** A new saga in `created` (the decision applied next moves it on). Undefined when one exists for the order already. */
-export async function insertSaga (tx: Tx, s: Saga, correlationId: string, eventId: string): Promise<{ createdAt: Date } | undefined> {
-  const [row] = await tx<Array<{ created_at: Date }>>`insert into sagas (order_id, state, step, step_deadline_at, order_deadline_at, order_data, compensate, awaiting, correlation_id, last_event_id)
-    values (${s.orderId}, 'created', null, null, ${new Date(s.orderDeadlineAt)}, ${tx.json({ customerId: s.order.customerId, totalCents: s.order.totalCents, items: s.order.items.map(i => ({ productId: i.productId, quantity: i.quantity })) })}, '{}', '{}', ${correlationId}, ${eventId})
-    on conflict (order_id) do nothing returning created_at`
-  return row ? { createdAt: row.created_at } : undefined
+/**
+ * The cause event's first delivery (kit's firstDelivery) and a new saga in `created` (the decision
+ * applied next moves it on), in one statement: the saga is inserted only on a first delivery.
+ * `saga` is undefined when the event was seen before or a saga exists for the order already.
+ */
+export async function firstDeliveryInsertingSaga (tx: Tx, cause: { eventId: string, topic: string }, s: Saga, correlationId: string): Promise<{ first: boolean, saga: { createdAt: Date } | undefined }> {
+  const [row] = await tx<Array<{ first_delivery: boolean, created_at: Date | null }>>`with first as (insert into processed_events (event_id, topic) values (${cause.eventId}, ${cause.topic}) on conflict do nothing returning 1),
+    saga as (insert into sagas (order_id, state, step, step_deadline_at, order_deadline_at, order_data, compensate, awaiting, correlation_id, last_event_id)
+      select ${s.orderId}::text, 'created', null, null, ${new Date(s.orderDeadlineAt)}::timestamptz, ${tx.json({ customerId: s.order.customerId, totalCents: s.order.totalCents, items: s.order.items.map(i => ({ productId: i.productId, quantity: i.quantity })) })}::jsonb, '{}', '{}', ${correlationId}::text, ${cause.eventId}::text
+      where exists (select 1 from first)
+      on conflict (order_id) do nothing returning created_at)
+    select exists (select 1 from first) as first_delivery, saga.created_at from (values (1)) as one left join saga on true`
+  return { first: row!.first_delivery, saga: row!.created_at ? { createdAt: row!.created_at } : undefined }
+}
+
+/** The cause event's first delivery (kit's firstDelivery) and lockSaga, in one statement. */
+export async function firstDeliveryLockingSaga (tx: Tx, cause: { eventId: string, topic: string }, orderId: string): Promise<{ first: boolean, row: SagaRow | undefined }> {
+  return await firstDeliveryWith(tx, cause.eventId, cause.topic, tx<SagaRow[]>`select ${tx(COLUMNS)} from sagas where order_id = ${orderId} for update`, 'order_id')
 }
 
 /** The saga of an order, locked until the transaction ends. */
@@ -74,16 +87,16 @@ export async function dueSagas (sql: Db, limit: number): Promise<string[]> {
   return rows.map(r => r.order_id)
 }
 
-/** Writes a decision that changed something: the new state and a transition row (its commands go to the outbox beside it). */
+/** Writes a decision that changed something: the new state and a transition row, in one statement (its commands go to the outbox beside it). */
 export async function saveDecision (tx: Tx, before: SagaState, d: Decision, lastEventId: string | null): Promise<void> {
   const s = d.saga
-  await tx`update sagas set state = ${s.state}, step = ${s.step}, step_deadline_at = ${s.stepDeadlineAt === null ? null : new Date(s.stepDeadlineAt)},
+  await tx`with saga as (update sagas set state = ${s.state}, step = ${s.step}, step_deadline_at = ${s.stepDeadlineAt === null ? null : new Date(s.stepDeadlineAt)},
       compensate = ${s.compensate}, awaiting = ${tx.json({ ...s.awaiting })}, outcome = ${s.outcome}, failure_reason = ${s.failureReason}, failure_detail = ${s.failureDetail},
       last_event_id = coalesce(${lastEventId}, last_event_id), updated_at = now(), finished_at = ${isTerminal(s.state) ? new Date() : null},
       resends = ${s.resends}, attention = ${s.attention}, attention_at = ${s.attention === null ? null : tx`coalesce(attention_at, now())`}
-    where order_id = ${s.orderId}`
-  await tx`insert into saga_transitions (order_id, from_state, to_state, cause, commands)
-    values (${s.orderId}, ${before}, ${s.state}, ${d.cause}, ${d.commands.map(c => c.value.command)})`
+    where order_id = ${s.orderId} returning order_id)
+    insert into saga_transitions (order_id, from_state, to_state, cause, commands)
+    select order_id, ${before}, ${s.state}, ${d.cause}, ${d.commands.map(c => c.value.command)}::text[] from saga`
 }
 
 /**

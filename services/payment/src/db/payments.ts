@@ -41,6 +41,23 @@ export async function insertRequested (tx: Tx, p: { orderId: string, paymentId: 
   return row
 }
 
+/**
+ * The cause event's first delivery (kit's firstDelivery) and insertRequested in one statement: the
+ * charge is inserted only on a first delivery. `row` is undefined when the event was seen before or
+ * the order already has a row.
+ */
+export async function firstDeliveryInsertingRequested (tx: Tx, cause: { eventId: string, topic: string }, p: Parameters<typeof insertRequested>[1]): Promise<{ first: boolean, row: PaymentRow | undefined }> {
+  const [r] = await tx<Array<PaymentRow & { first_delivery: boolean }>>`with first as (insert into processed_events (event_id, topic) values (${cause.eventId}, ${cause.topic}) on conflict do nothing returning 1),
+    charge as (insert into payments (order_id, payment_id, customer_id, amount_cents, items, mode, status, decide_at, cause_event_id, correlation_id)
+      select ${p.orderId}::text, ${p.paymentId}::text, ${p.customerId}::text, ${p.amountCents}::bigint, ${tx.json(p.items as never)}::jsonb, ${p.mode}::text, 'requested', ${p.decideAt}::timestamptz, ${p.causeEventId}::text, ${p.correlationId}::text
+      where exists (select 1 from first)
+      on conflict (order_id) do nothing
+      returning order_id, payment_id, customer_id, amount_cents, items, mode, status, reason, cause_event_id, correlation_id)
+    select exists (select 1 from first) as first_delivery, charge.* from (values (1)) as one left join charge on true`
+  const { first_delivery: first, ...row } = r!
+  return { first, row: row.order_id === null ? undefined : row }
+}
+
 /** The order was cancelled before any charge: a marker so a charge request arriving later is refused. */
 export async function insertCancelled (tx: Tx, p: { orderId: string, paymentId: string, customerId: string, mode: SagaMode, reason: string }): Promise<PaymentRow> {
   const [row] = await tx<PaymentRow[]>`insert into payments (order_id, payment_id, customer_id, amount_cents, mode, status, reason)
