@@ -32,17 +32,62 @@ export function eventHeaders (producer: string, topic: string, mode: SagaMode, c
   }
 }
 
-/** Adds events to the outbox inside the caller's transaction; they are published after it commits. */
+/** An outbox row a transaction wrote, as the post-commit fast path publishes it. */
+export interface CommittedRow {
+  id: number
+  topic: string
+  key: string
+  value: unknown
+  headers: Record<string, string>
+  created_at: Date
+  /** An older unpublished row of the same topic and key existed when it was written: the relay's passes publish it, after that one. */
+  behind: boolean
+}
+
+/** The rows one transaction (or one savepoint of it) enqueued, and every id its whole transaction wrote so far. */
+export interface OutboxTracker { rows: CommittedRow[], txIds: number[] }
+
+// Keyed by the transaction (or savepoint) object postgres.js hands `fn`: enqueue finds it without a new parameter.
+const trackers = new WeakMap<object, OutboxTracker>()
+
+/**
+ * Collects the outbox rows `tx` enqueues, so they can be published right after it commits
+ * (plugins/postgres.ts). A savepoint of a tracked transaction gets its own tracker sharing `txIds`
+ * with its parent; its rows join the parent's only once it is released.
+ */
+export function trackOutbox (tx: object, parent?: OutboxTracker): OutboxTracker {
+  const t: OutboxTracker = { rows: [], txIds: parent?.txIds ?? [] }
+  trackers.set(tx, t)
+  return t
+}
+
+/** Adds events to the outbox inside the caller's transaction, in one statement; they are published after it commits. */
 export async function enqueue (tx: Tx, events: OutboxEvent[]): Promise<void> {
-  for (const e of events) {
+  if (events.length === 0) return
+  const rows = events.map(e => {
     try {
       validateEvent(e.topic, e.value)
     } catch (err) {
       throw new PermanentError((err as Error).message)
     }
     // The catalog says what keys each topic: orderId for saga topics, productId for products.catalog.
-    const key = (e.value as unknown as Record<string, string>)[findTopic(e.topic)?.key === 'productId' ? 'productId' : 'orderId']
-    await tx`insert into outbox (topic, key, value, headers) values (${e.topic}, ${key}, ${tx.json(e.value as never)}, ${tx.json(e.headers)})`
+    const key = (e.value as unknown as Record<string, string>)[findTopic(e.topic)?.key === 'productId' ? 'productId' : 'orderId']!
+    return { topic: e.topic, key, value: e.value as unknown, headers: e.headers }
+  })
+  const tracker = trackers.get(tx)
+  // Whether an older row of the same topic and key is still unpublished (a backlog the relay holds, or
+  // a failed send): then this row must wait for it. The rows this transaction wrote itself do not count.
+  const written = await tx<Array<{ id: number, created_at: Date, behind: boolean }>>`insert into outbox (topic, key, value, headers)
+    select r.e->>'topic', r.e->>'key', r.e->'value', r.e->'headers' from jsonb_array_elements(${tx.json(rows as never)}) with ordinality as r(e, n) order by r.n
+    returning id, created_at, exists (select 1 from outbox p where p.topic = outbox.topic and p.key = outbox.key and p.id < outbox.id
+      and p.published_at is null and p.failed_at is null and p.id <> all(${tracker?.txIds ?? []}::bigint[])) as behind`
+  if (!tracker) return
+  // The ids are drawn in the array's order.
+  written.sort((a, b) => a.id - b.id)
+  for (let i = 0; i < rows.length; i++) {
+    const w = written[i]!
+    tracker.txIds.push(w.id)
+    tracker.rows.push({ ...rows[i]!, id: w.id, created_at: w.created_at, behind: w.behind })
   }
 }
 
@@ -106,15 +151,31 @@ const BATCH = 500
  * - No transaction is open while waiting for Kafka: read rows, send, then mark.
  * - A row that can never be published (invalid for its schema, refused by the broker) goes to the
  *   DLQ with the error, is set aside (`failed_at`), and its key's later rows flow on.
- * - `kick()` after a commit publishes at once; a timer picks up what a crash left, retries after a
- *   failure and takes the lock over from a dead owner. Passes never overlap, shutdown included.
- * The post-commit fast path (issue 12) must go through `kick()` and this per-key rule, not around it.
+ * - The fast path: `publishCommitted(rows)` right after a commit hands over the rows that transaction
+ *   wrote; the owner sends them at once (no read), keys side by side and each key's rows one after
+ *   the other, and marks them published in one statement. A row written while an older row of its
+ *   key was unpublished (`behind`), a key whose send failed here, and every later row of such a key
+ *   are left to the passes, so a fresh row never overtakes an older one of its key.
+ * - The passes are the recovery path: a timer (and NOTIFY from other instances, and `kick()`) picks
+ *   up what a crash, another instance or a failed send left, and takes the lock over from a dead
+ *   owner. Passes and fast-path sends never overlap, shutdown included.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
   private wake = false
+  /** A pass is due: the timer, NOTIFY, kick(), or rows the fast path left behind. */
+  private sweep = false
+  /** Committed rows waiting for the fast path. */
+  private fresh: CommittedRow[] = []
+  /** topic + key whose rows the passes must publish first (a failed or deferred fast-path row); cleared once nothing is pending. */
+  private readonly stuck = new Set<string>()
+  /**
+   * Ids a pass read, and when. A pass can read a row that committed an instant before its commit
+   * reached publishCommitted: the fast path must then leave it to the passes, or it would be sent twice.
+   */
+  private readonly taken = new Map<number, number>()
   private stopping = false
   private lock: ReservedSql | undefined
   private unlisten: (() => Promise<void>) | undefined
@@ -145,9 +206,21 @@ export class OutboxRelay {
     this.run(true)
   }
 
-  private run (committed: boolean): void {
+  /**
+   * Right after a commit: the rows that transaction enqueued (trackOutbox). This instance sends them
+   * at once when it publishes; otherwise it wakes the instance that does.
+   */
+  publishCommitted (rows: CommittedRow[]): void {
+    if (rows.length === 0) return
+    if (this.stopping) return this.kick()
+    for (const r of rows) this.fresh.push(r)
+    this.run(true, false)
+  }
+
+  private run (committed: boolean, sweep = true): void {
     if (this.stopping) return
     if (committed) this.wake = true
+    if (sweep) this.sweep = true
     if (this.running) {
       this.again = true
       return
@@ -160,16 +233,23 @@ export class OutboxRelay {
       this.again = false
       const wake = this.wake
       this.wake = false
+      const fresh = this.fresh.splice(0)
+      let sweep = this.sweep || this.stopping
+      this.sweep = false
       try {
         if (!(await this.own())) {
+          // The rows stay in the table: the owner's pass publishes them.
           if (wake) await this.sql.notify(this.channel, '')
           return
         }
+        if (fresh.length > 0 && !(await this.fastPath(fresh))) sweep = true
+        if (!sweep) continue
         // Each pass moves every key one row on; repeat until nothing is left (or a send failed:
         // then wait for the timer instead of spinning on a broker that is down).
         let n: number
         do n = await this.pass(); while (n > 0)
         if (n < 0) return
+        this.stuck.clear()
         await this.maybePrune()
       } catch (err) {
         this.log.error({ err }, 'outbox relay pass failed; retrying on the next tick')
@@ -224,12 +304,69 @@ export class OutboxRelay {
     lock.release()
   }
 
+  /**
+   * Sends committed rows without reading them back: keys side by side, each key's rows in id order,
+   * one after the other. Returns false when some row is left to the passes (behind an older row of
+   * its key, a key stuck there, or a send that failed).
+   */
+  private async fastPath (rows: CommittedRow[]): Promise<boolean> {
+    const byKey = new Map<string, CommittedRow[]>()
+    for (const r of rows.sort((a, b) => a.id - b.id)) {
+      const k = `${r.topic}\u0000${r.key}`
+      const list = byKey.get(k)
+      if (list) list.push(r)
+      else byKey.set(k, [r])
+    }
+    let complete = true
+    const ok: CommittedRow[] = []
+    await Promise.all([...byKey].map(async ([k, list]) => {
+      for (const r of list) {
+        if (r.behind || this.stuck.has(k) || this.taken.has(r.id)) {
+          this.stuck.add(k)
+          complete = false
+          return
+        }
+        const outcome = await this.publish(r)
+        if (!outcome.ok) {
+          // The pass retries it (or sets it aside, dead-lettered) before anything newer of its key.
+          this.stuck.add(k)
+          complete = false
+          return
+        }
+        ok.push(r)
+      }
+    }))
+    if (ok.length > 0) {
+      await this.sql`update outbox set published_at = now() where id = any(${ok.map(r => r.id)}::bigint[])`
+      this.observePublished(ok)
+    }
+    return complete
+  }
+
+  private observePublished (rows: ReadonlyArray<{ topic: string, created_at: Date }>): void {
+    const now = Date.now()
+    const perTopic = new Map<string, number>()
+    for (const r of rows) {
+      perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
+      this.metrics.outboxLag.observe((now - r.created_at.getTime()) / 1000)
+    }
+    for (const [topic, n] of perTopic) this.metrics.published.inc({ topic }, n)
+  }
+
   /** One round: the oldest unpublished row of each topic and key. Returns rows handled, or -1 after a transient failure. */
   private async pass (): Promise<number> {
     const rows = await this.sql<Row[]>`select id, topic, key, value, headers, created_at from (
         select distinct on (topic, key) id, topic, key, value, headers, created_at from outbox
         where published_at is null and failed_at is null order by topic, key, id) oldest
       order by id limit ${BATCH}`
+    const at = Date.now()
+    for (const [id, when] of this.taken) if (at - when > 60_000) this.taken.delete(id)
+    for (const r of rows) this.taken.set(r.id, at)
+    // Committed rows the fast path has not sent yet: this pass (and the next ones) publish their keys now.
+    if (this.fresh.length > 0 && rows.length > 0) {
+      const keys = new Set(rows.map(r => `${r.topic}\u0000${r.key}`))
+      this.fresh = this.fresh.filter(f => !keys.has(`${f.topic}\u0000${f.key}`))
+    }
     if (rows.length === 0) {
       this.metrics.outboxPending.set(0)
       this.metrics.outboxOldest.set(0)
@@ -238,12 +375,7 @@ export class OutboxRelay {
     const outcomes = await Promise.all(rows.map(async r => await this.publish(r)))
     const ok = new Set(outcomes.filter(o => o.ok).map(o => o.id))
     if (ok.size > 0) await this.sql`update outbox set published_at = now() where id = any(${[...ok]})`
-    const now = Date.now()
-    for (const r of rows) {
-      if (!ok.has(r.id)) continue
-      this.metrics.published.inc({ topic: r.topic })
-      this.metrics.outboxLag.observe((now - r.created_at.getTime()) / 1000)
-    }
+    this.observePublished(rows.filter(r => ok.has(r.id)))
     let transient = false
     for (const o of outcomes) {
       if (o.ok) continue

@@ -32,12 +32,27 @@ export interface HandlerContext {
 }
 
 /**
- * One record of one partition at a time, today. The engine's unit of work is already "the records
- * it holds for one partition" (see drain): a batch handler can take that list later without
- * changing how pausing, fencing, retries and offsets work. Services do not write this type: they
- * give `fastify.consumers.add` a topic → handler map, which plugins/consumers.ts turns into one.
+ * One record. Services do not write this type: they give `fastify.consumers.add` a topic → handler
+ * map, which plugins/consumers.ts turns into one.
  */
 export type Handler = (record: ConsumedRecord, log: Logger, ctx: HandlerContext) => Promise<void>
+
+/**
+ * The work of one batch of one partition's records as one unit: plugins/postgres.ts makes it one
+ * PostgreSQL transaction, each `app.tx` of a handler a savepoint in it. `run` calls one record's
+ * handler inside the unit; `commit` makes what the handlers did durable (and publishes their outbox
+ * rows), or rejects when none of it is.
+ */
+export interface BatchUnit {
+  run: (fn: () => Promise<void>) => Promise<void>
+  commit: () => Promise<void>
+  /** The last `run` failed for the batch's sake (a lock another batch held), not the record's: it is handled again alone, that try not counted. */
+  contended?: () => boolean
+}
+
+/** A batch ends at this many records or once its handlers took this long: locks are not held for long. */
+export const BATCH_MAX_RECORDS = 500
+export const BATCH_MAX_MS = 10
 
 export interface ConsumerEngineOptions {
   service: string
@@ -47,6 +62,8 @@ export interface ConsumerEngineOptions {
   topics: readonly string[]
   prefix: string
   handler: Handler
+  /** Opens a unit for a batch; without it, every record is handled on its own (one `app.tx` each). */
+  batch?: () => BatchUnit
   serde: TopicSerde
   producer: EventProducer
   log: Logger
@@ -113,6 +130,18 @@ interface PartitionState {
 }
 
 type Outcome = 'done' | 'fenced'
+/** A record's first try, made inside a batch: its decoded value and the error its handler threw. */
+interface Prior { value: unknown, err: unknown }
+interface Meta {
+  headers: Record<string, string>
+  tier: number
+  origin: { topic: string, partition: number, offset: number }
+  key: string | null
+  bindings: Record<string, unknown>
+  timestamp: number
+  /** Another group's retry: nothing for this group to do. */
+  foreign: boolean
+}
 type SendOutcome = 'sent' | 'rejected' | 'fenced'
 interface SendResult { outcome: SendOutcome, err?: unknown }
 
@@ -159,6 +188,25 @@ export function isRegistryUnavailable (err: unknown): boolean {
   if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true
   if (e?.name === 'ResponseError') return true
   return e?.cause !== undefined && isRegistryUnavailable(e.cause)
+}
+
+/**
+ * A child logger made only when the handler first uses it: most records log nothing (or one line),
+ * and pino's child() costs more than a batched record's own share of the work.
+ */
+export function lazyChild (parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined
+  const real = (): Logger => (child ??= parent.child(bindings))
+  return new Proxy(parent, {
+    get (_target, prop) {
+      const c = real()
+      const v = Reflect.get(c, prop) as unknown
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v
+    },
+    set (_target, prop, value) {
+      return Reflect.set(real(), prop, value)
+    }
+  })
 }
 
 function message (err: unknown): string {
@@ -505,22 +553,13 @@ export class ConsumerEngine {
       let outcome: Outcome
       try {
         // Ownership is checked again after the wait: the partition may have moved meanwhile.
-        outcome = this.current(st, epoch) ? await this.process(st, epoch, m) : 'fenced'
+        if (!this.current(st, epoch)) outcome = 'fenced'
+        else if (this.o.batch) outcome = await this.runBatch(st, epoch, this.o.batch)
+        else outcome = await this.processOne(st, epoch, m)
       } finally {
         this.release()
       }
       if (outcome === 'fenced') return
-      // Stored while we own it, or while a revoke waits for this very record; never for an older assignment.
-      if (st.epoch === epoch && (st.owned || st.draining)) {
-        try {
-          this.consumer.offsetsStore([{ topic: m.topic, partition: m.partition, offset: m.offset + 1 }])
-          st.next = m.offset + 1
-          st.progressAt = Date.now()
-        } catch (err) {
-          this.o.log.warn({ err, topic: m.topic, partition: m.partition }, 'offset store failed (partition revoked?)')
-        }
-      }
-      if (st.items[0] === m) st.items.shift()
       if (st.pauses.has(BACKPRESSURE) && st.items.length <= this.lowWater) {
         st.pauses.delete(BACKPRESSURE)
         this.applyPause(st)
@@ -528,51 +567,178 @@ export class ConsumerEngine {
     }
   }
 
+  /** Stores `m`'s offset + 1 while we own the partition, or while a revoke waits for this very record; never for an older assignment. */
+  private storeOffset (st: PartitionState, epoch: number, m: Kafka.Message): void {
+    if (st.epoch !== epoch || (!st.owned && !st.draining)) return
+    try {
+      this.consumer.offsetsStore([{ topic: m.topic, partition: m.partition, offset: m.offset + 1 }])
+      st.next = m.offset + 1
+      st.progressAt = Date.now()
+    } catch (err) {
+      this.o.log.warn({ err, topic: m.topic, partition: m.partition }, 'offset store failed (partition revoked?)')
+    }
+  }
+
+  /** The head record on its own, in its own transactions, as before batching; then its offset. */
+  private async processOne (st: PartitionState, epoch: number, m: Kafka.Message, prior?: Prior): Promise<Outcome> {
+    const outcome = await this.process(st, epoch, m, prior)
+    if (outcome === 'fenced') return outcome
+    this.storeOffset(st, epoch, m)
+    if (st.items[0] === m) st.items.shift()
+    return outcome
+  }
+
+  /**
+   * The records at the head of the partition as one batch: each handler inside one unit (one
+   * PostgreSQL transaction, see BatchUnit), in order, until BATCH_MAX_RECORDS or BATCH_MAX_MS. After
+   * the commit, one offset store for the batch. A record whose handler throws ends the batch: what
+   * came before it is committed, then it goes through the retry ladder exactly as alone (its
+   * failed try counts as the first), so it never fails its neighbours. A record the batch cannot
+   * take (not decodable now, a retry not due yet, another group's retry) is left to the next round,
+   * where it is handled alone.
+   */
+  private async runBatch (st: PartitionState, epoch: number, open: () => BatchUnit): Promise<Outcome> {
+    const unit = open()
+    const done: Array<{ m: Kafka.Message, topic: string, seconds: number | undefined }> = []
+    let failed: { m: Kafka.Message, prior: Prior } | undefined
+    const started = performance.now()
+    let last = started
+    for (let i = 0; i < st.items.length && i < BATCH_MAX_RECORDS; i++) {
+      if (i > 0 && (last - started >= BATCH_MAX_MS || held(st.pauses))) break
+      if (!this.current(st, epoch)) break
+      const m = st.items[i]!
+      const meta = this.meta(m)
+      if (meta.foreign) {
+        // Another group's retry: nothing to do but move past it.
+        done.push({ m, topic: meta.origin.topic, seconds: undefined })
+        continue
+      }
+      if (!m.value) break
+      if (i > 0 && Number(meta.headers[HEADERS.retryDueAt] ?? 0) > Date.now()) break
+      let value: unknown
+      try {
+        value = await this.o.serde.decode(m.value, meta.origin.topic)
+      } catch {
+        // Alone, it waits for the registry or goes to the DLQ (process).
+        break
+      }
+      const { record, log, ctx } = this.prepared(st, epoch, meta, value)
+      try {
+        await unit.run(async () => await this.o.handler(record, log, ctx))
+      } catch (err) {
+        // Contended: alone, as the next round's head record, with all its tries ahead of it.
+        if (!unit.contended?.()) failed = { m, prior: { value, err } }
+        break
+      }
+      const now = performance.now()
+      done.push({ m, topic: meta.origin.topic, seconds: (now - last) / 1000 })
+      last = now
+    }
+    try {
+      await unit.commit()
+    } catch (err) {
+      // Nothing of the batch is durable: its records are handled again, one by one, each alone.
+      this.o.log.warn({ err, topic: st.topic, partition: st.partition, records: done.length }, 'batch commit failed; handling its records one by one')
+      const n = done.length + (failed ? 1 : 0)
+      for (let k = 0; k < Math.max(1, n); k++) {
+        const m = st.items[0]
+        if (!m || !this.current(st, epoch) || (await this.processOne(st, epoch, m)) === 'fenced') return 'fenced'
+      }
+      return 'done'
+    }
+    if (done.length > 0) {
+      const perTopic = new Map<string, number>()
+      for (const d of done) {
+        if (d.seconds === undefined) continue
+        perTopic.set(d.topic, (perTopic.get(d.topic) ?? 0) + 1)
+        this.o.metrics.processing.observe({ topic: d.topic }, d.seconds)
+      }
+      for (const [topic, n] of perTopic) this.o.metrics.consumed.inc({ group: this.o.groupId, topic, outcome: 'ok' }, n)
+      // One store for the batch: the offset after its last record.
+      this.storeOffset(st, epoch, done[done.length - 1]!.m)
+      for (const d of done) if (st.items[0] === d.m) st.items.shift()
+    }
+    if (failed) return await this.processOne(st, epoch, failed.m, failed.prior)
+    // The head record could not join a batch: alone it is decoded again, waits, retries or dead-letters as before.
+    if (done.length === 0 && this.current(st, epoch) && st.items[0]) return await this.processOne(st, epoch, st.items[0])
+    return 'done'
+  }
+
   private tierOf (rawTopic: string): number {
     return this.tiers.findIndex(t => this.raw(t.topic) === rawTopic)
   }
 
-  private async process (st: PartitionState, epoch: number, m: Kafka.Message): Promise<Outcome> {
+  /** Where a record comes from (its original coordinates for a retried one), and its log bindings. */
+  private meta (m: Kafka.Message): Meta {
     const headers = headersOf(m)
     const tier = this.tierOf(m.topic)
     const origin = tier >= 0
       ? { topic: this.logical(headers[HEADERS.originalTopic] ?? ''), partition: Number(headers[HEADERS.originalPartition]), offset: Number(headers[HEADERS.originalOffset]) }
       : { topic: this.logical(m.topic), partition: m.partition, offset: m.offset }
-    if (tier >= 0 && headers[HEADERS.retryGroup] !== this.o.groupId) return 'done' // another group's retry
     const key = m.key ? m.key.toString() : null
     const bindings = { orderId: key, topic: origin.topic, partition: origin.partition, offset: origin.offset, ...(tier >= 0 ? { retryTier: tier + 1 } : {}) }
+    return { headers, tier, origin, key, bindings, timestamp: m.timestamp ?? Date.now(), foreign: tier >= 0 && headers[HEADERS.retryGroup] !== this.o.groupId }
+  }
+
+  /** The handler's record, logger and context for a decoded record. */
+  private prepared (st: PartitionState, epoch: number, meta: Meta, value: unknown): { record: ConsumedRecord, log: Logger, ctx: HandlerContext } {
+    const { origin, bindings, tier } = meta
+    // One child logger per record: every line of its handling names the order and the event (the
+    // gateway's per-order logs and a grep by eventId find them). Made on its first line only.
+    const eventId = (value as { eventId?: unknown } | null)?.eventId
+    const log = lazyChild(this.o.log, typeof eventId === 'string' ? { ...bindings, eventId } : bindings)
+    const record: ConsumedRecord = { topic: origin.topic, partition: origin.partition, offset: origin.offset, key: meta.key, value, headers: meta.headers, timestamp: meta.timestamp, attempt: tier + 1 }
+    const ctx: HandlerContext = { signal: st.abort.signal, owned: () => this.current(st, epoch) || (st.epoch === epoch && st.draining) }
+    return { record, log, ctx }
+  }
+
+  private async process (st: PartitionState, epoch: number, m: Kafka.Message, prior?: Prior): Promise<Outcome> {
+    const meta = this.meta(m)
+    const { headers, tier, origin, bindings } = meta
+    if (meta.foreign) return 'done' // another group's retry
     const timer = this.o.metrics.processing.startTimer({ topic: origin.topic })
-    let value: unknown
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (!m.value) throw new Error('record has no value')
-        // Read into the catalog's latest schema of the topic: the shape the typed handlers are given.
-        value = await this.o.serde.decode(m.value, origin.topic)
-        this.unblock(st)
-        break
-      } catch (err) {
-        if (m.value && isRegistryUnavailable(err)) {
-          // Not the record's fault: it waits at the head of its partition until the registry answers.
-          this.block(st, 'registry_unavailable', err)
-          if (!(await this.backoff(st, epoch, attempt))) return 'fenced'
-          continue
+    let value: unknown = prior?.value
+    // Decoded already when its first try was made in a batch.
+    if (!prior) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (!m.value) throw new Error('record has no value')
+          // Read into the catalog's latest schema of the topic: the shape the typed handlers are given.
+          value = await this.o.serde.decode(m.value, origin.topic)
+          this.unblock(st)
+          break
+        } catch (err) {
+          if (m.value && isRegistryUnavailable(err)) {
+            // Not the record's fault: it waits at the head of its partition until the registry answers.
+            this.block(st, 'registry_unavailable', err)
+            if (!(await this.backoff(st, epoch, attempt))) return 'fenced'
+            continue
+          }
+          this.o.log.error({ ...bindings, err }, 'undecodable record, sending to the dead-letter topic')
+          timer()
+          return await this.deadLetter(st, epoch, m, origin, headers, err, Number(headers[HEADERS.attempts] ?? 0), 'undecodable')
         }
-        this.o.log.error({ ...bindings, err }, 'undecodable record, sending to the dead-letter topic')
-        timer()
-        return await this.deadLetter(st, epoch, m, origin, headers, err, Number(headers[HEADERS.attempts] ?? 0), 'undecodable')
       }
     }
-    // One child logger per record, made once it is decoded: every line of its handling names the order and the event
-    // (the gateway's per-order logs and a grep by eventId find them).
-    const eventId = (value as { eventId?: unknown } | null)?.eventId
-    const log = this.o.log.child(typeof eventId === 'string' ? { ...bindings, eventId } : bindings)
-    const record: ConsumedRecord = { topic: origin.topic, partition: origin.partition, offset: origin.offset, key, value, headers, timestamp: m.timestamp ?? Date.now(), attempt: tier + 1 }
-    const ctx: HandlerContext = { signal: st.abort.signal, owned: () => this.current(st, epoch) || (st.epoch === epoch && st.draining) }
+    const { record, log, ctx } = this.prepared(st, epoch, meta, value)
     const attempts = tier >= 0 ? 1 : 1 + this.o.retryAttempts
     let lastError: unknown
     // Handler calls so far, across the in-process tries and the retry tiers.
     let tries = tier >= 0 ? Number(headers[HEADERS.attempts] ?? 0) : 0
-    for (let i = 0; i < attempts; i++) {
+    let first = 0
+    if (prior) {
+      // Its first try failed inside a batch (whose other records were committed): go on from the second.
+      tries++
+      lastError = prior.err
+      first = attempts
+      if (isRetryable(prior.err)) {
+        if (!this.current(st, epoch)) return 'fenced'
+        log.warn({ err: prior.err, attempt: 1 }, 'handler failed, retrying')
+        if (attempts > 1 && !(await this.wait(st, epoch, this.o.retryBackoffMs))) return 'fenced'
+        first = 1
+      }
+    }
+    for (let i = first; i < attempts; i++) {
       tries++
       try {
         await this.o.handler(record, log, ctx)

@@ -24,30 +24,52 @@ declare module 'fastify' {
 class BatchAbandoned extends Error {}
 
 /**
+ * How long a statement of a batch waits for a row lock before giving up. A batch holds its locks
+ * until its commit, and batches of different partitions may lock the same rows (a product's stock)
+ * in opposite orders: PostgreSQL would find that deadlock only after deadlock_timeout (1 s). Giving
+ * up early rolls back that record's savepoint, commits the rest, and handles it again alone.
+ */
+const BATCH_LOCK_TIMEOUT_MS = 50
+
+// lock_not_available (lock_timeout), deadlock_detected.
+const CONTENTION = new Set(['55P03', '40P01'])
+
+/**
  * One transaction for a batch of records. The handlers are unchanged: their `app.tx(fn)` finds the
- * batch through an AsyncLocalStorage and runs `fn` in a SAVEPOINT, so a handler that throws rolls
- * back only its own work. The transaction is begun by the first `app.tx` (a batch whose handlers
- * touch no table opens none) and committed by `commit()`; then the outbox rows its savepoints wrote
- * are published at once.
+ * batch through an AsyncLocalStorage and runs `fn` inside a SAVEPOINT of it, so a handler that
+ * throws rolls back only its own work. SAVEPOINT and RELEASE are pipelined with the handler's own
+ * statements (no round trip of their own). The transaction is begun by the first `app.tx` (a batch
+ * whose handlers touch no table opens none) and committed by `commit()`; then the outbox rows its
+ * savepoints wrote are published at once.
  */
 class BatchTx implements BatchUnit {
   private began: Promise<Tx> | undefined
   private ended: Promise<unknown> | undefined
   private end: ((commit: boolean) => void) | undefined
   private tracker: OutboxTracker | undefined
+  private released: Promise<unknown> | undefined
+  private n = 0
+  private contention = false
   /** Once committing, a late `app.tx` (a timer a handler started) gets a transaction of its own. */
   open = true
 
   constructor (private readonly sql: Db, private readonly begin: (tx: Tx) => Promise<void>, private readonly published: (rows: CommittedRow[]) => void) {}
 
   async run (fn: () => Promise<void>): Promise<void> {
+    this.contention = false
     await batches.run(this, fn)
+  }
+
+  /** The last record failed waiting for a lock another batch held: not its own fault, so it is handled again alone. */
+  contended (): boolean {
+    return this.contention
   }
 
   private async tx (): Promise<Tx> {
     this.began ??= new Promise<Tx>((resolve, reject) => {
       this.ended = this.sql.begin(async tx => {
         this.tracker = trackOutbox(tx)
+        await tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`)
         await this.begin(tx)
         resolve(tx as Tx)
         await new Promise<void>((resolve, reject) => { this.end = commit => (commit ? resolve() : reject(new BatchAbandoned())) })
@@ -59,21 +81,32 @@ class BatchTx implements BatchUnit {
 
   async savepoint<T> (fn: (tx: Tx) => Promise<T>): Promise<T> {
     const tx = await this.tx()
-    let own: OutboxTracker | undefined
-    const result = await tx.savepoint(async sp => {
-      own = trackOutbox(sp, this.tracker)
-      return await fn(sp as unknown as Tx)
-    }) as T
-    // Released: its rows are the batch's now.
-    if (own && this.tracker) for (const r of own.rows) this.tracker.rows.push(r)
-    return result
+    const name = `vitrine_record_${++this.n}`
+    const mark = this.tracker!.rows.length
+    const opened = tx.unsafe(`savepoint ${name}`)
+    opened.catch(() => {})
+    try {
+      const result = await fn(tx)
+      await opened
+      this.released = tx.unsafe(`release savepoint ${name}`)
+      this.released.catch(() => {})
+      return result
+    } catch (err) {
+      this.contention = CONTENTION.has((err as { code?: string })?.code ?? '')
+      await opened.catch(() => {})
+      await tx.unsafe(`rollback to savepoint ${name}`)
+      // Its outbox rows went with it.
+      this.tracker!.rows.length = mark
+      throw err
+    }
   }
 
   async commit (): Promise<void> {
     this.open = false
     if (!this.began) return
-    // A begin that failed rejects here.
+    // A begin that failed rejects here; so does a RELEASE that failed (a COMMIT after it would roll back).
     await this.began
+    await this.released
     this.end!(true)
     await this.ended
     this.published(this.tracker?.rows ?? [])
