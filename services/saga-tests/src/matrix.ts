@@ -7,7 +7,8 @@ import { bootstrapServers, createAdmin, createRegistryProxy, databaseUrl, freePo
 import type { StackSettings } from '@vitrine/infra'
 import { freeBrokerBase, isolatedSettings, openProducer, produceAll } from '@vitrine/infra/testing'
 import type { AfterHook } from '@vitrine/infra/testing'
-import { groupCaughtUp, readTopic, waitFor } from '@vitrine/infra/testing/saga'
+import { groupCaughtUp, readTopic, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import type { TestEnv } from '@vitrine/infra/testing/saga'
 import { Saga, orderBody } from './harness.ts'
 import type { SagaOptions, ServiceId } from './harness.ts'
 import { WITH_ORCHESTRATOR } from './orchestration.ts'
@@ -252,8 +253,13 @@ async function component (stack: StackSettings, name: string, action: 'stop' | '
   removePid(stack.stateDir, name)
 }
 
-/** Tries a private stack's start twice: on a busy machine a port picked free can be taken before it binds. */
-async function privateStack (env: RowEnv, brokers: number, only: string[]): Promise<StackSettings> {
+/**
+ * Tries a private stack's start twice: on a busy machine a port picked free can be taken before it binds.
+ * The servers it does not replace stay the ones the environment names (read before isolatedSettings
+ * hides DATABASE_URL, KAFKA_BROKERS and SCHEMA_REGISTRY_URL for the test).
+ */
+async function privateStack (env: RowEnv, brokers: number, only: string[]): Promise<{ stack: StackSettings, outside: Pick<TestEnv, 'brokers' | 'registryUrl' | 'databaseUrl'> }> {
+  const { brokers: kafka, registryUrl, databaseUrl } = testEnv()
   const start = async (): Promise<StackSettings> => {
     const stack = isolatedSettings(env.t as never, await freeBrokerBase(brokers), { brokers, kafkaHeapMb: 384 })
     await up(stack, { only, catalog: false })
@@ -263,7 +269,7 @@ async function privateStack (env: RowEnv, brokers: number, only: string[]): Prom
     env.note(`a pilha privada não subiu (${err.message}); mais uma tentativa em outras portas`)
     return await start()
   })
-  return stack
+  return { stack, outside: { brokers: kafka, registryUrl, databaseUrl } }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,12 +283,12 @@ function sigkillMidSaga (victim: ServiceId): MatrixRow {
     run: async env => {
       const saga = await env.shared()
       const p = await plenty(saga)
-      const load = startLoad(saga, n => orderBody(`kill-${victim}-${n}`, [{ productId: p, quantity: 1 }]))
+      const load = startLoad(saga, n => orderBody(`kill-${victim}-${n}`, [{ productId: p, quantity: 1 }]), 2, 50)
       // Kill only once orders are really mid-saga, or the row proves nothing.
       const inFlight = await waitFor('orders mid-saga', async () => (await ordersAtStep(saga, 'cobranca')) + (await ordersAtStep(saga, 'reserva')) + (await ordersAtStep(saga, 'confirmacao')) || undefined, 30_000, 20)
+      // The orders placed while it is down and starting again wait for it on the topics.
       await saga.crash(victim)
       const healedAt = Date.now()
-      await sleep(1000)
       await load.stop()
       return { saga, sent: load.sent, accepted: load.accepted, healedAt, notes: [`${inFlight} pedido(s) no meio da saga no SIGKILL`, ...refusedNote(load)] }
     }
@@ -474,8 +480,8 @@ const postgresRestart: MatrixRow = {
   id: 'postgres',
   falha: 'reinício do PostgreSQL sob carga',
   run: async env => {
-    const stack = await privateStack(env, 1, ['postgres'])
-    const saga = await ownSaga(env, { stack: { databaseUrl: databaseUrl(stack) } })
+    const { stack, outside } = await privateStack(env, 1, ['postgres'])
+    const saga = await ownSaga(env, { stack: { ...outside, databaseUrl: databaseUrl(stack) } })
     const p = await plenty(saga)
     const load = startLoad(saga, n => orderBody(`pg-${n}`, [{ productId: p, quantity: 1 }]))
     await sleep(1500)
@@ -494,8 +500,8 @@ const brokerRestart: MatrixRow = {
   id: 'broker',
   falha: 'reinício do broker sob carga',
   run: async env => {
-    const stack = await privateStack(env, 1, ['kafka-1'])
-    const saga = await ownSaga(env, { stack: { brokers: bootstrapServers(stack) } })
+    const { stack, outside } = await privateStack(env, 1, ['kafka-1'])
+    const saga = await ownSaga(env, { stack: { ...outside, brokers: bootstrapServers(stack) } })
     const p = await plenty(saga)
     const load = startLoad(saga, n => orderBody(`broker-${n}`, [{ productId: p, quantity: 1 }]))
     await sleep(1500)
@@ -529,9 +535,9 @@ const twoOfThreeDown: MatrixRow = {
   id: 'dois-de-tres',
   falha: 'líder morto e 2 de 3 brokers fora (min.insync.replicas=2)',
   run: async env => {
-    const stack = await privateStack(env, 3, ['kafka-1', 'kafka-2', 'kafka-3'])
+    const { stack, outside } = await privateStack(env, 3, ['kafka-1', 'kafka-2', 'kafka-3'])
     const brokers = bootstrapServers(stack)
-    const saga = await ownSaga(env, { stack: { brokers } })
+    const saga = await ownSaga(env, { stack: { ...outside, brokers } })
     const p = await plenty(saga)
     const topic = saga.env.prefix + 'orders.new'
     const admin = createAdmin(brokers, 'matrix-leader')
