@@ -186,9 +186,17 @@ export async function checkJava (): Promise<void> {
   })
 }
 
+/** What LITE=1 does not run, so `make demo LITE=1` does not download it either (~350 MB). */
+const STREAMS_ARTIFACTS = new Set(['flink', 'kafka-connect'])
+
 export async function setup (): Promise<void> {
   await checkJava()
+  const lite = ['1', 'true', 'yes'].includes(process.env.LITE ?? '')
   for (const a of setupArtifacts()) {
+    if (lite && STREAMS_ARTIFACTS.has(a.name)) {
+      if (!a.present()) info(`LITE=1: ${a.name} não é baixado (sem Flink e sem Kafka Connect)`)
+      continue
+    }
     if (!a.present()) await step(a.what, a.fetch)
   }
 }

@@ -137,7 +137,8 @@ export function components (s: StackSettings): Component[] {
     name: 'flink',
     label: 'Apache Flink (SQL Gateway)',
     ports: [s.flinkGatewayPort],
-    external: Boolean(process.env.FLINK_SQL_GATEWAY_URL),
+    // Also beside a Kafka we do not run (KAFKA_BROKERS): that cluster's stream processing is its own.
+    external: Boolean(process.env.FLINK_SQL_GATEWAY_URL) || externalKafka,
     missing: s.lite ? LITE_SKIP : undefined,
     after: [],
     readyTimeoutMs: 90_000,
@@ -153,7 +154,8 @@ export function components (s: StackSettings): Component[] {
     name: 'connect',
     label: 'Kafka Connect (Debezium)',
     ports: [s.connectPort],
-    external: Boolean(process.env.CONNECT_URL),
+    // Beside a Kafka we do not run, a worker of ours would join that cluster's Connect group.
+    external: Boolean(process.env.CONNECT_URL) || externalKafka,
     missing: s.lite ? LITE_SKIP : undefined,
     after: kafkaNames,
     readyTimeoutMs: 120_000,

@@ -17,8 +17,9 @@ export const SHOP_SCHEMAS: Readonly<Record<string, string>> = { 'checkout-api': 
  * Tables a reset keeps: the migration ledger, and the product catalog (inventory's products and
  * checkout-api's replica of products.catalog). The catalog is the shop's configuration, already
  * published on a compacted topic; emptying one side would leave the other pricing from a ghost.
+ * checkout-api's customers (and their tiers) too: configuration as well, captured by Debezium.
  */
-const KEEP = new Set(['schema_migrations', 'products', 'catalog_products'])
+const KEEP = new Set(['schema_migrations', 'products', 'catalog_products', 'customers'])
 
 export interface TableReset { schema: string, table: string, rows: number }
 export interface StockReset { productId: string, stock: number }
