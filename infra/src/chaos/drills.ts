@@ -118,9 +118,9 @@ export function shopTarget (ctx: ExerciseContext): InvariantTarget {
   }
 }
 
-/** Records retried or dead-lettered by a service's consumers (its own /metrics). */
+/** Records a service's consumers sent to a retry topic or to the dead-letter topic (its own /metrics). */
 const failuresIn = (text: string): number =>
-  metricSum(text, 'vitrine_consumed_records_total', { outcome: 'retried' }) + metricSum(text, 'vitrine_consumed_records_total', { outcome: 'dead_lettered' })
+  metricSum(text, 'vitrine_consumed_records_total', { outcome: 'retried' }) + metricSum(text, 'vitrine_dead_letters_total')
 
 /** One drill at a time, its runs kept in memory (the last 20) for the page and `make chaos`. */
 export class ChaosDrills {

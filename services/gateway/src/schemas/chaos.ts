@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
+import { FaultState } from '@vitrine/service-kit'
 
 // The chaos drills as the control plane runs them (infra/src/control/chaos.ts), for the "Caos"
 // page. The gateway only relays: the scenes, the runs and their verdicts are the control plane's.
@@ -49,3 +50,14 @@ export const ChaosDrillRequest = Type.Object({
   seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 300, description: 'the fault\'s length (default: the scene\'s)' })),
   orders: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'orders of the burst (default 1000)' }))
 }, { additionalProperties: false })
+
+/** Each service's runtime fault toggles and its broker link, as the control plane reads them (GET /faults there). */
+export const ChaosServiceFaults = Type.Object({
+  service: Type.String(),
+  running: Type.Boolean(),
+  toggles: nullable(FaultState),
+  error: nullable(Type.String()),
+  link: Type.Object({ available: Type.Boolean(), latencyMs: Type.Integer(), partitioned: Type.Boolean(), connections: Type.Integer(), since: nullable(Type.String()) })
+})
+export const ChaosFaultsList = Type.Object({ services: Type.Array(ChaosServiceFaults) })
+export type ChaosFaultsListType = Static<typeof ChaosFaultsList>

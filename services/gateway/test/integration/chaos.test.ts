@@ -57,6 +57,14 @@ test('/api/chaos over the control plane: the scenes, an unknown scene is a 400 n
 
   assert.equal((await app.inject({ method: 'GET', url: '/chaos/drills/nao-existe' })).statusCode, 404)
   assert.deepEqual((await app.inject({ method: 'GET', url: '/chaos/drills' })).json(), { runs: [] })
+
+  // The fault toggles (the control plane's /faults): no service runs here, so each is listed as stopped, and "limpar tudo" answers the list.
+  for (const method of ['GET', 'DELETE'] as const) {
+    const faults = await app.inject({ method, url: '/chaos/faults' })
+    assert.equal(faults.statusCode, 200, faults.body)
+    assert.ok(Array.isArray(faults.json().services))
+    assert.ok(faults.json().services.every((s: { running: boolean }) => !s.running))
+  }
 })
 
 test('the control plane not there: a 502 that says how to start it, without its address', async t => {

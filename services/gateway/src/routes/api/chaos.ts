@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import { ErrorBody } from '../../schemas/common.ts'
-import { ChaosDrillRequest, ChaosRun, ChaosRunList, ChaosRunParams, ChaosSceneList } from '../../schemas/chaos.ts'
+import { ChaosDrillRequest, ChaosFaultsList, ChaosRun, ChaosRunList, ChaosRunParams, ChaosSceneList } from '../../schemas/chaos.ts'
 import { chaosCall } from '../../lib/chaos.ts'
 import type { GatewayConfigType } from '../../config.ts'
 
@@ -17,7 +17,7 @@ async function relay (reply: FastifyReply, status: number, body: unknown): Promi
 }
 
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, body: unknown }> =>
+  const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number, body: unknown }> =>
     await chaosCall(config.CONTROL_URL, method, path, config.CONTROL_TIMEOUT_MS, body)
 
   fastify.get('/chaos/scenes', { schema: { response: { 200: ChaosSceneList, 502: ErrorBody } } }, async (_request, reply) => {
@@ -42,6 +42,18 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   }, async (request, reply) => {
     const { status, body } = await call('POST', '/chaos/drills', request.body)
     if (status === 202) fastify.chaos?.seen()
+    return await relay(reply as FastifyReply, status, body)
+  })
+
+  // The runtime fault toggles of every service and their broker links (the control plane's /faults),
+  // and the page's one-click "limpar tudo".
+  fastify.get('/chaos/faults', { schema: { response: { 200: ChaosFaultsList, 502: ErrorBody } } }, async (_request, reply) => {
+    const { status, body } = await call('GET', '/faults')
+    return await relay(reply as FastifyReply, status, body)
+  })
+
+  fastify.delete('/chaos/faults', { schema: { response: { 200: ChaosFaultsList, 502: ErrorBody } } }, async (_request, reply) => {
+    const { status, body } = await call('DELETE', '/faults')
     return await relay(reply as FastifyReply, status, body)
   })
 }
