@@ -13,6 +13,7 @@ import { Saga, orderBody } from './harness.ts'
 import type { SagaOptions, ServiceId } from './harness.ts'
 import { WITH_ORCHESTRATOR } from './orchestration.ts'
 import { settleInvariants } from '@vitrine/infra/chaos/invariants'
+import { LinkProxies, linkBootstrap } from '@vitrine/infra/links'
 import { sagaTarget } from './invariants.ts'
 
 // The fault matrix (issue 14): one row per fault. Each row causes its fault while orders flow,
@@ -569,12 +570,39 @@ const twoOfThreeDown: MatrixRow = {
   }
 }
 
-/** The network partition between one service and the broker: needs the broker-link partition toggle (TOGGLES). */
-const partition: MatrixRow = {
-  id: 'particao',
-  falha: 'partição de rede entre um serviço e o broker, curada',
-  pending: 'o mecanismo de partição do link com o broker (toggles do issue 14) ainda não existe nesta árvore',
-  run: async () => { throw new Error('pending') }
+/**
+ * A network partition between payment and the broker, healed: a private broker (its per-service
+ * link listeners, infra/src/links.ts) with the link proxies in this process; payment (a process)
+ * reaches Kafka only through its link, whose connections are cut and refused for a while under load,
+ * then let through again. The other services and the database stay connected.
+ */
+function linkPartition (victim: ServiceId = 'payment', cutMs = 8000): MatrixRow {
+  return {
+    id: 'particao',
+    falha: `partição de rede entre ${victim} e o broker, curada`,
+    run: async env => {
+      const { stack, outside } = await privateStack(env, 1, ['kafka-1'])
+      const links = LinkProxies.forStack(stack)
+      await links.start()
+      env.t.after(async () => { await links.close() })
+      const saga = await ownSaga(env, { processes: [victim], stack: { ...outside, brokers: bootstrapServers(stack) }, env: { [victim]: { KAFKA_BROKERS: linkBootstrap(stack, victim)! } } })
+      const p = await plenty(saga)
+      const load = startLoad(saga, n => orderBody(`particao-${n}`, [{ productId: p, quantity: 1 }]), 2, 50)
+      await sleep(1500)
+      const before = links.state(victim)!.connections
+      links.set(victim, { partitioned: true })
+      await sleep(cutMs)
+      const during = links.state(victim)!.connections
+      links.clear(victim)
+      const healedAt = Date.now()
+      await sleep(1500)
+      await load.stop()
+      const extra: string[] = []
+      if (before === 0) extra.push(`${victim} had no connection through its link before the cut: the partition isolated nothing`)
+      if (during !== 0) extra.push(`${during} connection(s) of ${victim} open during the partition`)
+      return { saga, sent: load.sent, accepted: load.accepted, healedAt, extra, notes: [`${before} conexão(ões) do ${victim} pelo link antes do corte, ${during} durante; corte de ${cutMs / 1000} s`, ...refusedNote(load)] }
+    }
+  }
 }
 
 /**
@@ -624,6 +652,6 @@ export function allRows (shared: Shared): MatrixRow[] {
     postgresRestart,
     brokerRestart,
     twoOfThreeDown,
-    partition
+    linkPartition()
   ]
 }

@@ -19,7 +19,7 @@ after(() => { if (results.length > 0) console.log(`\nMatriz de falhas\n${matrixT
 const only = (process.env.MATRIZ_LINHAS ?? '').split(',').map(s => s.trim()).filter(s => s !== '')
 
 for (const row of allRows(shared).filter(r => only.length === 0 || only.includes(r.id))) {
-  test(`fault matrix: ${row.falha}`, { timeout: 300_000 }, async t => {
+  test(`fault matrix: ${row.falha}`, { timeout: 600_000 }, async t => {
     const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line) } }
     const r = await runRow(row, env)
     results.push(r)
