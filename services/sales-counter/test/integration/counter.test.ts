@@ -119,20 +119,21 @@ async function readBoth (run: Run): Promise<{ uncommitted: number[], committed: 
 }
 
 after(async () => {
-  for (const run of runs) {
-    const running = run.children.filter(c => c.exitCode === null && c.signalCode === null)
-    await Promise.all(running.map(async c => await new Promise(resolve => { c.once('exit', resolve); c.kill('SIGTERM') })))
-    // A static member stays in its group until its session expires (SALES_COUNTER's 6 s): the group is deleted after that.
+  const running = runs.flatMap(r => r.children).filter(c => c.exitCode === null && c.signalCode === null)
+  await Promise.all(running.map(async c => await new Promise(resolve => { c.once('exit', resolve); c.kill('SIGTERM') })))
+  // A static member stays in its group until its session expires (6 s, counter.ts): the groups go after that.
+  await new Promise(resolve => setTimeout(resolve, 6500))
+  await Promise.all(runs.map(async run => {
     for (let attempt = 1; ; attempt++) {
       try {
         await deleteTestTopics(run.env)
-        break
+        return
       } catch (err) {
-        if (attempt === 4) throw err
-        await new Promise(resolve => setTimeout(resolve, 2500))
+        if (attempt === 3) throw err
+        await new Promise(resolve => setTimeout(resolve, 2000))
       }
     }
-  }
+  }))
 })
 
 test('exactly-once: the crashed transactions are aborted and the committed totals equal the recount; a second instance fences the first', { timeout: 240_000 }, async (t) => {
