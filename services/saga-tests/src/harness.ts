@@ -122,11 +122,19 @@ export interface SagaOptions {
   logDir?: string
   /** Other servers than the shared stack's (a private broker, database or registry a fault test may stop). */
   stack?: Partial<Pick<TestEnv, 'brokers' | 'registryUrl' | 'databaseUrl'>>
+  /**
+   * Instances of each service (default: SAGA_INSTANCES, else 1). With 2, each service gets a twin
+   * (another port for a process, another app in this process) in the same groups and schema, so
+   * each group splits its partitions between them: the scale-out check of issue 12.
+   */
+  instances?: 1 | 2
 }
 
 /** The saga on its own topics, groups and schemas. */
 export class Saga {
   readonly running = new Map<ServiceId, Running>()
+  /** The second instance of each service when `instances` is 2 (requests go to the first). */
+  readonly twins = new Map<ServiceId, Running>()
   /** Ports of the process-mode services, chosen before any starts so each can be given the others' URLs. */
   private readonly ports = new Map<ServiceId, number>()
   readonly sql: postgres.Sql
@@ -194,9 +202,14 @@ export class Saga {
   async startService (id: ServiceId): Promise<void> {
     const run = this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id), this.ports.get(id)!, this.logDir()) : await inProcess(id, this.envFor(id))
     this.running.set(id, run)
+    if ((this.opts.instances ?? (process.env.SAGA_INSTANCES === '2' ? 2 : 1)) === 2) {
+      this.twins.set(id, this.opts.processes?.includes(id) ? await asProcess(id, this.envFor(id), await freePort(), this.logDir()) : await inProcess(id, this.envFor(id)))
+    }
   }
 
   async stopService (id: ServiceId): Promise<void> {
+    await this.twins.get(id)?.stop()
+    this.twins.delete(id)
     await this.running.get(id)?.stop()
     this.running.delete(id)
   }
