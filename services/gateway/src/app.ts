@@ -9,9 +9,11 @@ import observabilityPlugin from './plugins/app/observability.ts'
 import comparePlugin from './plugins/app/compare.ts'
 import exercisesPlugin from './plugins/app/exercises.ts'
 import chaosPlugin from './plugins/app/chaos.ts'
+import streamsPlugin from './plugins/app/streams.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
 import salesCounterRoutes from './routes/api/sales-counter.ts'
+import streamsRoutes from './routes/api/streams.ts'
 
 /**
  * The gateway: the browser's one door into Vitrine. It watches every catalog topic and pushes
@@ -39,11 +41,15 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(comparePlugin, { config })
   await fastify.register(exercisesPlugin, { config })
   await fastify.register(chaosPlugin, { config })
+  // The Flink jobs' KPIs, followed from their output topics and pushed as `kpis`.
+  await fastify.register(streamsPlugin, { config })
   // routes
   await fastify.register(healthRoutes)
   await fastify.register(apiRoutes, { prefix: '/api', config })
   // The Exactly-once page's calls, forwarded to the sales-counter.
   await fastify.register(salesCounterRoutes, { prefix: '/api', config })
+  // The KPI panel and the SQL page (Flink's SQL Gateway, read-only).
+  await fastify.register(streamsRoutes, { prefix: '/api', config })
 }
 
 export default app

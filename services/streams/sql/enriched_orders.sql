@@ -34,7 +34,8 @@ CREATE TABLE enriched_orders (
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
   'value.avro-confluent.schema' = '${SCHEMA:enriched-order}',
   'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}'
+  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 INSERT INTO enriched_orders
@@ -54,5 +55,5 @@ FROM (
   FROM orders_new AS o
   CROSS JOIN UNNEST(o.items) AS i (productId, quantity, unitPriceCents)
 ) AS l
-LEFT JOIN customers FOR SYSTEM_TIME AS OF l.ts AS c ON l.customerId = c.id
+LEFT JOIN customers FOR SYSTEM_TIME AS OF l.ts AS c ON l.customerId = c.customer_id
 LEFT JOIN products FOR SYSTEM_TIME AS OF l.ts AS p ON l.productId = p.id;

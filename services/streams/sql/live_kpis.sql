@@ -28,7 +28,8 @@ CREATE TABLE live_kpis (
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
   'value.avro-confluent.schema' = '${SCHEMA:live-kpis}',
   'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}'
+  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 INSERT INTO live_kpis

@@ -8,7 +8,7 @@
 -- ============================================================================
 
 CREATE TABLE order_kpis (
-  -- A chave do registro no Kafka: o início da janela, como texto ('2026-11-30 14:01:00').
+  -- A chave do registro no Kafka: o início da janela, como texto ('2026-11-30 14:01:00.000').
   kpiKey STRING NOT NULL,
   windowStart TIMESTAMP(3) NOT NULL,
   windowEnd TIMESTAMP(3) NOT NULL,
@@ -29,7 +29,10 @@ CREATE TABLE order_kpis (
   'value.avro-confluent.schema' = '${SCHEMA:order-kpis}',
   -- Escreve em transações Kafka, confirmadas a cada checkpoint (exactly-once).
   'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}'
+  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',
+  -- O Flink pede transações de 1 h por padrão; o broker aceita no máximo 15 min
+  -- (transaction.max.timeout.ms). Uma transação dura um intervalo de checkpoint.
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 INSERT INTO order_kpis

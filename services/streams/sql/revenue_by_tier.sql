@@ -49,7 +49,8 @@ CREATE TABLE revenue_by_tier (
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
   'value.avro-confluent.schema' = '${SCHEMA:revenue-by-tier}',
   'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}'
+  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 INSERT INTO revenue_by_tier

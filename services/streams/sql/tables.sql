@@ -11,14 +11,11 @@
 --   ${SCHEMA:nome}         o .avsc de contracts/schemas (a versão mais nova), como texto
 -- ============================================================================
 
--- Exactly-once: a cada 5 s o Flink tira um checkpoint (offsets lidos + estado das
--- janelas) e só então confirma a transação Kafka dos resultados. Um leitor em
--- read_committed nunca vê um resultado que um restart desfaria; o preço é que um
--- KPI aparece até ~5 s depois do pedido.
-SET 'execution.checkpointing.interval' = '5s';
-SET 'execution.checkpointing.mode' = 'EXACTLY_ONCE';
+-- Exactly-once (configurado no Flink, infra/src/streams-flink.ts): a cada 10 s o
+-- Flink tira um checkpoint (offsets lidos + estado das janelas) e só então confirma
+-- a transação Kafka dos resultados. Um leitor em read_committed nunca vê um
+-- resultado que um restart desfaria; o preço é que um KPI aparece até ~10 s depois.
 -- O checkpoint fica no disco quando o job para: é dele que um restart continua.
-SET 'execution.checkpointing.externalized-checkpoint-retention' = 'RETAIN_ON_CANCELLATION';
 -- Janelas em UTC (window_start '14:01:00' quer dizer 14:01 UTC).
 SET 'table.local-time-zone' = 'UTC';
 -- Uma partição sem pedidos há 5 s não segura o watermark das outras: sem isto uma
@@ -82,12 +79,12 @@ CREATE TABLE orders_confirmed (
 -- Com a PRIMARY KEY e o watermark ela é uma tabela versionada: um JOIN
 -- "FOR SYSTEM_TIME AS OF" acha a versão do cliente vigente na hora do pedido.
 CREATE TABLE customers (
-  id STRING NOT NULL,
+  customer_id STRING NOT NULL,
   name STRING,
   tier STRING,
   -- Quando a mudança foi gravada no PostgreSQL (o commit), lida do envelope do Debezium.
   changed_at TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL,
-  PRIMARY KEY (id) NOT ENFORCED,
+  PRIMARY KEY (customer_id) NOT ENFORCED,
   WATERMARK FOR changed_at AS changed_at
 ) WITH (
   'connector' = 'kafka',

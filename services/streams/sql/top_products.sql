@@ -8,7 +8,7 @@
 -- ============================================================================
 
 CREATE TABLE top_products (
-  -- Chave: início da janela + posição ('2026-11-30 14:01:00#1').
+  -- Chave: início da janela + posição ('2026-11-30 14:01:00.000#1').
   productKey STRING NOT NULL,
   windowStart TIMESTAMP(3) NOT NULL,
   windowEnd TIMESTAMP(3) NOT NULL,
@@ -28,7 +28,8 @@ CREATE TABLE top_products (
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
   'value.avro-confluent.schema' = '${SCHEMA:top-products}',
   'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}'
+  'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 -- Uma linha por item, com o tempo do pedido (ts continua sendo o tempo de evento).

@@ -65,25 +65,25 @@ export class SqlGateway {
   }
 
   async openSession (properties: Record<string, string> = {}, sessionName?: string): Promise<string> {
-    const r = await this.call<{ sessionHandle: string }>('POST', '/v1/sessions', { properties, ...(sessionName ? { sessionName } : {}) })
+    const r = await this.call<{ sessionHandle: string }>('POST', '/v3/sessions', { properties, ...(sessionName ? { sessionName } : {}) })
     return r.sessionHandle
   }
 
   async closeSession (session: string): Promise<void> {
-    await this.call('DELETE', `/v1/sessions/${session}`).catch(() => {})
+    await this.call('DELETE', `/v3/sessions/${session}`).catch(() => {})
   }
 
   async submit (session: string, statement: string): Promise<string> {
-    const r = await this.call<{ operationHandle: string }>('POST', `/v1/sessions/${session}/statements`, { statement })
+    const r = await this.call<{ operationHandle: string }>('POST', `/v3/sessions/${session}/statements`, { statement })
     return r.operationHandle
   }
 
   async cancel (session: string, operation: string): Promise<void> {
-    await this.call('POST', `/v1/sessions/${session}/operations/${operation}/cancel`).catch(() => {})
+    await this.call('POST', `/v3/sessions/${session}/operations/${operation}/cancel`).catch(() => {})
   }
 
   async closeOperation (session: string, operation: string): Promise<void> {
-    await this.call('DELETE', `/v1/sessions/${session}/operations/${operation}/close`).catch(() => {})
+    await this.call('DELETE', `/v3/sessions/${session}/operations/${operation}/close`).catch(() => {})
   }
 
   /**
@@ -95,7 +95,7 @@ export class SqlGateway {
     const deadline = Date.now() + (limits.timeoutMs ?? 120_000)
     const op = await this.submit(session, statement)
     const out: StatementResult = { columns: [], rows: [], jobId: null, truncated: false }
-    let next: string | undefined = `/v1/sessions/${session}/operations/${op}/result/0?rowFormat=JSON`
+    let next: string | undefined = `/v3/sessions/${session}/operations/${op}/result/0?rowFormat=JSON`
     try {
       while (next) {
         if (Date.now() >= deadline) {

@@ -105,3 +105,28 @@ export async function submitJobs (o: SubmitOptions): Promise<JobReport[]> {
   }
   return reports
 }
+
+/** The REST API (of the job's mini cluster, with a local executor) that knows `jobId`, if any. */
+export async function jobRestUrl (restUrls: readonly string[], jobId: string): Promise<string | undefined> {
+  for (const url of restUrls) {
+    const res = await fetch(`${url.replace(/\/$/, '')}/jobs/${jobId}`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined)
+    if (res?.ok) return url.replace(/\/$/, '')
+  }
+  return undefined
+}
+
+/** A job's checkpoint counts and the id of the checkpoint it restored at start (null: it started fresh). */
+export async function jobCheckpoints (restUrl: string, jobId: string): Promise<{ completed: number, latestId: number | null, restoredId: number | null }> {
+  const res = await fetch(`${restUrl}/jobs/${jobId}/checkpoints`, { signal: AbortSignal.timeout(5000) })
+  if (!res.ok) throw new Error(`Flink REST ${restUrl}: checkpoints of ${jobId} → ${res.status}`)
+  const body = await res.json() as { counts?: { completed?: number }, latest?: { completed?: { id?: number } | null, restored?: { id?: number } | null } }
+  return { completed: body.counts?.completed ?? 0, latestId: body.latest?.completed?.id ?? null, restoredId: body.latest?.restored?.id ?? null }
+}
+
+/** Cancels a job (its checkpoints stay on disk: retained on cancellation). */
+export async function cancelJob (restUrls: readonly string[], jobId: string): Promise<boolean> {
+  const url = await jobRestUrl(restUrls, jobId)
+  if (!url) return false
+  const res = await fetch(`${url}/jobs/${jobId}?mode=cancel`, { method: 'PATCH', signal: AbortSignal.timeout(5000) }).catch(() => undefined)
+  return res?.ok ?? false
+}
