@@ -26,6 +26,7 @@ if [ "$BROKERS" = 3 ]; then
   create inventory.failed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create inventory.released 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create orders.confirmed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create sales.totals 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.failed 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create notifications.sent 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create payments.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
@@ -33,6 +34,11 @@ if [ "$BROKERS" = 3 ]; then
   create inventory.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create inventory.replies 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create orders.commands 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create streams.order-kpis 1 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create streams.top-products 1 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create streams.live-kpis 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create streams.enriched-orders 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
+  create streams.revenue-by-tier 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.retry.5s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
   create orders.retry.30s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
   create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
@@ -48,6 +54,7 @@ else
   create inventory.failed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create inventory.released 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create orders.confirmed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create sales.totals 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.failed 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create notifications.sent 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create payments.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
@@ -55,9 +62,14 @@ else
   create inventory.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create inventory.replies 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create orders.commands 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create streams.order-kpis 1 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create streams.top-products 1 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create streams.live-kpis 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create streams.enriched-orders 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
+  create streams.revenue-by-tier 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.retry.5s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.retry.30s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.dlq 1 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
 fi
-echo "catálogo aplicado: 21 tópicos"
+echo "catálogo aplicado: 27 tópicos"
