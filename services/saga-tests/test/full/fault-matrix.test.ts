@@ -20,7 +20,7 @@ const only = (process.env.MATRIZ_LINHAS ?? '').split(',').map(s => s.trim()).fil
 
 for (const row of allRows(shared).filter(r => only.length === 0 || only.includes(r.id))) {
   test(`fault matrix: ${row.falha}`, { timeout: 600_000 }, async t => {
-    const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line) } }
+    const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line); console.error(`[matriz] ${line}`) } }
     const r = await runRow(row, env)
     results.push(r)
     if (r.pendente !== undefined) {

@@ -18,7 +18,7 @@ after(() => { if (results.length > 0) console.log(`\nMatriz de falhas (subconjun
 
 for (const row of subsetRows(shared)) {
   test(`fault matrix: ${row.falha}`, { timeout: 180_000 }, async t => {
-    const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line) } }
+    const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line); console.error(`[matriz] ${line}`) } }
     const r = await runRow(row, env)
     results.push(r)
     for (const n of r.notas) t.diagnostic(n)
