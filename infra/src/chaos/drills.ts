@@ -249,13 +249,16 @@ export class ChaosDrills {
 
       run.phase = 'recovering'
       const deadline = Date.now() + this.timings.recoveryTimeoutMs
+      let failure: string | undefined
+      const noted = <T>(p: Promise<T>): Promise<T | undefined> => p.catch((err: unknown) => { failure = (err as Error).message; return undefined })
       for (;;) {
         if (this.closing) throw new Error('the control plane is closing')
-        const lag = (await shopLag(ctx, services, admin).catch(() => undefined))?.reduce((s, g) => s + g.lag, 0)
-        const pending = (await ordersSince(ctx, since).catch(() => undefined))?.filter(o => o.status === 'pending').length
+        failure = undefined
+        const lag = (await noted(shopLag(ctx, services, admin)))?.reduce((s, g) => s + g.lag, 0)
+        const pending = (await noted(ordersSince(ctx, since)))?.filter(o => o.status === 'pending').length
         if (lag === 0 && pending === 0) break
         if (Date.now() > deadline) {
-          this.note(run, `sem recuperação em ${Math.round(this.timings.recoveryTimeoutMs / 1000)} s (lag ${lag ?? '?'}, ${pending ?? '?'} pedido(s) pendente(s))`)
+          this.note(run, `sem recuperação em ${Math.round(this.timings.recoveryTimeoutMs / 1000)} s (lag ${lag ?? '?'}, ${pending ?? '?'} pedido(s) pendente(s))${failure === undefined ? '' : `; a última leitura falhou: ${failure}`}`)
           break
         }
         await sleep(500)

@@ -2,6 +2,7 @@ import { SvelteMap } from 'svelte/reactivity'
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
 import type { AlertView, AlertsPush, ExerciseView, ExercisesPush, FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
+import type { ChaosPush, ChaosRun } from './chaos.ts'
 
 // The page's live state, shared by every view: the connection to the gateway, the recent events
 // (bounded), an index of events by order, and the gateway's figures. Everything a view reads is
@@ -32,6 +33,8 @@ class LiveStore {
   alerts = $state.raw<AlertView[]>([])
   /** The course's exercises with their checkers' verdicts (null until read), pushed when one changes. */
   exercises = $state.raw<ExerciseView[] | null>(null)
+  /** The chaos drills' runs, newest first (null until read), pushed as a drill's timeline grows. */
+  chaosRuns = $state.raw<ChaosRun[] | null>(null)
   received = $state(0)
 
   private readonly seen = new Set<string>()
@@ -112,6 +115,7 @@ class LiveStore {
     const onStatus = (s: FeedStatus): void => { this.status = s }
     const onAlerts = (m: AlertsPush): void => { this.alerts = m.alerts }
     const onExercises = (m: ExercisesPush): void => { this.exercises = m.exercises }
+    const onChaos = (m: ChaosPush): void => { this.chaosRuns = m.runs }
     socket.on('connect', onConnect)
     socket.on('disconnect', onDisconnect)
     socket.on('connect_error', onConnectError)
@@ -122,6 +126,7 @@ class LiveStore {
     socket.on('stats', onStats)
     socket.on('alerts', onAlerts)
     socket.on('exercises', onExercises)
+    socket.on('chaos', onChaos)
     return () => {
       socket.off('connect', onConnect)
       socket.off('disconnect', onDisconnect)
@@ -133,6 +138,7 @@ class LiveStore {
       socket.off('stats', onStats)
       socket.off('alerts', onAlerts)
       socket.off('exercises', onExercises)
+      socket.off('chaos', onChaos)
       clearTimeout(retry)
       socket.close()
     }

@@ -9,10 +9,11 @@ import { startExerciseShop, waitFor } from '../../../src/testing/index.ts'
 import type { ExerciseShop } from '../../../src/testing/index.ts'
 
 // The chaos drills end to end over the control plane's routes, on a private shop (its own topics,
-// groups, schemas and ports over the shared stack): payment stopped and started again, and records
-// no reader can decode; each run's timeline and its invariant check. The drills that touch the
-// shared stack itself (PostgreSQL paused, a broker killed) are not run here: on this 1-broker shop
-// the leader kill says why it cannot run.
+// groups, schemas and ports over the shared stack): inventory slowed by its runtime toggle, and
+// records no reader can decode; each run's timeline and its invariant check. Payment stopped and
+// started again (a process restart, slower) runs in make test-full: test/full/control/chaos.test.ts.
+// The drills that touch the shared stack itself (PostgreSQL paused, a broker killed) are not run
+// here: on this 1-broker shop the leader kill says why it cannot run.
 
 let shop: ExerciseShop
 let api: FastifyInstance
@@ -74,15 +75,16 @@ test('the scenes: an unknown one is a 400 naming body.scene, the leader kill is 
   assert.equal((await api.inject({ method: 'GET', url: '/chaos/drills/nope' })).statusCode, 404)
 })
 
-test('payment stopped for 3 s: the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold', async () => {
-  const run = await runDrill('pagamento-parado', { seconds: 3 })
+test('inventory slowed for 2 s through its fault toggle (handlerDelayMs, no restart): the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold', async () => {
+  const run = await runDrill('estoque-lento', { seconds: 2 })
   assertTimeline(run)
   assert.ok(run.orders >= 4, `orders checked: ${run.orders}`)
   const during = run.samples.filter(s => s.at >= run.faultStartedAt! && s.at <= run.recoveredAt!)
   assert.ok(during.some(s => s.lag > 0), `no lag during the fault: ${JSON.stringify(run.samples)}`)
   assert.equal(run.samples.at(-1)!.lag, 0)
-  assert.ok(run.events.some(e => /payment parado/.test(e.text)) && run.events.some(e => /payment iniciado/.test(e.text)))
-  // A second drill may run now; the list holds both newest first later.
+  assert.ok(run.events.some(e => /handlerDelayMs=1500 ligado/.test(e.text)) && run.events.some(e => /handlerDelayMs desligado/.test(e.text)))
+  const toggles = await (await fetch(`${shop.ctx.serviceUrl('inventory')}/faults`)).json() as { faults: { handlerDelayMs: number } }
+  assert.equal(toggles.faults.handlerDelayMs, 0, 'the drill turned its toggle off again')
   const list = (await api.inject({ method: 'GET', url: '/chaos/drills' })).json().runs as DrillRun[]
   assert.equal(list[0]!.id, run.id)
 })
