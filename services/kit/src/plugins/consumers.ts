@@ -31,8 +31,10 @@
  * one record. A handler that throws rolls back its savepoint only; the records before it are
  * committed, and it goes through the retries alone. Its offset is stored once per batch, and the
  * outbox rows the batch wrote are published right after its commit. One thing differs for a
- * handler: its `app.tx` returns before the commit (at the batch's end), so work that must follow a
- * commit belongs in the outbox (notification's channels are the one case, see its notify.ts).
+ * handler: its `app.tx` returns at the savepoint's release, before the commit at the batch's end,
+ * so work that must follow a commit belongs in the outbox (notification calls its simulated
+ * channels after its `app.tx`: should the batch's commit then fail, the record is handled again and
+ * the channels are called again, with the same dedup key).
  */
 import fp from 'fastify-plugin'
 import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
