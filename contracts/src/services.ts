@@ -8,7 +8,9 @@ export const SERVICES = [
   'gateway',
   'sales-counter',
   // The Flink SQL jobs of services/streams/sql: their output topics' one writer.
-  'streams'
+  'streams',
+  // Kafka Connect's Debezium connector (infra/src/streams-connect.ts): the CDC topics' one writer.
+  'connect'
 ] as const
 
 export type ServiceName = typeof SERVICES[number]

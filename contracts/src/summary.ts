@@ -26,6 +26,8 @@ const TITLE: Record<string, string> = {
   'streams.live-kpis': 'KPIs ao vivo, bloco de 5 min (Flink)',
   'streams.enriched-orders': 'Item de pedido enriquecido (Flink)',
   'streams.revenue-by-tier': 'Receita por tier (Flink)',
+  'customers.cdc': 'Cliente mudou no banco (Debezium)',
+  'products.cdc': 'Produto mudou no banco (Debezium)',
   'orders.retry.5s': 'Nova tentativa em 5 s',
   'orders.retry.30s': 'Nova tentativa em 30 s',
   'orders.retry.5m': 'Nova tentativa em 5 min'

@@ -23,9 +23,10 @@ export interface TopicSpec {
    * partition. The compacted catalog is keyed by productId: compaction keeps the newest record per key.
    * A counter's output (sales.totals) is keyed by the counter's name: one running total per key.
    * The stream jobs' outputs (streams.*) are keyed by their window (its start, plus the rank in a
-   * top-N) or by the customer tier; enriched orders by orderId.
+   * top-N) or by the customer tier; enriched orders by orderId. The CDC topics (*.cdc) by the
+   * captured row's primary key, as Debezium writes it ({"customer_id": …}, {"id": …}).
    */
-  key: 'orderId' | 'productId' | 'original' | 'counter' | 'window' | 'tier'
+  key: 'orderId' | 'productId' | 'customerId' | 'original' | 'counter' | 'window' | 'tier'
   /** Avro schema name under contracts/schemas (`<schema>.v<N>.avsc`), or null for raw bytes. */
   schema: string | null
   /** The one service that writes it; the shared dead-letter/retry topics name the consumers that may. */
@@ -328,6 +329,32 @@ export const TOPICS = [
     schema: 'revenue-by-tier',
     writer: 'streams',
     readers: ['gateway'],
+    kind: 'event'
+  },
+  {
+    name: 'customers.cdc',
+    description: 'Cada mudança da tabela customers do checkout-api (cliente e tier bronze/silver/gold), lida do WAL do PostgreSQL pelo Debezium (Kafka Connect) e escrita em JSON do Debezium (before/after/op). O Flink a lê como tabela de changelog (debezium-json). Compactado: o último registro de cada cliente é o estado dele.',
+    // One partition: a small table, read whole by every job.
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'customerId',
+    // Debezium's JSON, not Avro: Confluent's AvroConverter is not on Maven Central.
+    schema: null,
+    writer: 'connect',
+    readers: ['streams'],
+    kind: 'event'
+  },
+  {
+    name: 'products.cdc',
+    description: 'Cada mudança de nome, preço ou disponibilidade da tabela products do inventory (não as de estoque), capturada do WAL pelo Debezium em JSON do Debezium. O Flink a lê como tabela de changelog para saber o preço de um produto na hora do pedido.',
+    partitions: 1,
+    replicationFactor: DEFAULT_RF,
+    config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },
+    key: 'productId',
+    schema: null,
+    writer: 'connect',
+    readers: ['streams'],
     kind: 'event'
   },
   ...RETRY_TIERS.map(({ topic, delayMs }) => ({

@@ -431,7 +431,8 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   if (s.lite && list.some(c => c.name === 'postgres')) {
     tasks.push((done.get('postgres') ?? Promise.resolve()).then(async () => {
       if (stop.stopped) return
-      if (!(await dropCdcSlot(s))) info('LITE=1: o slot de replicação do Debezium ainda está em uso e não foi removido')
+      const dropped = await dropCdcSlot(s).catch((err: unknown) => { info(`LITE=1: não consegui remover o slot de replicação do Debezium: ${err instanceof Error ? err.message : String(err)}`); return true })
+      if (!dropped) info('LITE=1: o slot de replicação do Debezium ainda está em uso e não foi removido')
     }))
   }
   // The first failure ends every other wait, so no polling loop outlives this call; it is the one reported.

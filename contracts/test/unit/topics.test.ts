@@ -28,7 +28,7 @@ test('topic names are unique', () => {
 })
 
 test('saga topics are keyed by orderId, so all of an order\'s events stay on one partition', () => {
-  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog' && t.name !== 'sales.totals' && !writersOf(t).includes('streams')) assert.equal(t.key, 'orderId', t.name)
+  for (const t of TOPICS) if (t.kind !== 'retry' && t.kind !== 'dead-letter' && t.name !== 'products.catalog' && t.name !== 'sales.totals' && !writersOf(t).includes('streams') && !writersOf(t).includes('connect')) assert.equal(t.key, 'orderId', t.name)
   assert.equal(topic('orders.new').partitions, 3)
 })
 
@@ -58,4 +58,16 @@ test('the stream jobs\' outputs are written by streams alone; the tables among t
   assert.equal(topic('streams.revenue-by-tier').config['cleanup.policy'], 'compact')
   assert.equal(topic('streams.order-kpis').config['cleanup.policy'], 'delete', 'one record per window, never updated')
   assert.equal(topic('streams.enriched-orders').key, 'orderId')
+})
+
+test('the CDC topics are written by Kafka Connect alone, compacted (the newest record per row is its state), in Debezium\'s JSON (no Avro schema), read by the stream jobs', () => {
+  const cdc = TOPICS.filter(t => writersOf(t).includes('connect'))
+  assert.deepEqual(cdc.map(t => t.name).sort(), ['customers.cdc', 'products.cdc'])
+  for (const t of cdc) {
+    assert.equal(t.config['cleanup.policy'], 'compact', t.name)
+    assert.equal(t.schema, null, t.name)
+    assert.deepEqual(t.readers, ['streams'], t.name)
+  }
+  assert.equal(topic('customers.cdc').key, 'customerId')
+  assert.equal(topic('products.cdc').key, 'productId')
 })
