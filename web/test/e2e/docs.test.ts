@@ -30,7 +30,7 @@ test('GET /api/docs loads in Chromium: the gateway\'s operations, the error code
     await page.locator('.opblock-summary-path', { hasText: '/api/topics/{name}' }).first().waitFor()
     assert.ok(await page.locator('.info', { hasText: 'SHOP_ERR_VALIDATION' }).count() > 0)
     const choices = await page.locator('.topbar select option').allTextContents()
-    assert.deepEqual(choices, ['gateway', 'checkout-api', 'inventory', 'payment', 'orchestrator', 'notification'])
+    assert.deepEqual(choices, ['gateway', 'checkout-api', 'inventory', 'payment', 'orchestrator', 'notification', 'sales-counter'])
     assert.deepEqual(errors, [])
   } catch (err) {
     await screenshot(page, 'api-docs').catch(() => undefined)

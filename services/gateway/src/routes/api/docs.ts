@@ -8,7 +8,7 @@ import { ErrorBody } from '../../schemas/common.ts'
 import type { GatewayConfigType } from '../../config.ts'
 
 /** The services whose OpenAPI documents the docs page lists, with the setting that says where each runs. */
-export const DOCUMENTED = { 'checkout-api': 'CHECKOUT_API_URL', inventory: 'INVENTORY_URL', payment: 'PAYMENT_URL', orchestrator: 'ORCHESTRATOR_URL', notification: 'NOTIFICATION_URL' } as const
+export const DOCUMENTED = { 'checkout-api': 'CHECKOUT_API_URL', inventory: 'INVENTORY_URL', payment: 'PAYMENT_URL', orchestrator: 'ORCHESTRATOR_URL', notification: 'NOTIFICATION_URL', 'sales-counter': 'SALES_COUNTER_URL' } as const
 type Documented = keyof typeof DOCUMENTED
 
 /**
