@@ -109,8 +109,30 @@ class LiveStore {
       this.connected = false
       this.lostAt ??= Date.now()
     }
-    const onHistory = (events: LiveEvent[]): void => this.ingest(events, true)
-    const onEvents = (events: LiveEvent[]): void => this.ingest(events, false)
+    // Live batches arrive every few tens of ms: the page takes them in at most once per frame, so
+    // each view (lists, counters, the flow) updates once per frame instead of once per socket
+    // message. A hidden tab gets no frames: the timer takes over there.
+    let waiting: LiveEvent[] = []
+    let frame = 0
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const flush = (): void => {
+      cancelAnimationFrame(frame)
+      clearTimeout(timer)
+      frame = 0
+      timer = undefined
+      if (waiting.length === 0) return
+      const batch = waiting
+      waiting = []
+      this.ingest(batch, false)
+    }
+    // The history sent on (re)connection comes after what was already waiting.
+    const onHistory = (events: LiveEvent[]): void => { flush(); this.ingest(events, true) }
+    const onEvents = (events: LiveEvent[]): void => {
+      for (const e of events) waiting.push(e)
+      if (frame !== 0 || timer !== undefined) return
+      frame = requestAnimationFrame(flush)
+      timer = setTimeout(flush, 250)
+    }
     const onStats = (s: StatsSnapshot): void => { this.stats = s }
     const onStatus = (s: FeedStatus): void => { this.status = s }
     const onAlerts = (m: AlertsPush): void => { this.alerts = m.alerts }
@@ -140,6 +162,9 @@ class LiveStore {
       socket.off('exercises', onExercises)
       socket.off('chaos', onChaos)
       clearTimeout(retry)
+      cancelAnimationFrame(frame)
+      clearTimeout(timer)
+      waiting = []
       socket.close()
     }
   }
