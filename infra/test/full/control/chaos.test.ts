@@ -8,10 +8,10 @@ import type { DrillRun } from '../../../src/chaos/drills.ts'
 import { startExerciseShop, waitFor } from '../../../src/testing/index.ts'
 import type { ExerciseShop } from '../../../src/testing/index.ts'
 
-// The payment-stopped drill end to end over the control plane's routes, on a private shop (its own
-// topics, groups, schemas and ports over the shared stack): payment stopped (SIGTERM) for 3 s and
-// started again; the timeline and the invariant check. The faster drills run in make test:
-// test/integration/control/chaos.test.ts.
+// The slower drills end to end over the control plane's routes, on a private shop (its own topics,
+// groups, schemas and ports over the shared stack): payment stopped (SIGTERM) for 3 s and started
+// again, and a burst of orders; each timeline and its invariant check. The faster drills run in
+// make test: test/integration/control/chaos.test.ts.
 
 let shop: ExerciseShop
 let api: FastifyInstance
@@ -61,4 +61,11 @@ test('payment stopped for 3 s: the lag grows during the fault and goes back to 0
   // A second drill may run now; the list holds both newest first later.
   const list = (await api.inject({ method: 'GET', url: '/chaos/drills' })).json().runs as DrillRun[]
   assert.equal(list[0]!.id, run.id)
+})
+
+test('a burst of 60 orders: every one accepted ends (confirmed, or failed when stock runs out), stock never negative, one charge each, lag back to 0', async () => {
+  const run = await runDrill('rajada', { orders: 60 })
+  assertTimeline(run)
+  assert.ok(run.orders >= 60, `orders checked: ${run.orders}`)
+  assert.ok(run.events.some(e => /60 pedidos aceitos, 0 recusados/.test(e.text)), JSON.stringify(run.events))
 })
