@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { connect, migrate } from '@vitrine/service-kit'
 import type { StackSettings } from './settings.ts'
 import { CONNECT_HOME, ROOT, bootstrapServers, databaseUrl } from './settings.ts'
 import { sleep } from './proc.ts'
@@ -158,6 +157,8 @@ export async function connectReady (s: StackSettings): Promise<boolean> {
  * publication needs the captured tables, and the stack may start before the services do.
  */
 export async function prepareCdcTables (s: StackSettings, scope: CdcScope = STACK): Promise<void> {
+  // Loaded here, not at the top: `make up` in LITE mode (and the supervisor's other paths) never needs the kit's dependencies.
+  const { connect, migrate } = await import('@vitrine/service-kit')
   const sql = connect(databaseUrl(s), 'public', 1)
   try {
     for (const t of CDC_TABLES) await migrate(sql, `${t.schema}${scope.schemaSuffix}`, join(ROOT, 'services', t.service, 'migrations'))

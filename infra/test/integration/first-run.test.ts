@@ -22,12 +22,13 @@ function stackEnv (base: number, extra: Record<string, string> = {}): NodeJS.Pro
   for (const name of EXTERNAL_VARS) Reflect.deleteProperty(env, name)
   // Under node:test the progress lines would go to stderr; the CLI must run as a user sees it.
   Reflect.deleteProperty(env, 'NODE_TEST_CONTEXT')
-  // LITE=1: no Flink and no Kafka Connect, which these start-up checks do not need (1.3 GB of heap); their ports private all the same.
-  return { ...env, KAFKA_PORT: String(base), PG_PORT: String(base + 341), SCHEMA_REGISTRY_PORT: String(base + 342), SCHEMA_REGISTRY_BACKEND_PORT: String(base + 343), KAFKA_HEAP_MB: '384', LITE: '1', FLINK_SQL_GATEWAY_PORT: String(base + 346), CONNECT_PORT: String(base + 347), FLINK_UI_PORT: String(base + 350), ...extra }
+  // LITE=1: no Flink and no Kafka Connect, which these start-up checks do not need (1.3 GB of heap). Every
+  // port private (Prometheus's and Alertmanager's too): down() would otherwise stop the shared stack's.
+  return { ...env, KAFKA_PORT: String(base), PG_PORT: String(base + 341), SCHEMA_REGISTRY_PORT: String(base + 342), SCHEMA_REGISTRY_BACKEND_PORT: String(base + 343), KAFKA_HEAP_MB: '384', LITE: '1', PROMETHEUS_PORT: String(base + 344), ALERTMANAGER_PORT: String(base + 345), FLINK_SQL_GATEWAY_PORT: String(base + 346), CONNECT_PORT: String(base + 347), FLINK_UI_PORT: String(base + 350), ...extra }
 }
 
 function settingsFor (base: number, stateDir: string): StackSettings {
-  return loadSettings({ stateDir, kafkaPort: base, pgPort: base + 341, registryPort: base + 342, registryBackendPort: base + 343, brokers: 1, lite: true, flinkGatewayPort: base + 346, connectPort: base + 347, flinkUiPort: base + 350 })
+  return loadSettings({ stateDir, kafkaPort: base, pgPort: base + 341, registryPort: base + 342, registryBackendPort: base + 343, brokers: 1, lite: true, prometheusPort: base + 344, alertmanagerPort: base + 345, flinkGatewayPort: base + 346, connectPort: base + 347, flinkUiPort: base + 350 })
 }
 
 async function listening (s: StackSettings): Promise<number[]> {
