@@ -17,7 +17,7 @@ const results: RowResult[] = []
 after(() => { if (results.length > 0) console.log(`\nMatriz de falhas (subconjunto do make test)\n${matrixTable(results)}\n`) })
 
 for (const row of subsetRows(shared)) {
-  test(`fault matrix: ${row.falha}`, { timeout: 180_000 }, async t => {
+  test(`fault matrix: ${row.falha}`, { timeout: 300_000 }, async t => {
     const env: RowEnv = { shared: shared.get, t: { after: fn => { cleanup(t, fn) } }, note: line => { t.diagnostic(line); console.error(`[matriz] ${line}`) } }
     const r = await runRow(row, env)
     results.push(r)
