@@ -4,6 +4,7 @@
 import type { Static } from 'typebox'
 import type { ErrorBody as ErrorBodySchema, FieldErrorSchema } from '@vitrine/service-kit/schemas'
 import type { ExerciseViewType } from './schemas/exercises.ts'
+import type { KpiSnapshot as KpiSnapshotSchema, SqlResult as SqlResultSchema } from './schemas/streams.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -172,3 +173,8 @@ export type ExerciseView = ExerciseViewType
 
 /** socket.io `exercises`: every exercise, pushed when any status changed. */
 export interface ExercisesPush { exercises: ExerciseView[] }
+
+/** The KPI panel's state (GET /api/streams/kpis, pushed as `kpis`): the Flink jobs' outputs as the gateway keeps them. */
+export type KpiSnapshot = Static<typeof KpiSnapshotSchema>
+/** A SQL page statement's answer (POST /api/streams/sql). */
+export type SqlResult = Static<typeof SqlResultSchema>
