@@ -39,6 +39,8 @@ if [ "$BROKERS" = 3 ]; then
   create streams.live-kpis 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create streams.enriched-orders 3 3 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=2
   create streams.revenue-by-tier 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create customers.cdc 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create products.cdc 1 3 --config cleanup.policy=compact --config min.insync.replicas=2 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.retry.5s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
   create orders.retry.30s 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
   create orders.retry.5m 3 3 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=2
@@ -67,9 +69,11 @@ else
   create streams.live-kpis 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create streams.enriched-orders 3 1 --config cleanup.policy=delete --config retention.ms=604800000 --config min.insync.replicas=1
   create streams.revenue-by-tier 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create customers.cdc 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
+  create products.cdc 1 1 --config cleanup.policy=compact --config min.insync.replicas=1 --config min.cleanable.dirty.ratio=0.1 --config segment.ms=3600000
   create orders.retry.5s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.retry.30s 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.retry.5m 3 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
   create orders.dlq 1 1 --config cleanup.policy=delete --config retention.ms=2592000000 --config min.insync.replicas=1
 fi
-echo "catálogo aplicado: 27 tópicos"
+echo "catálogo aplicado: 29 tópicos"
