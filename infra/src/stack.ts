@@ -418,12 +418,26 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
     }
   }
   // The CDC connector, once Connect and PostgreSQL answer (its PUT is idempotent: every `up` may send it).
-  if (list.some(c => c.name === 'connect') && (list.some(c => c.name === 'postgres') || all.some(c => c.name === 'postgres' && c.external))) {
+  // PostgreSQL outside this call's list already runs (or is external): only Connect is waited for.
+  if (list.some(c => c.name === 'connect')) {
     tasks.push(Promise.all([done.get('connect'), done.get('postgres')]).then(async () => {
       if (stop.stopped) return
       await step('Registrando o conector Debezium (customers e products → tópicos .cdc)', async () => {
         await prepareCdcTables(s)
         await registerCdcConnector(s)
+      })
+    }))
+  }
+  // The Flink SQL jobs (services/streams/sql), once everything above is up: the submitter runs on its
+  // own (logs/streams-submit.log), so a slow first plan does not hold `up`, and a job it cannot start
+  // leaves the rest of the stack as it is. It is idempotent: running jobs are left alone.
+  if (list.some(c => c.name === 'flink') && (options.catalog ?? options.only === undefined)) {
+    const before = [...tasks]
+    tasks.push(Promise.allSettled(before).then(async () => {
+      if (stop.stopped) return
+      await step('Submetendo os jobs do Flink SQL (services/streams/sql; log em logs/streams-submit.log)', async () => {
+        const { command, args } = nodeTs(join(ROOT, 'services/streams/src/main.ts'))
+        spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT })
       })
     }))
   }
