@@ -147,7 +147,8 @@ export function startLoad (saga: Saga, body: (n: number) => unknown, clients = 4
     while (state.on) {
       const n = load.sent++
       try {
-        const res = await saga.placeOrder(body(n))
+        // A request the fault leaves hanging is abandoned after 10 s (counted as unanswered), so the load can stop.
+        const res = await Promise.race([saga.placeOrder(body(n)), sleep(10_000).then(() => { throw new Error('no answer in 10 s') })])
         if (res.status === 202) load.accepted.push(res.body.orderId)
         else load.refused.set(res.status, (load.refused.get(res.status) ?? 0) + 1)
       } catch {
