@@ -88,7 +88,9 @@ const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL', '
  * Flink web UI port (base + 350) all free.
  */
 export async function freeBrokerBase (brokers = 1): Promise<number> {
-  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2].map(d => 100 * i + d)).flat(), 341, 342, 343, 344, 345, 346, 347, 350]
+  // Each broker also listens at + 10…15 for the services' links (links.ts), whose proxies take + 30…35 and control + 50.
+  const links = [10, 11, 12, 13, 14, 15, 30, 31, 32, 33, 34, 35]
+  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2, ...links].map(d => 100 * i + d)).flat(), 50, 341, 342, 343, 344, 345, 346, 347, 350]
   for (let attempt = 0; attempt < 20; attempt++) {
     const base = await freePort()
     if (base > 65_000) continue

@@ -7,10 +7,9 @@ import type { OrderConfirmed } from '@vitrine/contracts'
 import pino from 'pino'
 import { EventProducer, buildApp, kit, loadConfig, serviceConfig } from '@vitrine/service-kit'
 import { bootstrapServers } from '../../src/settings.ts'
-import { portInUse } from '../../src/proc.ts'
 import { up } from '../../src/stack.ts'
 import { createAdmin } from '../../src/topics.ts'
-import { LINK_SERVICES, ensureLinks, linkBootstrap, linkPorts, linksClient, linksControlPort } from '../../src/links.ts'
+import { ensureLinks, linkBootstrap, linksClient, linksControlPort } from '../../src/links.ts'
 import { dropTestSchemas, freeBrokerBase, isolatedSettings, serviceEnv, testEnv, waitFor } from '../../src/testing/index.ts'
 
 // A broker-link partition between ONE service and Kafka, on a private broker started with the link
@@ -27,13 +26,8 @@ test('a partitioned link isolates one service from a broker that stays up; heale
   const closers: Array<() => Promise<unknown>> = []
   t.after(async () => { for (const close of closers.reverse()) await close().catch(() => {}) })
   const step = (what: string): void => { t.diagnostic(`${new Date().toISOString()} ${what}`) }
-  let base = await freeBrokerBase()
-  // The link listeners, proxies and control port must be free too.
-  for (let i = 0; i < 10; i++) {
-    const ports = [...LINK_SERVICES.flatMap(svc => Object.values(linkPorts({ kafkaPort: base }, 0, svc)!)), linksControlPort({ kafkaPort: base })]
-    if (!(await Promise.all(ports.map(async p => await portInUse(p)))).some(Boolean)) break
-    base = await freeBrokerBase()
-  }
+  // freeBrokerBase leaves the link listeners, proxies and control port free too.
+  const base = await freeBrokerBase()
   const s = isolatedSettings(t, base)
   await up(s, { only: ['kafka-1'], catalog: false })
   assert.equal(await ensureLinks(s, s.stateDir), true, 'the links process answers')
