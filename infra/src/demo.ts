@@ -3,7 +3,7 @@ import { loadSettings, bootstrapServers, brokerPorts, databaseUrl, registryUrl }
 import { missingTools } from './prometheus.ts'
 import { sqlGatewayUrl } from './streams-flink.ts'
 import { connectUrl } from './streams-connect.ts'
-import { ComponentDiedError, down, up } from './stack.ts'
+import { ComponentDiedError, components, down, up } from './stack.ts'
 import { appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
 import { isAlive, readPid, rollbackOnFailure, sleep, startMark, stopStartedSince, tailLog } from './proc.ts'
@@ -116,7 +116,9 @@ async function start (): Promise<AppComponent[]> {
   // Kafka and PostgreSQL (and the topics) first; the services boot while the registry, the slowest
   // part of the stack, starts (a service waits, not ready, until it can register its schemas).
   await up(settings, { only: [...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres'], catalog: true })
-  const stack = up(settings)
+  // Flink and Kafka Connect (two JVMs) start last, once the showcase orders ran: on two cores they would
+  // delay the first order, and nothing of the saga needs them.
+  const stack = up(settings, { only: components(settings).map(c => c.name).filter(n => !STREAM_COMPONENTS.includes(n)), catalog: true })
   stack.catch(() => {}) // awaited just below, with the services
   // The services and the gateway (so the UI's live feed has the showcase orders) start together;
   // the control plane and the UI (a vite build) start once they are up, while the showcase orders
@@ -136,8 +138,13 @@ async function start (): Promise<AppComponent[]> {
     await webStart.catch(() => {})
     throw err
   }
-  return [...started, ...await webStart]
+  const web = await webStart
+  // catalog: true also submits the Flink SQL jobs once Flink (and the CDC connector) are up.
+  await up(settings, { only: STREAM_COMPONENTS, catalog: true })
+  return [...started, ...web]
 }
+
+const STREAM_COMPONENTS = ['flink', 'connect']
 
 /** Flink's SQL Gateway and Kafka Connect, or why LITE=1 has none. */
 function streamsLines (): string {
