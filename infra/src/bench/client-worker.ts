@@ -20,6 +20,9 @@ function letters (size: number): Buffer {
   return b
 }
 
+/** Records per sendBatch call in M1's producer: the size of a consumer batch the services publish after commit. */
+const SEND_BATCH = 500
+
 async function produce (o: WorkerOptions): Promise<WorkerResult> {
   const log = pino({ level: 'warn' })
   const producer = new EventProducer(o.brokers, 'bench-m1-producer', log, o.lingerMs)
@@ -33,10 +36,14 @@ async function produce (o: WorkerOptions): Promise<WorkerResult> {
   const started = performance.now()
   await new Promise<void>((resolve, reject) => {
     const pump = (): void => {
+      // In batches, one promise each (sendBatch), as the outbox relay and the post-commit publish send.
       while (next < o.records && next - done < o.window) {
-        const i = next++
-        producer.send({ topic: o.topic, key: keys[i % pool]!, value: values[i % pool]!, headers: {} }).then(() => {
-          done++
+        const from = next
+        const n = Math.min(SEND_BATCH, o.records - from)
+        next += n
+        const batch = Array.from({ length: n }, (_, j) => ({ topic: o.topic, key: keys[(from + j) % pool]!, value: values[(from + j) % pool]!, headers: {} }))
+        producer.sendBatch(batch).then(() => {
+          done += n
           if (done === o.records) resolve()
           else pump()
         }, reject)

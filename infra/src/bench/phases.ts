@@ -38,7 +38,12 @@ export interface StepResult {
   why: string | null
   eventLoop: Record<string, LoopDelay>
   cpu: CpuUse
+  /** CPU time of the shop's processes (broker, database, registry, services) per order finished in the window. */
+  cpuMsPerOrder: CpuPerOrder
 }
+
+/** Milliseconds of CPU per order: all of the shop's processes together, and each of them. */
+export interface CpuPerOrder { total: number, byProcess: Record<string, number> }
 
 export interface SagaThroughput {
   mode: SagaMode
@@ -56,6 +61,8 @@ export interface SagaThroughput {
   ratio: number
   steps: StepResult[]
   best: StepResult
+  /** How many instances of each service ran (the scale-out check runs M2 with 2). */
+  instances: number
 }
 
 export interface Unavailable { mode: SagaMode, available: false, reason: string }
@@ -96,6 +103,21 @@ export interface SagaContext {
   reader: OutcomeReader
   monitor: ResourceMonitor
   log: (line: string) => void
+  /** Which watched processes are the shop (their CPU is counted per order); the rest ran beside it. */
+  shop: (name: string) => boolean
+}
+
+/** CPU ms per order over a window: the cores each shop process kept busy × 1000 ÷ orders finished per second. */
+export function cpuPerOrder (cpu: CpuUse, finishedPerSec: number, shop: (name: string) => boolean): CpuPerOrder {
+  const byProcess: Record<string, number> = {}
+  let total = 0
+  for (const [name, cores] of Object.entries(cpu.cores)) {
+    if (!shop(name)) continue
+    const ms = finishedPerSec > 0 ? (cores * 1000) / finishedPerSec : 0
+    byProcess[name] = round(ms, 2)
+    total += ms
+  }
+  return { total: round(total, 2), byProcess }
 }
 
 /** Waits until every accepted order has an outcome in Kafka; returns how many still have none. */
@@ -150,7 +172,7 @@ async function loopDelays (c: SagaContext): Promise<Record<string, LoopDelay>> {
 export interface Verdict { sustained: boolean, why: string | null }
 
 /** Whether a step's figures show a rate the shop keeps up with. */
-export function judgeStep (s: Omit<StepResult, 'sustained' | 'why' | 'eventLoop' | 'cpu'>, recordsPerOrder: number): Verdict {
+export function judgeStep (s: Omit<StepResult, 'sustained' | 'why' | 'eventLoop' | 'cpu' | 'cpuMsPerOrder'>, recordsPerOrder: number): Verdict {
   const expected = s.targetPerSec * s.windowS
   if (s.errors > 0) return { sustained: false, why: `${s.errors} pedido(s) recusado(s) ou com erro` }
   if (s.dropped > 0) return { sustained: false, why: `${s.dropped} pedido(s) não enviados: respostas demorando demais` }
@@ -217,7 +239,8 @@ async function runStep (c: SagaContext, mode: SagaMode, rate: number, set: Searc
   }
   const verdict = judgeStep(figures, recordsPerOrder)
   if (stats.firstError) c.log(`primeiro erro: ${stats.firstError}`)
-  return { ...figures, ...verdict, eventLoop: await loopEnd, cpu: cpuBetween(cpu0, cpu1, os.cpus().length) }
+  const cpu = cpuBetween(cpu0, cpu1, os.cpus().length)
+  return { ...figures, ...verdict, eventLoop: await loopEnd, cpu, cpuMsPerOrder: cpuPerOrder(cpu, figures.finishedPerSec, c.shop) }
 }
 
 /** A closed-loop burst: `count` orders, `concurrency` at a time; finished orders per second, a first guess of capacity. */
@@ -294,7 +317,8 @@ export async function measureThroughput (c: SagaContext, mode: SagaMode, set: Se
     kafkaBoundOrdersPerSec: round(kafkaBound, 1),
     ratio: round(ordersPerSec / kafkaBound, 4),
     steps,
-    best
+    best,
+    instances: c.saga.instances
   }
 }
 

@@ -26,6 +26,12 @@ export interface BenchResult {
   m1: { producer: ClientRatio, consumer: ClientRatio, rawConsumer: ClientRatio }
   m2: { choreography: SagaThroughput | Unavailable, orchestration: SagaThroughput | Unavailable }
   m3: { choreography: LatencyFigures | Unavailable, orchestration: LatencyFigures | Unavailable }
+  /** M3 at a fixed low rate (10 orders/s): latency without queueing. Runs before issue 12 lack it. */
+  m3Low?: { choreography: LatencyFigures | Unavailable, orchestration: LatencyFigures | Unavailable }
+  /** M2 (choreography) with 1 and with 2 instances of each service, same groups. */
+  scaleOut?: { one: SagaThroughput | Unavailable, two: SagaThroughput | Unavailable }
+  /** Components of our stack that ran beside the shop during the run (their CPU is not the shop's). */
+  beside?: string[]
   m4: HttpFigures
   /** Event loop delay of each service under the load of M2 (choreography), from the best step. */
   m5: Record<string, LoopDelay>
@@ -155,6 +161,15 @@ export function formatTable (r: BenchResult, file?: string): string {
       continue
     }
     out.push(`   ${MODE[mode]!.padEnd(13)} ${fmt(t.ordersPerSec, 1)} pedidos/s${t.sustained ? '' : ' (nenhuma taxa sustentada; a melhor medida)'} · k = ${fmt(t.k, 2)} registros/pedido · teto ÷ k = ${fmt(t.kafkaBoundOrdersPerSec)} pedidos/s · razão ${fmt(t.ratio, 4)} ${mark(t.ratio >= 0.25)}`)
+    out.push(`   ${''.padEnd(13)} CPU por pedido (processos da loja, no degrau do M2): ${cpuLine(t)}`)
+  }
+  if (r.scaleOut) {
+    const [one, two] = [r.scaleOut.one, r.scaleOut.two]
+    const fig = (t: SagaThroughput | Unavailable): string => {
+      if (!t.available) return `não disponível: ${t.reason.split('\n')[0]}`
+      return t.ordersPerSec > 0 ? `${fmt(t.ordersPerSec, 1)} pedidos/s, ${fmt(t.best.cpuMsPerOrder.total, 1)} ms de CPU por pedido` : 'nenhum pedido terminou nos degraus'
+    }
+    out.push(`   escala (coreografia, mesmos grupos): 1 instância de cada serviço ${fig(one)} · 2 instâncias ${fig(two)}${r.machine.cores <= 2 ? ' (com 2 núcleos, mostra o custo de mais processos, não um ganho)' : ''}`)
   }
   const l0 = r.m3.choreography
   out.push(`M3 Latência do 202 ao desfecho no Kafka, a metade da taxa do M2${l0.available ? `, ${fmt(l0.mix.failPayment * 100)}% pagamento recusado, ${fmt(l0.mix.outOfStock * 100)}% sem estoque` : ''} (meta p99 ≤ 100 ms)`)
@@ -165,6 +180,14 @@ export function formatTable (r: BenchResult, file?: string): string {
       continue
     }
     out.push(`   ${MODE[mode]!.padEnd(13)} p50 ${ms(l.all.p50)} · p95 ${ms(l.all.p95)} · p99 ${ms(l.all.p99)} ${mark(l.all.p99 <= 100)}  (${fmt(l.ratePerSec, 1)} pedidos/s, ${l.orders} pedidos; confirmados p99 ${ms(l.confirmed.p99)}, compensados p99 ${ms(l.compensated.p99)}; outros processos ${fmt(l.cpu.otherCores, 2)} núcleo)`)
+  }
+  if (r.m3Low) {
+    out.push(`M3 a ${fmt(LOW_RATE_PER_SEC, 0)} pedidos/s, sem fila (a latência de cada salto, sem esperar outros pedidos)`)
+    for (const mode of ['choreography', 'orchestration'] as const) {
+      const l = r.m3Low[mode]
+      if (!l.available) out.push(`   ${MODE[mode]!.padEnd(13)} não disponível: ${l.reason.split('\n')[0]}`)
+      else out.push(`   ${MODE[mode]!.padEnd(13)} p50 ${ms(l.all.p50)} · p95 ${ms(l.all.p95)} · p99 ${ms(l.all.p99)}  (${l.orders} pedidos; outros processos ${fmt(l.cpu.otherCores, 2)} núcleo)`)
+    }
   }
   const h = r.m4
   const errs = (x: typeof h.frontDoor): string => (x.non2xx + x.errors > 0 ? ` (${x.non2xx} não-2xx, ${x.errors} erros)` : '')
@@ -185,6 +208,7 @@ export function formatTable (r: BenchResult, file?: string): string {
   }
   // For a tree of processes RSS counts shared memory once per process; PSS splits it between them.
   out.push(`Memória (pico de RSS): ${Object.entries(r.memory).map(([n, v]) => `${n} ${fmt(v.peakRssMb)} MB${v.processes > 2 ? ` (${v.processes} processos, PSS ${fmt(v.peakPssMb)} MB)` : ''}`).join(' · ')}`)
+  if (r.beside) out.push(`Ao lado da loja durante a rodada: ${r.beside.length > 0 ? `${r.beside.join(', ')} (a CPU deles fica fora da CPU por pedido; meça com eles parados)` : 'nada (métricas e processamento de streams parados)'}`)
   if (r.browser.available) out.push(`Navegador (${r.browser.source}): ${formatBrowser(r.browser.figures)}`)
   else if (r.mode === 'full') out.push(`Navegador: não medido: ${r.browser.reason}`)
   if (r.cleanupProblems.length > 0) out.push(`Limpeza incompleta: ${r.cleanupProblems.join('; ')}`)
@@ -192,6 +216,17 @@ export function formatTable (r: BenchResult, file?: string): string {
   const judged = r.goals.filter(g => g.met !== null).length
   out.push(`Metas atingidas: ${met} de ${judged}${file ? ` · resultado em ${file}` : ''}`)
   return out.join('\n')
+}
+
+/** M3 without queueing: a rate low enough that no hop waits behind another order. */
+export const LOW_RATE_PER_SEC = 10
+
+/** Total CPU ms per order of the best M2 step and its three largest parts. */
+function cpuLine (t: SagaThroughput): string {
+  const c = t.best.cpuMsPerOrder
+  if (!c) return 'não medida'
+  const parts = Object.entries(c.byProcess).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([n, v]) => `${n} ${fmt(v, 1)}`).join(', ')
+  return `${fmt(c.total, 1)} ms (${parts})`
 }
 
 /** The browser benchmark's figures, whatever their shape: its numbers by name. */

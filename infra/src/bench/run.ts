@@ -19,7 +19,7 @@ import type { LatencyFigures, SagaContext, SagaMode, SagaThroughput, SearchSetti
 import { ResourceMonitor } from './procs.ts'
 import { formatProfile, mainThreadProfile, monotonicUs, summarizeProfileFile } from './profile.ts'
 import type { ProfileSummary, Window } from './profile.ts'
-import { evaluateGoals, formatTable, writeResult } from './report.ts'
+import { LOW_RATE_PER_SEC, evaluateGoals, formatTable, writeResult } from './report.ts'
 import type { BenchResult } from './report.ts'
 import { BenchSaga, orchestratorPresent, serverFile } from './saga.ts'
 import { counterThroughput } from './counter.ts'
@@ -65,6 +65,9 @@ export function plan (quick: boolean): Plan {
     ? { ceilingRecords: 100_000, ceilingLatencyMessages: 500, clientRecords: 50_000, search: { warmupS: 1, windowS: 3, maxSteps: 2, calibrationOrders: 100 }, latencyS: 4, mix: { failPayment: 0.1, outOfStock: 0.1 }, httpConnections: 32, httpS: 3, products: 16, stock: 1_000_000 }
     : { ceilingRecords: 1_000_000, ceilingLatencyMessages: 5_000, clientRecords: 300_000, search: { warmupS: 3, windowS: 10, maxSteps: 7, calibrationOrders: 300 }, latencyS: 20, mix: { failPayment: 0.1, outOfStock: 0.1 }, httpConnections: 32, httpS: 10, products: 32, stock: 1_000_000 }
 }
+
+/** Components of our stack that are the shop (or what it needs); any other one running ran beside it. */
+const SHOP_COMPONENTS = /^(kafka-\d+|postgres|registry|registry-backend)$/
 
 // Payment decides at once and never declines at random: the saga's own cost, nothing simulated.
 const SERVICE_ENV = { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' }
@@ -129,9 +132,13 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
   const brokers = process.env.KAFKA_BROKERS ?? bootstrapServers(s)
   const admin = createAdmin(brokers, 'vitrine-bench')
   const monitor = new ResourceMonitor()
+  // What else of our stack ran beside the shop (metrics, stream processing): named in the result,
+  // its CPU kept out of the shop's CPU per order. Measure with them stopped unless measuring them.
+  const beside: string[] = []
   for (const c of components(s)) {
     const pid = readPid(s.stateDir, c.name)
     if (pid === undefined || !isAlive(pid)) continue
+    if (!SHOP_COMPONENTS.test(c.name)) beside.push(c.name)
     // The database runs under a small Node host; only PostgreSQL's own processes are the database.
     monitor.watch({ name: c.name, pid, ...(c.name === 'postgres' ? { comm: 'postgres' } : {}) })
   }
@@ -189,19 +196,37 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     http = new HttpClient(saga.url('checkout-api'))
     const catalog = await createProducts(saga.url('inventory'), saga.url('checkout-api'), saga.env.prefix, p.products, p.stock)
     const load = new OrderLoad(http, catalog)
-    const c: SagaContext = { saga, admin, http, load, reader, monitor, log: info }
+    if (beside.length > 0) info(`rodando ao lado da loja (fora da CPU por pedido): ${beside.join(', ')}`)
+    const c: SagaContext = { saga, admin, http, load, reader, monitor, log: info, shop: name => name !== 'bench' && !beside.includes(name) }
 
     // The services' CPU profiles are cut to the saga's load, leaving start-up (module loading) out.
     const sagaWindow: Window = { fromUs: monotonicUs(), toUs: 0 }
     const m2: BenchResult['m2'] = { choreography: unavailable('choreography', 'not measured'), orchestration: unavailable('orchestration', orchestratorWhy) }
     const m3: BenchResult['m3'] = { choreography: unavailable('choreography', 'not measured'), orchestration: unavailable('orchestration', orchestratorWhy) }
+    const m3Low: NonNullable<BenchResult['m3Low']> = { choreography: unavailable('choreography', 'not measured'), orchestration: unavailable('orchestration', orchestratorWhy) }
     for (const mode of ['choreography', ...(orchestration ? ['orchestration' as const] : [])] as SagaMode[]) {
       const t: SagaThroughput = await step(`M2 vazão da saga (${mode})`, async () => await measureThroughput(c, mode, p.search, m0.producer.recordsPerSec))
       m2[mode] = t
       const l: LatencyFigures = await step(`M3 latência a ${Math.round(t.ordersPerSec / 2)} pedidos/s (${mode})`, async () => await measureLatency(c, mode, t.ordersPerSec / 2, p.latencyS, p.mix))
       m3[mode] = l
+      m3Low[mode] = await step(`M3 latência a ${LOW_RATE_PER_SEC} pedidos/s, sem fila (${mode})`, async () => await measureLatency(c, mode, LOW_RATE_PER_SEC, p.latencyS, p.mix))
     }
     const choreo = m2.choreography as SagaThroughput
+    // Scale-out check: M2 again with a second instance of each service (other ports, same groups).
+    // On 2 cores it shows the cost of more processes sharing them, not a gain. Full runs only: it
+    // starts every service again and searches M2 once more (minutes), too long for make test's --quick.
+    const scaleOut = o.quick ? unavailable('choreography', 'fica fora do --quick') : await step('M2 com 2 instâncias de cada serviço (coreografia)', async (): Promise<SagaThroughput | Unavailable> => {
+      try {
+        await saga.startTwins({ env: SERVICE_ENV })
+        for (const svc of saga.twins.values()) monitor.watch({ name: saga.twinLogName(svc.name).replace(/^bench-/, ''), pid: svc.pid })
+        return await measureThroughput(c, 'choreography', p.search, m0.producer.recordsPerSec)
+      } catch (err) {
+        return unavailable('choreography', (err as Error).message)
+      } finally {
+        await saga.stopTwins()
+        for (const name of saga.services.keys()) monitor.unwatch(saga.twinLogName(name).replace(/^bench-/, ''))
+      }
+    })
     sagaWindow.toUs = monotonicUs()
     // Last: the orders it floods the shop with are never waited for, the run's cleanup drops them.
     const m4 = await step(`M4 HTTP POST /orders (autocannon, ${p.httpConnections} conexões, ${p.httpS} s com a saga e ${p.httpS} s só o checkout-api)`, async () =>
@@ -260,6 +285,9 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
       m1,
       m2,
       m3,
+      m3Low,
+      scaleOut: { one: choreo, two: scaleOut },
+      beside,
       m4,
       m5: choreo.best.eventLoop,
       m9,

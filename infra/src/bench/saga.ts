@@ -56,6 +56,8 @@ export interface StartOptions {
 
 export class BenchSaga {
   readonly services = new Map<SagaService, RunningService>()
+  /** Second instances of the services, while the scale-out check runs. */
+  readonly twins = new Map<SagaService, RunningService>()
 
   private constructor (readonly env: TestEnv, private readonly s: StackSettings) {}
 
@@ -91,45 +93,74 @@ export class BenchSaga {
     const inventoryUrl = `http://127.0.0.1:${ports.get('inventory') ?? 0}`
     const failures: Record<string, string> = {}
     await Promise.all(names.map(async name => {
-      const port = ports.get(name)!
-      const url = `http://127.0.0.1:${port}`
-      mkdirSync(join(this.s.stateDir, 'logs'), { recursive: true })
-      const out = openSync(join(this.s.stateDir, 'logs', `${this.logName(name)}.log`), 'w')
-      // A folder per service: tsx's loader thread writes a profile of its own beside the main thread's.
-      const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profileDir, name)}`] : []
-      const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), 'src/server.ts'], {
-        cwd: join(ROOT, 'services', name),
-        env: { ...process.env, ...appEnv(this.s), ...serviceEnv(this.env, { ...o.env, PORT: port, HOST: '127.0.0.1', INVENTORY_URL: inventoryUrl }) },
-        stdio: ['ignore', out, out],
-        // Its own process group and a pid file, like the supervisor's: if the benchmark dies without
-        // stopping it (SIGKILL), `make down` finds it by the file, as its port is a random one.
-        detached: true
-      })
-      closeSync(out)
-      mkdirSync(join(this.s.stateDir, 'pids'), { recursive: true })
-      if (child.pid !== undefined) writeFileSync(pidFile(this.s.stateDir, this.logName(name)), String(child.pid))
-      const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-      const running: RunningService = { name, port, url, pid: child.pid ?? -1, child, exited }
-      this.services.set(name, running)
-      const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000)
-      let ok = false
-      while (Date.now() < deadline) {
-        if (child.exitCode !== null || child.signalCode !== null) break
-        if (await ready(url)) {
-          ok = true
-          break
-        }
-        await sleep(300)
-      }
-      if (!ok) {
-        const why = child.exitCode !== null ? `exited with ${child.exitCode}` : 'was not ready in time'
-        failures[name] = `${why}. Last lines of ${join(this.s.stateDir, 'logs', this.logName(name) + '.log')}:\n${tailLog(this.s.stateDir, this.logName(name), 8)}`
-        await this.stopOne(name)
-      }
+      const failure = await this.launch(name, ports.get(name)!, inventoryUrl, o, this.services, this.logName(name))
+      if (failure) failures[name] = failure
     }))
     const fatal = Object.keys(failures).filter(n => !optional.includes(n as SagaService))
     if (fatal.length > 0) throw new ServiceStartError(fatal.map(n => `${n} ${failures[n]}`).join('\n'))
     return failures
+  }
+
+  /** How many instances of each service run now: 2 between startTwins and stopTwins. */
+  get instances (): number {
+    return this.twins.size > 0 ? 2 : 1
+  }
+
+  /**
+   * A second instance of each running service (the scale-out check): its own port, the same
+   * topics, groups and schemas, so each group splits its partitions between the two.
+   */
+  async startTwins (o: StartOptions): Promise<void> {
+    const inventoryUrl = this.services.get('inventory')?.url ?? 'http://127.0.0.1:0'
+    const failures: string[] = []
+    await Promise.all([...this.services.keys()].map(async name => {
+      const failure = await this.launch(name, await freePort(), inventoryUrl, o, this.twins, this.twinLogName(name))
+      if (failure) failures.push(`${name} (2ª instância) ${failure}`)
+    }))
+    if (failures.length > 0) {
+      await this.stopTwins()
+      throw new ServiceStartError(failures.join('\n'))
+    }
+  }
+
+  async stopTwins (): Promise<void> {
+    await Promise.all([...this.twins.keys()].map(async name => await this.stopOne(name, this.twins, this.twinLogName(name))))
+  }
+
+  twinLogName (name: SagaService): string {
+    return `bench-${name}-2`
+  }
+
+  /** Spawns one service process and waits for its readiness; the reason when it did not get ready (then it is stopped). */
+  private async launch (name: SagaService, port: number, inventoryUrl: string, o: StartOptions, into: Map<SagaService, RunningService>, logName: string): Promise<string | undefined> {
+    const url = `http://127.0.0.1:${port}`
+    mkdirSync(join(this.s.stateDir, 'logs'), { recursive: true })
+    const out = openSync(join(this.s.stateDir, 'logs', `${logName}.log`), 'w')
+    // A folder per service: tsx's loader thread writes a profile of its own beside the main thread's.
+    const profile = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(o.profileDir, logName.replace(/^bench-/, ''))}`] : []
+    const child = spawn(process.execPath, [...profile, '--import', import.meta.resolve('tsx'), 'src/server.ts'], {
+      cwd: join(ROOT, 'services', name),
+      env: { ...process.env, ...appEnv(this.s), ...serviceEnv(this.env, { ...o.env, PORT: port, HOST: '127.0.0.1', INVENTORY_URL: inventoryUrl }) },
+      stdio: ['ignore', out, out],
+      // Its own process group and a pid file, like the supervisor's: if the benchmark dies without
+      // stopping it (SIGKILL), `make down` finds it by the file, as its port is a random one.
+      detached: true
+    })
+    closeSync(out)
+    mkdirSync(join(this.s.stateDir, 'pids'), { recursive: true })
+    if (child.pid !== undefined) writeFileSync(pidFile(this.s.stateDir, logName), String(child.pid))
+    const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+    into.set(name, { name, port, url, pid: child.pid ?? -1, child, exited })
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 120_000)
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) break
+      if (await ready(url)) return undefined
+      await sleep(300)
+    }
+    const why = child.exitCode !== null ? `exited with ${child.exitCode}` : 'was not ready in time'
+    const failure = `${why}. Last lines of ${join(this.s.stateDir, 'logs', logName + '.log')}:\n${tailLog(this.s.stateDir, logName, 8)}`
+    await this.stopOne(name, into, logName)
+    return failure
   }
 
   url (name: SagaService): string {
@@ -151,11 +182,11 @@ export class BenchSaga {
     }))
   }
 
-  private async stopOne (name: SagaService): Promise<void> {
-    const s = this.services.get(name)
+  private async stopOne (name: SagaService, from = this.services, logName = this.logName(name)): Promise<void> {
+    const s = from.get(name)
     if (!s) return
-    this.services.delete(name)
-    removePid(this.s.stateDir, this.logName(name))
+    from.delete(name)
+    removePid(this.s.stateDir, logName)
     if (s.child.exitCode !== null || s.child.signalCode !== null) return
     s.child.kill('SIGTERM')
     const gone = await Promise.race([s.exited.then(() => true), sleep(25_000).then(() => false)])
@@ -168,8 +199,9 @@ export class BenchSaga {
   /** SIGSTOP pauses a service where it is (M4 measures checkout-api alone); SIGCONT lets it go on. */
   signal (names: readonly SagaService[], sig: 'SIGSTOP' | 'SIGCONT'): void {
     for (const name of names) {
-      const s = this.services.get(name)
-      if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill(sig)
+      for (const s of [this.services.get(name), this.twins.get(name)]) {
+        if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill(sig)
+      }
     }
   }
 
@@ -177,6 +209,7 @@ export class BenchSaga {
   async stop (): Promise<void> {
     // A paused process would not act on SIGTERM until continued.
     this.signal([...this.services.keys()], 'SIGCONT')
+    await this.stopTwins()
     await Promise.all([...this.services.keys()].map(async name => await this.stopOne(name)))
   }
 

@@ -62,6 +62,22 @@ test('the table shows every measure, its ratio and the machine', () => {
   assert.match(table, /Metas atingidas: \d de 8 · resultado em infra\/bench-results\/x\.json/)
 })
 
+test('issue 12\'s figures: CPU per order, M3 at 10 orders/s, M2 with 1 and 2 instances, what ran beside the shop', () => {
+  const r = sample()
+  const t = r.m2.choreography
+  assert.ok(t.available)
+  const withCpu = { ...t, best: { ...t.best, cpuMsPerOrder: { total: 14.8, byProcess: { postgres: 5.1, inventory: 2.4, 'checkout-api': 2.3, payment: 1.7 } } } }
+  const l = r.m3.choreography
+  assert.ok(l.available)
+  const table = formatTable({ ...r, m2: { ...r.m2, choreography: withCpu }, m3Low: { choreography: { ...l, ratePerSec: 10 }, orchestration: { mode: 'orchestration', available: false, reason: 'sem orquestrador' } }, scaleOut: { one: withCpu, two: { ...withCpu, ordersPerSec: 80.5 } }, beside: ['prometheus', 'alertmanager'] })
+  assert.match(table, /CPU por pedido \(processos da loja, no degrau do M2\): 14,8 ms \(postgres 5,1, inventory 2,4, checkout-api 2,3\)/)
+  assert.match(table, /M3 a 10 pedidos\/s, sem fila/)
+  assert.match(table, /1 instância de cada serviço .* · 2 instâncias 80,5 pedidos\/s/)
+  assert.match(table, /Ao lado da loja durante a rodada: prometheus, alertmanager/)
+  // A result from before issue 12 still prints.
+  assert.match(formatTable(sample()), /CPU por pedido .*: não medida/)
+})
+
 test('the browser benchmark\'s figures are shown by name, whatever their shape', () => {
   assert.equal(formatBrowser({ page: 'fluxo', frames: { slowShare: 0.125, count: 1800 } }), 'page fluxo · frames.slowShare 0,13 · frames.count 1.800')
 })
