@@ -215,18 +215,20 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     // Scale-out check: M2 again with a second instance of each service (other ports, same groups).
     // On 2 cores it shows the cost of more processes sharing them, not a gain. Full runs only: it
     // starts every service again and searches M2 once more (minutes), too long for make test's --quick.
-    const scaleOut = o.quick ? unavailable('choreography', 'fica fora do --quick') : await step('M2 com 2 instâncias de cada serviço (coreografia)', async (): Promise<SagaThroughput | Unavailable> => {
-      try {
-        await saga.startTwins({ env: SERVICE_ENV })
-        for (const svc of saga.twins.values()) monitor.watch({ name: saga.twinLogName(svc.name).replace(/^bench-/, ''), pid: svc.pid })
-        return await measureThroughput(c, 'choreography', p.search, m0.producer.recordsPerSec)
-      } catch (err) {
-        return unavailable('choreography', (err as Error).message)
-      } finally {
-        await saga.stopTwins()
-        for (const name of saga.services.keys()) monitor.unwatch(saga.twinLogName(name).replace(/^bench-/, ''))
-      }
-    })
+    const scaleOut = o.quick
+      ? unavailable('choreography', 'fica fora do --quick')
+      : await step('M2 com 2 instâncias de cada serviço (coreografia)', async (): Promise<SagaThroughput | Unavailable> => {
+        try {
+          await saga.startTwins({ env: SERVICE_ENV })
+          for (const svc of saga.twins.values()) monitor.watch({ name: saga.twinLogName(svc.name).replace(/^bench-/, ''), pid: svc.pid })
+          return await measureThroughput(c, 'choreography', p.search, m0.producer.recordsPerSec)
+        } catch (err) {
+          return unavailable('choreography', (err as Error).message)
+        } finally {
+          await saga.stopTwins()
+          for (const name of saga.services.keys()) monitor.unwatch(saga.twinLogName(name).replace(/^bench-/, ''))
+        }
+      })
     sagaWindow.toUs = monotonicUs()
     // Last: the orders it floods the shop with are never waited for, the run's cleanup drops them.
     const m4 = await step(`M4 HTTP POST /orders (autocannon, ${p.httpConnections} conexões, ${p.httpS} s com a saga e ${p.httpS} s só o checkout-api)`, async () =>
