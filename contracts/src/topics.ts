@@ -377,7 +377,8 @@ export const TOPICS = [
     config: event({ 'retention.ms': String(DLQ_RETENTION_MS) }),
     key: 'original',
     schema: null,
-    writer: CONSUMER_SERVICES,
+    // sales-counter has its own consumer (Kafka transactions) and dead-letters undecodable records too.
+    writer: [...CONSUMER_SERVICES, 'sales-counter'],
     readers: ['gateway'],
     kind: 'dead-letter'
   }

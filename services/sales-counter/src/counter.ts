@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import Kafka from 'node-rdkafka'
+import { DLQ_TOPIC, HEADERS } from '@vitrine/contracts'
 import type { SalesTotals, TopicSerde } from '@vitrine/contracts'
-import { KafkaReader, ShopError } from '@vitrine/service-kit'
+import { KafkaReader, ShopError, headersOf, isRegistryUnavailable, originHeaders } from '@vitrine/service-kit'
 import type { Logger } from '@vitrine/service-kit'
 
 // Kafka-to-Kafka processing with Kafka transactions: orders.confirmed in, running totals out to the
@@ -59,9 +60,14 @@ export function errorName (err: unknown): string {
   return (code !== undefined && ERROR_NAMES.get(code)) || 'UNKNOWN'
 }
 
+interface DeadLetter { key: string, value: Buffer, headers: Kafka.MessageHeader[] }
+
 export class SalesCounter {
   readonly source: string
   readonly output: string
+  readonly dlq: string
+  /** Undecodable records sent to orders.dlq since start (never counted in the totals). */
+  deadLettered = 0
   readonly group: string
   readonly transactionalId: string
   mode: DeliveryMode
@@ -83,6 +89,7 @@ export class SalesCounter {
   constructor (private readonly o: CounterOptions) {
     this.source = `${o.prefix}orders.confirmed`
     this.output = `${o.prefix}sales.totals`
+    this.dlq = `${o.prefix}${DLQ_TOPIC}`
     this.group = `sales-counter${o.groupSuffix}`
     // Stable across restarts (the instance id, not the pid): the new incarnation's initTransactions
     // aborts what the crashed one left open and fences it, should it still be alive.
@@ -219,13 +226,22 @@ export class SalesCounter {
     let orders = base.orders
     let revenueCents = base.revenueCents
     const positions = new Map(base.positions)
+    const dead: DeadLetter[] = []
     try {
       for (const m of batch) {
-        if (!m.value) continue
-        const v = await this.o.serde.decode(m.value, 'orders.confirmed')
-        orders++
-        revenueCents += v.totalCents
         positions.set(m.partition, m.offset + 1)
+        if (!m.value) continue
+        try {
+          const v = await this.o.serde.decode(m.value, 'orders.confirmed')
+          orders++
+          revenueCents += v.totalCents
+        } catch (err) {
+          if (isRegistryUnavailable(err)) throw err
+          // Poison (bytes no schema reads): never counted, never blocking the partition; it goes
+          // to the dead-letter topic in the same transaction as the totals that skip it.
+          this.o.log.error({ err, partition: m.partition, offset: m.offset }, 'undecodable record, sending to the dead-letter topic')
+          dead.push(this.deadLetter(m, err))
+        }
       }
     } catch (err) {
       // A registry hiccup: the whole batch is read again later.
@@ -234,8 +250,9 @@ export class SalesCounter {
     }
     const next: Totals = { orders, revenueCents, positions }
     const value = await this.encode(next)
-    if (this.mode === 'exactly-once') await this.transaction(value, positions)
-    else await this.atLeastOnce(value, positions)
+    if (this.mode === 'exactly-once') await this.transaction(value, positions, dead)
+    else await this.atLeastOnce(value, positions, dead)
+    this.deadLettered += dead.length
     this.committed = next
     this.batches.committed++
     this.batches.records += batch.length
@@ -260,10 +277,22 @@ export class SalesCounter {
     return [...positions].map(([partition, offset]) => ({ topic: this.source, partition, offset }))
   }
 
-  private async transaction (value: Buffer, positions: Map<number, number> | null): Promise<void> {
+  /** The copy of an undecodable record for orders.dlq, with the headers the DLQ page and the replay read. */
+  private deadLetter (m: Kafka.Message, err: unknown): DeadLetter {
+    const h = originHeaders({ topic: m.topic, partition: m.partition, offset: m.offset }, headersOf(m), err, 0, `sales-counter/${this.group}`)
+    h[HEADERS.reason] = 'undecodable'
+    return { key: m.key ? m.key.toString() : '', value: m.value ?? Buffer.alloc(0), headers: Object.entries(h).map(([k, v]) => ({ [k]: v })) }
+  }
+
+  private produceDeadLetters (p: Kafka.Producer, dead: DeadLetter[], opaque?: (i: number) => string): void {
+    dead.forEach((d, i) => p.produce(this.dlq, null, d.value, d.key, Date.now(), opaque?.(i), d.headers))
+  }
+
+  private async transaction (value: Buffer, positions: Map<number, number> | null, dead: DeadLetter[] = []): Promise<void> {
     const p = this.tx!
     try {
       await call(cb => p.beginTransaction(cb))
+      this.produceDeadLetters(p, dead)
       p.produce(this.output, 0, value, COUNTER_KEY, Date.now())
       if (positions) {
         await this.crashPoint(p)
@@ -318,15 +347,17 @@ export class SalesCounter {
     }
   }
 
-  private async atLeastOnce (value: Buffer, positions: Map<number, number>): Promise<void> {
+  private async atLeastOnce (value: Buffer, positions: Map<number, number>, dead: DeadLetter[] = []): Promise<void> {
     const p = this.plain!
     const token = randomUUID()
-    const delivered = new Promise<void>((resolve, reject) => this.deliveries.set(token, err => (err ? reject(err) : resolve())))
+    const tokens = [...dead.map((_, i) => `${token}-dlq-${i}`), token]
+    const delivered = Promise.all(tokens.map(t => new Promise<void>((resolve, reject) => this.deliveries.set(t, err => (err ? reject(err) : resolve())))))
     try {
+      this.produceDeadLetters(p, dead, i => tokens[i]!)
       p.produce(this.output, 0, value, COUNTER_KEY, Date.now(), token)
       await delivered
     } catch (err) {
-      this.deliveries.delete(token)
+      for (const t of tokens) this.deliveries.delete(t)
       await this.rewind()
       throw err
     }

@@ -1,5 +1,5 @@
 import type { TopicSerde } from '@vitrine/contracts'
-import { FROM_BEGINNING, KafkaReader } from '@vitrine/service-kit'
+import { FROM_BEGINNING, KafkaReader, isRegistryUnavailable } from '@vitrine/service-kit'
 
 // The truth the counter is compared with: the records of orders.confirmed below the counter's
 // positions, counted again straight from the topic, each exactly once. Read incrementally (a
@@ -31,12 +31,23 @@ export class Truth {
     if (ranges.length > 0) {
       const { records, done } = await this.reader.read(ranges, { timeoutMs: 15_000 })
       if (!done) throw new Error(`orders.confirmed could not be read up to the counter's positions in 15 s (${records.length} records read)`)
+      // Summed apart and added once every record is read, so a failed read is not half counted.
+      const add = { orders: 0, revenueCents: 0 }
       for (const r of records) {
         if (!r.value) continue
-        const v = await this.serde.decode(r.value, 'orders.confirmed')
-        this.sum.orders++
-        this.sum.revenueCents += v.totalCents
+        let v
+        try {
+          v = await this.serde.decode(r.value, 'orders.confirmed')
+        } catch (err) {
+          // Poison is no confirmed order (the counter dead-letters it); a registry outage is retried.
+          if (isRegistryUnavailable(err)) throw err
+          continue
+        }
+        add.orders++
+        add.revenueCents += v.totalCents
       }
+      this.sum.orders += add.orders
+      this.sum.revenueCents += add.revenueCents
       for (const r of ranges) this.cursor.set(r.partition, r.until)
     }
     return { ...this.sum }

@@ -177,6 +177,23 @@ function isTooLarge (err: unknown): boolean {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /**
+ * The headers a retry or dead-letter copy carries: where the record came from (its raw topic
+ * name), why it failed, how many tries it had and who failed it (`service/group`). What the DLQ
+ * page and the replay read, for the engine and for a service with its own consumer (sales-counter).
+ */
+export function originHeaders (origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, attempts: number, failedBy: string): Record<string, string> {
+  return {
+    ...headers,
+    [HEADERS.originalTopic]: origin.topic,
+    [HEADERS.originalPartition]: String(origin.partition),
+    [HEADERS.originalOffset]: String(origin.offset),
+    [HEADERS.error]: message(err),
+    [HEADERS.attempts]: String(attempts),
+    [HEADERS.failedBy]: failedBy
+  }
+}
+
+/**
  * True when a decode failed because the Schema Registry could not answer (a network error, which the
  * registry client reports as status 400, or a 5xx): the record is fine, the registry is not.
  * Poison is what the registry did answer about (unknown schema id: 404), a value not in the wire
@@ -772,15 +789,7 @@ export class ConsumerEngine {
   }
 
   private originHeaders (origin: { topic: string, partition: number, offset: number }, headers: Record<string, string>, err: unknown, attempts: number): Record<string, string> {
-    return {
-      ...headers,
-      [HEADERS.originalTopic]: this.raw(origin.topic),
-      [HEADERS.originalPartition]: String(origin.partition),
-      [HEADERS.originalOffset]: String(origin.offset),
-      [HEADERS.error]: message(err),
-      [HEADERS.attempts]: String(attempts),
-      [HEADERS.failedBy]: `${this.o.service}/${this.o.groupId}`
-    }
+    return originHeaders({ ...origin, topic: this.raw(origin.topic) }, headers, err, attempts, `${this.o.service}/${this.o.groupId}`)
   }
 
   /**

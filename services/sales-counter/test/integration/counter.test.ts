@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
 import type { TestContext } from 'node:test'
-import { TopicSerde, topic } from '@vitrine/contracts'
+import { DLQ_TOPIC, HEADERS, TopicSerde, topic } from '@vitrine/contracts'
 import { KafkaReader } from '@vitrine/service-kit'
 import { createAdmin, effectiveSpec, freePort } from '@vitrine/infra'
 import { deleteTestTopics, openProducer, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing'
@@ -25,18 +25,18 @@ const PER_ROUND = 25
 
 interface State { totals: { orders: number, revenueCents: number }, truth: { orders: number, revenueCents: number } | null, duplicates: number | null, positions: Array<{ partition: number, offset: number }>, mode: string, batches: { committed: number, aborted: number } }
 
-interface Run { env: TestEnv, serde: TopicSerde, produced: number, revenueCents: number, children: ChildProcess[] }
+interface Run { env: TestEnv, serde: TopicSerde, produced: number, revenueCents: number, children: ChildProcess[], poison: number }
 
 const runs: Run[] = []
 
 async function setUp (): Promise<Run> {
   const env = testEnv()
-  const run: Run = { env, serde: new TopicSerde(env.registryUrl, env.prefix), produced: 0, revenueCents: 0, children: [] }
+  const run: Run = { env, serde: new TopicSerde(env.registryUrl, env.prefix), produced: 0, revenueCents: 0, children: [], poison: 0 }
   runs.push(run)
   const admin = createAdmin(env.brokers, 'sales-counter-test')
   try {
     const brokers = (await admin.metadata({ topics: [] })).brokers.size
-    for (const name of ['orders.confirmed', 'sales.totals'] as const) {
+    for (const name of ['orders.confirmed', 'sales.totals', DLQ_TOPIC] as const) {
       const want = effectiveSpec(topic(name), brokers)
       await admin.createTopics({ topics: [env.prefix + name], partitions: want.partitions, replicas: want.replicationFactor, configs: Object.entries(want.config).map(([n, value]) => ({ name: n, value })) })
     }
@@ -97,7 +97,7 @@ async function crashRepeatedly (t: TestContext, run: Run, mode: string): Promise
   const final = await waitFor('the counter to count every order', async () => {
     const s = await state(port)
     const read = s?.positions.reduce((n, p) => n + p.offset, 0) ?? 0
-    return s !== undefined && read === run.produced && s.truth !== null ? s : undefined
+    return s !== undefined && read === run.produced + run.poison && s.truth !== null ? s : undefined
   }, 60_000, 300)
   t.diagnostic(`${mode}: counted to the end ${Date.now() - started} ms after the last start`)
   return { port, final, child }
@@ -138,7 +138,25 @@ after(async () => {
 
 test('exactly-once: the crashed transactions are aborted and the committed totals equal the recount; a second instance fences the first', { timeout: 240_000 }, async (t) => {
   const run = await setUp()
+  // Poison among the orders: never counted, never blocking the partition, dead-lettered once.
+  const poison = await openProducer(t, run.env.brokers)
+  poison.produce(run.env.prefix + 'orders.confirmed', 0, Buffer.from('not avro at all'), 'poison-1', Date.now())
+  await new Promise<void>((resolve, reject) => poison.flush(15_000, err => (err ? reject(err) : resolve())))
+  run.poison = 1
   const { port, final } = await crashRepeatedly(t, run, 'exactly-once')
+
+  const dlq = new KafkaReader(run.env.brokers, 'sales-counter-test-dlq', 'read_committed')
+  try {
+    const name = run.env.prefix + DLQ_TOPIC
+    const { high } = await dlq.watermarks(name, 0)
+    const { records } = await dlq.read([{ topic: name, partition: 0, offset: 0, until: high }], { timeoutMs: 10_000 })
+    const letters = records.filter(r => r.key === 'poison-1')
+    assert.equal(letters.length, 1, `the poison record dead-lettered once (committed), got ${letters.length}`)
+    assert.equal(letters[0]!.headers[HEADERS.originalTopic], run.env.prefix + 'orders.confirmed')
+    assert.equal(letters[0]!.headers[HEADERS.reason], 'undecodable')
+  } finally {
+    await dlq.close()
+  }
 
   // First: the crashes really left aborted transactions behind (records only read_uncommitted sees, and their markers).
   const seen = await readBoth(run)
