@@ -10,7 +10,7 @@ test('the flow graph has every catalog topic, and every service but the gateway 
   const g = layout(catalog)
   assert.equal(g.topics.size, TOPICS.length)
   assert.ok(!g.writers.has('gateway') && !g.readers.has('gateway'), 'the gateway draws the graph; it is not in it')
-  assert.deepEqual([...g.writers.keys()].sort(), ['checkout-api', 'inventory', 'notification', 'orchestrator', 'payment'])
+  assert.deepEqual([...g.writers.keys()].sort(), ['checkout-api', 'connect', 'inventory', 'notification', 'orchestrator', 'payment', 'sales-counter', 'streams'])
   assert.ok([...g.topics.values()].every(t => t.x === W / 2))
 })
 

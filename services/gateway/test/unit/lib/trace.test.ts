@@ -31,9 +31,10 @@ test('the partition of a key is librdkafka\'s consistent_random: CRC-32 of the k
   assert.deepEqual([...spread].sort(), [0, 1, 2])
 })
 
-test('the order topics are every catalog topic keyed by the order: saga topics, retry tiers and the DLQ, not the product catalog', () => {
-  assert.ok(!ORDER_TOPICS.includes('products.catalog'))
-  assert.equal(ORDER_TOPICS.length, TOPICS.length - 1)
+test('the order topics are every catalog topic keyed by the order: saga topics, retry tiers and the DLQ, not the product catalog, totals, KPIs or CDC', () => {
+  const notByOrder = ['products.catalog', 'sales.totals', 'streams.order-kpis', 'streams.top-products', 'streams.live-kpis', 'streams.revenue-by-tier', 'customers.cdc', 'products.cdc']
+  for (const t of notByOrder) assert.ok(!ORDER_TOPICS.includes(t), t)
+  assert.equal(ORDER_TOPICS.length, TOPICS.length - notByOrder.length)
   for (const t of ['orders.new', 'notifications.sent', 'orders.dlq', 'orders.retry.5s']) assert.ok(ORDER_TOPICS.includes(t), t)
 })
 
