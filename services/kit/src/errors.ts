@@ -29,6 +29,7 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_MEDIA_TYPE: { status: 415, meaning: 'o content-type não é application/json' },
   SHOP_ERR_INTERNAL: { status: 500, meaning: 'erro interno; a mensagem fica só no log' },
   SHOP_ERR_EXERCISE_FAILED: { status: 500, meaning: 'a preparação (setup) do exercício falhou; a mensagem diz por quê (Kafka fora do ar, um serviço parado...)' },
+  SHOP_ERR_DATABASE_UNAVAILABLE: { status: 503, meaning: 'o PostgreSQL não atende agora (fora do ar, reiniciando, sem conexões livres ou lento além do statement_timeout); tente de novo (Retry-After)' },
   SHOP_ERR_KAFKA: { status: 502, meaning: 'o broker recusou a operação' },
   SHOP_ERR_UPSTREAM: { status: 502, meaning: 'um serviço (ou o Schema Registry) respondeu algo inesperado' },
   SHOP_ERR_UPSTREAM_UNAVAILABLE: { status: 502, meaning: 'um serviço, o Schema Registry ou o Prometheus não responde' }
@@ -50,4 +51,14 @@ export class PermanentError extends Error {
 
 export function isRetryable (err: unknown): boolean {
   return !(err instanceof PermanentError) && (err as { retryable?: boolean })?.retryable !== false
+}
+
+// PostgreSQL's SQLSTATEs (and postgres.js's connection codes) for "the database cannot answer now":
+// too many connections, shutting down or starting up, a connection lost, a statement cancelled by its
+// timeout. Nothing the request did wrong, and nothing accepted is lost: the client may try again.
+const DATABASE_UNAVAILABLE = new Set(['53300', '57P01', '57P02', '57P03', '57014', 'ECONNREFUSED', 'ECONNRESET', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT'])
+
+export function isDatabaseUnavailable (err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && (DATABASE_UNAVAILABLE.has(code) || code.startsWith('08'))
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ShopError } from '../errors.ts'
+import { ShopError, isDatabaseUnavailable } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
 
 interface ValidationIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
@@ -45,6 +45,10 @@ export function sendError (err: FastifyError & { validation?: ValidationIssue[] 
   const known = err.code ? FRAMEWORK[err.code] : undefined
   if (known) {
     return reply.code(known.status).send({ code: known.code, message: `${known.field} ${known.message}`, errors: [{ field: known.field, rule: known.rule, message: known.message }] })
+  }
+  if (isDatabaseUnavailable(err)) {
+    request.log.error({ err, request: { method: request.method, url: request.url } }, 'database unavailable')
+    return reply.code(503).header('retry-after', '1').send({ code: 'SHOP_ERR_DATABASE_UNAVAILABLE', message: 'the database cannot answer now; try again shortly' })
   }
   const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
   if (status >= 500) {

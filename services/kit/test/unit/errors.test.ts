@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
+import postgres from 'postgres'
 import type { InjectOptions } from 'fastify'
 import { Type } from 'typebox'
 import errorsPlugin from '../../src/plugins/errors.ts'
@@ -20,6 +21,9 @@ async function app () {
   f.get('/shop', async () => { throw new ShopError('SHOP_ERR_NOT_FOUND', 'thing 7 not found', 404, { id: '7' }) })
   f.get('/stock', async () => { throw invalidInput([{ field: 'body.quantity', rule: 'maximum', message: 'would bring stock above 1000' }]) })
   f.get('/boom', async () => { throw new Error('database password is hunter2') })
+  // A real postgres.js connection refused (nothing listens on port 1), and PostgreSQL's "too many connections".
+  f.get('/db-down', async () => { const sql = postgres('postgres://vitrine:secret@127.0.0.1:1/vitrine', { connect_timeout: 2, max: 1 }); try { return await sql`select 1` } finally { await sql.end({ timeout: 1 }) } })
+  f.get('/db-full', async () => { throw Object.assign(new Error('sorry, too many clients already'), { code: '53300' }) })
   return f
 }
 
@@ -143,4 +147,15 @@ test('a request the HTTP parser refuses (a malformed header) also gets the SHOP_
   const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))
   assert.equal(body.code, 'SHOP_ERR_BAD_REQUEST')
   assert.deepEqual(named(body), [['request', 'http']])
+})
+
+test('a database that cannot answer now is a 503 with Retry-After, never a 500, and no connection string in the body', async () => {
+  const f = await app()
+  for (const url of ['/db-down', '/db-full']) {
+    const res = await f.inject({ method: 'GET', url })
+    assert.equal(res.statusCode, 503, url)
+    assert.equal(res.headers['retry-after'], '1')
+    assert.equal(res.json().code, 'SHOP_ERR_DATABASE_UNAVAILABLE')
+    assert.ok(!res.body.includes('secret') && !res.body.includes('127.0.0.1'), res.body)
+  }
 })
