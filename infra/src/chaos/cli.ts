@@ -68,6 +68,10 @@ async function run (name: string): Promise<number> {
     await sleep(1000)
   }
   if (drill.recoverySeconds !== null) console.log(`Recuperação: ${drill.recoverySeconds} s depois do fim da falha`)
+  if (drill.alertsFrom !== null) {
+    console.log(drill.alerts.length === 0 ? `Alertas: nenhum pendente ou disparando durante a simulação (${drill.alertsFrom})` : 'Alertas durante a simulação:')
+    for (const a of drill.alerts) console.log(`  ${a.firingAt === null ? '… pendente' : `● disparou ${hhmmss(a.firingAt)}`}  ${a.name}${a.summary === null ? '' : ` — ${a.summary}`}`)
+  }
   if (drill.invariants) {
     console.log(`Invariantes (${drill.invariants.orders} pedido(s) desde o início):`)
     for (const c of drill.invariants.checks) {

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import type { Admin } from '@platformatic/kafka'
@@ -54,6 +56,20 @@ export interface DrillSample {
   errorsPerSec: number
 }
 
+/** An alert Prometheus held pending or firing while the drill sampled (the plan's "alerts firing"). */
+export interface DrillAlert {
+  name: string
+  severity: string | null
+  /** pt-BR, the rule's summary annotation. */
+  summary: string | null
+  /** The last state seen: pending (inside its `for:` window) or firing. */
+  state: 'pending' | 'firing'
+  /** When Prometheus says it became active (it may predate the drill), when the drill first saw it, and when it first saw it firing. */
+  activeAt: string | null
+  firstSeenAt: string
+  firingAt: string | null
+}
+
 export interface DrillRun {
   id: string
   scene: SceneName
@@ -73,6 +89,9 @@ export interface DrillRun {
   /** What happened, pt-BR, in order. */
   events: Array<{ at: string, text: string }>
   invariants: InvariantReport | null
+  /** The Prometheus whose alerts the drill watched, or null when the shop runs none. */
+  alertsFrom: string | null
+  alerts: DrillAlert[]
   /** Orders created since the drill began (the ones checked). */
   orders: number
   error: string | null
@@ -94,6 +113,11 @@ export interface DrillTimings {
   /** Longest wait for recovery after the fault, and for the invariants after that (ms). */
   recoveryTimeoutMs: number
   settleTimeoutMs: number
+  /**
+   * The Prometheus whose alerts the timeline lists (a test's private one); default: the stack's own
+   * when it runs (make up starts it, scraping the shop), none otherwise.
+   */
+  prometheusUrl?: string
 }
 
 const DEFAULT_TIMINGS: DrillTimings = { baselineMs: 3000, sampleMs: 1000, trafficPerSec: 2, recoveryTimeoutMs: 180_000, settleTimeoutMs: 30_000 }
@@ -203,6 +227,8 @@ export class ChaosDrills {
       samples: [],
       events: [{ at: now, text: `simulação ${scene.title} começou` }],
       invariants: null,
+      alertsFrom: this.prometheusUrl() ?? null,
+      alerts: [],
       orders: 0,
       error: null
     }
@@ -219,8 +245,19 @@ export class ChaosDrills {
 
   async close (): Promise<void> {
     this.closing = true
+    // Whatever the drill in progress is waiting on, a frozen database must not outlive the plane.
+    resumeAllGroups()
     await this.current?.catch(() => {})
     await this.ctx.close()
+  }
+
+  /** Where the drill reads alerts: the timings' URL, else the stack's Prometheus when it runs. */
+  private prometheusUrl (): string | undefined {
+    if (this.timings.prometheusUrl !== undefined) return this.timings.prometheusUrl
+    const stack = this.plane.settings.stack
+    const prom = components(stack).find(c => c.name === 'prometheus')
+    const pid = readPid(stack.stateDir, 'prometheus')
+    return prom && !prom.external && pid !== undefined && isAlive(pid) ? `http://127.0.0.1:${stack.prometheusPort}` : undefined
   }
 
   private note (run: DrillRun, text: string): void {
@@ -233,7 +270,7 @@ export class ChaosDrills {
     const services = sagaServices(ctx).filter(n => readPid(this.plane.settings.apps.stateDir, n) !== undefined)
     const admin = createAdmin(ctx.brokers, 'vitrine-chaos')
     const traffic = new Traffic(ctx, services.includes('checkout-api') ? this.timings.trafficPerSec : 0)
-    const sampler = new Sampler(ctx, admin, services, run, this.timings.sampleMs, () => traffic.refused)
+    const sampler = new Sampler(ctx, admin, services, run, this.timings.sampleMs, () => traffic.refused, text => { this.note(run, text) })
     try {
       sampler.start()
       await traffic.start()
@@ -318,11 +355,12 @@ export class ChaosDrills {
       case 'postgres-pausado': {
         const pid = readPid(this.plane.settings.stack.stateDir, 'postgres')
         if (pid === undefined) throw new Error('PostgreSQL is not running')
-        // The whole process group: the postmaster and every backend freeze where they are.
-        process.kill(-pid, 'SIGSTOP')
-        this.note(run, `PostgreSQL congelado (SIGSTOP no grupo ${pid})`)
+        // The whole process group: the postmaster and every backend freeze where they are. Resumed
+        // by the drill, by the plane's exit, or by a watchdog process if the plane dies first.
+        const pause = pauseGroup(pid, ms + PAUSE_GRACE_MS)
+        this.note(run, `PostgreSQL congelado (SIGSTOP no grupo ${pid}; um vigia o descongela em ${Math.round((ms + PAUSE_GRACE_MS) / 1000)} s mesmo se o plano de controle cair)`)
         try { await this.wait(ms) } finally {
-          process.kill(-pid, 'SIGCONT')
+          pause.resume()
           this.note(run, 'PostgreSQL descongelado (SIGCONT)')
         }
         return
@@ -412,6 +450,51 @@ export class ChaosDrills {
   }
 }
 
+/** How long after a pause's planned end its watchdog resumes the group anyway. */
+const PAUSE_GRACE_MS = 10_000
+
+/** Process groups this process stopped and has not resumed yet, with their watchdogs. */
+const paused = new Map<number, ChildProcess>()
+let exitHooked = false
+
+/**
+ * SIGSTOP to the process group `pid` leads, resumed (SIGCONT) by resume(), by this process's exit
+ * (normal, or after SIGINT/SIGTERM handlers call process.exit), and — should this process be
+ * killed outright or hang — by a detached watchdog (`sh`, sleeping `maxMs`) that outlives it.
+ */
+export function pauseGroup (pid: number, maxMs: number): { resume: () => void, watchdog: number | undefined } {
+  if (!exitHooked) {
+    exitHooked = true
+    process.once('exit', resumeAllGroups)
+  }
+  const seconds = Math.max(1, Math.ceil(maxMs / 1000))
+  // `kill -s CONT -- -pid` signals the group; the watchdog is its own session, so killing ours spares it.
+  const watchdog = spawn('sh', ['-c', `sleep ${seconds}; kill -s CONT -- -${pid}`], { detached: true, stdio: 'ignore' })
+  watchdog.on('error', () => {})
+  watchdog.unref()
+  paused.set(pid, watchdog)
+  try {
+    process.kill(-pid, 'SIGSTOP')
+  } catch (err) {
+    resumeGroup(pid)
+    throw err
+  }
+  return { resume: () => { resumeGroup(pid) }, watchdog: watchdog.pid }
+}
+
+function resumeGroup (pid: number): void {
+  const watchdog = paused.get(pid)
+  paused.delete(pid)
+  try { process.kill(-pid, 'SIGCONT') } catch { /* the group is gone: nothing left frozen */ }
+  // The watchdog's own group (detached), so its sleep goes too.
+  if (watchdog?.pid !== undefined) try { process.kill(-watchdog.pid, 'SIGKILL') } catch { /* already ended */ }
+}
+
+/** Resumes every group still paused (synchronous: safe in an 'exit' handler). */
+export function resumeAllGroups (): void {
+  for (const pid of [...paused.keys()]) resumeGroup(pid)
+}
+
 /** PUT /faults on a service (kit's fault toggles): change only the named toggles. */
 async function putFaults (ctx: ExerciseContext, service: string, change: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${ctx.serviceUrl(service)}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change), signal: AbortSignal.timeout(5000) })
@@ -450,11 +533,12 @@ class Sampler {
   private timer: NodeJS.Timeout | undefined
   private pending: Promise<void> | undefined
   private readonly last = new Map<string, number>()
+  private readonly seen = new Map<string, DrillAlert>()
   private lastAt = 0
   private lastRefused = 0
   private stopped = false
 
-  constructor (private readonly ctx: ExerciseContext, private readonly admin: Admin, private readonly services: string[], private readonly run: DrillRun, private readonly everyMs: number, private readonly refused: () => number) {}
+  constructor (private readonly ctx: ExerciseContext, private readonly admin: Admin, private readonly services: string[], private readonly run: DrillRun, private readonly everyMs: number, private readonly refused: () => number, private readonly note: (text: string) => void) {}
 
   start (): void {
     const tick = (): void => {
@@ -475,7 +559,8 @@ class Sampler {
     const now = Date.now()
     const [lagRows, texts] = await Promise.all([
       shopLag(this.ctx, this.services, this.admin).catch(() => undefined),
-      Promise.all(this.services.map(async s => [s, await metricsOf(this.ctx, s)] as const))
+      Promise.all(this.services.map(async s => [s, await metricsOf(this.ctx, s)] as const)),
+      this.alerts().catch(() => {})
     ])
     let failures = 0
     for (const [service, text] of texts) {
@@ -498,5 +583,32 @@ class Sampler {
       lag: lagRows === undefined ? (previous?.lag ?? 0) : lagRows.reduce((s, g) => s + g.lag, 0),
       errorsPerSec: seconds === 0 ? 0 : Math.round(failures / seconds * 10) / 10
     })
+  }
+
+  /** Prometheus's pending and firing alerts, each added to the run when first seen (one per alert name and labels). */
+  private async alerts (): Promise<void> {
+    const url = this.run.alertsFrom
+    if (url === null) return
+    const res = await fetch(`${url}/api/v1/alerts`, { signal: AbortSignal.timeout(Math.max(500, this.everyMs)) })
+    if (!res.ok) return
+    const body = await res.json() as { data?: { alerts?: Array<{ labels: Record<string, string>, annotations?: Record<string, string>, state: string, activeAt?: string }> } }
+    const at = new Date().toISOString()
+    for (const a of body.data?.alerts ?? []) {
+      if (a.state !== 'pending' && a.state !== 'firing') continue
+      const key = JSON.stringify(Object.entries(a.labels).sort(([x], [y]) => x.localeCompare(y)))
+      let alert = this.seen.get(key)
+      if (!alert) {
+        alert = { name: a.labels.alertname ?? '?', severity: a.labels.severity ?? null, summary: a.annotations?.summary ?? null, state: a.state, activeAt: a.activeAt ?? null, firstSeenAt: at, firingAt: null }
+        this.seen.set(key, alert)
+        this.run.alerts.push(alert)
+      }
+      alert.state = a.state
+      if (a.state === 'firing' && alert.firingAt === null) {
+        alert.firingAt = at
+        // One already active when the drill began is context, not the drill's doing: said so.
+        const before = alert.activeAt !== null && Date.parse(alert.activeAt) < Date.parse(this.run.startedAt)
+        this.note(`alerta ${alert.name} ${before ? 'já disparava antes da simulação' : 'disparando'}${alert.summary === null ? '' : `: ${alert.summary}`}`)
+      }
+    }
   }
 }

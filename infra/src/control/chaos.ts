@@ -44,6 +44,16 @@ export const DrillRun = Type.Object({
   samples: Type.Array(Type.Object({ at: Type.String(), lag: Type.Integer(), errorsPerSec: Type.Number() })),
   events: Type.Array(Type.Object({ at: Type.String(), text: Type.String() })),
   invariants: nullable(Type.Object({ ok: Type.Boolean(), orders: Type.Integer(), checkedAt: Type.String(), checks: Type.Array(InvariantCheck) })),
+  alertsFrom: nullable(Type.String({ description: 'o Prometheus cujos alertas a simulação acompanhou, ou null' })),
+  alerts: Type.Array(Type.Object({
+    name: Type.String(),
+    severity: nullable(Type.String()),
+    summary: nullable(Type.String()),
+    state: Type.Enum(['pending', 'firing']),
+    activeAt: nullable(Type.String()),
+    firstSeenAt: Type.String(),
+    firingAt: nullable(Type.String())
+  })),
   orders: Type.Integer(),
   error: nullable(Type.String())
 })

@@ -9,6 +9,8 @@ import { SHOP_SCHEMAS } from '../control/reset.ts'
 import { exerciseContext } from '../exercises/context.ts'
 import type { CheckResult, Exercise, ExerciseContext } from '../exercises/types.ts'
 import { freePort } from '../proc.ts'
+import { bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
+import type { StackSettings } from '../settings.ts'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from './saga-env.ts'
 import type { TestEnv } from './saga-env.ts'
 import { sharedSettings } from './stack-env.ts'
@@ -22,6 +24,8 @@ export interface ExerciseShopOptions {
   services?: readonly string[]
   /** Extra variables for every service (they override the fixture's deterministic defaults). */
   env?: Record<string, string | number>
+  /** A private stack to run on (isolatedSettings after up()); default: the shared stack. */
+  stack?: StackSettings
 }
 
 export interface ExerciseShop {
@@ -37,8 +41,8 @@ const DEFAULT_ENV: Record<string, string | number> = { PAYMENT_DELAY_MIN_MS: 0, 
 
 export async function startExerciseShop (o: ExerciseShopOptions = {}): Promise<ExerciseShop> {
   const services = [...(o.services ?? SAGA_APPS)]
-  const stack = sharedSettings()
-  const env = testEnv()
+  const stack = o.stack ?? sharedSettings()
+  const env: TestEnv = o.stack === undefined ? testEnv() : { ...testEnv(), brokers: bootstrapServers(o.stack), registryUrl: registryUrl(o.stack), databaseUrl: databaseUrl(o.stack) }
   const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-exercise-'))
   const ports: Record<string, number> = {}
   for (const name of [...services, 'control']) ports[name] = await freePort()

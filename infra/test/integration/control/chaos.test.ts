@@ -12,8 +12,9 @@ import type { ExerciseShop } from '../../../src/testing/index.ts'
 // groups, schemas and ports over the shared stack): inventory slowed by its runtime toggle, and
 // records no reader can decode; each run's timeline and its invariant check. Payment stopped and
 // started again (a process restart, slower) runs in make test-full: test/full/control/chaos.test.ts.
-// The drills that touch the shared stack itself (PostgreSQL paused, a broker killed) are not run
-// here: on this 1-broker shop the leader kill says why it cannot run.
+// The drills that touch the stack itself (PostgreSQL paused, a broker killed) never run on the
+// shared stack: on this 1-broker shop the leader kill says why it cannot run; both run end to end
+// on a private 3-broker stack in make test-full (test/full/control/chaos-stack.test.ts).
 
 let shop: ExerciseShop
 let api: FastifyInstance
