@@ -37,6 +37,17 @@ export const ChaosRun = Type.Object({
     checkedAt: Type.String(),
     checks: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), ok: Type.Boolean(), problems: Type.Array(Type.String()), more: Type.Integer() }))
   })),
+  // The alerts Prometheus raised during the drill (the control plane's DrillRun; absent from an older plane).
+  alertsFrom: Type.Optional(nullable(Type.String({ description: 'o Prometheus cujos alertas a simulação acompanhou, ou null' }))),
+  alerts: Type.Optional(Type.Array(Type.Object({
+    name: Type.String(),
+    severity: nullable(Type.String()),
+    summary: nullable(Type.String()),
+    state: Type.Enum(['pending', 'firing']),
+    activeAt: nullable(Type.String()),
+    firstSeenAt: Type.String(),
+    firingAt: nullable(Type.String())
+  }))),
   orders: Type.Integer(),
   error: nullable(Type.String())
 })
