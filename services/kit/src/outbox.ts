@@ -178,6 +178,8 @@ export class OutboxRelay {
   private readonly taken = new Map<number, number>()
   private stopping = false
   private lock: ReservedSql | undefined
+  /** The lock's backend: its pid and start time name it even after a PostgreSQL restart reuses the pid. */
+  private lockBackend: { pid: number, started: string } | undefined
   private unlisten: (() => Promise<void>) | undefined
   private lastPrune = 0
   private lockCheckedAt = 0
@@ -263,25 +265,31 @@ export class OutboxRelay {
     if (this.lock) {
       // Checked at most once per tick, not on every commit's kick: a round trip saved per pass.
       if (Date.now() - this.lockCheckedAt < this.intervalMs) return true
-      try {
-        await this.lock`select 1`
+      // Asked through the pool, never on the lock's own connection: postgres.js wedges a reserved
+      // connection used after its socket closed (a database restart), and the pool with it.
+      if (await this.lockHeld()) {
         this.lockCheckedAt = Date.now()
         return true
-      } catch (err) {
-        // The lock went with its connection: another instance may publish now.
-        this.log.warn({ err }, 'outbox relay lost its lock connection')
-        await this.disown()
       }
+      // The lock went with its connection: another instance may publish now.
+      this.log.warn({ schema: this.o.schema }, 'outbox relay lost its lock connection')
+      this.lock = undefined
+      this.lockBackend = undefined
+      await this.disown()
     }
     // Shutting down: only an owner's last pass publishes; a lock is not taken on the way out.
     if (this.stopping) return false
     const conn = await this.sql.reserve()
     try {
-      const [r] = await conn`select pg_try_advisory_lock(hashtext(${'vitrine-outbox:' + this.o.schema})) as ok`
+      const [r] = await conn`
+        select pg_try_advisory_lock(hashtext(${'vitrine-outbox:' + this.o.schema})) as ok, pid,
+          (extract(epoch from backend_start) * 1000000)::bigint::text as started
+        from pg_stat_activity where pid = pg_backend_pid()`
       if (r?.ok !== true) {
         conn.release()
         return false
       }
+      this.lockBackend = { pid: r.pid as number, started: r.started as string }
     } catch (err) {
       conn.release()
       throw err
@@ -294,12 +302,30 @@ export class OutboxRelay {
     return true
   }
 
+  /** True while the lock's backend still runs (the session, and so the advisory lock, lives). */
+  private async lockHeld (): Promise<boolean> {
+    const b = this.lockBackend
+    if (!b) return false
+    // The start to the microsecond, as text: a JS Date would drop the microseconds.
+    const [r] = await this.sql`
+      select exists (select 1 from pg_stat_activity
+        where pid = ${b.pid} and (extract(epoch from backend_start) * 1000000)::bigint::text = ${b.started}) as alive`
+    return r?.alive === true
+  }
+
   private async disown (): Promise<void> {
     const lock = this.lock
     this.lock = undefined
     await this.unlisten?.().catch(() => {})
     this.unlisten = undefined
     if (!lock) return
+    // A lock whose connection died is neither unlocked nor released: the pool already took that
+    // connection back as closed, and a query on it would never return.
+    if (!(await this.lockHeld().catch(() => false))) {
+      this.lockBackend = undefined
+      return
+    }
+    this.lockBackend = undefined
     await lock`select pg_advisory_unlock(hashtext(${'vitrine-outbox:' + this.o.schema}))`.catch(() => {})
     lock.release()
   }

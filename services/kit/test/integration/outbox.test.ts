@@ -171,6 +171,35 @@ test('a second instance\'s commit reaches the topic without waiting for the owne
   assert.ok(Date.now() - started < 5000, `published in ${Date.now() - started} ms, well before the 60 s timer`)
 })
 
+test('the lock\'s connection killed (as by a PostgreSQL restart): the relay takes the lock again, publishes what comes after, its pool stays usable and stop() returns', { timeout: 60_000 }, async () => {
+  await fresh()
+  const { sql, relay, producer } = await instance(100)
+  producer.failRate = 0
+  relay.start()
+  await waitFor('the relay to own the lock', async () => relay.isOwner, 10_000, 20)
+  // This schema's relay lock (an advisory lock on a bigint key: its low 32 bits are objid).
+  const held = async (): Promise<number | undefined> => (await pools[0]!`
+    select pid from pg_locks where locktype = 'advisory' and granted
+      and objid::bigint = (hashtext(${'vitrine-outbox:' + schema})::bigint & 4294967295)`)[0]?.pid as number | undefined
+  const holder = await held()
+  assert.ok(holder, 'a backend holds the relay\'s advisory lock')
+  await pools[0]!`select pg_terminate_backend(${holder})`
+  const key = `ordem-${randomUUID().slice(0, 6)}`
+  await write(sql, [key], 3, new Map([[key, []]]))
+  relay.kick()
+  await waitFor('the rows after the kill published', async () => {
+    const [r] = await pools[0]!`select count(*)::int as n from outbox where published_at is null`
+    return r!.n === 0
+  }, 15_000, 50)
+  const again = await held()
+  assert.ok(again !== undefined && again !== holder, 'the lock is held again, by another backend')
+  // Every connection of the relay's pool answers (a query on the dead reserved connection would have wedged it).
+  const pids = await Promise.all(Array.from({ length: 8 }, async () => (await sql`select pg_backend_pid() as p`)[0]!.p as number))
+  assert.equal(pids.length, 8)
+  await relay.stop()
+  assert.equal(relay.isOwner, false)
+})
+
 test('stop() during a pass runs no second pass at the same time and leaves nothing committed behind', { timeout: 60_000 }, async () => {
   await fresh()
   const { sql, relay, producer } = await instance(60_000)
