@@ -33,6 +33,12 @@ export interface InvariantTarget {
   registryUrl: string
   /** Inventory's ledger check (GET /stock/check): over HTTP, or inject in a test. */
   stockCheck: () => Promise<StockCheck>
+  /**
+   * A service was killed or frozen: an outbox row sent just before and marked published only after
+   * may be sent again, with the same eventId (at-least-once publication; consumers skip it). Without
+   * such a fault a record published twice is a relay defect and counts as a violation.
+   */
+  redeliveriesAllowed?: () => boolean
 }
 
 const schemaOf = (t: InvariantTarget, service: string): string => `"${SHOP_SCHEMAS[service]!}${t.schemaSuffix}"`
@@ -94,12 +100,21 @@ export async function violations (t: InvariantTarget, orderIds: string[], opts: 
 
   if (opts.checkTopics) {
     const ids = new Set(orderIds)
+    const serde = new TopicSerde(t.registryUrl, t.topicPrefix)
+    const redeliveries = t.redeliveriesAllowed?.() === true
     for (const topic of ['payments.approved', 'payments.refunded', 'inventory.reserved', 'inventory.released', 'orders.confirmed', 'orders.failed']) {
-      const counts = new Map<string, number>()
+      // Per order: each event (eventId) and how many records carry it.
+      const events = new Map<string, Map<string, number>>()
       for (const rec of await readTopicNow(t.brokers, t.topicPrefix + topic)) {
-        if (rec.key && ids.has(rec.key)) counts.set(rec.key, (counts.get(rec.key) ?? 0) + 1)
+        if (!rec.key || !ids.has(rec.key) || !rec.value) continue
+        const { eventId } = await serde.decode(rec.value) as { eventId: string }
+        const byEvent = events.get(rec.key) ?? new Map<string, number>()
+        events.set(rec.key, byEvent.set(eventId, (byEvent.get(eventId) ?? 0) + 1))
       }
-      for (const [id, n] of counts) if (n > 1) out.push(`${id}: ${n} records on ${topic} (at most one)`)
+      for (const [id, byEvent] of events) {
+        if (byEvent.size > 1) out.push(`${id}: ${byEvent.size} events on ${topic} (at most one)`)
+        for (const [eventId, n] of byEvent) if (n > 1 && !redeliveries) out.push(`${id}: event ${eventId} published ${n} times on ${topic} with no crash to explain it`)
+      }
     }
   }
   return out

@@ -135,6 +135,8 @@ export class Saga {
   readonly running = new Map<ServiceId, Running>()
   /** The second instance of each service when `instances` is 2 (requests go to the first). */
   readonly twins = new Map<ServiceId, Running>()
+  /** A service was killed (SIGKILL) or frozen (SIGSTOP): outbox redeliveries (same eventId) are then expected. */
+  interrupted = false
   /** Ports of the process-mode services, chosen before any starts so each can be given the others' URLs. */
   private readonly ports = new Map<ServiceId, number>()
   readonly sql: postgres.Sql
@@ -225,6 +227,7 @@ export class Saga {
   async crash (id: ServiceId): Promise<void> {
     const run = this.running.get(id)
     if (!run?.kill) throw new Error(`${id} is not running as a process`)
+    this.interrupted = true
     await run.kill()
   }
 
@@ -232,6 +235,7 @@ export class Saga {
   signal (id: ServiceId, sig: 'SIGSTOP' | 'SIGCONT'): void {
     const run = this.running.get(id)
     if (!run?.signal) throw new Error(`${id} is not running as a process`)
+    this.interrupted = true
     run.signal(sig)
   }
 

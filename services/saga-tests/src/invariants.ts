@@ -14,7 +14,8 @@ export function sagaTarget (saga: Saga): InvariantTarget {
     topicPrefix: saga.env.prefix,
     groupSuffix: saga.env.groupSuffix,
     registryUrl: saga.env.registryUrl,
-    stockCheck: async () => (await saga.request('inventory', 'GET', '/stock/check')).body
+    stockCheck: async () => (await saga.request('inventory', 'GET', '/stock/check')).body,
+    redeliveriesAllowed: () => saga.interrupted
   }
 }
 

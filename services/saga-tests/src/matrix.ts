@@ -94,6 +94,9 @@ export async function runRow (row: MatrixRow, env: RowEnv, timeoutMs = 120_000):
   } catch {}
   const statuses = await saga.orderStatuses(accepted)
   const terminal = [...statuses.values()].filter(s => s.status !== 'pending').length
+  // Every row is a fault (a database, broker or link lost included): an outbox row may be sent again
+  // with its eventId, which is no second effect; a second eventId still is.
+  saga.interrupted = true
   const report = await settleInvariants(sagaTarget(saga), accepted, { checkTopics: true, lagServices: [...saga.running.keys()], timeoutMs: 30_000 })
   const redelivered = await redeliveries(saga, report.checks.flatMap(c => c.problems))
   const failed = report.checks.filter(c => !c.ok)

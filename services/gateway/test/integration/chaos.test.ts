@@ -11,7 +11,7 @@ import type { GatewayConfigType } from '../../src/config.ts'
 // a test shop that runs no service (nothing is started, so every drill is unavailable), enough for what
 // the gateway adds: its own validation, the control plane's 400/404/409 passed through, and the 502
 // without an address when the control plane is not there. A drill running end to end through the
-// gateway and the page: web/test/e2e/chaos.test.ts.
+// gateway and the page: web/test/full/chaos.test.ts (make test-full).
 
 const config = (url: string): GatewayConfigType => ({ CONTROL_URL: url, CONTROL_TIMEOUT_MS: 2000 }) as GatewayConfigType
 

@@ -127,6 +127,8 @@ interface PartitionState {
   /** The head record is a retry waiting for its due time: lag then is expected, not a stall. */
   dueAt: number
   lag: { value: number, at: number } | undefined
+  /** The broker's answer for this partition's lag, while one is awaited (one question at a time). */
+  lagQuery?: Promise<void>
 }
 
 type Outcome = 'done' | 'fenced'
@@ -175,6 +177,9 @@ function isTooLarge (err: unknown): boolean {
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+/** How long a lag reading waits for the broker before it answers with the last known value. */
+const LAG_WAIT_MS = 750
 
 /**
  * The headers a retry or dead-letter copy carries: where the record came from (its raw topic
@@ -896,14 +901,22 @@ export class ConsumerEngine {
         st.lag = { value: stats.value, at: stats.at }
         if (stats.value === 0) st.progressAt = Date.now()
       } else if (!st.lag || Date.now() - st.lag.at > 1000) {
-        try {
-          const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => this.consumer.queryWatermarkOffsets(st.topic, st.partition, 1500, (err, o) => (err ? reject(err) : resolve(o))))
-          const at = st.next ?? st.items[0]?.offset ?? await this.committed(st) ?? w.lowOffset
-          st.lag = { value: Math.max(0, w.highOffset - Math.max(at, w.lowOffset)), at: Date.now() }
-          if (st.lag.value === 0) st.progressAt = Date.now()
-        } catch {
-          // Unknown this time; the last value stands.
-        }
+        st.lagQuery ??= (async () => {
+          try {
+            const w = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => this.consumer.queryWatermarkOffsets(st.topic, st.partition, 1500, (err, o) => (err ? reject(err) : resolve(o))))
+            const at = st.next ?? st.items[0]?.offset ?? await this.committed(st) ?? w.lowOffset
+            st.lag = { value: Math.max(0, w.highOffset - Math.max(at, w.lowOffset)), at: Date.now() }
+            if (st.lag.value === 0) st.progressAt = Date.now()
+          } catch {
+            // Unknown this time; the last value stands.
+          } finally {
+            st.lagQuery = undefined
+          }
+        })()
+        // A scrape never waits long on a broker that does not answer (a dead leader, a busy libuv pool):
+        // the last value stands and the answer lands for the next scrape. Otherwise Prometheus times the
+        // scrape out and reports a working service down.
+        await Promise.race([st.lagQuery, new Promise(resolve => setTimeout(resolve, LAG_WAIT_MS).unref())])
       }
       return { topic: this.logical(st.topic), partition: st.partition, lag: st.lag?.value ?? 0 }
     }))

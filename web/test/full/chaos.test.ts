@@ -2,8 +2,8 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startControlApi, startExerciseShop } from '@vitrine/infra/testing'
 import type { ControlApi, ExerciseShop } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { openPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import type { BrowserSuite } from '../e2e/helpers.ts'
+import { openPage, screenshot, skipUnlessRunnable, startBrowserSuite } from '../e2e/helpers.ts'
 
 // The Caos page against the real control plane: a private shop (inventory, payment, checkout-api on
 // their own topics, groups and schemas), the control plane's API over it, the gateway relaying and
