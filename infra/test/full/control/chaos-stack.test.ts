@@ -3,11 +3,8 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import type { TestContext } from 'node:test'
-import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import controlApp, { controlServerOptions } from '../../../src/control/app.ts'
-import type { DrillRun } from '../../../src/chaos/drills.ts'
+import { assertTimeline, runDrill, startDrillApi } from '../../../src/testing/chaos.ts'
 import postgres from 'postgres'
 import { readPid, sleep } from '../../../src/proc.ts'
 import { brokerPorts } from '../../../src/settings.ts'
@@ -71,33 +68,6 @@ async function privateStack (t: TestContext): Promise<StackSettings> {
 }
 
 /** Runs a drill to its end; `duringFault` runs once the fault is on (its first event after the start). */
-async function runDrill (api: FastifyInstance, scene: string, body: Record<string, unknown> = {}, duringFault?: () => Promise<void>): Promise<DrillRun> {
-  const res = await api.inject({ method: 'POST', url: '/chaos/drills', payload: { scene, ...body } })
-  assert.equal(res.statusCode, 202, res.body)
-  const started = res.json() as DrillRun
-  const get = async (): Promise<DrillRun> => (await api.inject({ method: 'GET', url: `/chaos/drills/${started.id}` })).json() as DrillRun
-  if (duringFault) {
-    await waitFor(`drill ${scene}'s fault`, async () => { const run = await get(); return run.phase !== 'baseline' && run.events.length >= 2 }, 120_000, 100)
-    await duringFault()
-  }
-  return await waitFor(`drill ${scene} to end`, async () => {
-    const run = await get()
-    return run.phase === 'done' ? run : undefined
-  }, 300_000, 500)
-}
-
-function assertTimeline (run: DrillRun): void {
-  const story = JSON.stringify(run.events)
-  assert.equal(run.error, null, story)
-  assert.ok(run.faultStartedAt && run.faultEndedAt && run.recoveredAt, story)
-  assert.ok(run.startedAt <= run.faultStartedAt && run.faultStartedAt <= run.faultEndedAt && run.faultEndedAt <= run.recoveredAt)
-  assert.ok(run.samples.length >= 3, `samples: ${run.samples.length}`)
-  assert.ok(run.invariants, 'no invariant report')
-  assert.deepEqual(run.invariants.checks.filter(c => !c.ok), [])
-  assert.deepEqual(run.invariants.checks.map(c => c.name).sort(), ['lag', 'once', 'one-charge', 'saga', 'stock', 'terminal'])
-  assert.equal(run.status, 'passed', story)
-}
-
 test('on a private 3-broker stack: PostgreSQL paused then resumed, and the broker leader killed then started, each with its timeline and the invariants holding', { timeout: 1_200_000 }, async t => {
   const stack = await privateStack(t)
   const shop = await startExerciseShop({ services: ['inventory', 'payment', 'notification', 'checkout-api'], stack })
@@ -112,22 +82,24 @@ test('on a private 3-broker stack: PostgreSQL paused then resumed, and the broke
     const obs = noObservability === false ? await startObservability(t, { targets, alertFor: '1s', scrapeInterval: '2s' }) : undefined
     // Calm first: every target scraped (a JMX exporter's first scrape is slow), so what fires later is the drills'.
     if (obs) await waitFor('every scrape target up', async () => { const all = await obs.targets(); return all.length >= 7 && all.every(x => x.health === 'up') }, 120_000, 500)
-    api = Fastify(controlServerOptions('silent')).withTypeProvider<TypeBoxTypeProvider>()
-    await api.register(controlApp, { plane: shop.plane, drillTimings: { baselineMs: 2000, sampleMs: 1000, trafficPerSec: 2, recoveryTimeoutMs: 180_000, settleTimeoutMs: 60_000, ...(obs ? { prometheusUrl: obs.prometheusUrl } : {}) } })
+    api = await startDrillApi(shop.plane, { baselineMs: 2000, sampleMs: 1000, trafficPerSec: 2, recoveryTimeoutMs: 180_000, settleTimeoutMs: 60_000, ...(obs ? { prometheusUrl: obs.prometheusUrl } : {}) })
     const scenes = (await api.inject({ method: 'GET', url: '/chaos/scenes' })).json().scenes as Array<{ name: string, unavailable: string | null }>
     assert.deepEqual(scenes.filter(s => s.unavailable !== null), [], 'every scene can run on this stack')
 
     await t.test('postgres-pausado: the database frozen for 6 s, orders wait and end, nothing lost', async t => {
       const pg = readPid(stack.stateDir, 'postgres')!
       // The fault is real: while it lasts, PostgreSQL answers nothing (a fresh connection's query times out).
-      const run = await runDrill(api!, 'postgres-pausado', { seconds: 6 }, async () => {
-        assert.equal(procState(pg), 'T', 'the postmaster is stopped during the fault')
-        const sql = postgres(shop.env.databaseUrl, { max: 1, connect_timeout: 2, onnotice: () => {} })
-        try {
-          const answer = await Promise.race([sql`select 1 as one`.then(() => 'answered', () => 'failed'), sleep(2500).then(() => 'silent')])
-          assert.notEqual(answer, 'answered', 'a frozen PostgreSQL answered a query')
-        } finally {
-          sql.end({ timeout: 1 }).catch(() => {})
+      const run = await runDrill(api!, 'postgres-pausado', { seconds: 6 }, {
+        timeoutMs: 300_000,
+        duringFault: async () => {
+          assert.equal(procState(pg), 'T', 'the postmaster is stopped during the fault')
+          const sql = postgres(shop.env.databaseUrl, { max: 1, connect_timeout: 2, onnotice: () => {} })
+          try {
+            const answer = await Promise.race([sql`select 1 as one`.then(() => 'answered', () => 'failed'), sleep(2500).then(() => 'silent')])
+            assert.notEqual(answer, 'answered', 'a frozen PostgreSQL answered a query')
+          } finally {
+            sql.end({ timeout: 1 }).catch(() => {})
+          }
         }
       })
       t.diagnostic(`postgres-pausado: ${run.orders} orders, recovered ${run.recoverySeconds} s after the fault; alerts ${JSON.stringify(run.alerts.map(a => [a.name, a.state]))}; ${run.events.map(e => e.text).join(' | ')}`)
@@ -139,7 +111,7 @@ test('on a private 3-broker stack: PostgreSQL paused then resumed, and the broke
     })
 
     await t.test('lider-morto: the leader of orders.new partition 0 killed, another takes over, orders go on, the broker comes back', async t => {
-      const run = await runDrill(api!, 'lider-morto', { seconds: 10 })
+      const run = await runDrill(api!, 'lider-morto', { seconds: 10 }, { timeoutMs: 300_000 })
       t.diagnostic(`lider-morto: ${run.orders} orders, recovered ${run.recoverySeconds} s after the fault; ${run.events.map(e => e.text).join(' | ')}`)
       assertTimeline(run)
       assert.ok(run.orders >= 4, `orders checked: ${run.orders}`)

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import controlApp, { controlServerOptions } from '../../../src/control/app.ts'
 import type { DrillRun } from '../../../src/chaos/drills.ts'
-import { startExerciseShop, waitFor } from '../../../src/testing/index.ts'
+import { assertTimeline, runDrill, startDrillApi } from '../../../src/testing/chaos.ts'
+import { startExerciseShop } from '../../../src/testing/index.ts'
 import type { ExerciseShop } from '../../../src/testing/index.ts'
 
 // The slower drills end to end over the control plane's routes, on a private shop (its own topics,
@@ -18,8 +16,7 @@ let api: FastifyInstance
 
 before(async () => {
   shop = await startExerciseShop({ services: ['inventory', 'payment', 'notification', 'checkout-api'] })
-  api = Fastify(controlServerOptions('silent')).withTypeProvider<TypeBoxTypeProvider>()
-  await api.register(controlApp, { plane: shop.plane, drillTimings: { baselineMs: 1000, sampleMs: 500, trafficPerSec: 4, recoveryTimeoutMs: 60_000, settleTimeoutMs: 30_000 } })
+  api = await startDrillApi(shop.plane, { baselineMs: 1000, sampleMs: 500, trafficPerSec: 4, recoveryTimeoutMs: 60_000, settleTimeoutMs: 30_000 })
 })
 
 after(async () => {
@@ -27,31 +24,8 @@ after(async () => {
   await shop?.close()
 })
 
-async function runDrill (scene: string, body: Record<string, unknown> = {}): Promise<DrillRun> {
-  const res = await api.inject({ method: 'POST', url: '/chaos/drills', payload: { scene, ...body } })
-  assert.equal(res.statusCode, 202, res.body)
-  const started = res.json() as DrillRun
-  assert.equal(started.status, 'running')
-  return await waitFor(`drill ${scene} to end`, async () => {
-    const r = await api.inject({ method: 'GET', url: `/chaos/drills/${started.id}` })
-    const run = r.json() as DrillRun
-    return run.phase === 'done' ? run : undefined
-  }, 120_000, 500)
-}
-
-function assertTimeline (run: DrillRun): void {
-  assert.equal(run.error, null)
-  assert.ok(run.faultStartedAt && run.faultEndedAt && run.recoveredAt, JSON.stringify(run.events))
-  assert.ok(run.startedAt <= run.faultStartedAt && run.faultStartedAt <= run.faultEndedAt && run.faultEndedAt <= run.recoveredAt)
-  assert.ok(run.samples.length >= 3, `samples: ${run.samples.length}`)
-  assert.ok(run.invariants, 'no invariant report')
-  assert.deepEqual(run.invariants.checks.filter(c => !c.ok), [])
-  assert.deepEqual(run.invariants.checks.map(c => c.name).sort(), ['lag', 'once', 'one-charge', 'saga', 'stock', 'terminal'])
-  assert.equal(run.status, 'passed')
-}
-
 test('payment stopped for 3 s: the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold', async () => {
-  const run = await runDrill('pagamento-parado', { seconds: 3 })
+  const run = await runDrill(api, 'pagamento-parado', { seconds: 3 })
   assertTimeline(run)
   assert.ok(run.orders >= 4, `orders checked: ${run.orders}`)
   const during = run.samples.filter(s => s.at >= run.faultStartedAt! && s.at <= run.recoveredAt!)
@@ -64,7 +38,7 @@ test('payment stopped for 3 s: the lag grows during the fault and goes back to 0
 })
 
 test('a burst of 60 orders: every one accepted ends (confirmed, or failed when stock runs out), stock never negative, one charge each, lag back to 0', async () => {
-  const run = await runDrill('rajada', { orders: 60 })
+  const run = await runDrill(api, 'rajada', { orders: 60 })
   assertTimeline(run)
   assert.ok(run.orders >= 60, `orders checked: ${run.orders}`)
   assert.ok(run.events.some(e => /60 pedidos aceitos, 0 recusados/.test(e.text)), JSON.stringify(run.events))

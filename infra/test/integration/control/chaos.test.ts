@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import controlApp, { controlServerOptions } from '../../../src/control/app.ts'
 import type { DrillRun } from '../../../src/chaos/drills.ts'
-import { startExerciseShop, waitFor } from '../../../src/testing/index.ts'
+import { assertTimeline, runDrill, startDrillApi } from '../../../src/testing/chaos.ts'
+import { startExerciseShop } from '../../../src/testing/index.ts'
 import type { ExerciseShop } from '../../../src/testing/index.ts'
 
 // The chaos drills end to end over the control plane's routes, on a private shop (its own topics,
@@ -21,37 +19,13 @@ let api: FastifyInstance
 
 before(async () => {
   shop = await startExerciseShop({ services: ['inventory', 'payment', 'notification', 'checkout-api'] })
-  api = Fastify(controlServerOptions('silent')).withTypeProvider<TypeBoxTypeProvider>()
-  await api.register(controlApp, { plane: shop.plane, drillTimings: { baselineMs: 1000, sampleMs: 500, trafficPerSec: 4, recoveryTimeoutMs: 60_000, settleTimeoutMs: 30_000 } })
+  api = await startDrillApi(shop.plane, { baselineMs: 1000, sampleMs: 500, trafficPerSec: 4, recoveryTimeoutMs: 60_000, settleTimeoutMs: 30_000 })
 })
 
 after(async () => {
   await api?.close()
   await shop?.close()
 })
-
-async function runDrill (scene: string, body: Record<string, unknown> = {}): Promise<DrillRun> {
-  const res = await api.inject({ method: 'POST', url: '/chaos/drills', payload: { scene, ...body } })
-  assert.equal(res.statusCode, 202, res.body)
-  const started = res.json() as DrillRun
-  assert.equal(started.status, 'running')
-  return await waitFor(`drill ${scene} to end`, async () => {
-    const r = await api.inject({ method: 'GET', url: `/chaos/drills/${started.id}` })
-    const run = r.json() as DrillRun
-    return run.phase === 'done' ? run : undefined
-  }, 120_000, 500)
-}
-
-function assertTimeline (run: DrillRun): void {
-  assert.equal(run.error, null)
-  assert.ok(run.faultStartedAt && run.faultEndedAt && run.recoveredAt, JSON.stringify(run.events))
-  assert.ok(run.startedAt <= run.faultStartedAt && run.faultStartedAt <= run.faultEndedAt && run.faultEndedAt <= run.recoveredAt)
-  assert.ok(run.samples.length >= 3, `samples: ${run.samples.length}`)
-  assert.ok(run.invariants, 'no invariant report')
-  assert.deepEqual(run.invariants.checks.filter(c => !c.ok), [])
-  assert.deepEqual(run.invariants.checks.map(c => c.name).sort(), ['lag', 'once', 'one-charge', 'saga', 'stock', 'terminal'])
-  assert.equal(run.status, 'passed')
-}
 
 test('the scenes: an unknown one is a 400 naming body.scene, the leader kill is unavailable on 1 broker and says why, an unknown run is a 404', async () => {
   const scenes = (await api.inject({ method: 'GET', url: '/chaos/scenes' })).json().scenes as Array<{ name: string, unavailable: string | null }>
@@ -77,7 +51,7 @@ test('the scenes: an unknown one is a 400 naming body.scene, the leader kill is 
 })
 
 test('inventory slowed for 2 s through its fault toggle (handlerDelayMs, no restart): the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold', async () => {
-  const run = await runDrill('estoque-lento', { seconds: 2 })
+  const run = await runDrill(api, 'estoque-lento', { seconds: 2 })
   assertTimeline(run)
   assert.ok(run.orders >= 4, `orders checked: ${run.orders}`)
   const during = run.samples.filter(s => s.at >= run.faultStartedAt! && s.at <= run.recoveredAt!)
@@ -91,7 +65,7 @@ test('inventory slowed for 2 s through its fault toggle (handlerDelayMs, no rest
 })
 
 test('an unregistered and an incompatible schema id on orders.new: both dead-lettered, the errors show in the timeline, invariants hold', async () => {
-  const run = await runDrill('schema-invalido')
+  const run = await runDrill(api, 'schema-invalido')
   assertTimeline(run)
   assert.ok(run.events.some(e => /orders\.dlq/.test(e.text)), JSON.stringify(run.events))
   assert.ok(run.samples.some(s => s.errorsPerSec > 0), `no errors sampled: ${JSON.stringify(run.samples)}`)
