@@ -76,13 +76,13 @@ test('the sweeper plugin sends a notification a crash left recorded but unsent, 
   assert.equal((announced[0]?.headers as Record<string, string>)[HEADERS.sagaMode], 'orchestration', 'in the mode the order ran in')
 })
 
-test('the whole app (kit and all) serves its OpenAPI document: valid, titled, its description, the health routes with each status', async () => {
+test('the whole app (kit and all) serves its OpenAPI document: valid, titled, its description, the health and fault routes with each status', async () => {
   const res = await fastify.inject({ method: 'GET', url: '/openapi.json' })
   assert.equal(res.statusCode, 200)
   const doc = res.json()
   assert.equal(doc.info.title, 'Vitrine · notification')
   assert.match(doc.info.description, /Notificações simuladas/)
-  assert.deepEqual(Object.keys(doc.paths).sort(), ['/health', '/health/live', '/health/ready'])
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/faults', '/health', '/health/live', '/health/ready'])
   assert.equal(await validateOpenApi(doc), undefined)
   assert.deepEqual(missingResponses(doc), [])
 })
