@@ -142,7 +142,7 @@ test: setup browser lint typecheck
 	@was_up=$$($(CLI) status | grep -q 'kafka-1 .*rodando' && echo yes || echo no); \
 	LITE=1 $(CLI) up || exit 1; \
 	pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit && \
-	pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration; rc=$$?; \
+	pnpm -r --workspace-concurrency=1 --no-bail --reporter=append-only test:integration; rc=$$?; \
 	if [ "$$was_up" = no ]; then $(CLI) down >/dev/null; fi; \
 	exit $$rc
 
@@ -152,7 +152,7 @@ test-full: setup browser lint typecheck
 	$(CLI) up || exit 1; \
 	pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit && \
 	pnpm -r --workspace-concurrency=1 --reporter=append-only test:integration && \
-	pnpm -r --workspace-concurrency=1 --reporter=append-only --if-present test:full; rc=$$?; \
+	pnpm -r --workspace-concurrency=1 --no-bail --reporter=append-only --if-present test:full; rc=$$?; \
 	if [ "$$was_up" = no ]; then $(CLI) down >/dev/null; fi; \
 	exit $$rc
 
