@@ -1,7 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import avro from 'avsc'
 import type { EventTopic, TopicValues } from './events.ts'
-import { latestSchema } from './schemas.ts'
+import { latestSchema, schemaVersions } from './schemas.ts'
 import { TOPICS, findTopic } from './topics.ts'
 
 export function subjectOf (topic: string): string {
@@ -29,7 +29,7 @@ export class TopicSerde {
   private readonly readers = new Map<string, { reader: avro.Type, resolver?: avro.Resolver }>()
 
   /** `prefix` is put before every topic (and so every subject) name: tests run a saga on their own topics. */
-  constructor (registryUrl: string, readonly prefix = '') {
+  constructor (private readonly registryUrl: string, readonly prefix = '') {
     this.registry = new SchemaRegistry({ host: registryUrl })
   }
 
@@ -38,12 +38,23 @@ export class TopicSerde {
     if (cached !== undefined) return cached
     const spec = findTopic(topic)
     if (!spec?.schema) throw new SerdeError(`topic "${topic}" has no Avro schema in the catalog`)
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(latestSchema(spec.schema)) },
-      { subject: subjectOf(this.prefix + topic) }
-    )
+    const subject = subjectOf(this.prefix + topic)
+    const versions = schemaVersions(spec.schema)
+    // A new subject gets the catalog's whole history (orders.new: v1, then v2), so the registry shows
+    // real versions and what changed between them. A subject that exists gets only the latest: an
+    // older version registered after a newer one would become its latest.
+    const history = versions.length > 1 && !(await this.subjectExists(subject)) ? versions.slice(0, -1) : []
+    for (const v of history) await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v.schema) }, { subject })
+    const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(versions.at(-1)!.schema) }, { subject })
     this.ids.set(topic, id)
     return id
+  }
+
+  private async subjectExists (subject: string): Promise<boolean> {
+    const res = await fetch(`${this.registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, { signal: AbortSignal.timeout(10_000) })
+    if (res.status === 404) return false
+    if (!res.ok) throw new SerdeError(`schema registry answered ${res.status} for the versions of ${subject}`)
+    return ((await res.json()) as unknown[]).length > 0
   }
 
   async registerAll (topics: readonly string[] = TOPICS.filter(t => t.schema).map(t => t.name)): Promise<Map<string, number>> {

@@ -85,6 +85,37 @@ export function reasonLabel (reason: string | null | undefined): string {
   return REASON[reason] ?? reason
 }
 
+/**
+ * A failure's detail in pt-BR. checkout-api stores the upstream reason there, alone
+ * (`forced_by_trigger`) or followed by what it is about (`insufficient_stock: prod_6`): the code
+ * is translated, the rest (a product id, a sentence already in pt-BR) kept as it came.
+ */
+export function detailLabel (detail: string | null | undefined): string {
+  if (!detail) return ''
+  const m = /^([a-z][a-z0-9_]*)(?::\s*(.*))?$/s.exec(detail)
+  if (!m || !Object.hasOwn(REASON, m[1]!)) return detail
+  return m[2] ? `${REASON[m[1]!]}: ${m[2]}` : REASON[m[1]!]!
+}
+
+const TOPIC_KIND: Record<string, string> = {
+  event: 'evento',
+  command: 'comando',
+  reply: 'resposta',
+  'dead-letter': 'dead-letter (DLQ)',
+  retry: 'nova tentativa'
+}
+
+/** A catalog topic's kind (topics.ts `kind`) in pt-BR. */
+export function topicKindLabel (kind: string | null | undefined): string {
+  if (!kind) return ''
+  return TOPIC_KIND[kind] ?? kind
+}
+
+/** A notification's kind (notifications.sent `kind`) in pt-BR. */
+export function notificationLabel (kind: string): string {
+  return NOTIFICATION[kind] ?? kind
+}
+
 /** Cents as money in pt-BR (R$ 12,34); anything else (a value that lacks the field) as `?`. */
 export function moneyLabel (cents: unknown, currency = 'BRL'): string {
   if (typeof cents !== 'number' || !Number.isFinite(cents)) return '?'
@@ -124,13 +155,13 @@ const DETAIL: { [T in keyof AvroTopicValues]: (v: AvroTopicValues[T]) => string 
   'inventory.released': v => `${itemsLabel(v.items)}${because(v.reason)}`,
   'orders.confirmed': v => `total ${moneyLabel(v.totalCents)}`,
   'sales.totals': v => `${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}, modo ${v.mode === 'EXACTLY_ONCE' ? 'exactly-once' : 'at-least-once'}`,
-  'orders.failed': v => `motivo: ${reasonLabel(v.reason)}${v.detail ? ` (${v.detail})` : ''}`,
+  'orders.failed': v => `motivo: ${reasonLabel(v.reason)}${v.detail ? ` (${detailLabel(v.detail)})` : ''}`,
   'notifications.sent': v => `${NOTIFICATION[v.kind] ?? v.kind}, por ${(v.channels ?? []).join(', ') || 'nenhum canal'}`,
   'payments.commands': v => `valor ${moneyLabel(v.amountCents)}${because(v.reason)}`,
   'payments.replies': v => `ao comando ${VERB[v.command] ?? v.command}${because(v.reason)}`,
   'inventory.commands': v => `${itemsLabel(v.items)}${because(v.reason)}`,
   'inventory.replies': v => `ao comando ${VERB[v.command] ?? v.command}${because(v.reason)}${v.productId ? `, produto ${v.productId}` : ''}`,
-  'orders.commands': v => `${v.reason ? `motivo: ${reasonLabel(v.reason)}` : 'saga concluída'}${v.detail ? ` (${v.detail})` : ''}`,
+  'orders.commands': v => `${v.reason ? `motivo: ${reasonLabel(v.reason)}` : 'saga concluída'}${v.detail ? ` (${detailLabel(v.detail)})` : ''}`,
   'streams.order-kpis': v => `${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}, ticket médio ${moneyLabel(v.avgTicketCents)}, ${v.uniqueCustomers} cliente(s)`,
   'streams.top-products': v => `${v.rank}º ${v.productId}: ${v.quantity} unidade(s) em ${v.orders} pedido(s)`,
   'streams.live-kpis': v => `${v.orders} pedido(s), receita ${moneyLabel(v.revenueCents)}, ticket médio ${moneyLabel(v.avgTicketCents)}`,

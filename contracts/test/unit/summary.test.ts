@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { EventTopic, StreamTopic, StreamValues, TopicValues } from '../../src/events.ts'
 import { HEADERS } from '../../src/headers.ts'
-import { eventTitle, moneyLabel, reasonLabel, summarizeEvent, summarizeRecord } from '../../src/summary.ts'
+import { detailLabel, eventTitle, moneyLabel, reasonLabel, summarizeEvent, summarizeRecord, topicKindLabel } from '../../src/summary.ts'
 import { TOPICS } from '../../src/topics.ts'
 
 const base = { eventId: 'e-1', orderId: 'o-1', occurredAt: 1_760_000_000_000 }
@@ -86,4 +86,19 @@ test('reasons and money in pt-BR', () => {
   assert.equal(moneyLabel(123456), 'R$\u00a01.234,56')
   assert.equal(moneyLabel(undefined), '?')
   assert.equal(moneyLabel(100, 'XXX-not-a-currency'), '1.00 XXX-not-a-currency')
+})
+
+test('a failure detail that starts with a reason code is shown in pt-BR, with what follows it kept', () => {
+  assert.equal(detailLabel('insufficient_stock: prod_6'), 'estoque insuficiente: prod_6')
+  assert.equal(detailLabel('forced_by_trigger'), 'forçado pelo gatilho do professor')
+  assert.equal(detailLabel('o pedido não terminou dentro do prazo'), 'o pedido não terminou dentro do prazo', 'a sentence is kept')
+  assert.equal(detailLabel('made_up_code: x'), 'made_up_code: x', 'an unknown code is kept')
+  assert.equal(detailLabel(null), '')
+  assert.equal(summarizeRecord('orders.failed', { reason: 'inventory_failed', detail: 'insufficient_stock: prod_6' }), 'Pedido falhou: motivo: estoque insuficiente (estoque insuficiente: prod_6)')
+})
+
+test('every catalog topic kind has a pt-BR name', () => {
+  for (const kind of new Set(TOPICS.map(t => t.kind))) assert.notEqual(topicKindLabel(kind), kind, kind)
+  assert.equal(topicKindLabel('reply'), 'resposta')
+  assert.equal(topicKindLabel('event'), 'evento')
 })

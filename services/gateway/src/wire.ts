@@ -103,6 +103,7 @@ export interface Catalog { prefix: string, services: string[], modes: string[], 
 
 export interface TopicSummary {
   name: string
+  /** Kafka's own (`__…`) or the Schema Registry's storage (`kafkasql-…`, `apicurio-…`): hidden by the console's "internos" filter. */
   internal: boolean
   catalog: boolean
   kind: TopicKind | null
@@ -133,8 +134,10 @@ export interface TopicDetail extends TopicSummary {
 
 export interface BrowseResult { topic: string, partition: number, low: number, high: number, from: number, messages: LiveEvent[] }
 
-export interface GroupSummary { id: string, state: string, protocolType: string, groupType: string }
+/** `internal`: the Schema Registry's own group (`apicurio-…`, `kafkasql-…`), hidden by the console's "internos" filter. */
+export interface GroupSummary { id: string, state: string, protocolType: string, groupType: string, internal: boolean }
 
+/** `lag` with no commit yet: 0 on an empty partition, end − start for Vitrine's groups (they read from the earliest offset), else null (see lagOf). */
 export interface GroupPartition { topic: string, partition: number, committed: number | null, end: number, lag: number | null, member: string | null }
 
 export interface GroupDetail {

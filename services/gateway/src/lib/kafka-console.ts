@@ -3,11 +3,11 @@ import type { Admin } from '@platformatic/kafka'
 import { ConfigResourceTypes } from '@platformatic/kafka'
 import { ShopError } from '@vitrine/service-kit'
 import type { KafkaReader } from '@vitrine/service-kit'
-import { TOPICS } from '@vitrine/contracts'
+import { CONSUMER_SERVICES, TOPICS } from '@vitrine/contracts'
 import type { TopicSpec } from '@vitrine/contracts'
 import type { GroupDetail, GroupPartition, GroupSummary, PartitionInfo, TopicDetail, TopicSummary } from '../wire.ts'
 import type { FieldError, NewTopic } from './topic-validation.ts'
-import { PROTECTION_REASON, protectedReason, validateNewTopic } from './topic-validation.ts'
+import { PROTECTION_REASON, isRegistryOwned, protectedReason, validateNewTopic } from './topic-validation.ts'
 
 // What the console's Kafka page asks the broker: topics with their partitions and offsets,
 // topic creation and deletion (node-rdkafka's admin client), consumer groups with their members,
@@ -72,6 +72,18 @@ export class KafkaConsole {
     return (await this.o.admin.metadata({ topics: [], forceUpdate: true })).brokers.size
   }
 
+  /**
+   * The replication factor this cluster gives a new topic: the brokers' default.replication.factor
+   * (the stack sets it to the broker count: 1, or 3 with BROKERS=3), never more than the brokers up.
+   */
+  async defaultReplicationFactor (): Promise<number> {
+    const ids = [...(await this.o.admin.metadata({ topics: [], forceUpdate: true })).brokers.keys()].sort((a, b) => a - b)
+    if (ids.length === 0) return 1
+    const [described] = await this.o.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.BROKER, resourceName: String(ids[0]), configurationKeys: ['default.replication.factor'] }] })
+    const configured = Number(described?.configs.find(c => c.name === 'default.replication.factor')?.value)
+    return Math.max(1, Math.min(ids.length, Number.isInteger(configured) ? configured : 1))
+  }
+
   async topicNames (): Promise<string[]> {
     return (await this.o.admin.listTopics({ includeInternals: true })).sort()
   }
@@ -84,7 +96,7 @@ export class KafkaConsole {
     const spec = this.catalog.get(name)
     return {
       name,
-      internal: name.startsWith('__'),
+      internal: name.startsWith('__') || isRegistryOwned(name, REGISTRY_TOPICS),
       catalog: spec !== undefined,
       kind: spec?.kind ?? null,
       description: spec?.description ?? null,
@@ -137,7 +149,8 @@ export class KafkaConsole {
     return (await this.o.reader.metadata()).topics.find(t => t.name === name)?.partitions.length ?? 0
   }
 
-  async createTopic (t: NewTopic): Promise<TopicSummary> {
+  async createTopic (asked: Omit<NewTopic, 'replicationFactor'> & { replicationFactor?: number | undefined }): Promise<TopicSummary> {
+    const t: NewTopic = { ...asked, replicationFactor: asked.replicationFactor ?? await this.defaultReplicationFactor() }
     const existing = new Set(await this.topicNames())
     const errors = validateNewTopic(t, { brokers: await this.brokerCount(), maxPartitions: this.o.maxPartitions, existing })
     if (errors.length > 0) throw new ValidationFailed(errors)
@@ -158,7 +171,7 @@ export class KafkaConsole {
 
   async listGroups (): Promise<GroupSummary[]> {
     const groups = await this.o.admin.listGroups()
-    return [...groups.values()].map(g => ({ id: g.id, state: g.state, protocolType: g.protocolType, groupType: g.groupType })).sort((a, b) => a.id.localeCompare(b.id))
+    return [...groups.values()].map(g => ({ id: g.id, state: g.state, protocolType: g.protocolType, groupType: g.groupType, internal: isRegistryOwned(g.id) })).sort((a, b) => a.id.localeCompare(b.id))
   }
 
   async describeGroup (id: string): Promise<GroupDetail> {
@@ -192,12 +205,12 @@ export class KafkaConsole {
     const existing = new Set(await this.topicNames())
     const topics = [...new Set([...keys.values()].map(k => k.topic))].filter(t => existing.has(t))
     const info = await this.partitionInfo(topics)
+    const earliest = readsFromEarliest(id)
     const partitions: GroupPartition[] = [...keys.values()]
       .filter(k => existing.has(k.topic))
       .map(k => {
-        const end = info.get(k.topic)?.[k.partition]?.high ?? 0
-        // No committed offset yet: the lag is not known (it depends on auto.offset.reset), so it is not made up.
-        return { ...k, end, lag: k.committed === null ? null : Math.max(0, end - k.committed), member: owner.get(`${k.topic}:${k.partition}`) ?? null }
+        const { low, high: end } = info.get(k.topic)?.[k.partition] ?? { low: 0, high: 0 }
+        return { ...k, end, lag: lagOf(k.committed, low, end, earliest), member: owner.get(`${k.topic}:${k.partition}`) ?? null }
       })
       .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     return {
@@ -235,6 +248,26 @@ export class KafkaConsole {
   close (): void {
     this.rd.disconnect()
   }
+}
+
+/** Groups of Vitrine's own consumers (the kit's, `<service>` or `<service>-…`, and the sales-counter's): they start at the earliest offset. */
+export function readsFromEarliest (group: string): boolean {
+  return [...CONSUMER_SERVICES, 'sales-counter'].some(s => group === s || group.startsWith(`${s}-`))
+}
+
+/**
+ * A partition's lag for a group: log end − committed offset. With no commit yet, where the group
+ * starts is its consumers' auto.offset.reset. On a partition that holds no record (end = start:
+ * never written, or all of it deleted by retention) every policy starts at the end, so the lag
+ * is 0, not unknown. On one that holds records, Vitrine's consumers (kit, sales-counter) start
+ * at the earliest retained offset, so all of them, end − start, are still to read; a foreign
+ * group reading with `latest` would start at the end instead, and `kafka-consumer-groups
+ * --describe` shows "-" there: that case stays null (unknown) unless the group is ours.
+ */
+export function lagOf (committed: number | null, low: number, end: number, earliest: boolean): number | null {
+  if (committed !== null) return Math.max(0, end - committed)
+  if (end <= low) return 0
+  return earliest ? end - low : null
 }
 
 /** Maps the broker's refusal to the field it is about (400), or to a conflict (409). */

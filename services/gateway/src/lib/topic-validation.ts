@@ -104,10 +104,18 @@ export const PROTECTION_REASON: Record<Protection, string> = {
   catalog: 'it is in the topic catalog: the saga services read and write it'
 }
 
+// Apicurio's kafkasql storage names its topics and consumer groups with these (kafkasql-journal, apicurio-registry-…).
+const REGISTRY_PREFIXES = ['kafkasql-', 'apicurio-']
+
+/** A topic or consumer group the Schema Registry keeps for itself: `registryTopics` by name, or a registry prefix. */
+export function isRegistryOwned (name: string, registryTopics: readonly string[] = []): boolean {
+  return registryTopics.includes(name) || REGISTRY_PREFIXES.some(p => name.startsWith(p))
+}
+
 /** Topics the console refuses to delete: Kafka's internal ones and those the system itself runs on. */
 export function protectedReason (name: string, catalogNames: ReadonlySet<string>, registryTopics: readonly string[]): Protection | null {
   if (name.startsWith('__')) return 'internal'
-  if (registryTopics.includes(name)) return 'registry'
+  if (isRegistryOwned(name, registryTopics)) return 'registry'
   if (catalogNames.has(name)) return 'catalog'
   return null
 }

@@ -38,7 +38,7 @@ export const TopicParams = Type.Object({ name: TopicName }, { additionalProperti
 export const CreateTopicBody = Type.Object({
   name: TopicName,
   partitions: Type.Integer({ minimum: 1, maximum: 1000 }),
-  replicationFactor: Type.Integer({ minimum: 1, maximum: 32 }),
+  replicationFactor: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'omitted: the cluster\'s default.replication.factor' })),
   configs: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9.]*$' }), Type.String({ maxLength: 255 })))
 }, { additionalProperties: false })
 
@@ -59,7 +59,7 @@ export const BrowseResult = Type.Object({
   messages: Type.Array(LiveEventSchema)
 })
 
-export const GroupSummarySchema = Type.Object({ id: Type.String(), state: Type.String(), protocolType: Type.String(), groupType: Type.String() })
+export const GroupSummarySchema = Type.Object({ id: Type.String(), state: Type.String(), protocolType: Type.String(), groupType: Type.String(), internal: Type.Boolean() })
 
 export const GroupParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false })
 

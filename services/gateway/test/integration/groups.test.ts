@@ -31,11 +31,12 @@ async function produceTo (brokers: string, topic: string, perPartition: number[]
 
 test('a consumer group shows its member, its assignment, the committed offset and the lag of each partition', async (t) => {
   const topic = `lag-${randomUUID()}`
-  await h.app.kafkaConsole.createTopic({ name: topic, partitions: 2, replicationFactor: 1 })
+  // Partition 2 stays empty and is never committed: its lag is 0 whatever the group's offset reset.
+  await h.app.kafkaConsole.createTopic({ name: topic, partitions: 3, replicationFactor: 1 })
   t.after(async () => { await h.app.kafkaConsole.deleteTopic(topic).catch(() => {}) })
   // 10 records on partition 0, 5 on partition 1.
   await waitFor('topic ready', async () => (await h.app.kafkaConsole.describeTopic(topic)).partitionDetails.every(p => p.leader >= 0), 15_000)
-  await produceTo(h.env.brokers, topic, [10, 5])
+  await produceTo(h.env.brokers, topic, [10, 5, 0])
 
   const group = `lag-group-${randomUUID()}`
   const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': h.env.brokers, 'group.id': group, 'client.id': 'lag-demo-client', 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' })
@@ -47,7 +48,7 @@ test('a consumer group shows its member, its assignment, the committed offset an
   consumer.subscribe([topic])
   await waitFor('partitions assigned', async () => {
     await new Promise(resolve => consumer.consume(10, () => resolve(null)))
-    return consumer.assignments().length === 2
+    return consumer.assignments().length === 3
   }, 20_000)
   const counts = await waitFor('watermarks', async () => {
     const w0 = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) => consumer.queryWatermarkOffsets(topic, 0, 5000, (e, w) => (e ? reject(e) : resolve(w))))
@@ -58,19 +59,20 @@ test('a consumer group shows its member, its assignment, the committed offset an
   consumer.commitSync([{ topic, partition: 0, offset: counts[0] - 2 }, { topic, partition: 1, offset: counts[1] }])
 
   const list = await h.app.inject({ method: 'GET', url: '/api/groups' })
-  assert.ok((list.json().groups as Array<{ id: string }>).some(g => g.id === group))
+  assert.equal((list.json().groups as Array<{ id: string, internal: boolean }>).find(g => g.id === group)?.internal, false, 'listed, not as one of the registry\'s')
 
   const detail = await waitFor('group described with its member', async () => {
     const r = await h.app.inject({ method: 'GET', url: `/api/groups/${group}` })
     const g = r.json() as GroupDetail
-    return r.statusCode === 200 && g.members.length === 1 && g.partitions.length === 2 ? g : undefined
+    return r.statusCode === 200 && g.members.length === 1 && g.partitions.length === 3 ? g : undefined
   }, 20_000)
   assert.equal(detail.state, 'STABLE')
   assert.equal(detail.members[0]!.clientId, 'lag-demo-client')
-  assert.deepEqual(detail.members[0]!.assignments, [{ topic, partitions: [0, 1] }])
+  assert.deepEqual(detail.members[0]!.assignments, [{ topic, partitions: [0, 1, 2] }])
   assert.deepEqual(detail.partitions.map(p => ({ partition: p.partition, committed: p.committed, end: p.end, lag: p.lag, member: p.member })), [
     { partition: 0, committed: counts[0] - 2, end: counts[0], lag: 2, member: 'lag-demo-client' },
-    { partition: 1, committed: counts[1], end: counts[1], lag: 0, member: 'lag-demo-client' }
+    { partition: 1, committed: counts[1], end: counts[1], lag: 0, member: 'lag-demo-client' },
+    { partition: 2, committed: null, end: 0, lag: 0, member: 'lag-demo-client' }
   ])
   assert.equal(detail.totalLag, 2)
 })

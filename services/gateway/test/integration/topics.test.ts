@@ -23,6 +23,27 @@ test('the topic list shows every topic with partitions, replication and message 
   assert.equal(mine.partitions, 3)
   assert.equal(mine.protected, 'catalog')
   assert.ok((body.topics as TopicSummary[]).some(t => t.name === '__consumer_offsets' && t.internal && t.partitions > 0))
+  // The registry's storage (Apicurio's kafkasql) sits behind the same "internos" filter as Kafka's own topics.
+  const journal = (body.topics as TopicSummary[]).find(t => t.name === 'kafkasql-journal')
+  assert.ok(journal, 'the shared registry keeps its schemas in kafkasql-journal')
+  assert.equal(journal.internal, true)
+  assert.equal(journal.protected, 'registry')
+  // What a new topic gets: the brokers' default.replication.factor (the stack sets it to the broker count).
+  assert.equal(body.defaultReplicationFactor, Math.min(body.brokers, 3))
+})
+
+test('a topic created without a replication factor gets the cluster\'s default', async (t) => {
+  const name = `aula-rf-${randomUUID()}`
+  t.after(async () => { await h.app.kafkaConsole.deleteTopic(name).catch(() => {}) })
+  const rf = (await api('GET', '/api/topics')).body.defaultReplicationFactor as number
+  const created = await api('POST', '/api/topics', { name, partitions: 1 })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  assert.equal(created.body.replicationFactor, rf)
+  const detail = await waitFor('topic metadata', async () => {
+    const r = await api('GET', `/api/topics/${name}`)
+    return r.status === 200 && (r.body as TopicDetail).partitionDetails.every(p => p.leader >= 0) ? r.body as TopicDetail : undefined
+  }, 15_000)
+  assert.equal(detail.partitionDetails[0]!.replicas.length, rf)
 })
 
 test('create a topic with configs → 201, it exists with its partitions, leader and ISR; again → 409; delete → 204, then 404', async (t) => {

@@ -26,6 +26,10 @@ export interface DeadLetter {
   at: string
   schemaId: number | null
   value: unknown
+  /** The record's value as it was stored (base64): the bytes that could not be handled. */
+  valueBase64: string | null
+  /** Its headers as stored: the original record's and the ones the failing consumer added. */
+  headers: Record<string, string>
 }
 
 export async function listDeadLetters (brokers: string, serde: TopicSerde, prefix = ''): Promise<DeadLetter[]> {
@@ -54,7 +58,9 @@ async function describe (r: StoredRecord, serde: TopicSerde): Promise<DeadLetter
     group: failedBy.slice(failedBy.indexOf('/') + 1),
     at: new Date(r.timestamp).toISOString(),
     schemaId: wireSchemaId(r.value),
-    value
+    value,
+    valueBase64: r.value?.toString('base64') ?? null,
+    headers: r.headers
   }
 }
 

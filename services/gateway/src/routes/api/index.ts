@@ -4,6 +4,7 @@ import catalog from './catalog.ts'
 import chaos from './chaos.ts'
 import compare from './compare.ts'
 import docs from './docs.ts'
+import dlq from './dlq.ts'
 import exercises from './exercises.ts'
 import groups from './groups.ts'
 import live from './live.ts'
@@ -22,6 +23,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(topics)
   await fastify.register(groups)
   await fastify.register(registry)
+  await fastify.register(dlq, { config })
   await fastify.register(shop, { config })
   await fastify.register(compare)
   await fastify.register(docs, { config })

@@ -9,9 +9,20 @@ import { BrowseParams, BrowseQuery, BrowseResult, CreateTopicBody, TopicDetailSc
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   const kc = fastify.kafkaConsole
 
-  fastify.get('/topics', { schema: { response: { 200: Type.Object({ brokers: Type.Integer(), maxPartitions: Type.Integer(), topics: Type.Array(TopicSummarySchema) }) } } }, async () => {
-    const [brokers, topics] = await Promise.all([kc.brokerCount(), kc.listTopics()])
-    return { brokers, maxPartitions: kc.maxPartitions, topics }
+  fastify.get('/topics', {
+    schema: {
+      response: {
+        200: Type.Object({
+          brokers: Type.Integer(),
+          maxPartitions: Type.Integer(),
+          defaultReplicationFactor: Type.Integer({ description: 'what a new topic gets without replicationFactor: the brokers\' default.replication.factor, at most the brokers up' }),
+          topics: Type.Array(TopicSummarySchema)
+        })
+      }
+    }
+  }, async () => {
+    const [brokers, defaultReplicationFactor, topics] = await Promise.all([kc.brokerCount(), kc.defaultReplicationFactor(), kc.listTopics()])
+    return { brokers, maxPartitions: kc.maxPartitions, defaultReplicationFactor, topics }
   })
 
   fastify.get('/topics/:name', { schema: { params: TopicParams, response: { 200: TopicDetailSchema, 400: ErrorBody, 404: ErrorBody } } }, async (request) => {

@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import pino from 'pino'
+import { Type } from 'typebox'
+import { DLQ_TOPIC } from '@vitrine/contracts'
+import { EventProducer, ReplayError, connect, listDeadLetters, replayDeadLetters } from '@vitrine/service-kit'
+import type { GatewayConfigType } from '../../config.ts'
+import { ValidationFailed } from '../../lib/kafka-console.ts'
+import { ErrorBody, Nullable } from '../../schemas/common.ts'
+
+const DeadLetterSchema = Type.Object({
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  key: Nullable(Type.String()),
+  originalTopic: Type.String(),
+  originalPartition: Type.Integer(),
+  originalOffset: Type.Integer(),
+  error: Type.String(),
+  attempts: Type.Integer(),
+  failedBy: Type.String(),
+  group: Type.String(),
+  at: Type.String(),
+  schemaId: Nullable(Type.Integer()),
+  value: Type.Unknown(),
+  valueBase64: Nullable(Type.String({ description: 'the stored value, byte for byte (Confluent wire format: magic byte 0, 4-byte schema id, Avro)' })),
+  headers: Type.Record(Type.String(), Type.String())
+})
+
+const ReplayItemSchema = Type.Object({ partition: Type.Integer(), offset: Type.Integer(), key: Nullable(Type.String()), group: Type.String(), originalTopic: Type.String(), error: Type.String() })
+
+/**
+ * The dead-letter topic for the console: its records with their original bytes, and a replay of
+ * chosen ones to the group that gave up on them (kit's replayDeadLetters: the same path and replay
+ * ledger as `make dlq-replay`, so a record goes back once unless `force`).
+ */
+const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
+  const dlq = config.TOPIC_PREFIX + DLQ_TOPIC
+
+  fastify.get('/dlq', { schema: { response: { 200: Type.Object({ topic: Type.String(), records: Type.Array(DeadLetterSchema) }), 502: ErrorBody } } }, async () => {
+    return { topic: dlq, records: await listDeadLetters(config.KAFKA_BROKERS, fastify.serde, config.TOPIC_PREFIX) }
+  })
+
+  fastify.post('/dlq/replay', {
+    schema: {
+      body: Type.Object({
+        offsets: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'offsets of orders.dlq to send back' }),
+        force: Type.Optional(Type.Boolean({ description: 'send again what the ledger says was replayed already' }))
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ sent: Type.Array(ReplayItemSchema), alreadyReplayed: Type.Array(ReplayItemSchema), notReplayable: Type.Array(ReplayItemSchema) }), 400: ErrorBody, 502: ErrorBody, 503: ErrorBody }
+    }
+  }, async (request) => {
+    // A rare operator action: its database connection and producer live for this request only.
+    const sql = connect(config.DATABASE_URL, 'vitrine_ops', 1)
+    const producer = new EventProducer(config.KAFKA_BROKERS, 'gateway-dlq-replay', pino({ level: 'warn' }))
+    try {
+      await producer.connect()
+      const result = await replayDeadLetters(config.KAFKA_BROKERS, producer, sql, { prefix: config.TOPIC_PREFIX, offsets: request.body.offsets, force: request.body.force ?? false })
+      request.log.info({ sent: result.sent.map(i => i.offset), alreadyReplayed: result.alreadyReplayed.map(i => i.offset) }, 'dead letters replayed from the console')
+      return result
+    } catch (err) {
+      if (err instanceof ReplayError) throw new ValidationFailed([{ field: 'body.offsets', rule: 'exists', message: err.message }])
+      throw err
+    } finally {
+      await producer.close()
+      await sql.end({ timeout: 5 })
+    }
+  })
+}
+
+export default routes
