@@ -321,7 +321,7 @@ export const TOPICS = [
   },
   {
     name: 'streams.revenue-by-tier',
-    description: 'Receita acumulada por tier de cliente (bronze, silver, gold), tabela upsert do Flink SQL sobre streams.enriched-orders (revenue_by_tier.sql); compactado: o último registro de cada tier vale.',
+    description: 'Receita acumulada por tier de cliente (bronze, silver, gold), cada pedido no tier que o cliente tinha na hora do pedido: join temporal do Flink SQL de orders.new com customers.cdc, tabela upsert (revenue_by_tier.sql); compactado: o último registro de cada tier vale.',
     partitions: 1,
     replicationFactor: DEFAULT_RF,
     config: { 'cleanup.policy': 'compact', 'min.insync.replicas': '2', 'min.cleanable.dirty.ratio': '0.1', 'segment.ms': String(60 * 60 * 1000) },

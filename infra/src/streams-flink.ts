@@ -74,6 +74,8 @@ export function flinkConfig (s: StackSettings): Record<string, unknown> {
     'rest.address': '127.0.0.1',
     'rest.bind-address': '127.0.0.1',
     'rest.bind-port': `${s.flinkUiPort}-${s.flinkUiPort + 9}`,
+    // The web UI's (and the tests') record counts per operator, refreshed every 2 s instead of 10.
+    'metrics.fetcher.update-interval': '2s',
     'jobmanager.bind-host': '127.0.0.1',
     'taskmanager.bind-host': '127.0.0.1',
     'taskmanager.host': '127.0.0.1',

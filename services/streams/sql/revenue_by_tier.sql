@@ -1,36 +1,18 @@
 -- ============================================================================
 -- Job revenue_by_tier: receita acumulada por tier de cliente (bronze, silver,
--- gold), lida do tópico que o job enriched_orders escreve.
+-- gold), com cada pedido no tier que o cliente tinha NA HORA DO PEDIDO.
 --
--- Um job lê a saída do outro pelo Kafka, como qualquer consumidor: cada job
--- pode parar, reiniciar e escalar sozinho. O resultado é uma tabela (upsert),
--- uma linha por tier, atualizada a cada pedido.
+-- customers é uma tabela versionada (vem do Debezium, com chave primária e
+-- watermark: veja tables.sql). "FOR SYSTEM_TIME AS OF o.ts" é um join temporal
+-- por tempo de evento: para cada pedido, o Flink pega a versão do cliente que
+-- valia no instante o.ts. Se o tier muda no PostgreSQL às 10:05, um pedido das
+-- 10:04 continua contando para o tier antigo e um das 10:06 conta para o novo.
+-- Um JOIN comum (sem FOR SYSTEM_TIME) usaria o tier de AGORA.
+-- O limite: o Flink guarda as versões antigas só até o watermark passar delas;
+-- um pedido que chega atrasado demais não acha a versão da hora dele.
+--
+-- O resultado é uma tabela (upsert), uma linha por tier, atualizada a cada pedido.
 -- ============================================================================
-
-CREATE TABLE enriched_orders_in (
-  orderId STRING NOT NULL,
-  customerId STRING NOT NULL,
-  customerName STRING,
-  customerTier STRING,
-  productId STRING NOT NULL,
-  productName STRING,
-  quantity INT NOT NULL,
-  unitPriceCents BIGINT NOT NULL,
-  catalogPriceCents BIGINT,
-  lineCents BIGINT NOT NULL,
-  occurredAt TIMESTAMP(3) NOT NULL
-) WITH (
-  'connector' = 'kafka',
-  'topic' = '${TOPIC_PREFIX}streams.enriched-orders',
-  'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
-  'properties.group.id' = 'streams${GROUP_SUFFIX}',
-  -- Só o que o enriched_orders confirmou (transações concluídas no checkpoint dele).
-  'properties.isolation.level' = 'read_committed',
-  'scan.startup.mode' = 'earliest-offset',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
-  'value.avro-confluent.schema' = '${SCHEMA:enriched-order}'
-);
 
 CREATE TABLE revenue_by_tier (
   tier STRING NOT NULL,
@@ -56,11 +38,17 @@ CREATE TABLE revenue_by_tier (
 INSERT INTO revenue_by_tier
 SELECT
   tier,
-  COUNT(DISTINCT orderId) AS orders,
-  SUM(lineCents) AS revenueCents,
-  SUM(lineCents) / COUNT(DISTINCT orderId) AS avgTicketCents
+  COUNT(*) AS orders,
+  SUM(totalCents) AS revenueCents,
+  -- Ticket médio em centavos, arredondado para baixo (divisão inteira).
+  SUM(totalCents) / COUNT(*) AS avgTicketCents
 FROM (
-  SELECT COALESCE(customerTier, 'desconhecido') AS tier, orderId, lineCents
-  FROM enriched_orders_in
+  SELECT
+    -- LEFT JOIN: o pedido de um cliente que não está na tabela não some, conta como 'desconhecido'.
+    COALESCE(c.tier, 'desconhecido') AS tier,
+    o.totalCents
+  FROM orders_new AS o
+  LEFT JOIN customers FOR SYSTEM_TIME AS OF o.ts AS c
+    ON o.customerId = c.customer_id
 )
 GROUP BY tier;

@@ -83,8 +83,21 @@ CREATE TABLE customers (
   name STRING,
   tier STRING,
   -- Quando a mudança foi gravada no PostgreSQL (o commit), lida do envelope do Debezium.
-  changed_at TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL,
+  committed_at TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL,
+  -- O resto do bloco "source" do Debezium; source_info['snapshot'] é 'false' numa
+  -- mudança e outro valor ('true', 'first', 'last'...) numa linha do snapshot inicial.
+  source_info MAP<STRING, STRING> METADATA FROM 'value.source.properties' VIRTUAL,
+  -- Desde quando esta versão vale. Uma mudança vale a partir do commit. Uma linha do
+  -- snapshot (a tabela como estava quando o conector subiu) vale "desde sempre"
+  -- (1970): o Debezium não sabe desde quando ela é assim, e sem isso um pedido
+  -- feito antes de o conector subir não acharia versão nenhuma do cliente.
+  changed_at AS CASE WHEN COALESCE(source_info['snapshot'], 'false') = 'false' THEN committed_at ELSE TO_TIMESTAMP_LTZ(0, 3) END,
   PRIMARY KEY (customer_id) NOT ENFORCED,
+  -- O watermark da tabela versionada: "já vi todas as mudanças até changed_at".
+  -- O join só responde por um pedido das 10:00 quando o watermark das DUAS
+  -- entradas passou das 10:00; a tabela quase nunca muda, então ela fica
+  -- "ociosa" depois de 5 s (table.exec.source.idle-timeout, acima) e aí só o
+  -- watermark dos pedidos conta.
   WATERMARK FOR changed_at AS changed_at
 ) WITH (
   'connector' = 'kafka',
@@ -101,7 +114,10 @@ CREATE TABLE products (
   id STRING NOT NULL,
   name STRING,
   price_cents BIGINT,
-  changed_at TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL,
+  committed_at TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL,
+  source_info MAP<STRING, STRING> METADATA FROM 'value.source.properties' VIRTUAL,
+  -- Como em customers: o snapshot vale desde sempre, uma mudança desde o commit.
+  changed_at AS CASE WHEN COALESCE(source_info['snapshot'], 'false') = 'false' THEN committed_at ELSE TO_TIMESTAMP_LTZ(0, 3) END,
   PRIMARY KEY (id) NOT ENFORCED,
   WATERMARK FOR changed_at AS changed_at
 ) WITH (

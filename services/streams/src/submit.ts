@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { JOBS, jobStatements, pipelineName } from './sql.ts'
 import type { JobName, SqlParams } from './sql.ts'
 import { SqlGateway } from './sql-gateway.ts'
@@ -21,6 +22,8 @@ export interface SubmitOptions {
   resumeFrom?: (previousJobId: string) => string | undefined
   /** Flink REST APIs to ask for jobs when the gateway cannot list them (a local executor's mini clusters). */
   restUrls?: readonly string[]
+  /** More settings for every job's session, e.g. a test's shorter 'execution.checkpointing.interval'. */
+  config?: Record<string, string>
   log?: (msg: string, fields: Record<string, unknown>) => void
 }
 
@@ -71,39 +74,64 @@ export async function submitJobs (o: SubmitOptions): Promise<JobReport[]> {
   const state = readState(o.stateFile)
   const running = (await runningJobs(gw, o.restUrls)).filter(j => ACTIVE.has(j.status.toUpperCase()))
   const reports: JobReport[] = []
+  const failures: string[] = []
   for (const job of o.jobs ?? JOBS) {
-    const name = pipelineName(job, o.params.TOPIC_PREFIX)
-    const live = running.find(j => j.name === name)
-    if (live) {
-      reports.push({ job, name, jobId: live.id, outcome: 'already-running', restoredFrom: null })
-      o.log?.('streams job already running', { job, name, jobId: live.id })
-      continue
-    }
-    const previous = state[name]
-    const restoredFrom = previous ? (o.resumeFrom?.(previous) ?? null) : null
-    const session = await gw.openSession({}, name)
     try {
-      const settings = [
-        `SET 'pipeline.name' = '${name}'`,
-        ...(restoredFrom ? [`SET 'execution.state-recovery.path' = '${restoredFrom}'`] : [])
-      ]
-      const params = { ...o.params, TRANSACTIONAL_ID: name }
-      let jobId: string | null = null
-      for (const statement of [...settings, ...jobStatements(job, params)]) {
-        const r = await gw.run(session, statement, { timeoutMs: 120_000 })
-        jobId = r.jobId ?? jobId
-      }
-      if (!jobId) throw new Error(`the SQL Gateway started no job for ${name}`)
-      state[name] = jobId
-      mkdirSync(dirname(o.stateFile), { recursive: true })
-      writeFileSync(o.stateFile, JSON.stringify(state, null, 2) + '\n')
-      reports.push({ job, name, jobId, outcome: restoredFrom ? 'resumed' : 'started', restoredFrom })
-      o.log?.('streams job submitted', { job, name, jobId, restoredFrom })
-    } finally {
-      await gw.closeSession(session)
+      reports.push(await submitOne(o, gw, state, running, job))
+    } catch (err) {
+      // One job that cannot start leaves the others to start; the call still fails, naming it.
+      const message = err instanceof Error ? err.message : String(err)
+      failures.push(`${job}: ${message}`)
+      o.log?.('streams job failed to start', { job, error: message })
     }
   }
+  if (failures.length > 0) throw new Error(`streams job(s) not started: ${failures.join('; ')}`)
   return reports
+}
+
+async function submitOne (o: SubmitOptions, gw: SqlGateway, state: Record<string, string>, running: RunningJob[], job: JobName): Promise<JobReport> {
+  const name = pipelineName(job, o.params.TOPIC_PREFIX)
+  const live = running.find(j => j.name === name)
+  if (live) {
+    o.log?.('streams job already running', { job, name, jobId: live.id })
+    return { job, name, jobId: live.id, outcome: 'already-running', restoredFrom: null }
+  }
+  const statements = jobStatements(job, { ...o.params, TRANSACTIONAL_ID: name })
+  // A checkpoint fits only the SQL that wrote it: after an edit of the job (or of tables.sql) its
+  // state would not map onto the new plan and the job would fail to start, so it starts afresh.
+  const sqlKey = `${name}#sql`
+  const sqlHash = createHash('sha256').update(statements.join('\n;\n')).digest('hex').slice(0, 16)
+  const previous = state[name]
+  const sameSql = state[sqlKey] === sqlHash
+  if (previous && !sameSql) o.log?.('streams job SQL changed since its last run: starting it without its checkpoint', { job, name, previousJobId: previous })
+  // A resumed job killed before its first checkpoint has none of its own: it goes on from the one it restored.
+  const restoredKey = `${name}#restored`
+  const lineage = state[restoredKey] && existsSync(join(state[restoredKey], '_metadata')) ? state[restoredKey] : undefined
+  const restoredFrom = previous && sameSql ? (o.resumeFrom?.(previous) ?? lineage ?? null) : null
+  const session = await gw.openSession({}, name)
+  try {
+    const settings = [
+      `SET 'pipeline.name' = '${name}'`,
+      ...Object.entries(o.config ?? {}).map(([key, value]) => `SET '${key}' = '${value}'`),
+      ...(restoredFrom ? [`SET 'execution.state-recovery.path' = '${restoredFrom}'`] : [])
+    ]
+    let jobId: string | null = null
+    for (const statement of [...settings, ...statements]) {
+      const r = await gw.run(session, statement, { timeoutMs: 120_000 })
+      jobId = r.jobId ?? jobId
+    }
+    if (!jobId) throw new Error(`the SQL Gateway started no job for ${name}`)
+    state[name] = jobId
+    state[sqlKey] = sqlHash
+    if (restoredFrom) state[restoredKey] = restoredFrom
+    else Reflect.deleteProperty(state, restoredKey)
+    mkdirSync(dirname(o.stateFile), { recursive: true })
+    writeFileSync(o.stateFile, JSON.stringify(state, null, 2) + '\n')
+    o.log?.('streams job submitted', { job, name, jobId, restoredFrom })
+    return { job, name, jobId, outcome: restoredFrom ? 'resumed' : 'started', restoredFrom }
+  } finally {
+    await gw.closeSession(session)
+  }
 }
 
 /** The REST API (of the job's mini cluster, with a local executor) that knows `jobId`, if any. */
