@@ -18,12 +18,14 @@ export const OUTCOMES: Outcome[] = ['started', 'progress', 'success', 'failure',
 
 export const MODE_LABEL: Record<string, string> = {
   choreography: 'coreografia',
-  orchestration: 'orquestração'
+  orchestration: 'orquestração',
+  // The traffic generator's third mode: it alternates the two.
+  mixed: 'misto (alterna)'
 }
 
 // What an event says (its title, its one-line summary, reason codes) is worded once, in contracts;
 // this entry of it has no node-only code, so the bundle stays browser-only.
-export { reasonLabel, summarizeRecord } from '@vitrine/contracts/summary'
+export { detailLabel, notificationLabel, reasonLabel, summarizeRecord, topicKindLabel } from '@vitrine/contracts/summary'
 
 /** A human name for what the event says happened (the catalog gives the topic's kind). */
 export function stepLabel (e: Pick<LiveEvent, 'topic' | 'value'> & Partial<Pick<LiveEvent, 'kind'>>): string {

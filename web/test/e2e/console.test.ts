@@ -3,7 +3,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
 import { kafkaTool, loadSettings } from '@vitrine/infra'
-import { TopicSerde } from '@vitrine/contracts'
+import { HEADERS, TopicSerde } from '@vitrine/contracts'
+import type { EventTopic, TopicValues } from '@vitrine/contracts'
+import { EventProducer, connect } from '@vitrine/service-kit'
 import { createCatalogTopics, deleteTestTopics, testEnv, waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
 import type { BrowserSuite } from './helpers.ts'
@@ -176,5 +178,135 @@ test('a lost connection to the gateway is shown, and so is its return', { skip }
     await page.close()
     await served.server.close()
     await second.app.close()
+  }
+})
+
+// What an instructor asked for after a rehearsal on a 1366×768 projector, checked in one page: the flow
+// fits the screen with its counter note, A+ reaches chart text, codes read in pt-BR, a failed order's
+// two notifications are explained, the traffic form shows the generator's running settings, the
+// registry shows orders.new's history with a diff, and the DLQ shows its bytes and reprocesses.
+test('the rehearsal list: projector fit, A+ on charts, pt-BR codes, two notifications, traffic settings, registry history, DLQ bytes and reprocess', { skip, timeout: 120_000 }, async (t) => {
+  const serde = new TopicSerde(env.registryUrl, env.prefix)
+  const producer = new EventProducer(env.brokers, 'rehearsal-test', ui.gateway.app.log)
+  await producer.connect()
+  t.after(async () => {
+    await producer.close()
+    const sql = connect(env.databaseUrl, 'vitrine_ops', 1)
+    await sql`delete from vitrine_ops.dlq_replays where dlq_topic = ${env.prefix + 'orders.dlq'}`.catch(() => {})
+    await sql.end({ timeout: 5 })
+  })
+  const publish = async <T extends EventTopic>(topic: T, value: TopicValues[T], producerName: string): Promise<void> => {
+    const orderId = (value as { orderId: string }).orderId
+    await producer.send({
+      topic: env.prefix + topic,
+      key: orderId,
+      value: await serde.encode(topic, value),
+      headers: { [HEADERS.eventType]: topic, [HEADERS.producer]: producerName, [HEADERS.sagaMode]: 'choreography', [HEADERS.correlationId]: orderId }
+    })
+  }
+  const errors: string[] = []
+  const page = await ui.browser.newPage({ viewport: { width: 1366, height: 768 } })
+  page.on('pageerror', err => errors.push(err.message))
+  // checkout-api's GET /traffic as a running generator answers it (no checkout-api here: the form is under test).
+  await page.route('**/api/shop/traffic', async route => await route.fulfill({ json: { running: true, rate: 3.5, mode: 'mixed', failPaymentShare: 0.25, outOfStockShare: 0.1, sent: 7, errors: 0 } }))
+  try {
+    // A failed out-of-stock order, as choreography writes it: notification answers two events.
+    const orderId = randomUUID()
+    const base = { eventId: randomUUID(), orderId, customerId: 'c-1', occurredAt: Date.now() }
+    await publish('orders.new', { ...base, items: [{ productId: 'prod_6', quantity: 9, unitPriceCents: 990 }], totalCents: 8910, currency: 'BRL', deadlineAt: Date.now() + 30_000, channel: 'web' }, 'checkout-api')
+    await publish('inventory.failed', { ...base, eventId: randomUUID(), reason: 'insufficient_stock', productId: 'prod_6', requested: 9, available: 2 }, 'inventory')
+    await publish('orders.failed', { ...base, eventId: randomUUID(), reason: 'inventory_failed', detail: 'insufficient_stock: prod_6' }, 'checkout-api')
+    await publish('notifications.sent', { ...base, eventId: randomUUID(), kind: 'OUT_OF_STOCK', channels: ['email'] }, 'notification')
+    await publish('notifications.sent', { ...base, eventId: randomUUID(), kind: 'ORDER_FAILED', channels: ['email', 'push'] }, 'notification')
+
+    // 1366×768: the flow graph and its counter note fit without scrolling.
+    await page.goto(`${ui.web.url}/#/fluxo`)
+    await page.getByTestId('flow-topic').first().waitFor()
+    await waitFor('the flow laid out to the window', async () => await page.evaluate(() => {
+      const note = document.querySelector('[data-testid="flow-note"]')!.getBoundingClientRect()
+      const graph = document.querySelector('[data-testid="flow-graph"]')!.getBoundingClientRect()
+      return document.documentElement.scrollHeight <= window.innerHeight + 1 && note.bottom <= window.innerHeight && graph.bottom <= window.innerHeight && note.height > 0
+    }), 10_000)
+    assert.match(await page.getByTestId('flow-note').textContent() ?? '', /Os números contam os eventos/)
+    await screenshot(page, 'projetor-fluxo-1366x768')
+
+    // A+ reaches the chart's canvas text: the chart is drawn differently, and back the same without it.
+    await page.goto(`${ui.web.url}/#/kpis`)
+    const canvas = page.locator('[data-testid="kpis-page"] canvas').first()
+    await canvas.waitFor()
+    const drawn = async (): Promise<string> => await canvas.evaluate(c => (c as HTMLCanvasElement).toDataURL())
+    await page.waitForTimeout(300)
+    const normal = await drawn()
+    await page.locator('button.proj').click()
+    await waitFor('the chart redrawn larger', async () => (await drawn()) !== normal, 5_000)
+    await screenshot(page, 'projetor-kpis-a-mais')
+    await page.locator('button.proj').click()
+    await waitFor('the chart back to normal', async () => (await drawn()) === normal, 5_000)
+
+    // The order: the detail in pt-BR, and why two notifications.
+    await page.goto(`${ui.web.url}/#/pedido/${orderId}`)
+    await page.locator('[data-testid="timeline-step"][data-topic="notifications.sent"]').nth(1).waitFor({ timeout: 20_000 })
+    const timeline = await page.getByTestId('timeline').textContent() ?? ''
+    assert.match(timeline, /estoque insuficiente: prod_6/)
+    assert.doesNotMatch(timeline, /insufficient_stock/)
+    const notices = page.getByTestId('order-notices')
+    assert.match(await notices.textContent() ?? '', /Por que 2 notificações\?[\s\S]*sem estoque[\s\S]*inventory\.failed[\s\S]*pedido falhou[\s\S]*orders\.failed/)
+    await screenshot(page, 'pedido-duas-notificacoes')
+
+    // The traffic form starts from the running generator's settings, in pt-BR, with the decline note.
+    await page.goto(`${ui.web.url}/#/novo`)
+    await page.getByTestId('traffic-state').waitFor()
+    await waitFor('the form follows the generator', async () => (await page.getByTestId('traffic-rate').inputValue()) === '3.5', 5_000)
+    assert.equal(await page.getByTestId('traffic-mode').inputValue(), 'mixed')
+    assert.equal(await page.getByTestId('traffic-fail').inputValue(), '25')
+    assert.equal(await page.getByTestId('traffic-stock').inputValue(), '10')
+    assert.match(await page.getByTestId('traffic-state').textContent() ?? '', /modo misto \(alterna\)/)
+    assert.doesNotMatch(await page.getByTestId('traffic-state').textContent() ?? '', /mixed/)
+    // 25% forced, on top of payment's 20% at random: 25 + 75 × 0.2 = 40%.
+    assert.match(await page.getByTestId('traffic-decline-note').textContent() ?? '', /soma-se[\s\S]*cerca de 40%/)
+
+    // Topic kinds in pt-BR; the registry's topics behind "internos"; the replication field at the cluster's default.
+    await page.goto(`${ui.web.url}/#/kafka/topicos`)
+    await page.getByTestId('topic-row').first().waitFor()
+    // This test's copies of the catalog are hidden as a test's: shown, and only them.
+    await page.getByLabel('esconder cópias de testes').uncheck()
+    await page.getByTestId('topic-filter').fill(env.prefix)
+    const mine = page.locator(`[data-testid="topic-row"][data-name="${env.prefix}payments.replies"]`)
+    await mine.waitFor()
+    assert.match(await mine.textContent() ?? '', /catálogo · resposta/)
+    assert.equal(await page.locator('[data-testid="topic-row"][data-name="kafkasql-journal"]').count(), 0, 'hidden by default')
+    await page.getByTestId('topic-filter').fill('kafkasql')
+    await page.getByTestId('topics-internal').check()
+    await page.locator('[data-testid="topic-row"][data-name="kafkasql-journal"]').waitFor()
+    const rf = await ui.gateway.app.kafkaConsole.defaultReplicationFactor()
+    assert.equal(await page.getByTestId('new-topic-replication').inputValue(), String(rf))
+
+    // The registry: orders.new has v1 and v2 (registered in that order for a new subject), and the diff.
+    const subject = `${env.prefix}orders.new-value`
+    await page.goto(`${ui.web.url}/#/kafka/registry/${encodeURIComponent(subject)}`)
+    await page.getByTestId('subject-row').filter({ hasText: subject }).click()
+    await page.getByTestId('schema-diff').waitFor()
+    assert.match(await page.getByTestId('schema-diff').textContent() ?? '', /desde a versão 1[\s\S]*campo novo channel \(string, padrão "web"\)/)
+    await screenshot(page, 'registry-historico')
+
+    // The DLQ tab: the record's bytes (magic byte 0, then the schema id) and a reprocess through the ledger.
+    await producer.send({
+      topic: env.prefix + 'orders.dlq',
+      key: orderId,
+      value: await serde.encode('payments.requested', { eventId: randomUUID(), orderId, paymentId: randomUUID(), customerId: 'c-1', amountCents: 990, occurredAt: Date.now() }),
+      headers: { [HEADERS.originalTopic]: env.prefix + 'payments.requested', [HEADERS.originalPartition]: '0', [HEADERS.originalOffset]: '3', [HEADERS.error]: 'simulated', [HEADERS.attempts]: '4', [HEADERS.failedBy]: 'payment/payment' }
+    })
+    await page.goto(`${ui.web.url}/#/kafka/dlq`)
+    const row = page.getByTestId('dlq-row').first()
+    await row.waitFor({ timeout: 15_000 })
+    await row.getByTestId('dlq-bytes-toggle').click()
+    assert.match(await page.getByTestId('dlq-hex').textContent() ?? '', /^0000 {2}00 /)
+    await row.getByTestId('dlq-replay').click()
+    await page.getByTestId('dlq-outcome').waitFor()
+    assert.match(await page.getByTestId('dlq-outcome').textContent() ?? '', /devolvida ao grupo payment/)
+    await screenshot(page, 'kafka-dlq')
+    assert.deepEqual(errors, [])
+  } finally {
+    await page.close()
   }
 })
