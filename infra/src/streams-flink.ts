@@ -129,8 +129,10 @@ export function prepareFlink (s: StackSettings, java: string): { command: string
   writeFileSync(join(conf, 'log4j.properties'), LOG4J)
   return {
     command: java,
+    // Metaspace: every job loads the classes the planner generates for it; the demo's five jobs took
+    // ~185 MB of it in test/full/jobs.test.ts, and the SQL page's queries add theirs.
     args: [
-      '-Xms256m', `-Xmx${FLINK_HEAP_MB}m`, '-XX:MaxDirectMemorySize=256m', '-XX:MaxMetaspaceSize=256m', '-XX:+UseSerialGC',
+      '-Xms256m', `-Xmx${FLINK_HEAP_MB}m`, '-XX:MaxDirectMemorySize=256m', '-XX:MaxMetaspaceSize=384m', '-XX:+UseSerialGC',
       '--add-exports=java.base/sun.net.util=ALL-UNNAMED', ...JAVA_OPENS,
       `-Dlog4j.configurationFile=${join(conf, 'log4j.properties')}`,
       '-cp', `${lib}/*`,
