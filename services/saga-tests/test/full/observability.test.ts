@@ -12,7 +12,7 @@ import type { ServiceId } from '../../src/index.ts'
 // private Prometheus scraping the real services while orders flow in both modes, a payment is
 // declined, stock runs out and a poison record is dead-lettered: every panel returns a series, and
 // the ones this traffic must move are away from zero. (The Kafka cluster panels need a broker with
-// the JMX exporter: infra/test/integration/prometheus.test.ts runs them against a private one.)
+// the JMX exporter: infra/test/full/prometheus.test.ts runs them against a private one.)
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const DASHBOARDS = `${ROOT}infra/grafana/dashboards`
