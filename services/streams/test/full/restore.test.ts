@@ -24,7 +24,7 @@ const MIN = 60_000
 const confirmed = (customerId: string, totalCents: number, occurredAt: number, orderId = randomUUID()): OrderConfirmed =>
   ({ eventId: randomUUID(), orderId, customerId, totalCents, occurredAt })
 
-test('order_kpis: after a SIGKILL of Flink (twice) it resumes from checkpoint N and no window is counted twice', { timeout: 480_000 }, async (t) => {
+test('order_kpis: after a SIGKILL of Flink (twice) it resumes from checkpoint N and no window is counted twice', { timeout: 720_000 }, async (t) => {
   const s = isolatedSettings(t, await freeBrokerBase())
   await up(s, { only: ['flink'], catalog: false })
   const restUrls = Array.from({ length: 10 }, (_, i) => `http://127.0.0.1:${s.flinkUiPort + i}`)
