@@ -6,6 +6,7 @@ import { isAlive, logFile, nodeTs, readPid, removePid, shownPath, sleep, spawnDe
 import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
 import { serviceBootstrap } from './links.ts'
+import { sqlGatewayUrl } from './streams-flink.ts'
 
 // Vitrine's own processes for `make demo`: the services, the web UI and the control plane, started
 // after the stack, each detached in its own process group with a log and a pid file like the
@@ -114,6 +115,8 @@ export function appEnv (s: StackSettings, extra: Record<string, string> = {}): N
     // The gateway proxies the Métricas page's queries and reads the alerts from these.
     PROMETHEUS_URL: `http://127.0.0.1:${s.prometheusPort}`,
     ALERTMANAGER_URL: `http://127.0.0.1:${s.alertmanagerPort}`,
+    // The gateway's SQL page runs statements there: this stack's Flink (moved by APP_PORT_OFFSET too).
+    FLINK_SQL_GATEWAY_URL: sqlGatewayUrl(s),
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16',
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     ...extra

@@ -6,11 +6,12 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { test } from 'node:test'
 import type { AppComponent } from '../../src/apps.ts'
-import { appSettings, killApp, startApp, stopApp } from '../../src/apps.ts'
+import { appEnv, appSettings, killApp, startApp, stopApp } from '../../src/apps.ts'
 import { PortTakenError, freePort, isAlive, pidFile, portInUse, readPid, spawnDetached, stopGroup } from '../../src/proc.ts'
 import { ComponentDiedError } from '../../src/stack.ts'
 import { cleanup } from '../../src/testing/stack-env.ts'
 import type { StackSettings } from '../../src/settings.ts'
+import { loadSettings } from '../../src/settings.ts'
 
 // How the supervisor starts, kills and restarts one app, with small stand-in programs (no stack).
 
@@ -110,4 +111,19 @@ test('a port held by a program that is not ours is refused with one line naming 
   })
   assert.equal(isAlive(stranger.pid!), true)
   assert.equal(readPid(dir, c.name), undefined, 'nothing was started')
+})
+
+test('appEnv gives the apps this stack\'s Flink SQL Gateway (its port moves with APP_PORT_OFFSET)', () => {
+  const names = ['FLINK_SQL_GATEWAY_URL', 'FLINK_SQL_GATEWAY_PORT', 'APP_PORT_OFFSET'] as const
+  const saved = names.map(n => [n, process.env[n]] as const)
+  for (const n of names) Reflect.deleteProperty(process.env, n)
+  try {
+    process.env.APP_PORT_OFFSET = '1000'
+    assert.equal(appEnv(loadSettings({ stateDir: tmpdir() })).FLINK_SQL_GATEWAY_URL, 'http://127.0.0.1:9183')
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) Reflect.deleteProperty(process.env, n)
+      else process.env[n] = v
+    }
+  }
 })
