@@ -123,6 +123,8 @@ function connectArtifact (): Artifact {
     present: () => existsSync(stamp) && !newer(pom, stamp),
     fetch: async () => {
       const dir = join(ROOT, 'infra/connect')
+      // Anew: a jar the pom no longer lists (e.g. Jackson, now the worker's) must not stay in the plugin folder.
+      rmSync(join(CONNECT_HOME, 'plugins'), { recursive: true, force: true })
       await maven(['dependency:copy-dependencies', `-DoutputDirectory=${join(CONNECT_HOME, 'lib')}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], dir)
       await maven(['-P', 'debezium,!worker', 'dependency:copy-dependencies', `-DoutputDirectory=${join(CONNECT_HOME, 'plugins', 'debezium-connector-postgres')}`, '-DincludeScope=runtime', '-Dmdep.overWriteReleases=true'], dir)
       await execa('touch', [stamp])

@@ -63,6 +63,8 @@ export function workerProperties (s: StackSettings, prefix = ''): Record<string,
     listeners: `http://127.0.0.1:${s.connectPort}`,
     'rest.advertised.host.name': '127.0.0.1',
     'rest.advertised.port': s.connectPort,
+    // Debezium's folder holds no Jackson of its own: with one, its CloudEventsConverter could not find
+    // the worker's JsonConverter method and every start logged "Failed to discover Converter" (infra/connect/pom.xml).
     'plugin.path': join(CONNECT_HOME, 'plugins'),
     // Debezium declares its plugins for the ServiceLoader: no slow classpath scan at start.
     'plugin.discovery': 'service_load'
