@@ -89,6 +89,21 @@ export async function submitJobs (o: SubmitOptions): Promise<JobReport[]> {
   return reports
 }
 
+const SQL_KEY = '#sql'
+
+/**
+ * Whether a job that ran before (its last job id in the state file) may resume from its checkpoint:
+ * only with the very statements that wrote it. After an edit of the job (or of tables.sql) the old
+ * state would not map onto the new plan and the job would fail to start, so it starts afresh; so does
+ * one whose SQL was not recorded.
+ */
+export function resumePlan (state: Record<string, string>, name: string, statements: readonly string[]): { previousJobId: string | null, sqlHash: string, sqlChanged: boolean } {
+  const sqlHash = createHash('sha256').update(statements.join('\n;\n')).digest('hex').slice(0, 16)
+  const previous = state[name]
+  const same = state[`${name}${SQL_KEY}`] === sqlHash
+  return { previousJobId: previous && same ? previous : null, sqlHash, sqlChanged: previous !== undefined && !same }
+}
+
 async function submitOne (o: SubmitOptions, gw: SqlGateway, state: Record<string, string>, running: RunningJob[], job: JobName): Promise<JobReport> {
   const name = pipelineName(job, o.params.TOPIC_PREFIX)
   const live = running.find(j => j.name === name)
@@ -97,17 +112,12 @@ async function submitOne (o: SubmitOptions, gw: SqlGateway, state: Record<string
     return { job, name, jobId: live.id, outcome: 'already-running', restoredFrom: null }
   }
   const statements = jobStatements(job, { ...o.params, TRANSACTIONAL_ID: name })
-  // A checkpoint fits only the SQL that wrote it: after an edit of the job (or of tables.sql) its
-  // state would not map onto the new plan and the job would fail to start, so it starts afresh.
-  const sqlKey = `${name}#sql`
-  const sqlHash = createHash('sha256').update(statements.join('\n;\n')).digest('hex').slice(0, 16)
-  const previous = state[name]
-  const sameSql = state[sqlKey] === sqlHash
-  if (previous && !sameSql) o.log?.('streams job SQL changed since its last run: starting it without its checkpoint', { job, name, previousJobId: previous })
+  const { previousJobId: previous, sqlHash, sqlChanged } = resumePlan(state, name, statements)
+  if (sqlChanged) o.log?.('streams job SQL changed since its last run: starting it without its checkpoint', { job, name, previousJobId: state[name] })
   // A resumed job killed before its first checkpoint has none of its own: it goes on from the one it restored.
   const restoredKey = `${name}#restored`
   const lineage = state[restoredKey] && existsSync(join(state[restoredKey], '_metadata')) ? state[restoredKey] : undefined
-  const restoredFrom = previous && sameSql ? (o.resumeFrom?.(previous) ?? lineage ?? null) : null
+  const restoredFrom = previous ? (o.resumeFrom?.(previous) ?? lineage ?? null) : null
   const session = await gw.openSession({}, name)
   try {
     const settings = [
@@ -122,7 +132,7 @@ async function submitOne (o: SubmitOptions, gw: SqlGateway, state: Record<string
     }
     if (!jobId) throw new Error(`the SQL Gateway started no job for ${name}`)
     state[name] = jobId
-    state[sqlKey] = sqlHash
+    state[`${name}${SQL_KEY}`] = sqlHash
     if (restoredFrom) state[restoredKey] = restoredFrom
     else Reflect.deleteProperty(state, restoredKey)
     mkdirSync(dirname(o.stateFile), { recursive: true })

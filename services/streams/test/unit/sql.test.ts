@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { latestSchema } from '@vitrine/contracts'
 import { JOBS, SqlParamError, checkReadOnly, jobStatements, renderSql, splitStatements } from '../../src/sql.ts'
 import { rootCause } from '../../src/sql-gateway.ts'
+import { resumePlan } from '../../src/submit.ts'
 
 const params = {
   TOPIC_PREFIX: 'tabc.',
@@ -59,4 +60,17 @@ test('the SQL page runs reads only: anything else is refused naming the rule, in
 test('a Flink error is reduced to its deepest cause', () => {
   const errors = ['org.apache.flink.table.gateway.api.utils.SqlGatewayException: Failed to fetchResults.\n\tat x\nCaused by: org.apache.flink.table.api.ValidationException: SQL validation failed.\nCaused by: org.apache.calcite.sql.validate.SqlValidatorException: Object \'nope\' not found']
   assert.equal(rootCause(errors), "Object 'nope' not found")
+})
+
+test('a job resumes from its checkpoint only with the statements that wrote it', () => {
+  const statements = jobStatements('revenue_by_tier', params)
+  const first = resumePlan({}, 'vitrine-revenue_by_tier', statements)
+  assert.deepEqual([first.previousJobId, first.sqlChanged], [null, false])
+  const state = { 'vitrine-revenue_by_tier': 'job-1', 'vitrine-revenue_by_tier#sql': first.sqlHash }
+  assert.deepEqual(resumePlan(state, 'vitrine-revenue_by_tier', statements), { previousJobId: 'job-1', sqlHash: first.sqlHash, sqlChanged: false })
+  // An edited job (or tables.sql) starts afresh, and so does a job whose SQL was never recorded.
+  const edited = resumePlan(state, 'vitrine-revenue_by_tier', statements.map(s => s.replace('COUNT(*)', 'COUNT(DISTINCT o.orderId)')))
+  assert.notEqual(edited.sqlHash, first.sqlHash)
+  assert.deepEqual([edited.previousJobId, edited.sqlChanged], [null, true])
+  assert.equal(resumePlan({ 'vitrine-revenue_by_tier': 'job-1' }, 'vitrine-revenue_by_tier', statements).previousJobId, null)
 })
