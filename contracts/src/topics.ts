@@ -74,7 +74,7 @@ export const TOPICS = [
     key: 'orderId',
     schema: 'order-created',
     writer: 'checkout-api',
-    readers: ['payment', 'orchestrator', 'gateway'],
+    readers: ['payment', 'orchestrator', 'gateway', 'streams'],
     kind: 'event'
   },
   {
@@ -170,7 +170,7 @@ export const TOPICS = [
     key: 'orderId',
     schema: 'order-confirmed',
     writer: 'checkout-api',
-    readers: ['inventory', 'notification', 'gateway', 'sales-counter'],
+    readers: ['inventory', 'notification', 'gateway', 'sales-counter', 'streams'],
     kind: 'event'
   },
   {
@@ -316,7 +316,7 @@ export const TOPICS = [
     key: 'orderId',
     schema: 'enriched-order',
     writer: 'streams',
-    readers: ['streams', 'gateway'],
+    readers: ['gateway'],
     kind: 'event'
   },
   {
