@@ -1,0 +1,203 @@
+import type { ServiceName, TopicSpec } from '@vitrine/contracts'
+import { DLQ_TOPIC, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+
+// Who may do what on the Kafka cluster, derived from the topic catalog (contracts/src/topics.ts):
+// one principal per service, the registry and the admin. Pure: infra/src/security/kafka-auth.ts
+// applies it to a broker, tests compare a broker's answers with it.
+//
+// Rules of thumb behind every entry:
+// - A topic's writers get WRITE, its readers READ, both DESCRIBE (Kafka implies DESCRIBE from READ
+//   and WRITE; it is listed anyway so `infra/bin/kafka acls --list` reads like the catalog).
+// - Topics are LITERAL names (with the run's topic prefix): a service never gets a whole namespace.
+// - Groups, transactional ids and the few operational topics are PREFIXED where their names carry a
+//   suffix or a random part chosen at run time (KAFKA_GROUP_SUFFIX, a reader's uuid, an instance id).
+// - Only `admin` is a super user (with `controller`, which only the controller listener accepts):
+//   topics, the catalog, exercises and the control plane run as admin; nothing else bypasses ACLs.
+
+export const ADMIN_PRINCIPAL = 'admin'
+/** The brokers' identity on the controller listener (SASL/PLAIN, see kafka-auth.ts); no client listener accepts it. */
+export const CONTROLLER_PRINCIPAL = 'controller'
+/** Apicurio Registry's kafkasql storage (infra/src/stack.ts). */
+export const REGISTRY_PRINCIPAL = 'registry'
+
+/** Apicurio's storage topics, the same list the gateway's console protects (services/gateway/src/lib/kafka-console.ts). */
+export const REGISTRY_TOPICS = ['kafkasql-journal', 'kafkasql-snapshots', 'registry-events'] as const
+
+export type AclResource = 'TOPIC' | 'GROUP' | 'TRANSACTIONAL_ID' | 'CLUSTER'
+export type AclPattern = 'LITERAL' | 'PREFIXED'
+export type AclOperation = 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'ALTER' | 'DESCRIBE' | 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS'
+export type AclPermission = 'ALLOW' | 'DENY'
+
+/** One ACL entry, as `kafka-acls --list` shows it (principal without the `User:` part). */
+export interface AclRule {
+  principal: string
+  resource: AclResource
+  name: string
+  pattern: AclPattern
+  operation: AclOperation
+  permission: AclPermission
+  /** Why this entry exists, in one line (shown by the list command and the UI later). */
+  why: string
+}
+
+export interface DeriveOptions {
+  /** TOPIC_PREFIX of the run: a test's prefixed copy of the catalog gets the same ACLs under its prefix. */
+  prefix?: string
+  catalog?: readonly TopicSpec[]
+}
+
+/** Every principal that gets a SCRAM user: the admin, each service of the catalog, the registry. */
+export function scramPrincipals (): string[] {
+  return [ADMIN_PRINCIPAL, ...SERVICES, REGISTRY_PRINCIPAL]
+}
+
+export const SUPER_USERS = [ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL] as const
+
+/** A group id that is the service's own: `<base>` or `<base>-…` (KAFKA_GROUP_SUFFIX is `-t<id>` in tests, a reader appends `-<uuid>`). */
+function ownGroup (principal: string, base: string, why: string, operations: AclOperation[] = ['READ', 'DESCRIBE']): AclRule[] {
+  return operations.flatMap(operation => [
+    { principal, resource: 'GROUP' as const, name: base, pattern: 'LITERAL' as const, operation, permission: 'ALLOW' as const, why },
+    { principal, resource: 'GROUP' as const, name: `${base}-`, pattern: 'PREFIXED' as const, operation, permission: 'ALLOW' as const, why }
+  ])
+}
+
+function allow (principal: string, resource: AclResource, name: string, pattern: AclPattern, operations: AclOperation[], why: string): AclRule[] {
+  return operations.map(operation => ({ principal, resource, name, pattern, operation, permission: 'ALLOW' as const, why }))
+}
+
+/**
+ * The ACLs of every principal, in a stable order. `prefix` is the run's TOPIC_PREFIX: topic names,
+ * Connect's group and internal topics and the transactional ids carry it, as the services build them.
+ */
+export function deriveAcls (options: DeriveOptions = {}): AclRule[] {
+  const prefix = options.prefix ?? ''
+  const catalog = options.catalog ?? TOPICS
+  const rules: AclRule[] = []
+  const t = (name: string): string => prefix + name
+
+  for (const service of SERVICES) {
+    const writes = catalog.filter(spec => writersOf(spec).includes(service))
+    const reads = catalog.filter(spec => (spec.readers as readonly string[]).includes(service))
+    for (const spec of writes) rules.push(...allow(service, 'TOPIC', t(spec.name), 'LITERAL', ['WRITE', 'DESCRIBE'], `catálogo: ${service} escreve ${spec.name}`))
+    for (const spec of reads) rules.push(...allow(service, 'TOPIC', t(spec.name), 'LITERAL', ['READ', 'DESCRIBE'], `catálogo: ${service} lê ${spec.name}`))
+    rules.push(...serviceExtras(service, prefix, writes, catalog))
+  }
+
+  // Apicurio keeps schemas in its own topics and creates them on its first start; each instance
+  // reads the journal from the start in a group of its own (`${registry.id}-<uuid>`).
+  for (const name of REGISTRY_TOPICS) {
+    rules.push(...allow(REGISTRY_PRINCIPAL, 'TOPIC', name, 'LITERAL', ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DESCRIBE_CONFIGS'], 'armazenamento do registry (kafkasql)'))
+  }
+  rules.push(...allow(REGISTRY_PRINCIPAL, 'GROUP', 'apicurio-registry-', 'PREFIXED', ['READ', 'DESCRIBE'], 'grupo do registry (um por instância)'))
+  return dedupe(rules)
+}
+
+/** What a service needs beyond its catalog topics, each with the code that needs it. */
+function serviceExtras (service: ServiceName, prefix: string, writes: readonly TopicSpec[], catalog: readonly TopicSpec[]): AclRule[] {
+  const rules: AclRule[] = []
+  const t = (name: string): string => prefix + name
+  // service-kit consumers (plugins/consumers.ts) join `<service>` + KAFKA_GROUP_SUFFIX; checkout-api's
+  // catalog replica `checkout-api-catalog`; sales-counter's restore/viewer readers `sales-counter-…-<uuid>`;
+  // the gateway's live feed `gateway`, its browser and KPI readers `gateway-…-<uuid>`; Flink `streams`.
+  if (service !== 'connect') rules.push(...ownGroup(service, service, `grupos de consumo do ${service}`))
+  // kit's KafkaReader without a client id (firstRecords: the DLQ watch) names its never-joined group `vitrine-reader-<uuid>`.
+  const deadLetters = writes.some(spec => spec.name === DLQ_TOPIC)
+  if (deadLetters) {
+    rules.push(...allow(service, 'GROUP', 'vitrine-reader-', 'PREFIXED', ['READ', 'DESCRIBE'], 'leitor do kit (DlqWatch) sem grupo próprio'))
+    // Every service that dead-letters warns before the DLQ's oldest record expires (kit's DlqWatch reads it).
+    rules.push(...allow(service, 'TOPIC', t(DLQ_TOPIC), 'LITERAL', ['READ', 'DESCRIBE'], `${service} vigia a idade do registro mais antigo da DLQ`))
+  }
+  switch (service) {
+    case 'sales-counter':
+      // Exactly-once: its transactional id is `${prefix}sales-counter-<instance><suffix>` (services/sales-counter/src/counter.ts).
+      rules.push(...allow(service, 'TRANSACTIONAL_ID', t('sales-counter-'), 'PREFIXED', ['WRITE', 'DESCRIBE'], 'transações do sales-counter (exactly-once)'))
+      break
+    case 'streams':
+      // Flink's exactly-once sinks: transactional-id-prefix is the job's pipeline name `vitrine-${prefix}<job>` (services/streams/src/sql.ts).
+      rules.push(...allow(service, 'TRANSACTIONAL_ID', `vitrine-${prefix}`, 'PREFIXED', ['WRITE', 'DESCRIBE'], 'transações dos jobs do Flink SQL'))
+      break
+    case 'connect':
+      // The worker's group and internal topics carry the prefix (infra/src/streams-connect.ts); it
+      // creates its internal topics and checks their cleanup policy; Debezium's heartbeats go to `connect.heartbeat.*`.
+      rules.push(...allow(service, 'GROUP', t('connect'), 'LITERAL', ['READ', 'DESCRIBE'], 'grupo do worker do Kafka Connect'))
+      for (const name of ['connect.configs', 'connect.offsets', 'connect.status']) {
+        rules.push(...allow(service, 'TOPIC', t(name), 'LITERAL', ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DESCRIBE_CONFIGS'], 'tópico interno do Kafka Connect'))
+      }
+      rules.push(...allow(service, 'TOPIC', t('connect.heartbeat'), 'PREFIXED', ['WRITE', 'DESCRIBE', 'CREATE'], 'heartbeats do Debezium'))
+      break
+    case 'gateway':
+      rules.push(...gatewayConsole(prefix, catalog))
+      break
+  }
+  return rules
+}
+
+/**
+ * The gateway's Kafka console (services/gateway/src/lib/kafka-console.ts) and its lag views: it
+ * lists and describes every topic and group, and creates and deletes scratch topics for the
+ * instructor (the HTTP side is the admin surface). It may never delete a catalog, Connect or
+ * registry topic: a DENY wins over any ALLOW, so the console's own check is backed by the broker.
+ */
+function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule[] {
+  const g = 'gateway'
+  const rules: AclRule[] = [
+    ...allow(g, 'TOPIC', '*', 'LITERAL', ['DESCRIBE', 'DESCRIBE_CONFIGS', 'CREATE', 'DELETE'], 'console: lista, descreve, cria e apaga tópicos de rascunho'),
+    ...allow(g, 'GROUP', '*', 'LITERAL', ['DESCRIBE'], 'console e métricas: lag de todos os grupos'),
+    // Exercise topics (exNN.*, infra/src/exercises) are browsed in the console during the labs.
+    ...allow(g, 'TOPIC', 'ex', 'PREFIXED', ['READ'], 'console: mensagens dos tópicos dos exercícios')
+  ]
+  const protectedTopics = [...catalog.map(spec => ({ name: prefix + spec.name, pattern: 'LITERAL' as const })), ...REGISTRY_TOPICS.map(name => ({ name, pattern: 'LITERAL' as const })), { name: `${prefix}connect.`, pattern: 'PREFIXED' as const }]
+  for (const p of protectedTopics) rules.push({ principal: g, resource: 'TOPIC', name: p.name, pattern: p.pattern, operation: 'DELETE', permission: 'DENY', why: 'console: tópico do catálogo, do registry ou do Connect não se apaga' })
+  return rules
+}
+
+function dedupe (rules: AclRule[]): AclRule[] {
+  const seen = new Set<string>()
+  return rules.filter(r => {
+    const k = aclKey(r)
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+export function aclKey (r: Omit<AclRule, 'why'>): string {
+  return `${r.principal}|${r.resource}|${r.pattern}|${r.name}|${r.operation}|${r.permission}`
+}
+
+/**
+ * What the ACLs say `principal` may do to the resource `name`, the way Kafka's
+ * StandardAuthorizer decides: any matching DENY wins, else any matching ALLOW, else denied
+ * (allow.everyone.if.no.acl.found=false). Super users may do everything.
+ */
+export function allowed (rules: readonly AclRule[], principal: string, resource: AclResource, name: string, operation: AclOperation): boolean {
+  if ((SUPER_USERS as readonly string[]).includes(principal)) return true
+  const matching = rules.filter(r => r.principal === principal && r.resource === resource && matches(r, name))
+  // A DENY names its operation exactly; an ALLOW also grants what its operation implies.
+  if (matching.some(r => r.permission === 'DENY' && r.operation === operation)) return false
+  return matching.some(r => r.permission === 'ALLOW' && implies(r.operation, operation))
+}
+
+function matches (r: AclRule, name: string): boolean {
+  if (r.pattern === 'PREFIXED') return name.startsWith(r.name)
+  return r.name === '*' || r.name === name
+}
+
+/** Kafka: READ, WRITE, DELETE and ALTER imply DESCRIBE; ALTER_CONFIGS implies DESCRIBE_CONFIGS. */
+function implies (granted: AclOperation, wanted: AclOperation): boolean {
+  if (granted === wanted) return true
+  if (wanted === 'DESCRIBE') return ['READ', 'WRITE', 'DELETE', 'ALTER'].includes(granted)
+  if (wanted === 'DESCRIBE_CONFIGS') return granted === 'ALTER_CONFIGS'
+  return false
+}
+
+/**
+ * The ACLs a test's prefixed copy of the catalog adds to the stack's own: what a test grants when it
+ * starts and revokes when it ends. Shared entries (the service groups, the gateway's console) are
+ * left out, so revoking them never takes anything from the stack or from another test.
+ */
+export function prefixOnlyAcls (prefix: string): AclRule[] {
+  if (prefix === '') return []
+  const base = new Set(deriveAcls().map(aclKey))
+  return deriveAcls({ prefix }).filter(r => !base.has(aclKey(r)))
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DLQ_TOPIC, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+import { ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
+
+// The ACLs derived from the catalog, checked against the catalog itself: who writes and reads each topic.
+
+const rules = deriveAcls()
+
+test('every service may write exactly the topics the catalog names it a writer of', () => {
+  for (const service of SERVICES) {
+    for (const spec of TOPICS) {
+      const writer = writersOf(spec).includes(service)
+      assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'WRITE'), writer, `${service} WRITE ${spec.name}`)
+    }
+  }
+})
+
+test('every service may read exactly the topics the catalog names it a reader of, plus the DLQ when it dead-letters', () => {
+  for (const service of SERVICES) {
+    for (const spec of TOPICS) {
+      const reader = (spec.readers as readonly string[]).includes(service)
+      // kit's DlqWatch: a service that may dead-letter reads the DLQ's oldest record.
+      const watchesDlq = spec.name === DLQ_TOPIC && writersOf(spec).includes(service)
+      assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'READ'), reader || watchesDlq, `${service} READ ${spec.name}`)
+      // DESCRIBE comes with either; a service that neither reads nor writes a topic cannot even see it (the gateway's console sees all).
+      const sees = reader || watchesDlq || writersOf(spec).includes(service) || service === 'gateway'
+      assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'DESCRIBE'), sees, `${service} DESCRIBE ${spec.name}`)
+    }
+  }
+})
+
+test('a forged orchestration command: only the orchestrator may write orders.commands', () => {
+  const writers = SERVICES.filter(s => allowed(rules, s, 'TOPIC', 'orders.commands', 'WRITE'))
+  assert.deepEqual(writers, ['orchestrator'])
+  assert.ok(!allowed(rules, 'checkout-api', 'TOPIC', 'orders.confirmed', 'READ'), 'checkout-api writes orders.confirmed, it does not read it')
+})
+
+test('groups: each service its own group and suffixed copies, nobody else\'s', () => {
+  assert.ok(allowed(rules, 'payment', 'GROUP', 'payment', 'READ'))
+  assert.ok(allowed(rules, 'payment', 'GROUP', 'payment-t1a2b3c4d', 'READ'), 'a test suffix')
+  assert.ok(allowed(rules, 'checkout-api', 'GROUP', 'checkout-api-catalog', 'READ'), 'the catalog replica')
+  assert.ok(allowed(rules, 'sales-counter', 'GROUP', 'sales-counter-restore-3f2c', 'READ'), 'a reader with a uuid')
+  assert.ok(!allowed(rules, 'payment', 'GROUP', 'inventory', 'READ'))
+  assert.ok(!allowed(rules, 'payment', 'GROUP', 'paymentx', 'READ'), 'a prefix is the name and a dash, not any continuation')
+  assert.ok(!allowed(rules, 'inventory', 'GROUP', 'checkout-api', 'READ'))
+  assert.ok(allowed(rules, 'connect', 'GROUP', 'connect', 'READ'))
+  assert.ok(!allowed(rules, 'connect', 'GROUP', 'payment', 'READ'))
+})
+
+test('transactional ids: sales-counter and the Flink jobs only, each under its own prefix', () => {
+  assert.ok(allowed(rules, 'sales-counter', 'TRANSACTIONAL_ID', 'sales-counter-1', 'WRITE'))
+  assert.ok(allowed(rules, 'streams', 'TRANSACTIONAL_ID', 'vitrine-order_kpis-0-12', 'WRITE'))
+  for (const s of SERVICES.filter(s => s !== 'sales-counter' && s !== 'streams')) {
+    assert.ok(!allowed(rules, s, 'TRANSACTIONAL_ID', 'sales-counter-1', 'WRITE'), s)
+    assert.ok(!allowed(rules, s, 'TRANSACTIONAL_ID', 'vitrine-order_kpis', 'WRITE'), s)
+  }
+})
+
+test('the registry alone touches its storage topics; the gateway cannot delete a catalog, registry or Connect topic', () => {
+  for (const name of REGISTRY_TOPICS) {
+    assert.ok(allowed(rules, REGISTRY_PRINCIPAL, 'TOPIC', name, 'WRITE'), name)
+    for (const s of SERVICES) assert.ok(!allowed(rules, s, 'TOPIC', name, 'WRITE') && !allowed(rules, s, 'TOPIC', name, 'READ'), `${s} ${name}`)
+  }
+  assert.ok(!allowed(rules, REGISTRY_PRINCIPAL, 'TOPIC', 'orders.new', 'READ'))
+  assert.ok(allowed(rules, 'gateway', 'TOPIC', 'rascunho', 'CREATE'))
+  assert.ok(allowed(rules, 'gateway', 'TOPIC', 'rascunho', 'DELETE'))
+  for (const name of ['orders.new', 'kafkasql-journal', 'connect.offsets']) assert.ok(!allowed(rules, 'gateway', 'TOPIC', name, 'DELETE'), name)
+  // A DENY of DELETE does not take DESCRIBE away.
+  assert.ok(allowed(rules, 'gateway', 'TOPIC', 'orders.new', 'DESCRIBE'))
+  assert.ok(!allowed(rules, 'payment', 'TOPIC', 'rascunho', 'CREATE'))
+})
+
+test('a test prefix moves topics, Connect and the transactional ids, never widens them', () => {
+  const prefixed = deriveAcls({ prefix: 't1a2b3c4d.' })
+  assert.ok(allowed(prefixed, 'checkout-api', 'TOPIC', 't1a2b3c4d.orders.new', 'WRITE'))
+  assert.ok(!allowed(prefixed, 'checkout-api', 'TOPIC', 'orders.new', 'WRITE'))
+  assert.ok(!allowed(prefixed, 'checkout-api', 'TOPIC', 't9.orders.new', 'WRITE'))
+  assert.ok(allowed(prefixed, 'sales-counter', 'TRANSACTIONAL_ID', 't1a2b3c4d.sales-counter-1-t1a2b3c4d', 'WRITE'))
+  assert.ok(allowed(prefixed, 'connect', 'TOPIC', 't1a2b3c4d.connect.offsets', 'CREATE'))
+  assert.ok(!allowed(prefixed, 'gateway', 'TOPIC', 't1a2b3c4d.orders.new', 'DELETE'))
+  // What a test grants and revokes: only names under its prefix, nothing the stack itself needs.
+  const own = prefixOnlyAcls('t1a2b3c4d.')
+  assert.ok(own.length > 0)
+  for (const r of own) assert.ok(r.name.startsWith('t1a2b3c4d.') || r.name === 'vitrine-t1a2b3c4d.', `${r.principal} ${r.resource} ${r.name}`)
+  assert.deepEqual(prefixOnlyAcls(''), [])
+})
+
+test('principals: one SCRAM user per service, the registry and the admin; only the admin is super, and only the gateway has wildcards', () => {
+  assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, ...SERVICES].sort())
+  assert.ok(!rules.some(r => r.principal === ADMIN_PRINCIPAL), 'the admin is a super user and needs no ACL')
+  for (const s of [...SERVICES, REGISTRY_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
+  assert.ok(!rules.some(r => r.resource === 'CLUSTER'), 'no principal gets a cluster-wide right')
+  assert.deepEqual([...new Set(rules.filter(r => r.name === '*').map(r => r.principal))], ['gateway'])
+  assert.equal(rules.filter(r => r.permission === 'DENY' && r.principal !== 'gateway').length, 0)
+  for (const r of rules) assert.ok(r.why.length > 0)
+})
