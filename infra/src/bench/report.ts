@@ -8,6 +8,8 @@ import type { MemoryPeak } from './procs.ts'
 import type { WorkerResult } from './client.ts'
 import type { ProfileSummary } from './profile.ts'
 import type { CounterThroughput } from './counter.ts'
+import { formatKpi } from './kpi.ts'
+import type { KpiJobFigures } from './kpi.ts'
 
 // One run's figures: the JSON written under infra/bench-results/, the table on screen, the goals
 // of issue 6 and the sanity check the smoke test applies (figures present and coherent, never fast).
@@ -37,6 +39,8 @@ export interface BenchResult {
   m5: Record<string, LoopDelay>
   /** The sales-counter's exactly-once ÷ at-least-once throughput (runs before issue 14 lack it). */
   m9?: CounterThroughput
+  /** The Flink SQL job order_kpis: throughput and order → KPI delay (runs before issue 15 lack it). */
+  m10?: KpiJobFigures
   /** Peak resident memory of each process (tree) during the run. */
   memory: Record<string, MemoryPeak>
   /** The gateway team's browser benchmark (full runs only), its figures as it reports them. */
@@ -130,6 +134,11 @@ export function sanityProblems (r: BenchResult): string[] {
     else if (!(d.p99Ms >= 0 && d.maxMs >= d.p99Ms)) p.push(`m5.${s}: expected 0 ≤ p99 ≤ max, got ${JSON.stringify(d)}`)
   }
   for (const name of ['kafka-1', 'postgres', 'checkout-api', 'payment', 'inventory', 'notification']) positive(`memory.${name}.peakRssMb`, r.memory[name]?.peakRssMb)
+  if (r.m10?.available) {
+    positive('m10.backlog.eventsPerSec', r.m10.backlog.eventsPerSec)
+    ordered('m10.delay.orderToKpiMs', r.m10.delay.orderToKpiMs)
+    ordered('m10.delay.afterWindowEndMs', r.m10.delay.afterWindowEndMs)
+  }
   return p
 }
 
@@ -201,6 +210,7 @@ export function formatTable (r: BenchResult, file?: string): string {
     out.push(`M9 sales-counter: exactly-once ÷ at-least-once, ${fmt(m.records)} registros, lotes de até ${m.batchMax}, commit a cada ${m.commitIntervalMs} ms (meta ≥ 0,9)`)
     out.push(`   at-least-once ${fmt(m.atLeastOnce.recordsPerSec)} registros/s · exactly-once ${fmt(m.exactlyOnce.recordsPerSec)} registros/s · razão ${fmt(m.ratio, 2)} ${mark(m.ratio >= 0.9)}`)
   } else if (r.m9) out.push(`M9 sales-counter: não medido: ${r.m9.reason}`)
+  if (r.m10) out.push(...formatKpi(r.m10))
   const best = r.m2.choreography.available ? r.m2.choreography.best : undefined
   if (best) {
     const cores = Object.entries(best.cpu.cores).sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${fmt(c, 2)}`).join(' · ')

@@ -23,6 +23,7 @@ import { LOW_RATE_PER_SEC, evaluateGoals, formatTable, writeResult } from './rep
 import type { BenchResult } from './report.ts'
 import { BenchSaga, orchestratorPresent, serverFile } from './saga.ts'
 import { counterThroughput } from './counter.ts'
+import { measureKpiJob } from './kpi.ts'
 import type { SagaService } from './saga.ts'
 
 // `make bench`: in one run, Kafka's own ceiling (M0), our clients against it (M1), the saga's
@@ -241,6 +242,11 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
     const m9Plan = { records: o.quick ? 20_000 : 200_000, batchMax: 2000, commitMs: 100 }
     const m9 = await step(`M9 sales-counter exactly-once ÷ at-least-once (${m9Plan.records} registros, lotes de até ${m9Plan.batchMax}, commit a cada ${m9Plan.commitMs} ms)`, async () =>
       await counterThroughput({ brokers, registryUrl: registryUrl(s), ...m9Plan }))
+    // M10 only where Flink runs (not LITE=1), and in full runs: its delay phase alone takes minutes.
+    const m10 = o.quick
+      ? { available: false as const, reason: 'fica fora do --quick' }
+      : await step('M10 job order_kpis do Flink SQL (vazão e atraso do pedido confirmado ao KPI)', async () =>
+        await measureKpiJob({ settings: s, brokers, registryUrl: registryUrl(s), log: info }))
     monitor.stop()
 
     let profiles: Record<string, ProfileSummary> | undefined
@@ -295,6 +301,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
       m4,
       m5: choreo.best.eventLoop,
       m9,
+      m10,
       memory: monitor.memory(),
       browser,
       ...(profiles ? { profiles } : {}),

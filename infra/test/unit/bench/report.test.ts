@@ -101,3 +101,18 @@ test('every run writes its JSON; only a full run is added to the history', () =>
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('M10 (the Flink SQL job order_kpis): its throughput and delays in the table and the sanity check, or why it was not measured', () => {
+  const r = sample()
+  r.m10 = { available: true, job: 'order_kpis', partitions: 1, checkpointInterval: '10s', backlog: { orders: 98_000, windows: 49, seconds: 2.52, eventsPerSec: 38_904 }, delay: { ratePerSec: 20, orders: 2400, windows: 3, orderToKpiMs: { count: 2400, p50: 41_667, p95: 68_673, p99: 71_067, max: 71_659 }, afterWindowEndMs: { count: 3, p50: 11_705, p95: 11_708, p99: 11_708, max: 11_708 } } }
+  assert.deepEqual(sanityProblems(r), [])
+  const table = formatTable({ ...r, goals: evaluateGoals(r) })
+  assert.match(table, /M10 job order_kpis \(Flink SQL, janelas de 1 min, checkpoint a cada 10s/)
+  assert.match(table, /vazão sustentada 38\.904 pedidos\/s/)
+  assert.match(table, /p50 41,7 s · p99 71,1 s/)
+  assert.match(table, /do fim da janela ao KPI visível: p50 11,7 s/)
+  if (r.m10.available) r.m10.delay.orderToKpiMs.p50 = 80_000
+  assert.match(sanityProblems(r).join('\n'), /m10\.delay\.orderToKpiMs: expected 0 ≤ p50 ≤ p95 ≤ p99/)
+  r.m10 = { available: false, reason: 'o Flink não está rodando' }
+  assert.match(formatTable({ ...r, goals: evaluateGoals(r) }), /M10 job order_kpis \(Flink SQL\): não medido: o Flink não está rodando/)
+})
