@@ -1,5 +1,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { KafkaAuth } from './security/kafka-auth.ts'
+import { kafkaAuthSetting } from './security/kafka-auth.ts'
 
 // Every knob of the local stack, read once from the environment (documented in ../.env.example).
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -35,6 +37,8 @@ export interface StackSettings {
   connectPort: number
   /** LITE=1: no Flink and no Kafka Connect (small laptops); the KPIs and CDC topics stay empty. */
   lite: boolean
+  /** KAFKA_AUTH: `scram` = SASL/SCRAM-SHA-512 and ACLs on the local cluster (security/kafka-auth.ts); `none` = PLAINTEXT, no authorizer. */
+  kafkaAuth: KafkaAuth
   javaHome: string | undefined
 }
 
@@ -64,6 +68,7 @@ export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
     flinkUiPort: env.flinkUiPort ?? int('FLINK_UI_PORT', 8190 + appPortOffset()),
     connectPort: env.connectPort ?? int('CONNECT_PORT', 8184 + appPortOffset()),
     lite: env.lite ?? ['1', 'true', 'yes'].includes(process.env.LITE ?? ''),
+    kafkaAuth: env.kafkaAuth ?? kafkaAuthSetting(),
     javaHome: env.javaHome ?? process.env.JAVA_HOME
   }
 }

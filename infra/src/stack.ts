@@ -13,6 +13,9 @@ import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheu
 import { appSettings } from './apps.ts'
 import { flinkReady, prepareFlink } from './streams-flink.ts'
 import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from './streams-connect.ts'
+import { adminSasl, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
+import { deriveAcls } from './security/acls.ts'
+import { applyAcls, formatAclReport } from './security/apply.ts'
 
 // The local stack, in dependency order. Each component is one detached process group with a log
 // file and a pid file in the state folder; readiness is checked for real, not slept for.
@@ -65,7 +68,7 @@ export function components (s: StackSettings): Component[] {
       // A broker is ready when the cluster's metadata lists it, i.e. it joined the quorum and registered.
       ready: async () => {
         if (!(await portInUse(ports.client))) return false
-        const admin = createAdmin(`localhost:${ports.client}`, 'vitrine-ready')
+        const admin = createAdmin(`localhost:${ports.client}`, 'vitrine-ready', adminSasl(s))
         try {
           const meta = await admin.metadata({ topics: [] })
           return meta.brokers.has(i + 1) && (i < s.brokers - 1 || meta.brokers.size === s.brokers)
@@ -111,6 +114,8 @@ export function components (s: StackSettings): Component[] {
         `-Dquarkus.http.port=${s.registryBackendPort}`, '-Dquarkus.http.host=127.0.0.1',
         // Schemas live in a Kafka topic (kafkasql-journal), as Confluent's registry keeps them in _schemas.
         '-Dapicurio.storage.kind=kafkasql', `-Dapicurio.kafkasql.bootstrap.servers=${process.env.KAFKA_BROKERS ?? bootstrapServers(s)}`,
+        // KAFKA_AUTH=scram: it logs in as the registry principal (its ACLs: its storage topics only).
+        ...(s.kafkaAuth === 'scram' ? [`-Dquarkus.config.locations=${writeRegistryKafkaConfig(s)}`] : []),
         '-Dapicurio.rest.deletion.artifact.enabled=true', '-Dapicurio.rest.deletion.artifact-version.enabled=true', '-Dapicurio.rest.deletion.group.enabled=true',
         '-Dquarkus.log.level=INFO', '-Dquarkus.log.category."io.apicurio".level=WARN',
         '-jar', join(APICURIO_DIR, jar)
@@ -340,6 +345,8 @@ export async function up (s: StackSettings, options: UpOptions = {}): Promise<vo
 async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   mkdirSync(s.stateDir, { recursive: true })
   writeToolsLog4j(s)
+  // infra/bin/kafka logs in as the admin with this file when it exists (KAFKA_AUTH=scram); removed otherwise.
+  writeAdminCommandConfig(s, s.kafkaAuth)
   const all = components(s)
   for (const name of options.only ?? []) {
     if (!all.some(c => c.name === name)) throw new Error(`unknown component "${name}" (known: ${all.map(c => c.name).join(', ')})`)
@@ -393,10 +400,12 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
     tasks.push(kafkaReady.then(async () => {
       if (stop.stopped) return
       await step('Aplicando o catálogo de tópicos (contracts/src/topics.ts)', async () => {
-        const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s))
+        const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(s), undefined, adminSasl(s))
         try {
           const report = await applyCatalog(admin, TOPICS, s.brokers)
           for (const line of formatReport(report)) info(line)
+          // KAFKA_AUTH=scram: each principal's ACLs, derived from the same catalog (security/acls.ts).
+          if (s.kafkaAuth === 'scram') for (const line of formatAclReport(await applyAcls(admin, deriveAcls()))) info(line)
         } finally {
           await admin.close()
         }

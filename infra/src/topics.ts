@@ -1,6 +1,9 @@
 import { Admin, ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@platformatic/kafka'
+import type { SASLOptions } from '@platformatic/kafka'
 import type { TopicSpec } from '@vitrine/contracts'
 import { formatProblems, validateCatalog } from '@vitrine/contracts'
+import { loadSettings } from './settings.ts'
+import { adminSasl } from './security/kafka-auth.ts'
 
 // Applies the topic catalog to a broker: creates what is missing, and reports (never silently
 // ignores) an existing topic whose layout or configs differ. The one change made to an existing
@@ -35,8 +38,13 @@ export function effectiveSpec (spec: TopicSpec, brokers: number): { partitions: 
   return { partitions: spec.partitions, replicationFactor, config }
 }
 
-export function createAdmin (bootstrap: string, clientId = 'vitrine-infra'): Admin {
-  return new Admin({ clientId, bootstrapBrokers: bootstrap.split(','), timeout: 10_000, retries: 5 })
+/**
+ * An Admin client. On a KAFKA_AUTH=scram cluster it logs in as the admin principal: `sasl` is the
+ * stack's own (adminSasl(s): null for a PLAINTEXT one), by default that of the settings in the environment.
+ */
+export function createAdmin (bootstrap: string, clientId = 'vitrine-infra', sasl?: SASLOptions | null): Admin {
+  const login = sasl === undefined ? adminSasl(loadSettings()) : sasl
+  return new Admin({ clientId, bootstrapBrokers: bootstrap.split(','), timeout: 10_000, retries: 5, ...(login ? { sasl: login } : {}) })
 }
 
 export async function applyCatalog (admin: Admin, catalog: readonly TopicSpec[], brokers: number): Promise<ApplyReport> {

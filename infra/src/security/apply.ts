@@ -1,0 +1,76 @@
+import type { Acl, Admin } from '@platformatic/kafka'
+import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka'
+import type { AclOperation, AclPattern, AclPermission, AclResource, AclRule } from './acls.ts'
+import { aclKey } from './acls.ts'
+
+// Puts the derived ACLs (acls.ts) on a running cluster through the admin principal, like
+// applyCatalog does for topics: creates what is missing, and reports (never silently removes) an
+// ACL of one of our principals that the catalog no longer derives: a grant made by hand for a drill
+// stays until it is revoked, visibly (`infra/bin/kafka acls --remove`).
+
+export interface AclReport { created: number, unchanged: number, extra: Array<Omit<AclRule, 'why'>> }
+
+const byLabel = <T extends Record<string, number>>(table: T) => (label: string): T[keyof T] => {
+  const v = table[label as keyof T]
+  if (v === undefined) throw new Error(`unknown ACL label ${label}`)
+  return v
+}
+const resourceType = byLabel(ResourceTypes)
+const patternType = byLabel(ResourcePatternTypes)
+const operationType = byLabel(AclOperations)
+const permissionType = byLabel(AclPermissionTypes)
+
+const labelOf = (table: Record<string, number>, value: number): string => Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value)
+
+export function toKafkaAcl (r: Omit<AclRule, 'why'>): Acl {
+  return {
+    resourceType: resourceType(r.resource),
+    resourceName: r.name,
+    resourcePatternType: patternType(r.pattern),
+    principal: `User:${r.principal}`,
+    host: '*',
+    operation: operationType(r.operation),
+    permissionType: permissionType(r.permission)
+  }
+}
+
+/** Every ACL on the cluster, in our shape (principals without `User:`). */
+export async function listAcls (admin: Admin): Promise<Array<Omit<AclRule, 'why'>>> {
+  const resources = await admin.describeAcls({
+    filter: { resourceType: ResourceTypes.ANY, resourceName: null, resourcePatternType: ResourcePatternTypes.ANY, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY }
+  })
+  return resources.flatMap(res => res.acls.map(a => ({
+    principal: a.principal.replace(/^User:/, ''),
+    resource: labelOf(ResourceTypes, res.resourceType) as AclResource,
+    name: res.resourceName,
+    pattern: labelOf(ResourcePatternTypes, res.resourcePatternType) as AclPattern,
+    operation: labelOf(AclOperations, a.operation) as AclOperation,
+    permission: labelOf(AclPermissionTypes, a.permissionType) as AclPermission
+  })))
+}
+
+/** Creates the rules the cluster lacks; `extra` lists the ACLs of the same principals that `rules` does not hold. */
+export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promise<AclReport> {
+  const present = await listAcls(admin)
+  const have = new Set(present.map(aclKey))
+  const missing = rules.filter(r => !have.has(aclKey(r)))
+  // One request per few hundred entries keeps each well under the broker's request size.
+  for (let i = 0; i < missing.length; i += 200) await admin.createAcls({ creations: missing.slice(i, i + 200).map(toKafkaAcl) })
+  const wanted = new Set(rules.map(aclKey))
+  const principals = new Set(rules.map(r => r.principal))
+  const extra = present.filter(p => principals.has(p.principal) && !wanted.has(aclKey(p)))
+  return { created: missing.length, unchanged: rules.length - missing.length, extra }
+}
+
+/** Deletes exactly these rules (a test prefix's ACLs when the test ends, a drill's grant). */
+export async function revokeAcls (admin: Admin, rules: ReadonlyArray<Omit<AclRule, 'why'>>): Promise<void> {
+  for (let i = 0; i < rules.length; i += 200) {
+    await admin.deleteAcls({ filters: rules.slice(i, i + 200).map(toKafkaAcl) })
+  }
+}
+
+export function formatAclReport (r: AclReport): string[] {
+  const lines = [`ACLs: ${r.created} criadas, ${r.unchanged} já existiam`]
+  for (const e of r.extra) lines.push(`ACL a mais (não vem do catálogo; remova com infra/bin/kafka acls --remove se não for de um exercício): User:${e.principal} ${e.permission} ${e.operation} em ${e.resource} ${e.pattern} ${e.name}`)
+  return lines
+}

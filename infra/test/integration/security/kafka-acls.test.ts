@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict'
+import { statSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { execa } from 'execa'
+import Kafka from 'node-rdkafka'
+import { SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+import { ROOT, bootstrapServers } from '../../../src/settings.ts'
+import { up } from '../../../src/stack.ts'
+import { nodeDir } from '../../../src/kafka-node.ts'
+import { createAdmin } from '../../../src/topics.ts'
+import { REGISTRY_PRINCIPAL } from '../../../src/security/acls.ts'
+import { adminSasl, kafkaCredentials, rdkafkaSasl, secretsDir } from '../../../src/security/kafka-auth.ts'
+import { freeBrokerBase, isolatedSettings } from '../../../src/testing/stack-env.ts'
+
+// KAFKA_AUTH=scram on a private broker (its own ports and state folder): SCRAM users made at format
+// time, StandardAuthorizer with no default allow, the catalog's ACLs. Every service principal tries
+// to write and to read every catalog topic, and the broker's answers must be exactly the catalog's.
+
+const { ERR_TOPIC_AUTHORIZATION_FAILED: TOPIC_DENIED } = Kafka.CODES.ERRORS
+const PRINCIPALS = [...SERVICES, REGISTRY_PRINCIPAL]
+
+type Outcome = 'ok' | 'denied' | string
+
+/** The broker's TOPIC_AUTHORIZATION_FAILED (a delivery report carries only its message, with code -1). */
+function refused (err: { code?: number, message: string }): boolean {
+  return err.code === TOPIC_DENIED || /^(Broker: )?topic authorization failed$/i.test(err.message)
+}
+
+async function connect<T extends Kafka.Producer | Kafka.KafkaConsumer> (client: T): Promise<T> {
+  await new Promise<void>((resolve, reject) => client.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
+  return client
+}
+
+async function disconnect (client: Kafka.Producer | Kafka.KafkaConsumer): Promise<void> {
+  await new Promise<void>(resolve => client.disconnect(() => resolve()))
+}
+
+/** One record to each topic from `principal`; per topic: delivered, denied (TOPIC_AUTHORIZATION_FAILED) or another error. */
+async function produceEach (bootstrap: string, sasl: Record<string, string>, topics: string[], value = (t: string) => `acl-test ${t}`): Promise<Map<string, Outcome>> {
+  // Not idempotent: a principal that writes nothing (the gateway) could not get a producer id at all.
+  const producer = await connect(new Kafka.Producer({ 'bootstrap.servers': bootstrap, ...sasl, dr_cb: true, 'linger.ms': 0 }, { 'request.required.acks': -1, 'message.timeout.ms': 15_000 }))
+  producer.setPollInterval(10)
+  try {
+    const results = new Map<string, Outcome>()
+    await new Promise<void>((resolve) => {
+      producer.on('delivery-report', (err, report) => {
+        const topic = String(report.opaque)
+        results.set(topic, err ? (refused(err) ? 'denied' : `error ${err.code}: ${err.message}`) : 'ok')
+        if (results.size === topics.length) resolve()
+      })
+      for (const topic of topics) producer.produce(topic, null, Buffer.from(value(topic)), 'acl-test-key', Date.now(), topic)
+    })
+    return results
+  } finally {
+    await disconnect(producer)
+  }
+}
+
+/** A group id of the principal's own (acls.ts): assign() never joins it, but librdkafka looks its coordinator up. */
+function ownGroup (principal: string): string {
+  if (principal === 'connect') return 'connect'
+  if (principal === REGISTRY_PRINCIPAL) return 'apicurio-registry-acl-test'
+  return `${principal}-acl-test`
+}
+
+/** A consumer of `principal`, connected (assign() never joins its group, but librdkafka looks the group's coordinator up). */
+async function consumerOf (bootstrap: string, sasl: Record<string, string>, principal: string): Promise<Kafka.KafkaConsumer> {
+  const consumer = await connect(new Kafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, ...sasl, 'group.id': ownGroup(principal), 'enable.auto.commit': false, 'fetch.wait.max.ms': 50 }, {}))
+  consumer.setDefaultConsumeTimeout(100)
+  return consumer
+}
+
+/**
+ * Per topic: its record read (ok), or refused (denied). A topic without READ is refused in one of two
+ * ways: hidden from the principal's metadata (no DESCRIBE either, so no client of it ever fetches
+ * it), or, where it may DESCRIBE (the gateway's console), its Fetch answered TOPIC_AUTHORIZATION_FAILED.
+ * Each visible topic gets a consumer of its own: librdkafka's errors do not name their topic.
+ */
+async function readEach (bootstrap: string, sasl: Record<string, string>, principal: string, topics: string[]): Promise<Map<string, Outcome>> {
+  const results = new Map<string, Outcome>()
+  const probe = await consumerOf(bootstrap, sasl, principal)
+  let visible: Set<string>
+  try {
+    const meta = await new Promise<Kafka.Metadata>((resolve, reject) => probe.getMetadata({ allTopics: true, timeout: 10_000 } as Kafka.MetadataOptions, (err, m) => (err ? reject(err) : resolve(m))))
+    visible = new Set(meta.topics.map(t => t.name))
+  } finally {
+    await disconnect(probe)
+  }
+  for (const topic of topics.filter(t => !visible.has(t))) results.set(topic, 'denied')
+  const queue = topics.filter(t => visible.has(t))
+  // A few at a time: the gateway sees every topic.
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    for (let topic = queue.shift(); topic !== undefined; topic = queue.shift()) results.set(topic, await readOne(bootstrap, sasl, principal, topic))
+  }))
+  return results
+}
+
+async function readOne (bootstrap: string, sasl: Record<string, string>, principal: string, topic: string): Promise<Outcome> {
+  const consumer = await consumerOf(bootstrap, sasl, principal)
+  try {
+    const partitions = TOPICS.find(t => t.name === topic)!.partitions
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 0 })))
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      try {
+        const messages = await new Promise<Kafka.Message[]>((resolve, reject) => consumer.consume(10, (err, m) => (err ? reject(err) : resolve(m))))
+        if (messages.some(m => m.topic === topic)) return 'ok'
+      } catch (err) {
+        const e = err as { code?: number, message: string }
+        return refused(e) ? 'denied' : `error ${e.code}: ${e.message}`
+      }
+    }
+    return 'no answer in 10 s'
+  } finally {
+    await disconnect(consumer)
+  }
+}
+
+test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog allows; a forged CONFIRM and a wrong password are refused', { timeout: 180_000 }, async t => {
+  const s = isolatedSettings(t, await freeBrokerBase(), { kafkaAuth: 'scram' })
+  await up(s, { only: ['kafka-1'], catalog: true })
+  const bootstrap = bootstrapServers(s)
+  const passwords = kafkaCredentials(s.stateDir)
+  const sasl = (principal: string, password = passwords[principal]!): Record<string, string> => rdkafkaSasl('scram', principal, password)
+  const names = TOPICS.map(t => t.name)
+
+  await t.test('secrets stay the owner\'s: the passwords file, the admin tool config and server.properties', () => {
+    assert.equal(statSync(secretsDir(s.stateDir)).mode & 0o777, 0o700)
+    for (const file of [join(secretsDir(s.stateDir), 'kafka-users.json'), join(secretsDir(s.stateDir), 'kafka-admin.properties'), join(nodeDir(s, 0), 'server.properties')]) {
+      assert.equal(statSync(file).mode & 0o777, 0o600, file)
+    }
+    const props = readFileSync(join(nodeDir(s, 0), 'server.properties'), 'utf8')
+    assert.match(props, /^authorizer\.class\.name=org\.apache\.kafka\.metadata\.authorizer\.StandardAuthorizer$/m)
+    assert.match(props, /^allow\.everyone\.if\.no\.acl\.found=false$/m)
+    assert.match(props, /^super\.users=User:admin;User:controller$/m)
+    assert.doesNotMatch(props, /:PLAINTEXT(,|$)/m, 'no listener is PLAINTEXT (no ANONYMOUS principal anywhere)')
+  })
+
+  await t.test('writes: allowed exactly for the catalog\'s writers', async () => {
+    const outcomes = await Promise.all(PRINCIPALS.map(async p => [p, await produceEach(bootstrap, sasl(p), names)] as const))
+    const wrong: string[] = []
+    for (const [principal, results] of outcomes) {
+      for (const spec of TOPICS) {
+        const want = writersOf(spec).includes(principal as never) ? 'ok' : 'denied'
+        if (results.get(spec.name) !== want) wrong.push(`${principal} → ${spec.name}: ${results.get(spec.name) ?? 'no report'} (catalog: ${want})`)
+      }
+    }
+    assert.deepEqual(wrong, [])
+  })
+
+  await t.test('reads: allowed exactly for the catalog\'s readers (and the DLQ for who dead-letters)', async () => {
+    const outcomes = await Promise.all(PRINCIPALS.map(async p => [p, await readEach(bootstrap, sasl(p), p, names)] as const))
+    const wrong: string[] = []
+    for (const [principal, results] of outcomes) {
+      for (const spec of TOPICS) {
+        const reader = (spec.readers as readonly string[]).includes(principal)
+        // kit's DlqWatch reads the DLQ's oldest record in every service that may dead-letter.
+        const dlqWatcher = spec.name === 'orders.dlq' && writersOf(spec).includes(principal as never)
+        const want = reader || dlqWatcher ? 'ok' : 'denied'
+        if (results.get(spec.name) !== want) wrong.push(`${principal} ← ${spec.name}: ${results.get(spec.name) ?? 'no answer'} (catalog: ${want})`)
+      }
+    }
+    assert.deepEqual(wrong, [])
+  })
+
+  await t.test('a forged orders.commands CONFIRM from checkout-api or the gateway is refused and nothing is appended', async () => {
+    const admin = createAdmin(bootstrap, 'acl-test', adminSasl(s))
+    try {
+      await forged(admin)
+    } finally {
+      await admin.close()
+    }
+  })
+
+  async function forged (admin: ReturnType<typeof createAdmin>): Promise<void> {
+    const ends = async (): Promise<number> => {
+      const offsets = await admin.listOffsets({ topics: [{ name: 'orders.commands', partitions: [0, 1, 2].map(partitionIndex => ({ partitionIndex, timestamp: -1n })) }] })
+      return offsets.flatMap(o => o.partitions).reduce((n, p) => n + Number(p.offset), 0)
+    }
+    const before = await ends()
+    const confirm = JSON.stringify({ type: 'CONFIRM', orderId: 'forged-order' })
+    for (const principal of ['checkout-api', 'gateway', 'payment']) {
+      const r = await produceEach(bootstrap, sasl(principal), ['orders.commands'], () => confirm)
+      assert.equal(r.get('orders.commands'), 'denied', `${principal} wrote an orders.commands CONFIRM`)
+    }
+    assert.equal(await ends(), before, 'a refused record was appended')
+    // The orchestrator, its one writer, may.
+    assert.equal((await produceEach(bootstrap, sasl('orchestrator'), ['orders.commands'], () => confirm)).get('orders.commands'), 'ok')
+    assert.equal(await ends(), before + 1)
+  }
+
+  await t.test('a wrong SCRAM password fails authentication with a clear log line, and the client never connects', async () => {
+    // librdkafka says why in its log (event_cb), not in connect()'s error ("broker transport failure").
+    const producer = new Kafka.Producer({ 'bootstrap.servers': bootstrap, ...sasl('payment', 'not-the-password'), event_cb: true }, {})
+    const lines: string[] = []
+    producer.on('event.log', e => lines.push(e.message))
+    const connected = await new Promise<void>((resolve, reject) => producer.connect({ timeout: 4000 }, err => (err ? reject(err) : resolve())))
+      .then(() => 'connected', (err: Error) => `refused: ${err.message}`)
+    assert.match(connected, /^refused/)
+    assert.ok(lines.some(l => /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/.test(l)), lines.join('\n'))
+    if (producer.isConnected()) await disconnect(producer)
+  })
+
+  await t.test('infra/bin/kafka logs in as the admin by itself: the README\'s commands work unchanged', async () => {
+    const env = { ...process.env, VITRINE_STATE_DIR: s.stateDir }
+    const acls = await execa(join(ROOT, 'infra/bin/kafka'), ['acls', '--bootstrap-server', bootstrap, '--list', '--topic', 'orders.commands'], { env, reject: false })
+    assert.equal(acls.exitCode, 0, acls.stderr)
+    assert.match(acls.stdout, /principal=User:orchestrator, host=\*, operation=WRITE, permissionType=ALLOW/)
+    assert.match(acls.stdout, /principal=User:checkout-api, host=\*, operation=READ, permissionType=ALLOW/)
+  })
+})
