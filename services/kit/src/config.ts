@@ -9,6 +9,12 @@ export const BaseConfig = Type.Object({
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   HOST: Type.String({ default: '127.0.0.1' }),
   KAFKA_BROKERS: Type.String({ default: 'localhost:9092', pattern: '^[^,\\s]+:\\d+(,[^,\\s]+:\\d+)*$', description: 'comma-separated host:port list' }),
+  /** Kafka authentication (issue 16): plaintext on today's cluster; sasl_plaintext with a SCRAM user when the stack runs KAFKA_AUTH=scram. */
+  KAFKA_SECURITY_PROTOCOL: Type.Enum(['plaintext', 'sasl_plaintext'], { default: 'plaintext' }),
+  KAFKA_SASL_MECHANISM: Type.Enum(['SCRAM-SHA-512', 'SCRAM-SHA-256'], { default: 'SCRAM-SHA-512' }),
+  /** The service's Kafka principal (its name in the catalog) and its password (from the state folder's secrets, never from git). */
+  KAFKA_SASL_USERNAME: Type.String({ default: '' }),
+  KAFKA_SASL_PASSWORD: Type.String({ default: '' }),
   SCHEMA_REGISTRY_URL: Type.String({ default: 'http://localhost:8081', pattern: '^https?://' }),
   DATABASE_URL: Type.String({ default: 'postgres://vitrine:vitrine@localhost:5433/vitrine', pattern: '^postgres(ql)?://' }),
   DB_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 100 }),
@@ -60,5 +66,13 @@ export function loadConfig<T extends TObject> (schema: T, env: Record<string, st
     })
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
+  if ('KAFKA_SECURITY_PROTOCOL' in (value as object)) checkKafkaAuth(value as BaseConfigType)
   return value as Static<T>
+}
+
+/** Throws naming the variables (never the password's value) when SASL is asked for without a user or a password. */
+export function checkKafkaAuth (c: Pick<BaseConfigType, 'KAFKA_SECURITY_PROTOCOL' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD'>): void {
+  if (c.KAFKA_SECURITY_PROTOCOL !== 'sasl_plaintext') return
+  const missing = [c.KAFKA_SASL_USERNAME === '' && 'KAFKA_SASL_USERNAME', c.KAFKA_SASL_PASSWORD === '' && 'KAFKA_SASL_PASSWORD'].filter(Boolean)
+  if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  ${missing.join(', ')}: required when KAFKA_SECURITY_PROTOCOL=sasl_plaintext (the service's Kafka principal and its password, from the stack's secrets)`)
 }
