@@ -5,7 +5,7 @@ import { DLQ_TOPIC, HEADERS, RETRY_TIERS, findTopic, validateEvent } from '@vitr
 import type { EventTopic, SagaMode, TopicSerde, TopicValues } from '@vitrine/contracts'
 import type { ReservedSql } from 'postgres'
 import type { Db, Tx } from './db.ts'
-import type { EventProducer } from './kafka/producer.ts'
+import type { Delivered, EventProducer, OutgoingRecord } from './kafka/producer.ts'
 import type { KitMetrics } from './metrics.ts'
 import type { ConsumedRecord } from './kafka/consumer.ts'
 import { PermanentError } from './errors.ts'
@@ -44,8 +44,15 @@ export interface CommittedRow {
   behind: boolean
 }
 
-/** The rows one transaction (or one savepoint of it) enqueued, and every id its whole transaction wrote so far. */
-export interface OutboxTracker { rows: CommittedRow[], txIds: number[] }
+/** An event ready for the outbox table: validated, its key taken from the value. */
+interface OutboxRow { topic: string, key: string, value: unknown, headers: Record<string, string> }
+
+/**
+ * The rows one transaction (or one savepoint of it) enqueued, and every id its whole transaction
+ * wrote so far. `pending`, in a consumer batch's transaction: rows enqueued but not inserted yet;
+ * flushOutbox inserts them all in one statement just before the batch's COMMIT.
+ */
+export interface OutboxTracker { rows: CommittedRow[], txIds: number[], pending?: OutboxRow[] }
 
 // Keyed by the transaction (or savepoint) object postgres.js hands `fn`: enqueue finds it without a new parameter.
 const trackers = new WeakMap<object, OutboxTracker>()
@@ -55,16 +62,32 @@ const trackers = new WeakMap<object, OutboxTracker>()
  * (plugins/postgres.ts). A savepoint of a tracked transaction gets its own tracker sharing `txIds`
  * with its parent; its rows join the parent's only once it is released.
  */
-export function trackOutbox (tx: object, parent?: OutboxTracker): OutboxTracker {
-  const t: OutboxTracker = { rows: [], txIds: parent?.txIds ?? [] }
+export function trackOutbox (tx: object, parent?: OutboxTracker, deferred = false): OutboxTracker {
+  const t: OutboxTracker = { rows: [], txIds: parent?.txIds ?? [], ...(deferred ? { pending: [] } : {}) }
   trackers.set(tx, t)
   return t
 }
 
-/** Adds events to the outbox inside the caller's transaction, in one statement; they are published after it commits. */
+/**
+ * Inserts the rows a deferred tracker holds (a consumer batch's, see plugins/postgres.ts) in one
+ * statement: one insert per batch instead of one per handler's enqueue. Their ids are drawn in the
+ * order the handlers enqueued them, as if each had been inserted at once.
+ */
+export async function flushOutbox (tx: Tx, tracker: OutboxTracker): Promise<void> {
+  const rows = tracker.pending
+  if (!rows || rows.length === 0) return
+  tracker.pending = []
+  await insertRows(tx, rows, tracker)
+}
+
+/**
+ * Adds events to the outbox inside the caller's transaction, in one statement; they are published
+ * after it commits. Inside a consumer batch the rows are inserted with the batch's others, just
+ * before its COMMIT (flushOutbox): an invalid event still fails here, in its handler.
+ */
 export async function enqueue (tx: Tx, events: OutboxEvent[]): Promise<void> {
   if (events.length === 0) return
-  const rows = events.map(e => {
+  const rows = events.map((e): OutboxRow => {
     try {
       validateEvent(e.topic, e.value)
     } catch (err) {
@@ -75,6 +98,14 @@ export async function enqueue (tx: Tx, events: OutboxEvent[]): Promise<void> {
     return { topic: e.topic, key, value: e.value as unknown, headers: e.headers }
   })
   const tracker = trackers.get(tx)
+  if (tracker?.pending) {
+    for (const r of rows) tracker.pending.push(r)
+    return
+  }
+  await insertRows(tx, rows, tracker)
+}
+
+async function insertRows (tx: Tx, rows: OutboxRow[], tracker: OutboxTracker | undefined): Promise<void> {
   // Whether an older row of the same topic and key is still unpublished (a backlog the relay holds, or
   // a failed send): then this row must wait for it. The rows this transaction wrote itself do not count.
   const written = await tx<Array<{ id: number, created_at: Date, behind: boolean }>>`insert into outbox (topic, key, value, headers)
@@ -334,6 +365,10 @@ export class OutboxRelay {
    * Sends committed rows without reading them back: keys side by side, each key's rows in id order,
    * one after the other. Returns false when some row is left to the passes (behind an older row of
    * its key, a key stuck there, or a send that failed).
+   *
+   * In waves: each wave is the next row of every key still going, encoded and handed to the
+   * producer as one batch (one promise, one delivery wait); a key's next row goes in the next wave,
+   * once this one was acknowledged. Most commits write one row per key: one wave.
    */
   private async fastPath (rows: CommittedRow[]): Promise<boolean> {
     const byKey = new Map<string, CommittedRow[]>()
@@ -345,28 +380,59 @@ export class OutboxRelay {
     }
     let complete = true
     const ok: CommittedRow[] = []
-    await Promise.all([...byKey].map(async ([k, list]) => {
-      for (const r of list) {
+    let keys = [...byKey.keys()]
+    for (let wave = 0; keys.length > 0; wave++) {
+      const going: Array<{ k: string, r: CommittedRow, record: OutgoingRecord }> = []
+      for (const k of keys) {
+        const r = byKey.get(k)![wave]
+        if (!r) continue
         if (r.behind || this.stuck.has(k) || this.taken.has(r.id)) {
           this.stuck.add(k)
           complete = false
-          return
+          continue
         }
-        const outcome = await this.publish(r)
-        if (!outcome.ok) {
-          // The pass retries it (or sets it aside, dead-lettered) before anything newer of its key.
+        try {
+          // Validated when enqueued, in this process: only the encoding is left.
+          const value = await this.serde.encode(r.topic as EventTopic, r.value as never)
+          going.push({ k, r, record: { topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } } })
+        } catch {
+          // The pass tries it again (or sets it aside, dead-lettered) before anything newer of its key.
           this.stuck.add(k)
           complete = false
-          return
         }
-        ok.push(r)
       }
-    }))
+      if (going.length === 0) break
+      const outcomes = await this.producer.sendEach(going.map(g => g.record))
+      keys = []
+      for (let i = 0; i < going.length; i++) {
+        const { k, r } = going[i]!
+        const d = outcomes[i]!
+        if (d instanceof Error) {
+          this.stuck.add(k)
+          complete = false
+          continue
+        }
+        this.logPublished(r, d)
+        ok.push(r)
+        keys.push(k)
+      }
+    }
     if (ok.length > 0) {
       await this.sql`update outbox set published_at = now() where id = any(${ok.map(r => r.id)}::bigint[])`
       this.observePublished(ok)
     }
     return complete
+  }
+
+  /** The hand-off to Kafka, one line per event with its coordinates (an order's logs show where each event went). */
+  private logPublished (r: Row, d: Delivered): void {
+    if (!this.infoEnabled()) return
+    this.log.info({ [findTopic(r.topic)?.key === 'productId' ? 'productId' : 'orderId']: r.key, topic: r.topic, partition: d.partition, offset: d.offset, eventId: (r.value as { eventId?: unknown }).eventId }, 'event published')
+  }
+
+  private infoEnabled (): boolean {
+    const level = this.log.level
+    return level !== 'warn' && level !== 'error' && level !== 'fatal' && level !== 'silent'
   }
 
   private observePublished (rows: ReadonlyArray<{ topic: string, created_at: Date }>): void {
@@ -433,8 +499,7 @@ export class OutboxRelay {
       }
       const value = await this.serde.encode(r.topic as EventTopic, r.value as never)
       const d = await this.producer.send({ topic: this.serde.prefix + r.topic, key: r.key, value, headers: { ...r.headers, [HEADERS.sequence]: String(r.id) } })
-      // The hand-off to Kafka, one line per event with its coordinates (an order's logs show where each event went).
-      this.log.info({ [findTopic(r.topic)?.key === 'productId' ? 'productId' : 'orderId']: r.key, topic: r.topic, partition: d.partition, offset: d.offset, eventId: (r.value as { eventId?: unknown }).eventId }, 'event published')
+      this.logPublished(r, d)
       return { id: r.id, ok: true }
     } catch (err) {
       const code = (err as { code?: number }).code

@@ -212,6 +212,10 @@ export function isRegistryUnavailable (err: unknown): boolean {
   return e?.cause !== undefined && isRegistryUnavailable(e.cause)
 }
 
+// pino's level values: a line is written when its level's value reaches the logger's.
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
+const noop = (): void => {}
+
 /**
  * A child logger made only when the handler first uses it: most records log nothing (or one line),
  * and pino's child() costs more than a batched record's own share of the work.
@@ -221,6 +225,8 @@ export function lazyChild (parent: Logger, bindings: Record<string, unknown>): L
   const real = (): Logger => (child ??= parent.child(bindings))
   return new Proxy(parent, {
     get (_target, prop) {
+      // A line below the level (info at LOG_LEVEL=warn) is dropped without making the child at all.
+      if (child === undefined && typeof prop === 'string' && prop !== 'silent' && LEVEL_VALUES[prop]! < (LEVEL_VALUES[parent.level] ?? 0)) return noop
       const c = real()
       const v = Reflect.get(c, prop) as unknown
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(c) : v

@@ -14,10 +14,12 @@ export interface Delivered { topic: string, partition: number, offset: number }
 /** Records handed to librdkafka together: one promise, settled by the last of their delivery reports. */
 interface Batch {
   client: Kafka.Producer
-  results: Delivered[]
+  results: Array<Delivered | Error>
   left: number
   failed: Error | undefined
-  resolve: (d: Delivered[]) => void
+  /** Settle with every record's own outcome (sendEach) instead of rejecting with the first failure. */
+  each: boolean
+  resolve: (d: Array<Delivered | Error>) => void
   reject: (err: Error) => void
 }
 
@@ -80,8 +82,13 @@ export class EventProducer {
       const slot = report.opaque as Slot | undefined
       if (!slot) return
       const b = slot.batch
-      if (err) b.failed ??= Object.assign(new Error(err.message), { code: err.code })
-      else b.results[slot.index] = { topic: report.topic, partition: report.partition, offset: Number(report.offset) }
+      if (err) {
+        const e = Object.assign(new Error(err.message), { code: err.code })
+        b.failed ??= e
+        b.results[slot.index] = e
+      } else {
+        b.results[slot.index] = { topic: report.topic, partition: report.partition, offset: Number(report.offset) }
+      }
       if (--b.left === 0) this.settle(b)
     })
     producer.on('event.error', err => {
@@ -139,6 +146,8 @@ export class EventProducer {
     for (const b of this.pending) {
       if (b.client !== old) continue
       b.failed = new ProducerFatalError(`producer recreated after a fatal error (${this.fatal?.message ?? ''}); the record was not acknowledged`)
+      // Only the records without a report: one acknowledged before the fatal error stays acknowledged.
+      for (let i = 0; i < b.results.length; i++) b.results[i] ??= b.failed
       this.settle(b)
     }
     await new Promise<void>(resolve => old.disconnect(2_000, () => resolve()))
@@ -150,7 +159,7 @@ export class EventProducer {
 
   private settle (b: Batch): void {
     if (!this.pending.delete(b)) return
-    if (b.failed) b.reject(b.failed)
+    if (b.failed && !b.each) b.reject(b.failed)
     else b.resolve(b.results)
   }
 
@@ -174,11 +183,24 @@ export class EventProducer {
    * its consumers' dedup drops the copies.
    */
   async sendBatch (records: readonly OutgoingRecord[]): Promise<Delivered[]> {
+    return await this.produceAll(records, false) as Delivered[]
+  }
+
+  /**
+   * Like sendBatch, one promise for the batch, but it never rejects: each record's delivery or its
+   * own error, in the records' order. For a caller that keeps going with the records that made it
+   * (the outbox's post-commit publish marks those and leaves the others' keys to its relay).
+   */
+  async sendEach (records: readonly OutgoingRecord[]): Promise<Array<Delivered | Error>> {
+    return await this.produceAll(records, true)
+  }
+
+  private async produceAll (records: readonly OutgoingRecord[], each: boolean): Promise<Array<Delivered | Error>> {
     if (records.length === 0) return []
     if (this.recreating) await this.recreating
     const client = this.producer
-    return await new Promise<Delivered[]>((resolve, reject) => {
-      const batch: Batch = { client, results: new Array<Delivered>(records.length), left: records.length, failed: undefined, resolve, reject }
+    return await new Promise<Array<Delivered | Error>>((resolve, reject) => {
+      const batch: Batch = { client, results: new Array<Delivered | Error>(records.length), left: records.length, failed: undefined, each, resolve, reject }
       this.pending.add(batch)
       const produce = (index: number, tries: number): void => {
         const now = Date.now()
@@ -193,7 +215,9 @@ export class EventProducer {
               return
             }
             // The records not handed over never get a report: count them as settled.
-            batch.failed ??= err instanceof Error ? err : new Error(String(err))
+            const e = err instanceof Error ? err : new Error(String(err))
+            batch.failed ??= e
+            for (let j = i; j < records.length; j++) batch.results[j] = e
             batch.left -= records.length - i
             if (batch.left === 0) this.settle(batch)
             return

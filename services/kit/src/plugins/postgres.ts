@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import fp from 'fastify-plugin'
 import { connect, migrate } from '../db.ts'
 import type { Db, Tx } from '../db.ts'
-import { trackOutbox } from '../outbox.ts'
+import { flushOutbox, trackOutbox } from '../outbox.ts'
 import type { CommittedRow, OutboxTracker } from '../outbox.ts'
 import type { BatchUnit } from '../kafka/consumer.ts'
 
@@ -68,8 +68,10 @@ class BatchTx implements BatchUnit {
   private async tx (): Promise<Tx> {
     this.began ??= new Promise<Tx>((resolve, reject) => {
       this.ended = this.sql.begin(async tx => {
-        this.tracker = trackOutbox(tx)
-        await tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`)
+        // Deferred: the batch's outbox rows are inserted in one statement before its COMMIT.
+        this.tracker = trackOutbox(tx, undefined, true)
+        // Pipelined with what follows (no round trip of its own); a failure fails the next statement.
+        tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`).catch(() => {})
         await this.begin(tx)
         resolve(tx as Tx)
         await new Promise<void>((resolve, reject) => { this.end = commit => (commit ? resolve() : reject(new BatchAbandoned())) })
@@ -82,7 +84,7 @@ class BatchTx implements BatchUnit {
   async savepoint<T> (fn: (tx: Tx) => Promise<T>): Promise<T> {
     const tx = await this.tx()
     const name = `vitrine_record_${++this.n}`
-    const mark = this.tracker!.rows.length
+    const mark = this.tracker!.pending!.length
     const opened = tx.unsafe(`savepoint ${name}`)
     opened.catch(() => {})
     try {
@@ -95,8 +97,8 @@ class BatchTx implements BatchUnit {
       this.contention = CONTENTION.has((err as { code?: string })?.code ?? '')
       await opened.catch(() => {})
       await tx.unsafe(`rollback to savepoint ${name}`)
-      // Its outbox rows went with it.
-      this.tracker!.rows.length = mark
+      // Its outbox rows go with it.
+      this.tracker!.pending!.length = mark
       throw err
     }
   }
@@ -105,10 +107,15 @@ class BatchTx implements BatchUnit {
     this.open = false
     if (!this.began) return
     // A begin that failed rejects here; so does a RELEASE that failed (a COMMIT after it would roll back).
-    await this.began
+    const tx = await this.began
     await this.released
+    // The outbox insert is pipelined with the COMMIT. Should it fail, PostgreSQL answers the COMMIT
+    // with a rollback: the insert's own error then says nothing of the batch is durable.
+    const flushed = flushOutbox(tx, this.tracker!)
+    flushed.catch(() => {})
     this.end!(true)
     await this.ended
+    await flushed
     this.published(this.tracker?.rows ?? [])
   }
 }
