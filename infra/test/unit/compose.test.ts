@@ -11,6 +11,10 @@ import { appSettings } from '../../src/apps.ts'
 import { FLINK_VERSION, flinkConfig } from '../../src/streams-flink.ts'
 import { cdcConnectorConfig } from '../../src/streams-connect.ts'
 
+// compose/ is fixed at the default ports: compare it with a local stack at the defaults, whatever ports this
+// shell moved (a second copy of the shop, or a CI run beside another stack).
+for (const name of ['APP_PORT_OFFSET', 'KAFKA_PORT', 'PG_PORT', 'SCHEMA_REGISTRY_PORT', 'SCHEMA_REGISTRY_BACKEND_PORT', 'PROMETHEUS_PORT', 'ALERTMANAGER_PORT', 'FLINK_SQL_GATEWAY_PORT', 'FLINK_UI_PORT', 'CONNECT_PORT']) delete process.env[name]
+
 // compose/ cannot run here (no Docker engine), so it is checked against the local setup instead:
 // same images pinned, same ports, same teaching settings, same variable names, same topics.
 
