@@ -50,6 +50,14 @@ export interface BatchUnit {
   contended?: () => boolean
 }
 
+/**
+ * Without a database (no `batch` option) there is nothing to commit together, but the batch loop
+ * still stores the offset and counts the records once per batch instead of once per record.
+ */
+function unbatched (): BatchUnit {
+  return { run: async fn => { await fn() }, commit: async () => {} }
+}
+
 /** A batch ends at this many records or once its handlers took this long: locks are not held for long. */
 export const BATCH_MAX_RECORDS = 500
 export const BATCH_MAX_MS = 10
@@ -62,7 +70,7 @@ export interface ConsumerEngineOptions {
   topics: readonly string[]
   prefix: string
   handler: Handler
-  /** Opens a unit for a batch; without it, every record is handled on its own (one `app.tx` each). */
+  /** Opens a unit for a batch; without it, each handler does its own work (one `app.tx` each) and only the offset store and counters are per batch. */
   batch?: () => BatchUnit
   serde: TopicSerde
   producer: EventProducer
@@ -582,8 +590,7 @@ export class ConsumerEngine {
       try {
         // Ownership is checked again after the wait: the partition may have moved meanwhile.
         if (!this.current(st, epoch)) outcome = 'fenced'
-        else if (this.o.batch) outcome = await this.runBatch(st, epoch, this.o.batch)
-        else outcome = await this.processOne(st, epoch, m)
+        else outcome = await this.runBatch(st, epoch, this.o.batch ?? unbatched)
       } finally {
         this.release()
       }

@@ -36,6 +36,11 @@ export interface ProducerOptions {
   onRecreated?: () => void
 }
 
+// How often delivery reports are read while a batch waits for them (they settle its promise), and
+// when none does: an idle service polled 200 times a second for nothing.
+const POLL_BUSY_MS = 5
+const POLL_IDLE_MS = 100
+
 /** A send that failed because its producer hit a fatal error; the caller's retry goes to the new producer. */
 export class ProducerFatalError extends Error {
   code = 'SHOP_ERR_PRODUCER_FATAL'
@@ -58,6 +63,7 @@ export class EventProducer {
   /** One header list for every produce call: librdkafka copies the headers before produce returns. */
   private readonly headerList: Headers = []
   private connected = false
+  private pollMs = 0
   private recreating: Promise<void> | undefined
   private fatal: { message: string, at: number } | undefined
 
@@ -102,8 +108,17 @@ export class EventProducer {
     await new Promise<void>((resolve, reject) => {
       producer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve()))
     })
-    // Delivery reports only arrive while the producer is polled.
-    producer.setPollInterval(5)
+    // Delivery reports only arrive while the producer is polled: often while a batch waits for
+    // them, seldom when none does (errors are read by the same poll).
+    producer.setPollInterval(POLL_IDLE_MS)
+    if (producer === this.producer) this.pollMs = POLL_IDLE_MS
+  }
+
+  /** Polls the current client every `ms`, changing its timer only when that changes. */
+  private pollEvery (ms: number): void {
+    if (this.pollMs === ms || !this.producer.isConnected()) return
+    this.pollMs = ms
+    this.producer.setPollInterval(ms)
   }
 
   async connect (): Promise<void> {
@@ -136,6 +151,7 @@ export class EventProducer {
       try {
         await this.open(next)
         this.producer = next
+        this.pollMs = POLL_IDLE_MS
         break
       } catch (err) {
         this.log.warn({ err, attempt }, 'could not connect the new producer yet')
@@ -159,6 +175,7 @@ export class EventProducer {
 
   private settle (b: Batch): void {
     if (!this.pending.delete(b)) return
+    if (this.pending.size === 0) this.pollEvery(POLL_IDLE_MS)
     if (b.failed && !b.each) b.reject(b.failed)
     else b.resolve(b.results)
   }
@@ -202,6 +219,7 @@ export class EventProducer {
     return await new Promise<Array<Delivered | Error>>((resolve, reject) => {
       const batch: Batch = { client, results: new Array<Delivered | Error>(records.length), left: records.length, failed: undefined, each, resolve, reject }
       this.pending.add(batch)
+      if (client === this.producer) this.pollEvery(POLL_BUSY_MS)
       const produce = (index: number, tries: number): void => {
         const now = Date.now()
         for (let i = index; i < records.length; i++) {
