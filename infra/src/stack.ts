@@ -104,11 +104,13 @@ export function components (s: StackSettings): Component[] {
     external: externalRegistry,
     // Its schemas live in a Kafka topic; its client waits for a lone broker, so the JVM's start overlaps
     // Kafka's. A 3-broker cluster goes first: the journal topic must not be created before all brokers are in.
-    after: s.brokers === 1 ? [] : kafkaNames,
+    // With KAFKA_AUTH=scram it goes after the brokers too, once its ACLs exist (it stops at its first refusal).
+    after: s.brokers === 1 && s.kafkaAuth === 'none' ? [] : kafkaNames,
     readyTimeoutMs: 120_000,
     start: async () => {
       const jar = existsSync(APICURIO_DIR) ? readdirSync(APICURIO_DIR).find(f => f.endsWith('-runner.jar')) : undefined
       if (!jar) throw new StackError(`O Apicurio Registry não está em ${APICURIO_DIR}: rode \`make setup\` para baixá-lo.`)
+      if (s.kafkaAuth === 'scram' && !externalKafka) await applyStackAcls(s)
       return spawnDetached(s.stateDir, 'registry-backend', javaBin(s), [
         '-Xms128m', '-Xmx384m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
         `-Dquarkus.http.port=${s.registryBackendPort}`, '-Dquarkus.http.host=127.0.0.1',
@@ -201,6 +203,16 @@ function observabilityComponent (s: StackSettings, tools: Tools, name: 'alertman
       return spawnDetached(s.stateDir, name, command, args)
     },
     ready: async () => await httpOk(`http://127.0.0.1:${port}/-/ready`)
+  }
+}
+
+/** KAFKA_AUTH=scram: the catalog's ACLs on the stack's cluster (idempotent: what exists is left as it is). */
+async function applyStackAcls (s: StackSettings): Promise<void> {
+  const admin = createAdmin(bootstrapServers(s), 'vitrine-acls', adminSasl(s))
+  try {
+    await applyAcls(admin, deriveAcls())
+  } finally {
+    await admin.close()
   }
 }
 

@@ -84,11 +84,11 @@ export function deriveAcls (options: DeriveOptions = {}): AclRule[] {
   }
 
   // Apicurio keeps schemas in its own topics and creates them on its first start; each instance
-  // reads the journal from the start in a group of its own (`${registry.id}-<uuid>`).
+  // reads the journal from the start in a group of its own (`apicurio-<uuid>`: its consumer.group-prefix).
   for (const name of REGISTRY_TOPICS) {
     rules.push(...allow(REGISTRY_PRINCIPAL, 'TOPIC', name, 'LITERAL', ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DESCRIBE_CONFIGS'], 'armazenamento do registry (kafkasql)'))
   }
-  rules.push(...allow(REGISTRY_PRINCIPAL, 'GROUP', 'apicurio-registry-', 'PREFIXED', ['READ', 'DESCRIBE'], 'grupo do registry (um por instância)'))
+  rules.push(...allow(REGISTRY_PRINCIPAL, 'GROUP', 'apicurio-', 'PREFIXED', ['READ', 'DESCRIBE'], 'grupo do registry (um por instância)'))
   return dedupe(rules)
 }
 

@@ -56,10 +56,27 @@ export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promi
   const missing = rules.filter(r => !have.has(aclKey(r)))
   // One request per few hundred entries keeps each well under the broker's request size.
   for (let i = 0; i < missing.length; i += 200) await admin.createAcls({ creations: missing.slice(i, i + 200).map(toKafkaAcl) })
+  if (missing.length > 0) await untilBrokerHas(admin, rules)
   const wanted = new Set(rules.map(aclKey))
   const principals = new Set(rules.map(r => r.principal))
   const extra = present.filter(p => principals.has(p.principal) && !wanted.has(aclKey(p)))
   return { created: missing.length, unchanged: rules.length - missing.length, extra }
+}
+
+/**
+ * The controller commits new ACLs before a broker's authorizer has loaded them from the metadata log;
+ * a client refused in between would be refused for nothing. DescribeAcls is answered from the
+ * broker's own authorizer, so once it lists them all, they are in force there.
+ */
+async function untilBrokerHas (admin: Admin, rules: readonly AclRule[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const have = new Set((await listAcls(admin)).map(aclKey))
+    const missing = rules.filter(r => !have.has(aclKey(r)))
+    if (missing.length === 0) return
+    if (Date.now() > deadline) throw new Error(`${missing.length} ACL(s) created but not yet in force on the broker after ${timeoutMs / 1000} s (first: ${aclKey(missing[0]!)})`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 }
 
 /** Deletes exactly these rules (a test prefix's ACLs when the test ends, a drill's grant). */

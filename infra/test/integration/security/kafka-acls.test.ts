@@ -60,7 +60,7 @@ async function produceEach (bootstrap: string, sasl: Record<string, string>, top
 /** A group id of the principal's own (acls.ts): assign() never joins it, but librdkafka looks its coordinator up. */
 function ownGroup (principal: string): string {
   if (principal === 'connect') return 'connect'
-  if (principal === REGISTRY_PRINCIPAL) return 'apicurio-registry-acl-test'
+  if (principal === REGISTRY_PRINCIPAL) return 'apicurio-acl-test'
   return `${principal}-acl-test`
 }
 

@@ -63,6 +63,9 @@ test('the registry alone touches its storage topics; the gateway cannot delete a
     for (const s of SERVICES) assert.ok(!allowed(rules, s, 'TOPIC', name, 'WRITE') && !allowed(rules, s, 'TOPIC', name, 'READ'), `${s} ${name}`)
   }
   assert.ok(!allowed(rules, REGISTRY_PRINCIPAL, 'TOPIC', 'orders.new', 'READ'))
+  // Each Apicurio instance's own group, apicurio-<uuid>.
+  assert.ok(allowed(rules, REGISTRY_PRINCIPAL, 'GROUP', 'apicurio-bd00a197', 'READ'))
+  assert.ok(!allowed(rules, 'payment', 'GROUP', 'apicurio-bd00a197', 'READ'))
   assert.ok(allowed(rules, 'gateway', 'TOPIC', 'rascunho', 'CREATE'))
   assert.ok(allowed(rules, 'gateway', 'TOPIC', 'rascunho', 'DELETE'))
   for (const name of ['orders.new', 'kafkasql-journal', 'connect.offsets']) assert.ok(!allowed(rules, 'gateway', 'TOPIC', name, 'DELETE'), name)
