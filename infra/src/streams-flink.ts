@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
 import { FLINK_HOME, ROOT } from './settings.ts'
+import { nodeTs, spawnDetached } from './proc.ts'
 
 // Apache Flink 2.2 as one local JVM: the SQL Gateway (its REST API on flinkGatewayPort) with
 // execution.target=local, so every job it submits runs in an embedded mini cluster inside that same
@@ -140,6 +141,16 @@ export function prepareFlink (s: StackSettings, java: string): { command: string
     ],
     env: { FLINK_CONF_DIR: conf, FLINK_HOME, FLINK_LIB_DIR: lib, FLINK_PLUGINS_DIR: join(FLINK_HOME, 'plugins') }
   }
+}
+
+/**
+ * Starts the streams submitter (services/streams/src/main.ts) on its own, its log in
+ * logs/streams-submit.log: running jobs are left alone, the others resume from their last
+ * checkpoint. The jobs run inside Flink's JVM, so a Flink started again has none until this runs.
+ */
+export function submitStreamsJobs (s: Pick<StackSettings, 'stateDir'>): number {
+  const { command, args } = nodeTs(join(ROOT, 'services/streams/src/main.ts'))
+  return spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT })
 }
 
 /** Ready when the gateway's REST API answers /v1/info as Flink. */

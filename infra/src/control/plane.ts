@@ -6,6 +6,7 @@ import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
+import { submitStreamsJobs } from '../streams-flink.ts'
 import type { GroupReset, StockReset, TableReset } from './reset.ts'
 import { SHOP_SCHEMAS, moveGroupsToEnd, resetDatabase } from './reset.ts'
 
@@ -137,6 +138,8 @@ export class ControlPlane {
     const c = this.app(name)
     if (c) return await startApp(this.s, this.a, c)
     await up(this.s, { only: [name], catalog: false })
+    // `make kill S=flink` then `make start S=flink`: the jobs died with its JVM and resume from their checkpoints.
+    if (name === 'flink') submitStreamsJobs(this.s)
   }
 
   private async stopOne (name: string): Promise<void> {
