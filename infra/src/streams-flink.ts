@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
-import { FLINK_HOME, ROOT } from './settings.ts'
+import { FLINK_HOME, ROOT, bootstrapServers, registryUrl } from './settings.ts'
 import { nodeTs, spawnDetached } from './proc.ts'
 
 // Apache Flink 2.2 as one local JVM: the SQL Gateway (its REST API on flinkGatewayPort) with
@@ -148,9 +148,11 @@ export function prepareFlink (s: StackSettings, java: string): { command: string
  * logs/streams-submit.log: running jobs are left alone, the others resume from their last
  * checkpoint. The jobs run inside Flink's JVM, so a Flink started again has none until this runs.
  */
-export function submitStreamsJobs (s: Pick<StackSettings, 'stateDir'>): number {
+export function submitStreamsJobs (s: StackSettings): number {
   const { command, args } = nodeTs(join(ROOT, 'services/streams/src/main.ts'))
-  return spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT })
+  // This stack's Flink, state folder, Kafka and registry, also when they are not the environment's.
+  const env = { VITRINE_STATE_DIR: s.stateDir, FLINK_SQL_GATEWAY_PORT: String(s.flinkGatewayPort), FLINK_UI_PORT: String(s.flinkUiPort), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? bootstrapServers(s), SCHEMA_REGISTRY_URL: registryUrl(s) }
+  return spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT, env })
 }
 
 /** Ready when the gateway's REST API answers /v1/info as Flink. */
