@@ -8,7 +8,7 @@ import type { StackSettings } from '../settings.ts'
 import { bootstrapServers, loadSettings } from '../settings.ts'
 import { createAdmin } from '../topics.ts'
 import { down } from '../stack.ts'
-import { freePort, portInUse } from '../proc.ts'
+import { portInUse } from '../proc.ts'
 
 // Helpers for broker-backed tests: every test gets its own random topic and group, and removes
 // what it created, so suites can share the running dev stack with people using it.
@@ -91,9 +91,11 @@ export async function freeBrokerBase (brokers = 1): Promise<number> {
   // Each broker also listens at + 10…15 for the services' links (links.ts), whose proxies take + 30…35 and control + 50.
   const links = [10, 11, 12, 13, 14, 15, 30, 31, 32, 33, 34, 35]
   const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2, ...links].map(d => 100 * i + d)).flat(), 50, 341, 342, 343, 344, 345, 346, 347, 350]
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = await freePort()
-    if (base > 65_000) continue
+  // Below the kernel's ephemeral range (32768+ on Linux): a port there, free when checked, can be taken
+  // by any outgoing connection before the broker binds it (it happened, "Address already in use").
+  // 12000–19999 holds none of the stack's default ports either.
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const base = 12_000 + Math.floor(Math.random() * 7_500)
     const taken = await Promise.all(offsets.map(async d => await portInUse(base + d)))
     if (!taken.some(Boolean)) return base
   }
