@@ -71,9 +71,9 @@ export function plan (quick: boolean): Plan {
 const SHOP_COMPONENTS = /^(kafka-\d+|postgres|registry|registry-backend)$/
 
 // Payment decides at once and never declines at random: the saga's own cost, nothing simulated.
-const SERVICE_ENV = { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' }
+export const SERVICE_ENV = { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' }
 
-async function createProducts (inventoryUrl: string, checkoutUrl: string, prefix: string, count: number, stock: number): Promise<Catalog> {
+export async function createProducts (inventoryUrl: string, checkoutUrl: string, prefix: string, count: number, stock: number): Promise<Catalog> {
   const post = async (id: string, units: number): Promise<string> => {
     const res = await fetch(`${inventoryUrl}/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, name: `Produto de benchmark ${id}`, priceCents: 1000, stock: units }) })
     if (res.status !== 201) throw new Error(`creating product ${id} answered ${res.status}: ${await res.text()}`)

@@ -32,7 +32,8 @@ export const BaseConfig = Type.Object({
   HANDLER_DELAY_MS: Type.Integer({ default: 0, minimum: 0, maximum: 60_000, description: 'fault drill: each record waits this long before its handler (0 = off)' }),
   /** A fault drill (exercise 5, the dead letter): records of these topics fail in their handler, through the retries to the DLQ. */
   HANDLER_FAIL_TOPICS: Type.String({ default: '', pattern: '^[a-z0-9._,-]*$', description: 'fault drill: records of these catalog topics (comma-separated) fail before their handler (empty = off)' }),
-  PRODUCER_LINGER_MS: Type.Integer({ default: 5, minimum: 0, maximum: 1000 }),
+  /** A saga hop is latency-sensitive: 1 ms, see .env.example for the measurement. */
+  PRODUCER_LINGER_MS: Type.Integer({ default: 1, minimum: 0, maximum: 1000 }),
   /** librdkafka's message.timeout.ms: a send not acknowledged by then rejects, and its caller keeps the record and retries. */
   PRODUCER_MESSAGE_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 1000, maximum: 900_000 })
 })
