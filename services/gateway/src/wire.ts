@@ -5,6 +5,7 @@ import type { Static } from 'typebox'
 import type { ErrorBody as ErrorBodySchema, FieldErrorSchema } from '@vitrine/service-kit/schemas'
 import type { ExerciseViewType } from './schemas/exercises.ts'
 import type { KpiSnapshot as KpiSnapshotSchema, SqlResult as SqlResultSchema } from './schemas/streams.ts'
+import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -181,3 +182,8 @@ export interface ExercisesPush { exercises: ExerciseView[] }
 export type KpiSnapshot = Static<typeof KpiSnapshotSchema>
 /** A SQL page statement's answer (POST /api/streams/sql). */
 export type SqlResult = Static<typeof SqlResultSchema>
+
+/** GET /api/dlq: the dead-letter topic's records with their stored bytes; POST /api/dlq/replay's answer. */
+export type DeadLetter = Static<typeof DeadLetterSchema>
+export type DeadLetterList = Static<typeof DeadLetterListSchema>
+export type DlqReplayResult = Static<typeof ReplayResultSchema>

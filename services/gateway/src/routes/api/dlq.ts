@@ -5,27 +5,8 @@ import { DLQ_TOPIC } from '@vitrine/contracts'
 import { EventProducer, ReplayError, connect, listDeadLetters, replayDeadLetters } from '@vitrine/service-kit'
 import type { GatewayConfigType } from '../../config.ts'
 import { ValidationFailed } from '../../lib/kafka-console.ts'
-import { ErrorBody, Nullable } from '../../schemas/common.ts'
-
-const DeadLetterSchema = Type.Object({
-  partition: Type.Integer(),
-  offset: Type.Integer(),
-  key: Nullable(Type.String()),
-  originalTopic: Type.String(),
-  originalPartition: Type.Integer(),
-  originalOffset: Type.Integer(),
-  error: Type.String(),
-  attempts: Type.Integer(),
-  failedBy: Type.String(),
-  group: Type.String(),
-  at: Type.String(),
-  schemaId: Nullable(Type.Integer()),
-  value: Type.Unknown(),
-  valueBase64: Nullable(Type.String({ description: 'the stored value, byte for byte (Confluent wire format: magic byte 0, 4-byte schema id, Avro)' })),
-  headers: Type.Record(Type.String(), Type.String())
-})
-
-const ReplayItemSchema = Type.Object({ partition: Type.Integer(), offset: Type.Integer(), key: Nullable(Type.String()), group: Type.String(), originalTopic: Type.String(), error: Type.String() })
+import { ErrorBody } from '../../schemas/common.ts'
+import { DeadLetterList, ReplayResult } from '../../schemas/dlq.ts'
 
 /**
  * The dead-letter topic for the console: its records with their original bytes, and a replay of
@@ -35,7 +16,7 @@ const ReplayItemSchema = Type.Object({ partition: Type.Integer(), offset: Type.I
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   const dlq = config.TOPIC_PREFIX + DLQ_TOPIC
 
-  fastify.get('/dlq', { schema: { response: { 200: Type.Object({ topic: Type.String(), records: Type.Array(DeadLetterSchema) }), 502: ErrorBody } } }, async () => {
+  fastify.get('/dlq', { schema: { response: { 200: DeadLetterList, 502: ErrorBody } } }, async () => {
     return { topic: dlq, records: await listDeadLetters(config.KAFKA_BROKERS, fastify.serde, config.TOPIC_PREFIX) }
   })
 
@@ -45,7 +26,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
         offsets: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, maxItems: 100, uniqueItems: true, description: 'offsets of orders.dlq to send back' }),
         force: Type.Optional(Type.Boolean({ description: 'send again what the ledger says was replayed already' }))
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ sent: Type.Array(ReplayItemSchema), alreadyReplayed: Type.Array(ReplayItemSchema), notReplayable: Type.Array(ReplayItemSchema) }), 400: ErrorBody, 502: ErrorBody, 503: ErrorBody }
+      response: { 200: ReplayResult, 400: ErrorBody, 502: ErrorBody, 503: ErrorBody }
     }
   }, async (request) => {
     // A rare operator action: its database connection and producer live for this request only.
