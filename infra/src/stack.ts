@@ -11,7 +11,7 @@ import { info, step } from './steps.ts'
 import type { Command, ObservabilityConfig, Tools } from './prometheus.ts'
 import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheus, stackTargets } from './prometheus.ts'
 import { appSettings } from './apps.ts'
-import { flinkReady, prepareFlink } from './streams-flink.ts'
+import { flinkReady, prepareFlink, submitStreamsJobs } from './streams-flink.ts'
 import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from './streams-connect.ts'
 import { adminSasl, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
 import { deriveAcls } from './security/acls.ts'
@@ -457,8 +457,7 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
     tasks.push(Promise.allSettled(before).then(async () => {
       if (stop.stopped) return
       await step('Submetendo os jobs do Flink SQL (services/streams/sql; log em logs/streams-submit.log)', async () => {
-        const { command, args } = nodeTs(join(ROOT, 'services/streams/src/main.ts'))
-        spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT })
+        submitStreamsJobs(s)
       })
     }))
   }
