@@ -128,7 +128,10 @@ export function isolatedSettings (t: TestContext, basePort: number, overrides: P
     kafkaHeapMb: 384,
     ...overrides
   })
-  t.after(async () => {
+  // Through cleanup (last registered runs first): the clients a test opens on this stack afterwards and
+  // closes with cleanup() are closed while the broker still runs. A librdkafka consumer or producer
+  // closed after its broker is gone can wait forever (kit's broker-outage test hung CI that way).
+  cleanup(t, async () => {
     await down(s)
     rmSync(stateDir, { recursive: true, force: true })
     for (const [name, value] of saved) if (value !== undefined) process.env[name] = value

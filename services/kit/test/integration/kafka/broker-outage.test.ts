@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { bootstrapServers, freePort, readPid, stopGroup, up } from '@vitrine/infra'
-import { isolatedSettings } from '@vitrine/infra/testing'
+import { cleanup, isolatedSettings } from '@vitrine/infra/testing'
 import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
 import type { ConsumedRecord } from '../../../src/index.ts'
@@ -26,7 +26,7 @@ test('broker down longer than message.timeout.ms while a record goes to a retry 
 
   const producer = new EventProducer(brokers, 'kit-outage', testLog, 5, { messageTimeoutMs: MESSAGE_TIMEOUT_MS })
   await producer.connect()
-  t.after(async () => { await producer.close() })
+  cleanup(t, async () => { await producer.close() })
   const registry = createRegistry('kit-outage')
   const handled: ConsumedRecord[] = []
   let inFlight = false
@@ -52,7 +52,7 @@ test('broker down longer than message.timeout.ms while a record goes to a retry 
     slowSendMs: 1000
   })
   await engine.start()
-  t.after(async () => { await engine.stop() })
+  cleanup(t, async () => { await engine.stop() })
 
   const key = `outage-${randomUUID()}`
   await producer.send({ topic: 'orders.confirmed', key, value: Buffer.from('payload'), headers: {} })
