@@ -47,7 +47,8 @@ export async function notify (app: FastifyInstance, event: { orderId: string, cu
       correlationId: ctx.headers[HEADERS.correlationId] ?? event.orderId
     })
   })
-  if (pending) await deliver(app, pending, ctx.log)
+  // The channels only once the row is committed (in a consumer batch, after the batch's COMMIT).
+  if (pending) await app.afterCommit(async () => { await deliver(app, pending, ctx.log) })
 }
 
 /** Sends on every channel, then marks the row sent and announces it (notifications.sent) in one transaction. */

@@ -17,6 +17,14 @@ declare module 'fastify' {
     tx: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>
     /** A unit for a batch of records (kafka/consumer.ts BatchUnit): one transaction, opened by the first `tx` in it. */
     txBatch: () => BatchUnit
+    /**
+     * Work outside the database (a notification sent, a call to a provider) that must wait until what a
+     * handler's `tx` wrote is committed. Call it after that `tx` returned. Outside a consumer batch it runs
+     * now; inside one, after the batch's COMMIT (never if the batch rolls back: its records are then
+     * handled again and call it again). A failure there is logged: the effects are durable, so the
+     * service's own recovery path (a sweeper of what was left unsent) must pick it up.
+     */
+    afterCommit: (fn: () => Promise<void>) => Promise<void>
   }
 }
 
@@ -50,10 +58,16 @@ class BatchTx implements BatchUnit {
   private released: Promise<unknown> | undefined
   private n = 0
   private contention = false
+  private after: Array<() => Promise<void>> = []
   /** Once committing, a late `app.tx` (a timer a handler started) gets a transaction of its own. */
   open = true
 
-  constructor (private readonly sql: Db, private readonly begin: (tx: Tx) => Promise<void>, private readonly published: (rows: CommittedRow[]) => void) {}
+  constructor (private readonly sql: Db, private readonly begin: (tx: Tx) => Promise<void>, private readonly published: (rows: CommittedRow[]) => void, private readonly afterFailed: (err: unknown) => void) {}
+
+  /** Runs `fn` once the batch has committed (app.afterCommit). */
+  defer (fn: () => Promise<void>): void {
+    this.after.push(fn)
+  }
 
   async run (fn: () => Promise<void>): Promise<void> {
     this.contention = false
@@ -105,18 +119,23 @@ class BatchTx implements BatchUnit {
 
   async commit (): Promise<void> {
     this.open = false
-    if (!this.began) return
-    // A begin that failed rejects here; so does a RELEASE that failed (a COMMIT after it would roll back).
-    const tx = await this.began
-    await this.released
-    // The outbox insert is pipelined with the COMMIT. Should it fail, PostgreSQL answers the COMMIT
-    // with a rollback: the insert's own error then says nothing of the batch is durable.
-    const flushed = flushOutbox(tx, this.tracker!)
-    flushed.catch(() => {})
-    this.end!(true)
-    await this.ended
-    await flushed
-    this.published(this.tracker?.rows ?? [])
+    // Taken now: if the commit fails they never run (the records are handled again and defer them again).
+    const after = this.after
+    this.after = []
+    if (this.began) {
+      // A begin that failed rejects here; so does a RELEASE that failed (a COMMIT after it would roll back).
+      const tx = await this.began
+      await this.released
+      // The outbox insert is pipelined with the COMMIT. Should it fail, PostgreSQL answers the COMMIT
+      // with a rollback: the insert's own error then says nothing of the batch is durable.
+      const flushed = flushOutbox(tx, this.tracker!)
+      flushed.catch(() => {})
+      this.end!(true)
+      await this.ended
+      await flushed
+      this.published(this.tracker?.rows ?? [])
+    }
+    for (const fn of after) await fn().catch(this.afterFailed)
   }
 }
 
@@ -148,6 +167,12 @@ export default fp<PostgresPluginOptions>(async (fastify, opts) => {
     published(tracker?.rows ?? [])
     return result
   })
-  fastify.decorate('txBatch', () => new BatchTx(sql, begin, published))
+  const afterFailed = (err: unknown): void => { fastify.log.error({ err }, 'work after a batch commit failed; the service\'s recovery path takes it over') }
+  fastify.decorate('txBatch', () => new BatchTx(sql, begin, published, afterFailed))
+  fastify.decorate('afterCommit', async (fn: () => Promise<void>): Promise<void> => {
+    const batch = batches.getStore()
+    if (batch?.open) batch.defer(fn)
+    else await fn()
+  })
   fastify.addHook('onClose', async () => { await sql.end({ timeout: 5 }) })
 }, { name: 'vitrine-postgres', dependencies: ['vitrine-config'] })
