@@ -136,8 +136,8 @@ test('ten comparisons under 20 orders/s each find every record of both orders', 
     assert.ok(run.timings.toOutcomeMs !== null && run.timings.toOutcomeMs <= run.timings.totalMs)
     const news = run.messages[0]!
     assert.equal(news.producer, 'checkout-api')
-    assert.deepEqual(news.consumers.map(x => x.service), ['payment', 'orchestrator', 'gateway'])
-    assert.deepEqual(news.consumers.map(x => x.committed), [true, true, null])
+    assert.deepEqual(news.consumers.map(x => x.service), ['payment', 'orchestrator', 'gateway', 'streams'])
+    assert.deepEqual(news.consumers.map(x => x.committed), [true, true, null, null])
   }
   const confirmedO = runs.find(r => r.mode === 'orchestration' && r.status === 'confirmed')!
   // contracts' pt-BR summary: the step first ("Comando: cobrar"), then what the record's fields say.
