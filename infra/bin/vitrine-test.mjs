@@ -15,7 +15,9 @@ if (files.length === 0) {
   console.log(`no ${kind} tests in ${process.cwd()}`)
   process.exit(0)
 }
-const args = ['--import', 'tsx', '--test', '--test-concurrency=1', ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []), ...files]
+// Unit files are independent and mostly pay for loading TypeScript: two at a time. The others share a
+// broker and a database and are timed against them: one at a time.
+const args = ['--import', 'tsx', '--test', `--test-concurrency=${kind === 'unit' ? 2 : 1}`, ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []), ...files]
 // A suite that stops printing for this long is stuck (a hook awaiting a client that never answers:
 // node:test's own timeouts do not cover hooks). It is stopped and fails, naming its last line, instead
 // of holding CI until its 90-minute limit.

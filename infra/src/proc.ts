@@ -174,6 +174,13 @@ function zombie (pid: number): boolean {
   return procStat(pid)?.state === 'Z'
 }
 
+/** Alive and not a zombie waiting to be reaped (where /proc exists; elsewhere, alive). */
+export function isRunning (pid: number): boolean {
+  if (!existsSync('/proc')) return isAlive(pid)
+  const stat = procStat(pid)
+  return stat !== undefined && stat.state !== 'Z'
+}
+
 /** A process's state (R, S, Z ...), parent and process group, from /proc/<pid>/stat; undefined when it is gone. */
 export function procStat (pid: number): { pid: number, ppid: number, pgid: number, state: string } | undefined {
   try {
