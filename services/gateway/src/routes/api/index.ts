@@ -7,6 +7,7 @@ import docs from './docs.ts'
 import dlq from './dlq.ts'
 import exercises from './exercises.ts'
 import groups from './groups.ts'
+import lab from './lab/index.ts'
 import live from './live.ts'
 import logs from './logs.ts'
 import metrics from './metrics.ts'
@@ -29,6 +30,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(docs, { config })
   await fastify.register(exercises, { config })
   await fastify.register(chaos, { config })
+  await fastify.register(lab, { prefix: '/lab', config })
 }
 
 export default api
