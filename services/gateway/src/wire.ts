@@ -5,6 +5,8 @@ import type { Static } from 'typebox'
 import type { ErrorBody as ErrorBodySchema, FieldErrorSchema } from '@vitrine/service-kit/schemas'
 import type { ExerciseViewType } from './schemas/exercises.ts'
 import type { KpiSnapshot as KpiSnapshotSchema, SqlResult as SqlResultSchema } from './schemas/streams.ts'
+import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from '@vitrine/service-kit/drills'
+import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
@@ -187,3 +189,12 @@ export type SqlResult = Static<typeof SqlResultSchema>
 export type DeadLetter = Static<typeof DeadLetterSchema>
 export type DeadLetterList = Static<typeof DeadLetterListSchema>
 export type DlqReplayResult = Static<typeof ReplayResultSchema>
+
+/** The chaos drills (the control plane's shapes, relayed by /api/chaos and the socket's `chaos`). */
+export type ChaosScene = Static<typeof DrillSceneSchema>
+export type ChaosRun = Static<typeof DrillRunSchema>
+export type ChaosSample = ChaosRun['samples'][number]
+export type ChaosCheck = NonNullable<ChaosRun['invariants']>['checks'][number]
+export interface ChaosPush { runs: ChaosRun[] }
+/** A service's runtime fault toggles and its broker link (the control plane's GET /faults, relayed). */
+export type ServiceFaults = Static<typeof ChaosServiceFaultsSchema>
