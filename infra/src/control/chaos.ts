@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { DrillRequest, DrillRun, DrillRunList, DrillRunParams, DrillSceneList, ErrorBody, invalidInput } from '@vitrine/service-kit'
 import { ChaosDrills, sceneNames } from '../chaos/drills.ts'
 import type { DrillTimings, SceneName } from '../chaos/drills.ts'
