@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { consumeAndCommit, openProducer, produceAll, startControlApi, startExerciseShop } from '@vitrine/infra/testing'
-import type { ControlApi, ExerciseShop } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { openPage, screenshot, serveWeb, skipUnlessRunnable, startBrowserSuite, startGateway } from './helpers.ts'
+import { consumeAndCommit, openProducer, produceAll } from '@vitrine/infra/testing'
+import type { ControlledSuite } from './helpers.ts'
+import { onPage, screenshot, serveWeb, skipUnlessRunnable, startControlledSuite, startGateway } from './helpers.ts'
 
 // The Exercícios page against the real control plane: a Kafka-only exercise shop (its own topic
 // prefix and group suffix), the control plane's API over it (checking every exercise each second, as
@@ -14,32 +13,22 @@ import { openPage, screenshot, serveWeb, skipUnlessRunnable, startBrowserSuite, 
 // on the page by itself, pushed over socket.io.
 const skip = skipUnlessRunnable()
 
-let shop: ExerciseShop
-let control: ControlApi
-let ui: BrowserSuite
+let suite: ControlledSuite
 
 before(async () => {
   if (skip) return
-  shop = await startExerciseShop({ services: [] })
-  control = await startControlApi(shop.plane, { exerciseCheckMs: 1000 })
-  ui = await startBrowserSuite(shop.env, { gatewayEnv: { CONTROL_URL: control.url, EXERCISES_POLL_MS: 500 } })
+  suite = await startControlledSuite({ shop: { services: [] }, control: { exerciseCheckMs: 1000 }, gatewayEnv: { EXERCISES_POLL_MS: 500 } })
 }, { timeout: 120_000 })
 
-after(async () => {
-  await ui?.close()
-  await control?.close()
-  await shop?.close()
-})
+after(async () => { await suite?.close() })
 
 test('the scoreboard shows exercise 1 turning done, live, after its solution runs', { skip, timeout: 90_000 }, async (t: TestContext) => {
-  const { ctx } = shop
+  const { shop: { ctx }, control, ui } = suite
   // make exercicio N=1: the starting state (an empty topic, no group).
   const setup = await fetch(`${control.url}/exercises/1/setup`, { method: 'POST' })
   assert.equal(setup.status, 200, await setup.text())
 
-  const errors: string[] = []
-  const page = await openPage(ui.browser, errors)
-  try {
+  await onPage(ui.browser, 'exercicios', async (page) => {
     await page.goto(`${ui.web.url}/#/exercicios`)
     const card = page.locator('[data-testid=exercise][data-n="1"]')
     await card.waitFor({ timeout: 20_000 })
@@ -65,29 +54,22 @@ test('the scoreboard shows exercise 1 turning done, live, after its solution run
     assert.equal(await card.locator('[data-testid=exercise-missing]').count(), 0)
     assert.match(await card.locator('[data-testid=exercise-seen]').innerText(), /resposta ".*" confere/)
     await screenshot(page, 'exercicios')
-    assert.deepEqual(errors, [])
-  } catch (err) {
-    await screenshot(page, 'exercicios-falha').catch(() => undefined)
-    throw err
-  } finally {
-    await page.close()
-  }
+  })
 })
 
 test('the control plane down: the page says to start it with make demo', { skip, timeout: 30_000 }, async () => {
+  const { shop, ui } = suite
   const down = await startGateway(shop.env, { CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TIMEOUT_MS: 1000 })
   const served = await serveWeb(ui.web.outDir, down.url)
-  const errors: string[] = []
-  const page = await openPage(ui.browser, errors)
   try {
-    await page.goto(`${served.url}/#/exercicios`)
-    const alert = page.locator('[data-testid=exercises-error]')
-    await alert.waitFor({ timeout: 15_000 })
-    assert.match(await alert.innerText(), /suba a loja com make demo/)
-    assert.doesNotMatch(await alert.innerText(), /127\.0\.0\.1|http:/)
-    assert.deepEqual(errors, [])
+    await onPage(ui.browser, 'exercicios-sem-plano', async (page) => {
+      await page.goto(`${served.url}/#/exercicios`)
+      const alert = page.locator('[data-testid=exercises-error]')
+      await alert.waitFor({ timeout: 15_000 })
+      assert.match(await alert.innerText(), /suba a loja com make demo/)
+      assert.doesNotMatch(await alert.innerText(), /127\.0\.0\.1|http:/)
+    })
   } finally {
-    await page.close()
     await served.server.close()
     await down.app.close()
   }

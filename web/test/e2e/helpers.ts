@@ -8,8 +8,9 @@ import type { Browser, Page } from 'playwright-core'
 import { build, preview } from 'vite'
 import type { PreviewServer } from 'vite'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
-import { serviceEnv } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
+import assert from 'node:assert/strict'
+import { serviceEnv, startControlApi, startExerciseShop } from '@vitrine/infra/testing'
+import type { ControlApi, ExerciseShop, ExerciseShopOptions, TestEnv } from '@vitrine/infra/testing'
 import { GatewayConfig, app as gatewayApp } from '@vitrine/gateway'
 import type { GatewayConfigType } from '@vitrine/gateway'
 import { gatewayProxy } from '../../vite.config.ts'
@@ -149,4 +150,55 @@ export async function screenshot (page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`)
   await page.screenshot({ path, fullPage: true })
   return path
+}
+
+/**
+ * Runs `body` on a fresh page and closes it. A failure keeps a `<name>-falha` screenshot for the
+ * report; a body that passes must also leave no uncaught error in the app.
+ */
+export async function onPage (browser: Browser, name: string, body: (page: Page) => Promise<void>): Promise<void> {
+  const errors: string[] = []
+  const page = await openPage(browser, errors)
+  try {
+    await body(page)
+    assert.deepEqual(errors, [])
+  } catch (err) {
+    await screenshot(page, `${name}-falha`).catch(() => undefined)
+    throw err
+  } finally {
+    await page.close()
+  }
+}
+
+export interface ControlledSuite {
+  shop: ExerciseShop
+  control: ControlApi
+  ui: BrowserSuite
+  /** Stops the browser suite, the control plane's API and the shop, in that order. */
+  close: () => Promise<void>
+}
+
+/**
+ * For the pages that drive the control plane (Exercícios, Caos): a private shop (its own topics,
+ * groups and schemas), the control plane's API over it, and the browser suite whose gateway asks
+ * that plane. Set-up that fails half-way stops what it had started.
+ */
+export async function startControlledSuite (o: { shop?: ExerciseShopOptions, control?: Parameters<typeof startControlApi>[1], gatewayEnv?: Record<string, string | number> } = {}): Promise<ControlledSuite> {
+  let shop: ExerciseShop | undefined
+  let control: ControlApi | undefined
+  let ui: BrowserSuite | undefined
+  const close = async (): Promise<void> => {
+    await ui?.close()
+    await control?.close()
+    await shop?.close()
+  }
+  try {
+    shop = await startExerciseShop(o.shop)
+    control = await startControlApi(shop.plane, o.control)
+    ui = await startBrowserSuite(shop.env, { gatewayEnv: { CONTROL_URL: control.url, ...o.gatewayEnv } })
+    return { shop, control, ui, close }
+  } catch (err) {
+    await close().catch(() => {})
+    throw err
+  }
 }

@@ -1,9 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startControlApi, startExerciseShop } from '@vitrine/infra/testing'
-import type { ControlApi, ExerciseShop } from '@vitrine/infra/testing'
-import type { BrowserSuite } from '../e2e/helpers.ts'
-import { openPage, screenshot, skipUnlessRunnable, startBrowserSuite } from '../e2e/helpers.ts'
+import type { ControlledSuite } from '../e2e/helpers.ts'
+import { onPage, screenshot, skipUnlessRunnable, startControlledSuite } from '../e2e/helpers.ts'
 
 // The Caos page against the real control plane: a private shop (inventory, payment, checkout-api on
 // their own topics, groups and schemas), the control plane's API over it, the gateway relaying and
@@ -12,28 +10,22 @@ import { openPage, screenshot, skipUnlessRunnable, startBrowserSuite } from '../
 // A fault toggle turned on shows in the toggles section and "limpar tudo" clears it.
 const skip = skipUnlessRunnable()
 
-let shop: ExerciseShop
-let control: ControlApi
-let ui: BrowserSuite
+let suite: ControlledSuite
 
 before(async () => {
   if (skip) return
-  shop = await startExerciseShop({ services: ['inventory', 'payment', 'checkout-api'] })
   // No orders of its own (notification is not running to tell customers): the drill's records and the lag are what it checks.
-  control = await startControlApi(shop.plane, { drillTimings: { baselineMs: 1000, sampleMs: 500, trafficPerSec: 0, recoveryTimeoutMs: 60_000, settleTimeoutMs: 20_000 } })
-  ui = await startBrowserSuite(shop.env, { gatewayEnv: { CONTROL_URL: control.url } })
+  suite = await startControlledSuite({
+    shop: { services: ['inventory', 'payment', 'checkout-api'] },
+    control: { drillTimings: { baselineMs: 1000, sampleMs: 500, trafficPerSec: 0, recoveryTimeoutMs: 60_000, settleTimeoutMs: 20_000 } }
+  })
 }, { timeout: 180_000 })
 
-after(async () => {
-  await ui?.close()
-  await control?.close()
-  await shop?.close()
-})
+after(async () => { await suite?.close() })
 
 test('a drill runs from the Caos page: its timeline and its invariant result appear; the toggles are listed and cleared with one click', { skip, timeout: 90_000 }, async () => {
-  const errors: string[] = []
-  const page = await openPage(ui.browser, errors)
-  try {
+  const { ui, control } = suite
+  await onPage(ui.browser, 'caos', async (page) => {
     await page.goto(`${ui.web.url}/#/caos`)
     const scene = page.locator('[data-testid=chaos-scene][data-scene=schema-invalido]')
     await scene.waitFor({ timeout: 20_000 })
@@ -69,11 +61,5 @@ test('a drill runs from the Caos page: its timeline and its invariant result app
     await page.locator('[data-testid=chaos-service-faults][data-service=inventory][data-on="0"]').waitFor({ timeout: 15_000 })
     const after = await (await fetch(`${control.url}/faults/inventory`)).json() as { toggles: { active: string[] } }
     assert.deepEqual(after.toggles.active, [])
-    assert.deepEqual(errors, [])
-  } catch (err) {
-    await screenshot(page, 'caos-falha').catch(() => undefined)
-    throw err
-  } finally {
-    await page.close()
-  }
+  })
 })
