@@ -17,11 +17,12 @@ const SERVICE = 'payment'
 /**
  * Teacher triggers, by customer id (documented in services/payment/README.md):
  * `fail-payment` is always declined, `pay-ok` always approved, `slow-payment` answers after
- * PAYMENT_SLOW_MS (past the order deadline, so the deadline compensation shows).
+ * PAYMENT_SLOW_MS (past the order deadline, so the deadline compensation shows), `retry-payment`
+ * fails as a transient error until it comes back from the first retry topic, then is approved.
  */
 export function decideOutcome (customerId: string, failureRate: number, random = Math.random): { approved: boolean, reason: string | null } {
   if (customerId.includes('fail-payment')) return { approved: false, reason: 'forced_by_trigger' }
-  if (customerId.includes('pay-ok')) return { approved: true, reason: null }
+  if (customerId.includes('pay-ok') || customerId.includes('retry-payment')) return { approved: true, reason: null }
   return random() < failureRate ? { approved: false, reason: 'declined_by_issuer' } : { approved: true, reason: null }
 }
 
@@ -40,10 +41,29 @@ function reply (row: Pick<PaymentRow, 'order_id' | 'payment_id'>, command: Payme
   }
 }
 
+/**
+ * The `retry-payment` trigger: a charge request read for the first time (attempt 0) fails as if the
+ * card issuer did not answer. The error is retryable, so the consumer engine tries it again in
+ * process, then parks it on the first retry topic; read from there (attempt 1) it goes through.
+ * The class sees the retry ladder carry a real order, and the order still ends confirmed.
+ */
+export class IssuerTimeoutError extends Error {
+  readonly retryable = true
+  constructor (orderId: string) {
+    super(`card issuer did not answer for order ${orderId} (trigger retry-payment: fails until its first retry)`)
+    this.name = 'IssuerTimeoutError'
+  }
+}
+
+export function failsTransiently (customerId: string, attempt: number): boolean {
+  return customerId.includes('retry-payment') && attempt < 1
+}
+
 export interface ChargeRequest { orderId: string, customerId: string, amountCents: number, items: Item[], mode: SagaMode }
 
 /** A charge is requested (orders.new in choreography, CHARGE in orchestration). */
 export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventContext, req: ChargeRequest, log: Logger): Promise<void> {
+  if (failsTransiently(req.customerId, cause.attempt)) throw new IssuerTimeoutError(req.orderId)
   await app.tx(async tx => {
     const delay = delayFor(req.customerId, config)
     const { first, row } = await firstDeliveryInsertingRequested(tx, cause, {

@@ -14,7 +14,8 @@ export const TRIGGERS = [
   { id: 'pay-ok', label: 'Pagamento aprovado', help: 'cliente com "pay-ok": sempre aprovado — o caminho feliz' },
   { id: 'fail-payment', label: 'Pagamento recusado', help: 'cliente com "fail-payment": recusado; nada foi cobrado, nada a compensar' },
   { id: 'out-of-stock', label: 'Sem estoque', help: 'pagamento aprovado e quantidade acima do disponível: o estoque falha e o pagamento é estornado (compensação)' },
-  { id: 'slow-payment', label: 'Pagamento lento', help: 'cliente com "slow-payment": o pagamento demora mais que o prazo do pedido; o prazo cancela e compensa' }
+  { id: 'slow-payment', label: 'Pagamento lento', help: 'cliente com "slow-payment": o pagamento demora mais que o prazo do pedido; o prazo cancela e compensa' },
+  { id: 'retry-payment', label: 'Falha passageira', help: 'cliente com "retry-payment": a cobrança falha como se o emissor do cartão não respondesse; o registro vai para o tópico de retry orders.retry.5s e, na volta, é aprovado' }
 ] as const
 export type Trigger = typeof TRIGGERS[number]['id']
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decideOutcome, delayFor } from '../../src/payments.ts'
+import { decideOutcome, delayFor, failsTransiently } from '../../src/payments.ts'
 
 const config = { PAYMENT_DELAY_MIN_MS: 1000, PAYMENT_DELAY_MAX_MS: 3000, PAYMENT_SLOW_MS: 45_000 }
 
@@ -21,4 +21,11 @@ test('the simulated delay stays in [min, max]; slow-payment waits PAYMENT_SLOW_M
   assert.equal(delayFor('x', config, () => 1), 3000)
   assert.equal(delayFor('x', { ...config, PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0 }), 0)
   assert.equal(delayFor('aluno-slow-payment', config), 45_000)
+})
+
+test('retry-payment fails only before its first retry, then is approved', () => {
+  assert.equal(failsTransiently('ana-retry-payment', 0), true)
+  assert.equal(failsTransiently('ana-retry-payment', 1), false)
+  assert.equal(failsTransiently('ana-pay-ok', 0), false)
+  assert.deepEqual(decideOutcome('ana-retry-payment', 1), { approved: true, reason: null })
 })

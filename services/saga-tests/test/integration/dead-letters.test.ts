@@ -106,3 +106,19 @@ test('a dead-lettered orders.failed (choreography): the failed order whose charg
   assert.equal(flagged.status, 'failed')
   assert.match(`${flagged.attention.reason as string} ${flagged.attention.detail as string}`, /payment/)
 })
+
+test('retry-payment (choreography): the transient failure parks orders.new on orders.retry.5s; read from there, the order is charged once and confirmed', { timeout: 120_000 }, async (t) => {
+  const saga = await Saga.start({ services: ['checkout-api', 'inventory', 'payment', 'notification'] })
+  t.after(() => saga.close())
+  const p = await saga.product(10)
+  const [id] = await saga.placeOrders([orderBody('aula-retry-payment', [{ productId: p, quantity: 1 }])])
+  const statuses = await saga.waitTerminal([id!], 60_000)
+  assert.equal(statuses.get(id!)?.status, 'confirmed')
+  // The record payment could not handle went through the first retry tier, once, marked as payment's.
+  const parked = await recordsOf(saga, 'orders.retry.5s', [id!])
+  assert.equal(parked.length, 1, 'one orders.new record on the retry topic')
+  assert.equal(parked[0]!.rec.headers[HEADERS.retryGroup], `payment${saga.env.groupSuffix}`)
+  assert.match(parked[0]!.rec.headers[HEADERS.error] ?? '', /retry-payment/)
+  assert.equal((await recordsOf(saga, 'payments.approved', [id!])).length, 1, 'charged once')
+  assert.deepEqual(await settle(saga, [id!]), [])
+})
