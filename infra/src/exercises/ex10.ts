@@ -37,7 +37,8 @@ const STATUS: Record<string, string> = { pending: 'em andamento', confirmed: 'co
 
 /**
  * Each order's records on the order topics, read by key up to the ends the partitions have now:
- * only the partition each topic puts the key on (as the producers' partitioner does), so a demo
+ * only the partition each topic puts the key on (murmur2, the partitioner every producer of ours
+ * and Kafka's Java clients use: kit's partitionOf), so a demo
  * that ran for hours is not read whole at every background check.
  */
 async function recordsByOrder (ctx: ExerciseContext, ids: readonly string[]): Promise<Map<string, StoredRecord[]>> {

@@ -1,19 +1,21 @@
 import type { TestContext } from 'node:test'
 import Kafka from 'node-rdkafka'
+import { PARTITIONER } from '@vitrine/service-kit'
 
 // node-rdkafka (librdkafka), the client the services use, wrapped in promises for tests.
 
 export interface Delivery { key: string, partition: number, offset: number }
 
-/** An idempotent producer with acks=all and delivery reports, disconnected when the test ends. */
+/** An idempotent producer with acks=all, murmur2 partitioning and delivery reports, disconnected when the test ends. */
 export async function openProducer (t: TestContext, bootstrap: string, config: Kafka.ProducerGlobalConfig = {}): Promise<Kafka.Producer> {
+  // The services' partitioner (murmur2, as Kafka's Java clients), so a test's keys land where theirs do.
   const producer = new Kafka.Producer({
     'bootstrap.servers': bootstrap,
     'enable.idempotence': true,
     dr_cb: true,
     'linger.ms': 5,
     ...config
-  }, { 'request.required.acks': -1 })
+  }, { 'request.required.acks': -1, partitioner: PARTITIONER })
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
   // Delivery reports only arrive while the producer is polled.
   producer.setPollInterval(10)

@@ -1,10 +1,12 @@
 import Kafka from 'node-rdkafka'
 import type { Logger } from '../log.ts'
 import { backoffMs, sleep } from '../time.ts'
+import { PARTITIONER } from './partitioner.ts'
 
 export interface OutgoingRecord {
   topic: string
-  key: string
+  /** null: no key, the partitioner picks a random partition (the partitions lab's null-key records). */
+  key: string | null
   value: Buffer
   headers: Record<string, string>
 }
@@ -83,7 +85,9 @@ export class EventProducer {
       'socket.keepalive.enable': true,
       'queue.buffering.max.messages': 200_000,
       ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {})
-    } as Kafka.ProducerGlobalConfig)
+    // murmur2, as Kafka's Java clients: a key lands on the same partition whoever writes it. A topic
+    // setting: put in the global config, node-rdkafka's (empty) topic config would replace it.
+    } as Kafka.ProducerGlobalConfig, { partitioner: PARTITIONER })
     producer.on('delivery-report', (err, report) => {
       const slot = report.opaque as Slot | undefined
       if (!slot) return

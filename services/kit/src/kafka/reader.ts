@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { crc32 } from 'node:zlib'
 import Kafka from 'node-rdkafka'
 import { headersOf } from './consumer.ts'
 
@@ -27,13 +26,8 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
-/**
- * The partition a producer puts `key` on: librdkafka's default partitioner (consistent_random)
- * takes the CRC-32 of the key modulo the partition count. Every Vitrine producer is librdkafka's.
- */
-export function partitionOf (key: string, partitions: number): number {
-  return crc32(Buffer.from(key)) % partitions
-}
+// Where a key's records are (every producer of ours uses murmur2, as Kafka's Java clients do).
+export { PARTITIONER, murmur2, partitionOf } from './partitioner.ts'
 
 /** librdkafka's logical offset for "the first record the partition still holds". */
 export const FROM_BEGINNING = -2

@@ -23,10 +23,10 @@ test('causal order: a cause outside the trace, or copies of one event (retry top
   assert.deepEqual(causalOrder(items).map(i => i.timestamp), [20, 30, 40])
 })
 
-test('the partition of a key is librdkafka\'s consistent_random: CRC-32 of the key modulo the partition count', () => {
-  // CRC-32 of "123456789" is the check value 0xCBF43926 (3421780262).
-  assert.equal(partitionOf('123456789', 1000), 3421780262 % 1000)
-  assert.equal(partitionOf('123456789', 3), 3421780262 % 3)
+test('the partition of a key is the producers\' murmur2_random one (Kafka\'s Java partitioner): murmur2 of the key, positive, modulo the partition count', () => {
+  // Kafka's Utils.murmur2("foobar") is -790332482 (kafka-clients' own test value); & 0x7fffffff = 1357151166.
+  assert.equal(partitionOf('foobar', 1000), 1357151166 % 1000)
+  assert.equal(partitionOf('foobar', 3), 1357151166 % 3)
   const spread = new Set(Array.from({ length: 60 }, (_v, i) => partitionOf(`order-${i}`, 3)))
   assert.deepEqual([...spread].sort(), [0, 1, 2])
 })
