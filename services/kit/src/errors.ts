@@ -23,6 +23,8 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_EXERCISE_NOT_FOUND: { status: 404, meaning: 'não existe exercício com esse número (make exercicios lista os que existem)' },
   SHOP_ERR_PRODUCT_EXISTS: { status: 409, meaning: 'já existe um produto com esse id' },
   SHOP_ERR_TOPIC_EXISTS: { status: 409, meaning: 'já existe um tópico com esse nome' },
+  SHOP_ERR_SUBJECT_EXISTS: { status: 409, meaning: 'já existe um subject com esse nome no Schema Registry (laboratório de schemas)' },
+  SHOP_ERR_SCHEMA_INCOMPATIBLE: { status: 409, meaning: 'o Schema Registry recusou a versão nova pela regra de compatibilidade do subject; a mensagem é a do registry, e nada foi registrado' },
   SHOP_ERR_TOPIC_PROTECTED: { status: 409, meaning: 'o tópico é do sistema e não pode ser apagado pelo console' },
   SHOP_ERR_IDEMPOTENCY_MISMATCH: { status: 422, meaning: 'a Idempotency-Key já foi usada por esse cliente com outro corpo' },
   SHOP_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'o corpo é maior que o aceito' },

@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../../config.ts'
+import schemas from './schemas.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
  * topics and groups, and answers with what the broker or the registry said.
  */
-const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (_fastify, _opts) => {
+const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
+  await fastify.register(schemas, { prefix: '/schemas', config })
 }
 
 export default lab
