@@ -7,6 +7,7 @@ import type { ExerciseViewType } from './schemas/exercises.ts'
 import type { KpiSnapshot as KpiSnapshotSchema, SqlResult as SqlResultSchema } from './schemas/streams.ts'
 import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from '@vitrine/service-kit/drills'
 import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
+import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
@@ -198,3 +199,9 @@ export type ChaosCheck = NonNullable<ChaosRun['invariants']>['checks'][number]
 export interface ChaosPush { runs: ChaosRun[] }
 /** A service's runtime fault toggles and its broker link (the control plane's GET /faults, relayed). */
 export type ServiceFaults = Static<typeof ChaosServiceFaultsSchema>
+/** The consumer groups lab's state (GET /api/lab/grupos): each lab group as the broker describes it, and its members' rebalance timeline. */
+export type LabGroupsState = Static<typeof LabGroupsStateSchema>
+export type LabGroupView = Static<typeof LabGroupViewSchema>
+export type LabMemberView = Static<typeof LabMemberViewSchema>
+export type LabTimelineEvent = Static<typeof LabTimelineEventSchema>
+export type LabProtocol = Static<typeof LabProtocolSchema>

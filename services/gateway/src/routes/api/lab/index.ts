@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../../config.ts'
 import schemas from './schemas.ts'
+import grupos from './grupos.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
@@ -8,6 +9,7 @@ import schemas from './schemas.ts'
  */
 const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   await fastify.register(schemas, { prefix: '/schemas', config })
+  await fastify.register(grupos, { prefix: '/grupos', config })
 }
 
 export default lab
