@@ -1,9 +1,10 @@
 import { join } from 'node:path'
-import { loadSettings, bootstrapServers, brokerPorts, databaseUrl, registryUrl } from './settings.ts'
+import { loadSettings, bootstrapServers, brokerPorts, controllerPorts, databaseUrl, registryUrl, separateController } from './settings.ts'
 import { missingTools } from './prometheus.ts'
 import { sqlGatewayUrl } from './streams-flink.ts'
 import { connectUrl } from './streams-connect.ts'
 import { ComponentDiedError, components, down, up } from './stack.ts'
+import { CONTROLLER_COMPONENT } from './kafka-node.ts'
 import { appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
 import { isAlive, readPid, rollbackOnFailure, sleep, startMark, stopStartedSince, tailLog } from './proc.ts'
@@ -168,7 +169,7 @@ async function showcase (names: string[]): Promise<void> {
 function observabilityLines (): string {
   const missing = missingTools()
   if (missing) return `  Prometheus            (não instalado) ${missing}`
-  const exporters = Array.from({ length: settings.brokers }, (_, i) => `http://127.0.0.1:${brokerPorts(settings, i).jmx}/metrics`).join(' ')
+  const exporters = [...Array.from({ length: settings.brokers }, (_, i) => brokerPorts(settings, i).jmx), ...(separateController(settings) ? [controllerPorts(settings).jmx] : [])].map(port => `http://127.0.0.1:${port}/metrics`).join(' ')
   return [
     `  Prometheus            http://127.0.0.1:${settings.prometheusPort}   (alertas: /alerts; regras em infra/prometheus/rules)`,
     `  Alertmanager          http://127.0.0.1:${settings.alertmanagerPort}`,
@@ -197,7 +198,7 @@ Vitrine pronta.
 ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${a.name.padEnd(21)} ${a.url}/health`).join('\n')}
   Schema Registry       ${registryUrl(settings)}/subjects
   Kafka (bootstrap)     ${process.env.KAFKA_BROKERS ?? bootstrapServers(settings)}
-  PostgreSQL            ${databaseUrl(settings)}
+${separateController(settings) && !process.env.KAFKA_BROKERS ? `  Controller KRaft      localhost:${controllerPorts(settings).controller}   (nó 0, separado dos 3 brokers: parar 2 brokers não derruba o quórum)\n` : ''}  PostgreSQL            ${databaseUrl(settings)}
 ${observabilityLines()}
 ${streamsLines()}
   Logs                  ${join(settings.stateDir, 'logs')}/
@@ -225,7 +226,7 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
 
   // A component that dies is reported with the end of its log, not left silent.
   const reported = new Set<string>()
-  const watched = [...apps().map(a => a.name), ...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres', 'registry-backend', 'registry', 'prometheus', 'alertmanager']
+  const watched = [...apps().map(a => a.name), ...(separateController(settings) ? [CONTROLLER_COMPONENT] : []), ...Array.from({ length: settings.brokers }, (_, i) => `kafka-${i + 1}`), 'postgres', 'registry-backend', 'registry', 'prometheus', 'alertmanager']
   while (!state.stopping) {
     for (const name of watched) {
       const pid = readPid(settings.stateDir, name)

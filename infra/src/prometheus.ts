@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import type { StackSettings } from './settings.ts'
-import { ROOT, brokerPorts } from './settings.ts'
+import { ROOT, brokerPorts, controllerPorts, separateController } from './settings.ts'
 
 // Prometheus, Alertmanager and the brokers' JMX exporter: Debian's packages and a javaagent from
 // Maven Central, run by our supervisor as local processes with their data in the state folder (the
@@ -22,11 +22,11 @@ export function jmxAgentCoords (): { coords: string, jar: string } {
   return { coords, jar: join(JMX_AGENT_DIR, `${artifact}-${version}.jar`) }
 }
 
-/** The -javaagent argument of broker i: its exporter listens on loopback beside the broker's ports. */
-export function jmxAgentArg (s: StackSettings, i: number): string | undefined {
+/** The -javaagent argument of broker i (or of the controller of BROKERS=3): its exporter listens on loopback beside the node's ports. */
+export function jmxAgentArg (s: StackSettings, i: number | 'controller'): string | undefined {
   const { jar } = jmxAgentCoords()
   if (!existsSync(jar)) return undefined
-  return `-javaagent:${jar}=127.0.0.1:${brokerPorts(s, i).jmx}:${JMX_RULES}`
+  return `-javaagent:${jar}=127.0.0.1:${i === 'controller' ? controllerPorts(s).jmx : brokerPorts(s, i).jmx}:${JMX_RULES}`
 }
 
 /** Where a program is on PATH (Debian puts Alertmanager at /usr/bin/prometheus-alertmanager). */
@@ -71,6 +71,8 @@ export interface ScrapeTargets {
   services: Record<string, number>
   /** Each broker's JMX exporter port, broker 1 first. */
   jmx: number[]
+  /** The separate controller's exporter (BROKERS=3): the kafka_controller_* series come from it alone. */
+  controllerJmx?: number
   /** Alertmanager's one receiver: the gateway's webhook. */
   webhookUrl: string
 }
@@ -110,7 +112,10 @@ export function prometheusYaml (c: ObservabilityConfig): string {
       },
       {
         job_name: 'kafka',
-        static_configs: c.targets.jmx.map((port, i) => ({ targets: [`127.0.0.1:${port}`], labels: { broker: String(i + 1) } }))
+        static_configs: [
+          ...c.targets.jmx.map((port, i) => ({ targets: [`127.0.0.1:${port}`], labels: { broker: String(i + 1) } })),
+          ...(c.targets.controllerJmx !== undefined ? [{ targets: [`127.0.0.1:${c.targets.controllerJmx}`], labels: { broker: 'controller' } }] : [])
+        ]
       },
       { job_name: 'prometheus', static_configs: [{ targets: [`127.0.0.1:${c.prometheusPort}`] }] },
       { job_name: 'alertmanager', static_configs: [{ targets: [`127.0.0.1:${c.alertmanagerPort}`] }] }
@@ -181,6 +186,7 @@ export function stackTargets (s: StackSettings, appPorts: Record<string, number>
   return {
     services,
     jmx: Array.from({ length: s.brokers }, (_, i) => brokerPorts(s, i).jmx),
+    ...(separateController(s) ? { controllerJmx: controllerPorts(s).jmx } : {}),
     webhookUrl: `http://127.0.0.1:${appPorts.gateway}/api/alerts/webhook`
   }
 }

@@ -84,9 +84,12 @@ export interface PortRow { component: string, ports: number[], env: string, note
  */
 export function portTable (s: StackSettings): PortRow[] {
   return [
+    ...(separateController(s) ? [{ component: 'Kafka (controller KRaft)', ports: [controllerPorts(s).controller, controllerPorts(s).jmx], env: 'KAFKA_PORT', note: 'quórum do controller, exportador JMX' }] : []),
     ...Array.from({ length: s.brokers }, (_, i) => {
       const p = brokerPorts(s, i)
-      return { component: s.brokers === 1 ? 'Kafka' : `Kafka (broker ${i + 1})`, ports: [p.client, p.controller, p.jmx], env: 'KAFKA_PORT', note: 'cliente, controller, exportador JMX' }
+      return separateController(s)
+        ? { component: `Kafka (broker ${i + 1})`, ports: [p.client, p.jmx], env: 'KAFKA_PORT', note: 'cliente, exportador JMX' }
+        : { component: 'Kafka', ports: [p.client, p.controller, p.jmx], env: 'KAFKA_PORT', note: 'cliente, controller, exportador JMX' }
     }),
     { component: 'PostgreSQL', ports: [s.pgPort], env: 'PG_PORT', note: 'não a 5432 de um PostgreSQL do sistema' },
     { component: 'Schema Registry (proxy)', ports: [s.registryPort], env: 'SCHEMA_REGISTRY_PORT' },
@@ -107,6 +110,23 @@ export function brokerPorts (s: StackSettings, i: number): { client: number, con
   const client = s.kafkaPort + 100 * i
   return { client, controller: client + 1, jmx: client + 2 }
 }
+
+/**
+ * BROKERS=3 runs a KRaft controller of its own beside three broker-only nodes: stopping two brokers
+ * then leaves the metadata quorum whole, so producers meet NOT_ENOUGH_REPLICAS rather than a cluster
+ * without a controller (three combined nodes lost their quorum with two down). One broker stays combined.
+ */
+export function separateController (s: Pick<StackSettings, 'brokers'>): boolean {
+  return s.brokers === 3
+}
+
+/** The controller of BROKERS=3: its quorum listener where the combined node's is (KAFKA_PORT + 1), its JMX exporter at + 3. */
+export function controllerPorts (s: Pick<StackSettings, 'kafkaPort'>): { controller: number, jmx: number } {
+  return { controller: s.kafkaPort + 1, jmx: s.kafkaPort + 3 }
+}
+
+/** The controller's KRaft node id (the brokers are 1, 2, 3). */
+export const CONTROLLER_NODE_ID = 0
 
 export function bootstrapServers (s: StackSettings): string {
   return Array.from({ length: s.brokers }, (_, i) => `localhost:${brokerPorts(s, i).client}`).join(',')

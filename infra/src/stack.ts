@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { TOPICS } from '@vitrine/contracts'
 import type { StackSettings } from './settings.ts'
-import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, registryUrl } from './settings.ts'
-import { brokerCommand, javaBin, nodeDir, prepareNode, writeToolsLog4j } from './kafka-node.ts'
+import { APICURIO_DIR, ROOT, bootstrapServers, brokerPorts, controllerPorts, registryUrl, separateController } from './settings.ts'
+import { CONTROLLER_COMPONENT, brokerCommand, javaBin, kafkaServerLogName, nodeFormatted, prepareNode, writeToolsLog4j } from './kafka-node.ts'
 import { PortTakenError, describeProcess, isAlive, isOurs, listeners, logFile, nodeTs, portInUse, readPid, removePid, rollbackOnFailure, shownPath, sleep, spawnDetached, stopGroup, stopPid, stopSignal, tailLog } from './proc.ts'
 import { ensureDatabase, postgresHome, preparePostgres } from './postgres-host.ts'
 import { applyCatalog, createAdmin, formatReport } from './topics.ts'
@@ -29,6 +29,8 @@ export interface Component {
   external: boolean
   /** Components that must be ready before this one starts (among those being started). */
   after: string[]
+  /** Components this one cannot work without: `up` with `only` starts them too (a broker needs its controller). */
+  needs?: string[]
   start: () => Promise<number>
   ready: () => Promise<boolean>
   readyTimeoutMs: number
@@ -50,15 +52,36 @@ export class StackError extends Error {
 export function components (s: StackSettings): Component[] {
   const list: Component[] = []
   const externalKafka = Boolean(process.env.KAFKA_BROKERS)
+  // BROKERS=3: the KRaft controller on its own (settings.ts separateController), ready once its
+  // quorum listener answers; the brokers wait for it and register with it.
+  const controller = separateController(s)
+  if (controller) {
+    const ports = controllerPorts(s)
+    list.push({
+      name: CONTROLLER_COMPONENT,
+      label: 'Kafka (controller KRaft)',
+      ports: [ports.controller, ports.jmx],
+      external: externalKafka,
+      after: [],
+      readyTimeoutMs: 60_000,
+      start: async () => {
+        const node = await prepareNode(s, 'controller')
+        const { command, args } = brokerCommand(s, node)
+        return spawnDetached(s.stateDir, CONTROLLER_COMPONENT, command, args)
+      },
+      ready: async () => await portInUse(ports.controller)
+    })
+  }
   for (let i = 0; i < s.brokers; i++) {
     const ports = brokerPorts(s, i)
     list.push({
       name: `kafka-${i + 1}`,
       label: s.brokers === 1 ? 'Kafka' : `Kafka (broker ${i + 1})`,
       // The JMX exporter's port too: taken by a stranger, the broker's agent could not listen there.
-      ports: [ports.client, ports.controller, ports.jmx],
+      ports: controller ? [ports.client, ports.jmx] : [ports.client, ports.controller, ports.jmx],
       external: externalKafka,
-      after: [],
+      after: controller ? [CONTROLLER_COMPONENT] : [],
+      ...(controller ? { needs: [CONTROLLER_COMPONENT] } : {}),
       readyTimeoutMs: 90_000,
       start: async () => {
         const node = await prepareNode(s, i)
@@ -225,15 +248,18 @@ async function httpOk (url: string): Promise<boolean> {
   }
 }
 
-/** The log that says why a component failed: a broker's own log (the JVM writes there), else the process's output. */
+/** The log that says why a component failed: a Kafka node's own log (the JVM writes there), else the process's output. */
 function reasonLog (s: StackSettings, name: string): string {
-  return name.startsWith('kafka-') ? logFile(s.stateDir, `${name}-broker`) : logFile(s.stateDir, name)
+  return logFile(s.stateDir, ownLog(name))
+}
+
+function ownLog (name: string): string {
+  return name.startsWith('kafka-') ? kafkaServerLogName(name) : name
 }
 
 /** The last line of the log that looks like the cause (FATAL, ERROR ...), shortened to fit in a message. */
 function lastCause (s: StackSettings, name: string): string | undefined {
-  const own = name.startsWith('kafka-') ? `${name}-broker` : name
-  const lines = tailLog(s.stateDir, own, 200).split('\n')
+  const lines = tailLog(s.stateDir, ownLog(name), 200).split('\n')
   const cause = lines.reverse().find(l => /\b(FATAL|PANIC|ERROR|Exception|Error:)/.test(l))
   if (!cause) return undefined
   const text = cause.replace(/^\S+ \S+ (UTC|GMT)?\s*\[\d+\]\s*/, '').replace(/^\[[^\]]+\]\s*/, '').replace(/\s+/g, ' ').trim()
@@ -243,7 +269,7 @@ function lastCause (s: StackSettings, name: string): string | undefined {
 function diedError (s: StackSettings, c: Component, what: string): ComponentDiedError {
   const cause = lastCause(s, c.name)
   const err = new ComponentDiedError(`${c.label} ${what}${cause ? ` (${cause})` : ''}; detalhes em ${shownPath(reasonLog(s, c.name))}. Corrija e rode \`make up\` de novo, ou recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
-  err.detail = tailLog(s.stateDir, c.name.startsWith('kafka-') ? `${c.name}-broker` : c.name)
+  err.detail = tailLog(s.stateDir, ownLog(c.name))
   return err
 }
 
@@ -277,29 +303,35 @@ function ours (s: StackSettings, pid: number): boolean {
 /** The brokers whose storage is formatted in this state folder. */
 function formattedBrokers (s: StackSettings): number {
   let n = 0
-  for (let i = 0; i < 3; i++) if (existsSync(join(nodeDir(s, i), 'data', 'meta.properties'))) n++
+  for (let i = 0; i < 3; i++) if (nodeFormatted(s, i)) n++
   return n
 }
 
 /**
  * A cluster formatted for another broker count must not be joined by more brokers or started with
- * fewer: its topics would keep replication factors the new cluster cannot hold.
+ * fewer: its topics would keep replication factors the new cluster cannot hold. Nor can a 3-broker
+ * cluster of the old layout (three combined broker+controller nodes, before the separate controller)
+ * be started as broker-only nodes: its metadata names them as the quorum's voters.
  */
 async function checkBrokerCount (s: StackSettings): Promise<void> {
   const existing = formattedBrokers(s)
-  if (existing === 0 || existing === s.brokers) return
+  const oldLayout = separateController(s) && existing === s.brokers && !nodeFormatted(s, 'controller')
+  if (existing === 0 || (existing === s.brokers && !oldLayout)) return
   const kafkaDir = shownPath(join(s.stateDir, 'kafka'))
   if (process.env.RECREATE !== '1') {
+    if (oldLayout) {
+      throw new StackError(`O cluster Kafka de 3 brokers em ${kafkaDir} é do formato antigo (três nós broker+controller); o modo de 3 brokers agora tem um controller KRaft separado dos brokers, e o cluster antigo não se converte: recrie só o Kafka com \`RECREATE=1 BROKERS=3 make up\` (apaga tópicos e esquemas) ou rode \`make clean\` antes (apaga também o banco).`)
+    }
     throw new StackError(`Já existe em ${kafkaDir} um cluster Kafka de ${existing} broker(s) e BROKERS=${s.brokers} pede ${s.brokers}; eles não se misturam: rode \`make clean\` antes (apaga tópicos, esquemas e banco) ou recrie só o Kafka com \`RECREATE=1 BROKERS=${s.brokers} make up\` (apaga tópicos e esquemas).`)
   }
   // The registry keeps its schemas in a Kafka topic: it goes with the cluster.
-  for (const name of ['registry', 'registry-backend', 'kafka-1', 'kafka-2', 'kafka-3']) {
+  for (const name of ['registry', 'registry-backend', 'kafka-1', 'kafka-2', 'kafka-3', CONTROLLER_COMPONENT]) {
     const pid = readPid(s.stateDir, name)
     if (pid !== undefined) await stopGroup(pid, 30_000)
     removePid(s.stateDir, name)
   }
   rmSync(join(s.stateDir, 'kafka'), { recursive: true, force: true })
-  info(`RECREATE=1: o cluster Kafka de ${existing} broker(s) em ${kafkaDir} foi apagado (tópicos e esquemas); um novo de ${s.brokers} sobe agora`)
+  info(`RECREATE=1: o cluster Kafka de ${existing} broker(s) em ${kafkaDir} foi apagado (tópicos e esquemas); um novo de ${s.brokers} sobe agora${separateController(s) ? ', com um controller KRaft separado' : ''}`)
 }
 
 interface Leftover { port: number, pid: number, name: string }
@@ -363,7 +395,9 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   for (const name of options.only ?? []) {
     if (!all.some(c => c.name === name)) throw new Error(`unknown component "${name}" (known: ${all.map(c => c.name).join(', ')})`)
   }
-  const wanted = all.filter(c => !c.external && (options.only === undefined || options.only.includes(c.name)))
+  // What the named components cannot work without comes along (a broker of BROKERS=3 and its controller).
+  const only = options.only === undefined ? undefined : [...new Set([...options.only, ...all.filter(c => options.only!.includes(c.name)).flatMap(c => c.needs ?? [])])]
+  const wanted = all.filter(c => !c.external && (only === undefined || only.includes(c.name)))
   // An optional part whose program is missing is said once and skipped; the rest starts as usual.
   const skipped = wanted.filter(c => c.missing !== undefined)
   for (const reason of new Set(skipped.map(c => c.missing!))) info(`${skipped.filter(c => c.missing === reason).map(c => c.label).join(' e ')} não vão subir: ${reason}`)
@@ -506,9 +540,11 @@ export async function down (s: StackSettings, extra: Extra[] = []): Promise<stri
     if (how !== 'absent') info(`${name}: ${how === 'stopped' ? 'parado' : 'encerrado à força (SIGKILL)'}`)
   }
   // Everything else first, at once; then the brokers together (the last controller of a cluster
-  // stopped one by one would wait for a quorum that is gone).
+  // stopped one by one would wait for a quorum that is gone); the separate controller last, so the
+  // brokers' controlled shutdown still has a controller to talk to.
   await Promise.all(names.filter(n => !n.startsWith('kafka-')).map(stopOne))
-  await Promise.all(names.filter(n => n.startsWith('kafka-')).map(stopOne))
+  await Promise.all(names.filter(n => n.startsWith('kafka-') && n !== CONTROLLER_COMPONENT).map(stopOne))
+  await Promise.all(names.filter(n => n === CONTROLLER_COMPONENT).map(stopOne))
 
   const watched: Array<{ name: string, port: number }> = []
   for (const c of [...own, ...anyCluster]) if (!c.external) for (const port of c.ports) watched.push({ name: c.name, port })

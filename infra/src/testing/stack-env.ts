@@ -90,7 +90,8 @@ const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL', '
 export async function freeBrokerBase (brokers = 1): Promise<number> {
   // Each broker also listens at + 10…15 for the services' links (links.ts), whose proxies take + 30…35 and control + 50.
   const links = [10, 11, 12, 13, 14, 15, 30, 31, 32, 33, 34, 35]
-  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2, ...links].map(d => 100 * i + d)).flat(), 50, 341, 342, 343, 344, 345, 346, 347, 350]
+  // + 3: the JMX exporter of the separate controller of 3 brokers (settings.ts controllerPorts).
+  const offsets = [...Array.from({ length: brokers }, (_, i) => [0, 1, 2, ...links].map(d => 100 * i + d)).flat(), 3, 50, 341, 342, 343, 344, 345, 346, 347, 350]
   // Below the kernel's ephemeral range (32768+ on Linux): a port there, free when checked, can be taken
   // by any outgoing connection before the broker binds it (it happened, "Address already in use").
   // 12000–19999 holds none of the stack's default ports either.

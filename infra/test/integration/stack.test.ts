@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { Server } from 'node:net'
@@ -11,7 +11,7 @@ import { PortTakenError, freePort, isRunning, listeners, nodeTs, portInUse, proc
 import { StackError, components, down, up } from '../../src/stack.ts'
 import { nodeDir, prepareNode } from '../../src/kafka-node.ts'
 import { createAdmin } from '../../src/topics.ts'
-import { isolatedSettings, uniqueName } from '../../src/testing/stack-env.ts'
+import { freeBrokerBase, isolatedSettings, uniqueName } from '../../src/testing/stack-env.ts'
 
 // These tests start, kill and stop their own stacks, each on its own ports and in its own
 // temporary state folder: the shared dev stack on the default ports is never touched.
@@ -128,6 +128,22 @@ test('a cluster formatted for 1 broker is not joined by BROKERS=3: one line says
   })
   for (const c of components(three)) assert.equal(readPid(three.stateDir, c.name), undefined, `${c.name} was started`)
   assert.equal(existsSync(join(nodeDir(one, 0), 'data', 'meta.properties')), true, 'the old cluster was removed without RECREATE=1')
+})
+
+test('a 3-broker cluster of the old layout (three combined broker+controller nodes) is refused with one line naming RECREATE=1, and nothing starts', { timeout: 60_000, skip: process.platform === 'win32' }, async t => {
+  const three = isolatedSettings(t, await freeBrokerBase(3), { brokers: 3 })
+  // The old layout's trace: three formatted nodes and no controller folder (no JVM needed to fake it).
+  for (let i = 0; i < 3; i++) {
+    mkdirSync(join(nodeDir(three, i), 'data'), { recursive: true })
+    writeFileSync(join(nodeDir(three, i), 'data', 'meta.properties'), `node.id=${i + 1}\nversion=1\ncluster.id=VitrineKRaftCluster01A\n`)
+  }
+  await assert.rejects(up(three, { only: ['kafka-2'], catalog: false }), (err: unknown) => {
+    assert.ok(err instanceof StackError, `expected a StackError, got ${String(err)}`)
+    assert.match(err.message, /formato antigo \(três nós broker\+controller\).*controller KRaft separado.*RECREATE=1 BROKERS=3 make up/)
+    assert.doesNotMatch(err.message, /\n/)
+    return true
+  })
+  for (const c of components(three)) assert.equal(readPid(three.stateDir, c.name), undefined, `${c.name} was started`)
 })
 
 test('RECREATE=1 replaces a cluster formatted for another broker count with a new one', { timeout: 120_000, skip: process.platform === 'win32' }, async t => {

@@ -21,18 +21,30 @@ test('a single broker: KRaft combined mode with the teaching settings and replic
   assert.equal(p.get('log.dirs'), '/tmp/state/kafka/node-1/data')
 })
 
-test('three brokers: a three-voter quorum, replication 3 and min.insync.replicas 2', () => {
+test('three brokers: broker-only nodes beside one controller-only node (the quorum survives two brokers down), replication 3 and min.insync.replicas 2', () => {
   const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state' })
   const nodes = [0, 1, 2].map(i => parse(serverProperties(s, i)))
   assert.deepEqual(nodes.map(p => p.get('node.id')), ['1', '2', '3'])
   assert.deepEqual(nodes.map(p => p.get('advertised.listeners')?.split(',')[0]), ['PLAINTEXT://localhost:19092', 'PLAINTEXT://localhost:19192', 'PLAINTEXT://localhost:19292'])
-  for (const p of nodes) {
-    assert.equal(p.get('controller.quorum.bootstrap.servers'), 'localhost:19093,localhost:19193,localhost:19293')
+  const controller = parse(serverProperties(s, 'controller'))
+  for (const p of [...nodes, controller]) {
+    assert.equal(p.get('controller.quorum.bootstrap.servers'), 'localhost:19093')
+    assert.equal(p.get('controller.listener.names'), 'CONTROLLER')
+    // The controller creates the topics in KRaft: it applies the same defaults.
     assert.equal(p.get('default.replication.factor'), '3')
     assert.equal(p.get('min.insync.replicas'), '2')
     assert.equal(p.get('offsets.topic.replication.factor'), '3')
     assert.equal(p.get('transaction.state.log.min.isr'), '2')
   }
+  for (const p of nodes) {
+    assert.equal(p.get('process.roles'), 'broker')
+    assert.ok(!(p.get('listeners') ?? '').includes('CONTROLLER://'), 'a broker-only node has no controller listener')
+  }
+  assert.equal(controller.get('process.roles'), 'controller')
+  assert.equal(controller.get('node.id'), '0')
+  assert.equal(controller.get('listeners'), 'CONTROLLER://localhost:19093')
+  assert.equal(controller.get('advertised.listeners'), undefined)
+  assert.equal(controller.get('log.dirs'), '/tmp/state/kafka/controller/data')
 })
 
 test('each broker has a listener per service advertised as that service\'s link proxy (links.ts), mapped to PLAINTEXT', () => {

@@ -77,7 +77,8 @@ test('the generated configs pass promtool check config and amtool check-config; 
     assert.ok(job('services').includes(`127.0.0.1:${ports[name]}`), `${name} is not scraped`)
   }
   assert.ok(!job('services').includes(`127.0.0.1:${ports.web}`), 'the UI has no /metrics')
-  assert.deepEqual(job('kafka'), ['127.0.0.1:9094', '127.0.0.1:9194', '127.0.0.1:9294'])
+  // BROKERS=3: the three brokers and the separate controller (the kafka_controller_* series come from it alone).
+  assert.deepEqual(job('kafka'), ['127.0.0.1:9094', '127.0.0.1:9194', '127.0.0.1:9294', '127.0.0.1:9095'])
   assert.equal(targets.webhookUrl, `http://127.0.0.1:${ports.gateway}/api/alerts/webhook`)
   assert.match(readFileSync(amFile, 'utf8'), new RegExp(`"url": "http://127.0.0.1:${ports.gateway}/api/alerts/webhook"`))
 })
