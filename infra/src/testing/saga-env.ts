@@ -47,6 +47,9 @@ export function serviceEnv (env: TestEnv, extra: Record<string, string | number>
     KAFKA_GROUP_SUFFIX: env.groupSuffix,
     DB_SCHEMA_SUFFIX: env.schemaSuffix,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Tests place orders with the payment triggers (pay-ok, fail-payment), and at rates a class never reaches.
+    TEACHING_MODE: '1',
+    RATE_LIMIT_MAX: '1000000',
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]))
   }
 }

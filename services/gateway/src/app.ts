@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { configPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
+import { configPlugin, doorsPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
 import type { GatewayConfigType } from './config.ts'
 import kafkaPlugin from './plugins/external/kafka.ts'
 import registryPlugin from './plugins/external/registry.ts'
@@ -25,16 +25,36 @@ const GATEWAY_DESCRIPTION = `A porta do navegador na Vitrine: o console do broke
 o feed ao vivo, a comparação coreografia × orquestração, as métricas do Prometheus e as chamadas à loja, repassadas
 aos serviços donos delas. Os documentos dos outros serviços estão no seletor acima.`
 
+/**
+ * Routes that cost the machine (a comparison runs two sagas, a check runs an exercise's checker, a
+ * topic is created or deleted on the broker) or that an instructor uses a few times a class: each gets
+ * this share of RATE_LIMIT_MAX per client, counted apart (1200/min by default: 30, 10, 6...).
+ */
+const ROUTE_SHARES: Record<string, number> = {
+  'POST /api/compare': 1 / 120,
+  'POST /api/topics': 1 / 40,
+  'DELETE /api/topics/:name': 1 / 40,
+  'PUT /api/shop/traffic': 1 / 60,
+  'POST /api/streams/sql': 1 / 40,
+  'POST /api/exercises/:n/check': 1 / 40,
+  'POST /api/chaos/drills': 1 / 120,
+  'POST /api/admin/reset': 1 / 240,
+  'POST /api/dlq/replay': 1 / 40,
+  'POST /api/shop/orders': 1 / 4
+}
+
 const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   // external: configuration, errors, metrics and the clients of Kafka, the registry and the browsers
   await fastify.register(errorsPlugin)
+  // Before any route: Host and Origin allow-lists and rate limits, with costly routes' own shares (issue 16).
+  await fastify.register(doorsPlugin, { config, routeShares: ROUTE_SHARES })
   // Before any route: the OpenAPI document (GET /openapi.json, and the docs page at /api/docs) comes from the routes' schemas.
   await fastify.register(openapiPlugin, { service: 'gateway', description: GATEWAY_DESCRIPTION })
   await fastify.register(configPlugin, { config })
   await fastify.register(metricsPlugin, { service: 'gateway' })
   await fastify.register(kafkaPlugin, { config })
   await fastify.register(registryPlugin)
-  await fastify.register(socketPlugin)
+  await fastify.register(socketPlugin, { config })
   // app: the live feed, the comparison of the two saga styles, the exercises' scoreboard
   await fastify.register(livePlugin, { config })
   await fastify.register(observabilityPlugin, { config })

@@ -36,6 +36,10 @@ export const GatewayConfig = serviceConfig({
   SALES_COUNTER_URL: Type.String({ default: 'http://localhost:3006', pattern: '^https?://', description: 'the sales-counter, whose totals, mode, crash point, zombie drill and two-readers view the Exactly-once page reads through /api/sales-counter' }),
   PAYMENT_URL: Type.String({ default: 'http://localhost:3002', pattern: '^https?://', description: 'where the comparison reads the payment\'s part of the saga state' }),
   COMPARE_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'most a comparison (both sagas) waits for every record it expects' }),
+  COMPARE_MAX_RUNNING: Type.Integer({ default: 1, minimum: 1, maximum: 20, description: 'comparisons running at once; one more is a 409 (each one places two orders and reads every saga topic)' }),
+  SOCKET_MAX_CONNECTIONS: Type.Integer({ default: 300, minimum: 1, maximum: 100_000, description: 'browsers connected at once to the live feed; one more is refused' }),
+  SOCKET_MAX_BUFFER_BYTES: Type.Integer({ default: 16 * 1024, minimum: 1024, maximum: 10 * 1024 * 1024, description: 'largest message a browser may send (socket.io maxHttpBufferSize; browsers only listen)' }),
+  SOCKET_MAX_MESSAGES_PER_SECOND: Type.Integer({ default: 20, minimum: 1, maximum: 10_000, description: 'messages one connection may send per second; more and it is disconnected' }),
   LOG_DIR: Type.String({ default: '.vitrine/logs', minLength: 1, description: 'the folder of the services\' log files (<name>.log, pino JSON lines) that GET /api/orders/:orderId/logs reads; a relative path is from the repository\'s root' }),
   LOG_TAIL_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024, maximum: 1024 * 1024 * 1024, description: 'only this much of the end of each log file is read for an order\'s lines' }),
   LOG_MAX_LINES: Type.Integer({ default: 500, minimum: 1, maximum: 10_000, description: 'most lines an order\'s log answer holds (the most recent)' })

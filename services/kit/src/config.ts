@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import type { Static, TObject, TProperties } from 'typebox'
 import { Value } from 'typebox/value'
+import { withoutPasswords } from './doors.ts'
 
 // Environment variables every service reads. A service extends this with its own and validates once
 // at boot; a bad value stops the start with the variable and the rule named. See ../../.env.example.
@@ -35,13 +36,29 @@ export const BaseConfig = Type.Object({
   /** A saga hop is latency-sensitive: 1 ms, see .env.example for the measurement. */
   PRODUCER_LINGER_MS: Type.Integer({ default: 1, minimum: 0, maximum: 1000 }),
   /** librdkafka's message.timeout.ms: a send not acknowledged by then rejects, and its caller keeps the record and retries. */
-  PRODUCER_MESSAGE_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 1000, maximum: 900_000 })
+  PRODUCER_MESSAGE_TIMEOUT_MS: Type.Integer({ default: 300_000, minimum: 1000, maximum: 900_000 }),
+  /** Closed doors and limits (issue 16, plugins/doors.ts): see .env.example for each one's why. */
+  ALLOWED_HOSTS: Type.String({ default: '', pattern: '^[A-Za-z0-9.\\[\\]:,* -]*$', description: 'Host header names answered besides localhost, 127.0.0.1, [::1] and host.docker.internal (comma-separated, no port; * = any)' }),
+  ALLOWED_ORIGINS: Type.String({ default: 'http://localhost:3000,http://127.0.0.1:3000', description: 'browser origins that may call besides the page\'s own (comma-separated scheme://host:port; * = any)' }),
+  RATE_LIMIT_MAX: Type.Integer({ default: 1200, minimum: 1, maximum: 100_000_000, description: 'requests one client may make in RATE_LIMIT_WINDOW_MS (costly routes get a share of it)' }),
+  RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1000, maximum: 3_600_000 }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1000, maximum: 600_000, description: 'longest a client may take to send a whole request (a slow sender is cut)' }),
+  HTTP_CONNECTION_TIMEOUT_MS: Type.Integer({ default: 360_000, minimum: 1000, maximum: 3_600_000, description: 'a connection idle this long is closed (above the longest answer a route waits for)' }),
+  /** The payment triggers in customer ids (pay-ok, fail-payment...) work only in class: on in make demo and the tests' stacks. */
+  TEACHING_MODE: Type.Boolean({ default: false, description: 'the teacher\'s payment triggers in a customer id are obeyed (1) or taken as an ordinary name (0)' }),
+  HEALTH_DETAIL: Type.Enum(['all', 'local'], { default: 'local', description: 'who reads /health\'s details (dependencies, errors): every client, or only this machine\'s' })
 })
 
 export type BaseConfigType = Static<typeof BaseConfig>
 
 export class ConfigError extends Error {
   code = 'SHOP_ERR_CONFIG'
+}
+
+/** A bad variable's value as a config error shows it: a secret's never, a connection string's without its password. */
+export function shownValue (name: string, value: unknown): string {
+  if (/PASSWORD|SECRET|TOKEN|PRIVATE|CREDENTIAL/i.test(name)) return '(hidden)'
+  return withoutPasswords(JSON.stringify(value) ?? 'undefined')
 }
 
 /** Extends the base schema with a service's own variables. */
@@ -63,7 +80,7 @@ export function loadConfig<T extends TObject> (schema: T, env: Record<string, st
   if (errors.length > 0) {
     const lines = errors.map(e => {
       const name = e.instancePath.replace(/^\//, '') || (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ') || '(config)'
-      return `${name}: ${e.message} (got ${JSON.stringify(picked[name] ?? env[name])})`
+      return `${name}: ${e.message} (got ${shownValue(name, picked[name] ?? env[name])})`
     })
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }

@@ -14,6 +14,7 @@ import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
 import faultsPlugin from './plugins/faults.ts'
 import openapiPlugin from './plugins/openapi.ts'
+import doorsPlugin from './plugins/doors.ts'
 import errorsPlugin, { sendClientError, sendError } from './plugins/errors.ts'
 import { buildValidator } from './validation.ts'
 
@@ -35,6 +36,8 @@ export interface KitOptions {
  */
 export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(errorsPlugin)
+  // Before any route: Host, Origin and rate limits are checked first (plugins/doors.ts).
+  await fastify.register(doorsPlugin, { config: opts.config })
   // Before any route: the document is generated from the routes registered after it.
   await fastify.register(openapiPlugin, { service: opts.service, description: opts.description ?? `O serviço ${opts.service} da Vitrine.` })
   await fastify.register(configPlugin, { config: opts.config })
@@ -68,7 +71,10 @@ export function serverOptions (service: string, config: ServiceConfig): FastifyS
     // On close, only idle keep-alive sockets are cut; a request in flight gets its response (its order may
     // have committed already) before the server closes and the onClose hooks stop consumers, relay and pool.
     // New requests meanwhile get 503 with Connection: close; close-with-grace bounds the wait.
-    forceCloseConnections: 'idle'
+    forceCloseConnections: 'idle',
+    // Slow clients cannot hold the server: a request must arrive whole in time, an idle connection is cut.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
+    connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS ?? 360_000
   }
 }
 

@@ -15,19 +15,21 @@ import type { PaymentRow } from './db/payments.ts'
 const SERVICE = 'payment'
 
 /**
- * Teacher triggers, by customer id (documented in services/payment/README.md):
+ * Teacher triggers, by customer id (documented in services/payment/README.md), obeyed only with
+ * TEACHING_MODE on (`teaching`): otherwise an ordinary customer, who could name themselves `pay-ok`, gets the random rule.
  * `fail-payment` is always declined, `pay-ok` always approved, `slow-payment` answers after
  * PAYMENT_SLOW_MS (past the order deadline, so the deadline compensation shows), `retry-payment`
  * fails as a transient error until it comes back from the first retry topic, then is approved.
  */
-export function decideOutcome (customerId: string, failureRate: number, random = Math.random): { approved: boolean, reason: string | null } {
+export function decideOutcome (customerId: string, failureRate: number, random = Math.random, teaching = false): { approved: boolean, reason: string | null } {
+  if (!teaching) return random() < failureRate ? { approved: false, reason: 'declined_by_issuer' } : { approved: true, reason: null }
   if (customerId.includes('fail-payment')) return { approved: false, reason: 'forced_by_trigger' }
   if (customerId.includes('pay-ok') || customerId.includes('retry-payment')) return { approved: true, reason: null }
   return random() < failureRate ? { approved: false, reason: 'declined_by_issuer' } : { approved: true, reason: null }
 }
 
-export function delayFor (customerId: string, c: Pick<PaymentConfigType, 'PAYMENT_DELAY_MIN_MS' | 'PAYMENT_DELAY_MAX_MS' | 'PAYMENT_SLOW_MS'>, random = Math.random): number {
-  if (customerId.includes('slow-payment')) return c.PAYMENT_SLOW_MS
+export function delayFor (customerId: string, c: Pick<PaymentConfigType, 'PAYMENT_DELAY_MIN_MS' | 'PAYMENT_DELAY_MAX_MS' | 'PAYMENT_SLOW_MS' | 'TEACHING_MODE'>, random = Math.random): number {
+  if (c.TEACHING_MODE && customerId.includes('slow-payment')) return c.PAYMENT_SLOW_MS
   const lo = Math.min(c.PAYMENT_DELAY_MIN_MS, c.PAYMENT_DELAY_MAX_MS)
   const hi = Math.max(c.PAYMENT_DELAY_MIN_MS, c.PAYMENT_DELAY_MAX_MS)
   return Math.round(lo + random() * (hi - lo))
@@ -55,15 +57,15 @@ export class IssuerTimeoutError extends Error {
   }
 }
 
-export function failsTransiently (customerId: string, attempt: number): boolean {
-  return customerId.includes('retry-payment') && attempt < 1
+export function failsTransiently (customerId: string, attempt: number, teaching = false): boolean {
+  return teaching && customerId.includes('retry-payment') && attempt < 1
 }
 
 export interface ChargeRequest { orderId: string, customerId: string, amountCents: number, items: Item[], mode: SagaMode }
 
 /** A charge is requested (orders.new in choreography, CHARGE in orchestration). */
 export async function requestCharge (app: FastifyInstance, config: PaymentConfigType, cause: EventContext, req: ChargeRequest, log: Logger): Promise<void> {
-  if (failsTransiently(req.customerId, cause.attempt)) throw new IssuerTimeoutError(req.orderId)
+  if (failsTransiently(req.customerId, cause.attempt, config.TEACHING_MODE)) throw new IssuerTimeoutError(req.orderId)
   await app.tx(async tx => {
     const delay = delayFor(req.customerId, config)
     const { first, row } = await firstDeliveryInsertingRequested(tx, cause, {
@@ -103,7 +105,7 @@ export async function requestCharge (app: FastifyInstance, config: PaymentConfig
 
 /** The simulated card network answers: approve or decline, and tell the saga. */
 async function decide (tx: Tx, config: PaymentConfigType, row: PaymentRow, log: Logger): Promise<void> {
-  const outcome = decideOutcome(row.customer_id, config.PAYMENT_FAILURE_RATE)
+  const outcome = decideOutcome(row.customer_id, config.PAYMENT_FAILURE_RATE, Math.random, config.TEACHING_MODE)
   const cause = { eventId: row.cause_event_id ?? '', correlationId: row.correlation_id ?? row.order_id }
   if (outcome.approved) await markApproved(tx, row.order_id)
   else await markDeclined(tx, row.order_id, outcome.reason)

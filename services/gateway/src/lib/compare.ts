@@ -89,7 +89,7 @@ export class Comparison {
         signal: AbortSignal.timeout(10_000)
       })
     } catch (err) {
-      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `checkout-api is not reachable at ${url} (${(err as Error).message})`, 502, { service: 'checkout-api', url })
+      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `checkout-api is not reachable (${(err as Error).message})`, 502, { service: 'checkout-api', url })
     }
     const accepted = await res.json().catch(() => null) as { orderId?: string, code?: `SHOP_ERR_${string}`, message?: string, details?: Record<string, unknown> } | null
     // The order itself is refused (an unknown or inactive product): the client's mistake, said as checkout-api said it.

@@ -14,7 +14,7 @@ export class RegistryBrowser {
     try {
       res = await fetch(new URL(path, this.url.endsWith('/') ? this.url : this.url + '/'), { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/vnd.schemaregistry.v1+json, application/json' } })
     } catch (err) {
-      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `schema registry at ${this.url} is not reachable: ${(err as Error).message}`, 502)
+      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `schema registry is not reachable: ${(err as Error).message}`, 502, { service: 'schema-registry', url: this.url })
     }
     if (res.status === 404) throw notFound()
     if (!res.ok) throw new ShopError('SHOP_ERR_UPSTREAM', `schema registry answered ${res.status}: ${(await res.text()).slice(0, 300)}`, 502)

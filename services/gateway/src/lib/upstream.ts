@@ -2,7 +2,7 @@ import { ShopError } from '@vitrine/service-kit'
 
 // Forwards the console's shop calls to the services that own them (checkout-api, inventory,
 // orchestrator), so the browser talks to one origin. The service's answer, status and body,
-// comes back unchanged; a service that is down becomes a 502 that names it.
+// comes back unchanged; a service that is down becomes a 502 that names it (not where it lives).
 
 export interface UpstreamAnswer { status: number, body: unknown, headers: Record<string, string> }
 
@@ -22,7 +22,8 @@ export async function forward (service: string, baseUrl: string, method: string,
     })
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name
-    throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `${service} is not reachable at ${baseUrl} (${cause})`, 502, { service, url: baseUrl })
+    // The URL goes to the log (details.url), never into the body (kit's error handler drops it).
+    throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `${service} is not reachable (${cause})`, 502, { service, url: baseUrl })
   }
   const text = await res.text()
   let body: unknown = text

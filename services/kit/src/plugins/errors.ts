@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ShopError, isDatabaseUnavailable } from '../errors.ts'
 import type { FieldError } from '../errors.ts'
+import { withoutUrls } from '../doors.ts'
 
 interface ValidationIssue { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
@@ -40,7 +41,9 @@ export function sendError (err: FastifyError & { validation?: ValidationIssue[] 
     if (err.statusCode >= 500) request.log.error({ err, request: { method: request.method, url: request.url } }, err.message)
     // Field errors sit at the top, where a schema's own 400 has them: one error body.
     const { errors, ...details } = err.details ?? {}
-    return reply.code(err.statusCode).send({ code: err.code, message: err.message, ...(Array.isArray(errors) ? { errors } : {}), ...(Object.keys(details).length > 0 ? { details } : {}) })
+    // Where a service, the database or the registry lives is for the log, never for the body (issue 16).
+    const shown = Object.fromEntries(Object.entries(details).filter(([k]) => k !== 'url').map(([k, v]) => [k, typeof v === 'string' ? withoutUrls(v) : v]))
+    return reply.code(err.statusCode).send({ code: err.code, message: withoutUrls(err.message), ...(Array.isArray(errors) ? { errors } : {}), ...(Object.keys(shown).length > 0 ? { details: shown } : {}) })
   }
   const known = err.code ? FRAMEWORK[err.code] : undefined
   if (known) {

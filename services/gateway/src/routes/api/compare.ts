@@ -5,7 +5,7 @@ import { CompareBody, CompareResult } from '../../schemas/compare.ts'
 /** The same order in both saga styles, side by side, traced from the topics. Takes as long as the two sagas. */
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.post('/compare', {
-    schema: { body: CompareBody, response: { 200: CompareResult, 400: ErrorBody, 502: ErrorBody } }
+    schema: { body: CompareBody, response: { 200: CompareResult, 400: ErrorBody, 409: ErrorBody, 502: ErrorBody } }
   }, async (request) => await fastify.compare(request.body, request.log))
 }
 

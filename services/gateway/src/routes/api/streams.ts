@@ -25,7 +25,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     try {
       session = await gw.openSession({}, 'vitrine-sql-page')
     } catch (err) {
-      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `o Flink SQL Gateway não responde em ${config.FLINK_SQL_GATEWAY_URL} (${(err as Error).message}): ele sobe com make demo, e não sobe com LITE=1`, 502, { service: 'flink' })
+      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `o Flink SQL Gateway não responde (${(err as Error).message}): ele sobe com make demo, e não sobe com LITE=1`, 502, { service: 'flink', url: config.FLINK_SQL_GATEWAY_URL })
     }
     try {
       const prefix = config.TOPIC_PREFIX

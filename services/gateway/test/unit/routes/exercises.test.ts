@@ -101,7 +101,7 @@ test('while a browser is connected, a status that changes is pushed as `exercise
   t.after(() => { cp.server.close() })
   const app = Fastify({ logger: false })
   await app.register(errorsPlugin)
-  await app.register(socketPlugin)
+  await app.register(socketPlugin, { config: config(cp.url) })
   await app.register(exercisesPlugin, { config: config(cp.url) })
   await app.register(exercises, { prefix: '/api', config: config(cp.url) })
   await app.listen({ port: 0, host: '127.0.0.1' })
