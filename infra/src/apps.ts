@@ -7,6 +7,8 @@ import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
 import { serviceBootstrap } from './links.ts'
 import { sqlGatewayUrl } from './streams-flink.ts'
+import { kafkaLoginEnv } from './security/client-login.ts'
+import { ADMIN_PRINCIPAL } from './security/acls.ts'
 
 // Vitrine's own processes for `make demo`: the services, the web UI and the control plane, started
 // after the stack, each detached in its own process group with a log and a pid file like the
@@ -176,7 +178,9 @@ export async function startApp (s: StackSettings, a: AppSettings, c: AppComponen
   // A service of our own stack talks to Kafka through its link (links.ts), so a drill can slow or cut it alone;
   // not when the brokers are given (KAFKA_BROKERS: a test's, an outside cluster) or predate the links.
   const link = c.name !== 'control' && a.env.KAFKA_BROKERS === undefined && process.env.KAFKA_BROKERS === undefined ? await serviceBootstrap(s, a.stateDir, c.name) : undefined
-  const env = c.name === 'control' ? { CONTROL_PORT: String(c.port) } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...(link !== undefined ? { KAFKA_BROKERS: link } : {}), ...a.env })
+  // KAFKA_AUTH=scram: a service logs in as its own principal, with only its own password; the control plane (checkers, drills) as the admin.
+  const login = c.name === 'web' ? {} : kafkaLoginEnv(s, c.name === 'control' ? ADMIN_PRINCIPAL : c.name)
+  const env = c.name === 'control' ? { CONTROL_PORT: String(c.port), ...login } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...(link !== undefined ? { KAFKA_BROKERS: link } : {}), ...login, ...a.env })
   const spawn = (): number => spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
   let pid = appPid(a, c.name) ?? spawn()
   let waitFor = o.stackReady

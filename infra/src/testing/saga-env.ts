@@ -9,6 +9,8 @@ import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-
 import type { Db, ServiceConfig, Tx } from '@vitrine/service-kit'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
+import { prefixOnlyAcls } from '../security/acls.ts'
+import { applyAcls, revokeAcls } from '../security/apply.ts'
 
 // Helpers for broker-backed tests: every test runs on its own prefixed copy of the catalog's
 // topics, its own consumer groups and its own database schemas, against the real stack.
@@ -64,6 +66,9 @@ export async function createCatalogTopics (env: TestEnv): Promise<string[]> {
       await admin.createTopics({ topics: [env.prefix + t.name], partitions: want.partitions, replicas: want.replicationFactor, configs: Object.entries(want.config).map(([name, value]) => ({ name, value })) })
       names.push(env.prefix + t.name)
     }
+    // KAFKA_AUTH=scram: each service's principal gets the catalog's ACLs on the test's prefixed copy
+    // (acls.ts prefixOnlyAcls); deleteTestTopics revokes them.
+    if (loadSettings().kafkaAuth === 'scram') await applyAcls(admin, prefixOnlyAcls(env.prefix))
     return names
   } finally {
     await admin.close()
@@ -96,6 +101,7 @@ export async function deleteTestTopics (env: TestEnv): Promise<void> {
   try {
     const mine = (await admin.listTopics()).filter(t => t.startsWith(env.prefix))
     if (mine.length > 0) await admin.deleteTopics({ topics: mine })
+    if (loadSettings().kafkaAuth === 'scram') await revokeAcls(admin, prefixOnlyAcls(env.prefix))
     // A member that just left may still be counted for a moment: retry briefly before giving up.
     let groups: string[] = []
     for (let attempt = 0; attempt < 10; attempt++) {

@@ -4,7 +4,7 @@ import Kafka from 'node-rdkafka'
 import { DLQ_TOPIC, HEADERS } from '@vitrine/contracts'
 import type { SalesTotals, TopicSerde } from '@vitrine/contracts'
 import { KafkaReader, PARTITIONER, ShopError, headersOf, isRegistryUnavailable, originHeaders } from '@vitrine/service-kit'
-import type { Logger } from '@vitrine/service-kit'
+import type { KafkaSecurity, Logger } from '@vitrine/service-kit'
 
 // Kafka-to-Kafka processing with Kafka transactions: orders.confirmed in, running totals out to the
 // compacted sales.totals, whose last committed record is the counter's whole state (no database).
@@ -29,6 +29,8 @@ export interface RecordRow { offset: number, kind: 'committed' | 'aborted' | 'op
 
 export interface CounterOptions {
   brokers: string
+  /** Its principal's login (kit's rdkafkaSecurity of its config): every client of the counter logs in with it. */
+  security: KafkaSecurity
   prefix: string
   groupSuffix: string
   instanceId: string
@@ -106,6 +108,7 @@ export class SalesCounter {
     this.tx = await this.transactional('sales-counter')
     this.plain = await this.connectProducer(new Kafka.Producer({
       'metadata.broker.list': this.o.brokers,
+      ...this.o.security,
       'client.id': 'sales-counter-alo',
       'enable.idempotence': true,
       'linger.ms': 5,
@@ -119,6 +122,7 @@ export class SalesCounter {
     await this.restore()
     const consumer = new Kafka.KafkaConsumer({
       'metadata.broker.list': this.o.brokers,
+      ...this.o.security,
       'group.id': this.group,
       // Static membership: the restarted instance takes its partitions back at once, instead of the
       // group waiting for the crashed member's session to expire before anyone reads again.
@@ -151,6 +155,7 @@ export class SalesCounter {
   private async transactional (clientId: string): Promise<Kafka.Producer> {
     const p = await this.connectProducer(new Kafka.Producer({
       'metadata.broker.list': this.o.brokers,
+      ...this.o.security,
       'client.id': clientId,
       'transactional.id': this.transactionalId,
       'enable.idempotence': true,
@@ -169,7 +174,7 @@ export class SalesCounter {
 
   /** The last committed totals record (read_committed), or zeros on the first start. */
   private async restore (): Promise<void> {
-    const reader = new KafkaReader(this.o.brokers, 'sales-counter-restore', 'read_committed')
+    const reader = new KafkaReader(this.o.brokers, 'sales-counter-restore', 'read_committed', this.o.security)
     try {
       const { low, high } = await reader.watermarks(this.output, 0)
       let last: { offset: number, value: SalesTotals } | null = null
@@ -422,8 +427,8 @@ export class SalesCounter {
 
   /** The last `limit` offsets of sales.totals, read both ways: aborted records and transaction markers show as the difference. */
   async records (limit: number): Promise<{ low: number, high: number, rows: RecordRow[] }> {
-    const uncommitted = new KafkaReader(this.o.brokers, 'sales-counter-viewer-ru', 'read_uncommitted')
-    const committed = new KafkaReader(this.o.brokers, 'sales-counter-viewer-rc', 'read_committed')
+    const uncommitted = new KafkaReader(this.o.brokers, 'sales-counter-viewer-ru', 'read_uncommitted', this.o.security)
+    const committed = new KafkaReader(this.o.brokers, 'sales-counter-viewer-rc', 'read_committed', this.o.security)
     try {
       const { low, high } = await uncommitted.watermarks(this.output, 0)
       const from = Math.max(low, high - limit)

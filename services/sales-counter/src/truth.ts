@@ -1,5 +1,6 @@
 import type { TopicSerde } from '@vitrine/contracts'
 import { FROM_BEGINNING, KafkaReader, isRegistryUnavailable } from '@vitrine/service-kit'
+import type { KafkaSecurity } from '@vitrine/service-kit'
 
 // The truth the counter is compared with: the records of orders.confirmed below the counter's
 // positions, counted again straight from the topic, each exactly once. Read incrementally (a
@@ -13,8 +14,8 @@ export class Truth {
   private readonly reader: KafkaReader
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor (brokers: string, private readonly topic: string, private readonly serde: TopicSerde) {
-    this.reader = new KafkaReader(brokers, 'sales-counter-truth', 'read_committed')
+  constructor (brokers: string, private readonly topic: string, private readonly serde: TopicSerde, security?: KafkaSecurity) {
+    this.reader = new KafkaReader(brokers, 'sales-counter-truth', 'read_committed', security)
   }
 
   /** What exactly-once processing of orders.confirmed up to `positions` (partition → next offset) adds up to. */

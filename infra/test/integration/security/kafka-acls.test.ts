@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { execa } from 'execa'
 import Kafka from 'node-rdkafka'
-import { SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+import { HEADERS, SERVICES, TOPICS, TopicSerde, writersOf } from '@vitrine/contracts'
 import { ROOT, bootstrapServers } from '../../../src/settings.ts'
 import { up } from '../../../src/stack.ts'
 import { nodeDir } from '../../../src/kafka-node.ts'
@@ -12,6 +12,15 @@ import { createAdmin } from '../../../src/topics.ts'
 import { REGISTRY_PRINCIPAL } from '../../../src/security/acls.ts'
 import { adminSasl, kafkaCredentials, rdkafkaSasl, secretsDir } from '../../../src/security/kafka-auth.ts'
 import { freeBrokerBase, isolatedSettings } from '../../../src/testing/stack-env.ts'
+import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readTopic, serviceEnv, testEnv, waitFor } from '../../../src/testing/saga-env.ts'
+import { adoptAdminLogin, kafkaLoginEnv } from '../../../src/security/client-login.ts'
+import { freePort } from '../../../src/proc.ts'
+import { EventProducer, buildApp, endOffsets, loadConfig } from '@vitrine/service-kit'
+import type { TopicValues } from '@vitrine/contracts'
+import pino from 'pino'
+import { randomUUID } from 'node:crypto'
+import payment from '../../../../services/payment/src/app.ts'
+import { PaymentConfig } from '../../../../services/payment/src/config.ts'
 
 // KAFKA_AUTH=scram on a private broker (its own ports and state folder): SCRAM users made at format
 // time, StandardAuthorizer with no default allow, the catalog's ACLs. Every service principal tries
@@ -200,6 +209,80 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
     assert.match(connected, /^refused/)
     assert.ok(lines.some(l => /SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/.test(l)), lines.join('\n'))
     if (producer.isConnected()) await disconnect(producer)
+  })
+
+  await t.test('a real service logs in as its own principal on a test prefix; with a wrong password it is unready, says who and why, and produces nothing', async () => {
+    // The test's own clients (topics, ACLs, its producer and readers) log in as the admin, as every tool does.
+    const saved = { KAFKA_BROKERS: process.env.KAFKA_BROKERS, KAFKA_AUTH: process.env.KAFKA_AUTH, VITRINE_STATE_DIR: process.env.VITRINE_STATE_DIR }
+    Object.assign(process.env, { KAFKA_BROKERS: bootstrap, KAFKA_AUTH: 'scram', VITRINE_STATE_DIR: s.stateDir })
+    const undoLogin = adoptAdminLogin(s)
+    const env = testEnv()
+    const serde = new TopicSerde(env.registryUrl, env.prefix)
+    const producer = new EventProducer(bootstrap, 'acl-test', pino({ level: 'silent' }))
+    let app: Awaited<ReturnType<typeof buildApp>> | undefined
+    try {
+      await createCatalogTopics(env)
+      await producer.connect()
+      const order = async (): Promise<string> => {
+        const orderId = randomUUID()
+        const value: TopicValues['orders.new'] = { eventId: randomUUID(), orderId, customerId: 'pay-ok', items: [{ productId: 'p-1', quantity: 1, unitPriceCents: 990 }], totalCents: 990, currency: 'BRL', deadlineAt: Date.now() + 60_000, channel: 'web', occurredAt: Date.now() }
+        await producer.send({ topic: env.prefix + 'orders.new', key: orderId, value: await serde.encode('orders.new', value), headers: { [HEADERS.eventType]: 'orders.new', [HEADERS.producer]: 'acl-test', [HEADERS.sagaMode]: 'choreography', [HEADERS.correlationId]: orderId } })
+        return orderId
+      }
+      const requested = (orderId: string) => (records: ReadonlyArray<{ key: string | null }>) => records.some(r => r.key === orderId)
+      const paymentEnv = (password: string): Record<string, string> => serviceEnv(env, { ...kafkaLoginEnv(s, 'payment'), KAFKA_SASL_PASSWORD: password, PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0 })
+
+      // Its own password: it reads orders.new and writes payments.requested (the catalog's ACLs under the test's prefix).
+      app = await buildApp('payment', payment, loadConfig(PaymentConfig, paymentEnv(passwords.payment!)))
+      const first = await order()
+      await readTopic(bootstrap, env.prefix + 'payments.requested', requested(first), 20_000)
+      const health = await app.inject({ method: 'GET', url: '/health' })
+      assert.equal(health.statusCode, 200, health.body)
+      await app.close()
+      app = undefined
+
+      // A wrong password: the process stays up, unready, and its log names the principal and the SASL failure.
+      // An order it would charge at once, were it logged in.
+      await order()
+      const before = await endOffsets(bootstrap, [env.prefix + 'payments.requested'])
+      const port = await freePort()
+      const child = execa(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        cwd: join(ROOT, 'services/payment'),
+        env: { ...paymentEnv('not-the-password'), LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1' },
+        extendEnv: false,
+        reject: false,
+        all: true
+      })
+      try {
+        const body = await waitFor('payment unready with its SASL failure', async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })
+          const b = await res.json() as { status: string, checks: Record<string, { status: string, detail?: string }> }
+          return res.status === 503 && /authentication failed/.test(b.checks.kafka?.detail ?? '') ? b : undefined
+        }, 30_000, 250)
+        assert.equal(body.status, 'fail')
+        assert.match(body.checks.kafka!.detail!, /^kafka authentication failed for principal payment: SASL authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512/)
+        assert.equal(body.checks.consumers?.status, 'fail', 'its consumers are not running either')
+        // It would have charged the second order by now (the first took well under this).
+        await new Promise(resolve => setTimeout(resolve, 2000))
+        assert.deepEqual(await endOffsets(bootstrap, [env.prefix + 'payments.requested']), before, 'nothing was produced')
+      } finally {
+        child.kill('SIGTERM')
+        await child
+      }
+      const out = String((await child).all)
+      const line = out.split('\n').find(l => l.includes('"level":50') && l.includes('kafka authentication failed for principal payment'))
+      assert.ok(line, out.slice(-3000))
+      assert.match(line, /"principal":"payment"/)
+      assert.match(line, /invalid credentials with SASL mechanism SCRAM-SHA-512/)
+      assert.doesNotMatch(out, /not-the-password/, 'the password is never logged')
+    } finally {
+      await app?.close()
+      await producer.close()
+      await deleteTestTopics(env).catch(() => {})
+      await dropTestSchemas(env, ['payment'])
+      undoLogin()
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) Reflect.deleteProperty(process.env, k); else process.env[k] = v
+    }
   })
 
   await t.test('infra/bin/kafka logs in as the admin by itself: the README\'s commands work unchanged', async () => {

@@ -2,7 +2,7 @@ import Kafka from 'node-rdkafka'
 import type { Admin } from '@platformatic/kafka'
 import { ConfigResourceTypes } from '@platformatic/kafka'
 import { ShopError } from '@vitrine/service-kit'
-import type { KafkaReader } from '@vitrine/service-kit'
+import type { KafkaReader, KafkaSecurity } from '@vitrine/service-kit'
 import { CONSUMER_SERVICES, TOPICS } from '@vitrine/contracts'
 import type { TopicSpec } from '@vitrine/contracts'
 import type { GroupDetail, GroupPartition, GroupSummary, PartitionInfo, TopicDetail, TopicSummary } from '../wire.ts'
@@ -47,6 +47,8 @@ export interface KafkaConsoleOptions {
   admin: Admin
   reader: KafkaReader
   brokers: string
+  /** The gateway's Kafka login (lib/kafka-login.ts). */
+  security?: KafkaSecurity
   prefix: string
   maxPartitions: number
 }
@@ -56,7 +58,7 @@ export class KafkaConsole {
   private readonly catalog: Map<string, TopicSpec>
 
   constructor (private readonly o: KafkaConsoleOptions) {
-    this.rd = Kafka.AdminClient.create({ 'metadata.broker.list': o.brokers, 'client.id': 'gateway-console' })
+    this.rd = Kafka.AdminClient.create({ 'metadata.broker.list': o.brokers, 'client.id': 'gateway-console', ...o.security })
     this.catalog = new Map(TOPICS.map(t => [o.prefix + t.name, t]))
   }
 

@@ -1,6 +1,6 @@
 import type { LiveKpis, OrderKpis, RevenueByTier, StreamTopic, TopProduct } from '@vitrine/contracts'
 import { FROM_BEGINNING, KafkaReader } from '@vitrine/service-kit'
-import type { Logger, StoredRecord } from '@vitrine/service-kit'
+import type { KafkaSecurity, Logger, StoredRecord } from '@vitrine/service-kit'
 
 // The KPI panel's state, built from the Flink jobs' output topics: the last windows of order_kpis,
 // the top products of the newest windows, the live 5-minute buckets and the revenue per tier (the
@@ -88,6 +88,8 @@ function trim<K extends number | string, V> (map: Map<K, V>): void {
 
 export interface KpiFollowerOptions {
   brokers: string
+  /** The gateway's Kafka login (lib/kafka-login.ts). */
+  security?: KafkaSecurity
   prefix: string
   clientId: string
   decode: (value: Buffer, topic: KpiTopic) => Promise<unknown>
@@ -112,7 +114,7 @@ export class KpiFollower {
   error: string | null = null
 
   constructor (private readonly o: KpiFollowerOptions) {
-    this.reader = new KafkaReader(o.brokers, o.clientId)
+    this.reader = new KafkaReader(o.brokers, o.clientId, undefined, o.security)
   }
 
   start (): void {

@@ -1,5 +1,5 @@
 import Kafka from 'node-rdkafka'
-import type { Logger } from '@vitrine/service-kit'
+import type { KafkaSecurity, Logger } from '@vitrine/service-kit'
 
 // The gateway's reader of the catalog topics. It is an observer, not a member of the saga:
 // it assigns itself every partition (assign(), not subscribe()), so each gateway instance sees
@@ -10,6 +10,8 @@ import type { Logger } from '@vitrine/service-kit'
 
 export interface LiveConsumerOptions {
   brokers: string
+  /** The gateway's Kafka login (lib/kafka-login.ts). */
+  security?: KafkaSecurity
   groupId: string
   /** Raw topic names (with the deployment prefix). */
   topics: readonly string[]
@@ -41,7 +43,8 @@ export class LiveConsumer {
       'enable.auto.offset.store': false,
       'fetch.wait.max.ms': 50,
       'socket.keepalive.enable': true,
-      'topic.metadata.refresh.interval.ms': 5_000
+      'topic.metadata.refresh.interval.ms': 5_000,
+      ...o.security
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' })
     this.consumer.on('event.error', err => {
       this.lastError = err.message

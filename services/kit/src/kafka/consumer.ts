@@ -6,6 +6,8 @@ import type { EventProducer, OutgoingRecord } from './producer.ts'
 import type { KitMetrics, ConsumerSnapshot } from '../metrics.ts'
 import { isRetryable } from '../errors.ts'
 import { backoffMs, sleep } from '../time.ts'
+import type { KafkaSecurity } from './security.ts'
+import { KafkaAuthenticationError, envKafkaSecurity, kafkaPrincipal, saslFailure } from './security.ts'
 
 /** A decoded record. `V` and `T` are narrowed by the typed consumer API (plugins/consumers.ts) from the catalog. */
 export interface ConsumedRecord<V = unknown, T extends string = string> {
@@ -66,6 +68,8 @@ export interface ConsumerEngineOptions {
   service: string
   groupId: string
   brokers: string
+  /** The principal's credentials (kit's rdkafkaSecurity of the service's config); the process's KAFKA_SASL_* when left out. */
+  security?: KafkaSecurity
   /** Logical topic names; the retry topics are added for this group automatically. */
   topics: readonly string[]
   prefix: string
@@ -288,7 +292,12 @@ export class ConsumerEngine {
   private readonly revokes = new Set<Promise<void>>()
   private readonly source = { group: '', snapshot: (): ConsumerSnapshot => this.snapshot(), lag: async () => await this.lag() }
 
+  private readonly security: KafkaSecurity
+  private authFailure: KafkaAuthenticationError | undefined
+  private onAuthFailure: ((err: KafkaAuthenticationError) => void) | undefined
+
   constructor (private readonly o: ConsumerEngineOptions) {
+    this.security = o.security ?? envKafkaSecurity()
     this.tiers = o.retryTiers ?? RETRY_TIERS
     this.highWater = o.highWater ?? HIGH_WATER
     this.lowWater = Math.min(o.lowWater ?? LOW_WATER, this.highWater - 1)
@@ -309,9 +318,18 @@ export class ConsumerEngine {
       'socket.keepalive.enable': true,
       // librdkafka's statistics carry each partition's lag: the metrics read it from there (lag()).
       'statistics.interval.ms': STATS_INTERVAL_MS,
-      rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.onRebalance(err, assignment)
+      rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.onRebalance(err, assignment),
+      ...this.security
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' })
     this.consumer.on('event.error', err => o.log.warn({ err }, 'kafka consumer error'))
+    // A refused SASL login only shows in librdkafka's log: start() fails at once with it, readiness says so.
+    this.consumer.on('event.log', e => {
+      const reason = saslFailure(e.message)
+      if (reason === undefined || this.authFailure) return
+      this.authFailure = new KafkaAuthenticationError(kafkaPrincipal(this.security), reason)
+      o.log.error({ principal: kafkaPrincipal(this.security), groupId: o.groupId, reason }, `kafka authentication failed for principal ${kafkaPrincipal(this.security)}: consumer group ${o.groupId} consumes nothing`)
+      this.onAuthFailure?.(this.authFailure)
+    })
     this.consumer.on('event.stats', (stats: { message: string }) => this.onStats(stats.message))
   }
 
@@ -428,12 +446,19 @@ export class ConsumerEngine {
 
   async start (): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.consumer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve()))
-    })
+      this.onAuthFailure = reject
+      if (this.authFailure) reject(this.authFailure)
+      this.consumer.connect({ timeout: 15_000 }, err => (err ? reject(this.authFailure ?? err) : resolve()))
+    }).finally(() => { this.onAuthFailure = undefined })
     this.consumer.subscribe([...this.o.topics.map(t => this.raw(t)), ...this.tiers.map(t => this.raw(t.topic))])
     this.running = true
     this.o.metrics.consumers.add(this.source)
     this.pumpDone = this.pump()
+  }
+
+  /** Not started because the service's login was refused (the producer found out first): health says so. */
+  refuse (err: KafkaAuthenticationError): void {
+    this.authFailure ??= err
   }
 
   get isRunning (): boolean {
@@ -943,6 +968,7 @@ export class ConsumerEngine {
 
   /** Readiness of this member: running, no partition blocked, none stalled with lag (unless an operator paused it). */
   async health (): Promise<{ ok: boolean, detail: string }> {
+    if (this.authFailure) return { ok: false, detail: `${this.o.groupId}: ${this.authFailure.message}` }
     if (!this.isRunning) return { ok: false, detail: `${this.o.groupId}: not running` }
     const lags = await this.lag()
     const problems: string[] = []

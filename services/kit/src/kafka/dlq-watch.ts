@@ -1,4 +1,5 @@
 import { firstRecords } from './reader.ts'
+import type { KafkaSecurity } from './security.ts'
 
 export interface DlqExpiry {
   status: 'ok' | 'warn'
@@ -28,13 +29,13 @@ export class DlqWatch {
   private last: { at: number, value: DlqExpiry } | undefined
   private running: Promise<DlqExpiry> | undefined
 
-  constructor (private readonly brokers: string, private readonly topic: string, readonly retentionMs: number, private readonly cacheMs = 60_000) {}
+  constructor (private readonly brokers: string, private readonly topic: string, readonly retentionMs: number, private readonly cacheMs = 60_000, private readonly security?: KafkaSecurity) {}
 
   async check (): Promise<DlqExpiry> {
     if (this.last && Date.now() - this.last.at < this.cacheMs) return this.last.value
     this.running ??= (async () => {
       try {
-        const first = await firstRecords(this.brokers, this.topic, 5000)
+        const first = await firstRecords(this.brokers, this.topic, 5000, this.security)
         const oldest = first.length > 0 ? Math.min(...first.map(r => r.timestamp)) : null
         const value = dlqExpiry(oldest, this.retentionMs)
         this.last = { at: Date.now(), value }

@@ -2,6 +2,8 @@ import Kafka from 'node-rdkafka'
 import type { Logger } from '../log.ts'
 import { backoffMs, sleep } from '../time.ts'
 import { PARTITIONER } from './partitioner.ts'
+import type { KafkaSecurity } from './security.ts'
+import { KafkaAuthenticationError, envKafkaSecurity, kafkaPrincipal, saslFailure } from './security.ts'
 
 export interface OutgoingRecord {
   topic: string
@@ -36,6 +38,8 @@ export interface ProducerOptions {
   /** Called on a fatal error (the producer is being recreated) and once it is recreated. */
   onFatal?: (err: Error) => void
   onRecreated?: () => void
+  /** The principal's credentials (kit's rdkafkaSecurity of the service's config); the process's KAFKA_SASL_* when left out. */
+  security?: KafkaSecurity
 }
 
 // How often delivery reports are read while a batch waits for them (they settle its promise), and
@@ -68,9 +72,19 @@ export class EventProducer {
   private pollMs = 0
   private recreating: Promise<void> | undefined
   private fatal: { message: string, at: number } | undefined
+  private readonly security: KafkaSecurity
+  /** The broker refused our SASL login: the producer never connects and readiness says why. */
+  private authFailure: KafkaAuthenticationError | undefined
+  private onAuthFailure: ((err: KafkaAuthenticationError) => void) | undefined
 
   constructor (private readonly brokers: string, private readonly clientId: string, private readonly log: Logger, private readonly lingerMs = 5, private readonly options: ProducerOptions = {}) {
+    this.security = options.security ?? envKafkaSecurity()
     this.producer = this.create()
+  }
+
+  /** Set when the broker refused this producer's SASL login (wrong password, unknown user). */
+  get authenticationError (): KafkaAuthenticationError | undefined {
+    return this.authFailure
   }
 
   private create (): Kafka.Producer {
@@ -84,10 +98,19 @@ export class EventProducer {
       dr_cb: true,
       'socket.keepalive.enable': true,
       'queue.buffering.max.messages': 200_000,
-      ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {})
+      ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {}),
+      ...this.security
     // murmur2, as Kafka's Java clients: a key lands on the same partition whoever writes it. A topic
     // setting: put in the global config, node-rdkafka's (empty) topic config would replace it.
     } as Kafka.ProducerGlobalConfig, { partitioner: PARTITIONER })
+    // A refused SASL login only shows in librdkafka's log (security.ts saslFailure): connect() fails at once with it.
+    producer.on('event.log', e => {
+      const reason = saslFailure(e.message)
+      if (reason === undefined || this.authFailure) return
+      this.authFailure = new KafkaAuthenticationError(kafkaPrincipal(this.security), reason)
+      this.log.error({ principal: kafkaPrincipal(this.security), brokers: this.brokers, reason }, `kafka authentication failed for principal ${kafkaPrincipal(this.security)}: nothing will be produced until its credentials are fixed and the service restarted`)
+      this.onAuthFailure?.(this.authFailure)
+    })
     producer.on('delivery-report', (err, report) => {
       const slot = report.opaque as Slot | undefined
       if (!slot) return
@@ -110,8 +133,10 @@ export class EventProducer {
 
   private async open (producer: Kafka.Producer): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      producer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve()))
-    })
+      this.onAuthFailure = reject
+      if (this.authFailure) reject(this.authFailure)
+      producer.connect({ timeout: 15_000 }, err => (err ? reject(this.authFailure ?? err) : resolve()))
+    }).finally(() => { this.onAuthFailure = undefined })
     // Delivery reports only arrive while the producer is polled: often while a batch waits for
     // them, seldom when none does (errors are read by the same poll).
     producer.setPollInterval(POLL_IDLE_MS)
@@ -136,6 +161,7 @@ export class EventProducer {
 
   /** Not ready while a fatal error is being recovered from; says why. */
   health (): { ok: boolean, detail?: string } {
+    if (this.authFailure) return { ok: false, detail: this.authFailure.message }
     if (this.fatal && this.recreating) return { ok: false, detail: `fatal producer error ${Math.round((Date.now() - this.fatal.at) / 1000)}s ago, recreating the producer: ${this.fatal.message}` }
     return this.isConnected ? { ok: true } : { ok: false, detail: 'producer not connected' }
   }
@@ -218,6 +244,7 @@ export class EventProducer {
 
   private async produceAll (records: readonly OutgoingRecord[], each: boolean): Promise<Array<Delivered | Error>> {
     if (records.length === 0) return []
+    if (this.authFailure) throw this.authFailure
     if (this.recreating) await this.recreating
     const client = this.producer
     return await new Promise<Array<Delivered | Error>>((resolve, reject) => {

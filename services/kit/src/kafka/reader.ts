@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
 import { headersOf } from './consumer.ts'
+import type { KafkaSecurity } from './security.ts'
+import { envKafkaSecurity } from './security.ts'
 
 // The one way Vitrine reads stored records: a consumer that joins no group, is assigned offsets,
 // reads forward and commits nothing, so it takes no partition from anyone. The gateway's message
@@ -48,8 +50,11 @@ export class KafkaReader {
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
 
-  /** `isolation`: read_uncommitted also shows records of open and aborted transactions (the sales-counter's viewer). */
-  constructor (private readonly brokers: string, private readonly clientId = 'vitrine-reader', private readonly isolation: 'read_committed' | 'read_uncommitted' = 'read_committed') {}
+  /**
+   * `isolation`: read_uncommitted also shows records of open and aborted transactions (the sales-counter's viewer).
+   * `security`: the principal's credentials (kit's rdkafkaSecurity of a service's config); the process's KAFKA_SASL_* when left out.
+   */
+  constructor (private readonly brokers: string, private readonly clientId = 'vitrine-reader', private readonly isolation: 'read_committed' | 'read_uncommitted' = 'read_committed', private readonly security: KafkaSecurity = envKafkaSecurity()) {}
 
   private async client (): Promise<Kafka.KafkaConsumer> {
     if (this.closed) throw new Error('the Kafka reader is closed')
@@ -64,7 +69,8 @@ export class KafkaReader {
         'enable.auto.offset.store': false,
         'isolation.level': this.isolation,
         // A record written now is fetched within tens of milliseconds.
-        'fetch.wait.max.ms': 50
+        'fetch.wait.max.ms': 50,
+        ...this.security
       } as Kafka.ConsumerGlobalConfig, {})
       // Broker hiccups are retried by librdkafka; a read that cannot finish ends at its timeout.
       c.on('event.error', () => {})
@@ -190,8 +196,8 @@ export class KafkaReader {
   }
 }
 
-async function once<T> (brokers: string, fn: (reader: KafkaReader) => Promise<T>): Promise<T> {
-  const reader = new KafkaReader(brokers)
+async function once<T> (brokers: string, fn: (reader: KafkaReader) => Promise<T>, security?: KafkaSecurity): Promise<T> {
+  const reader = new KafkaReader(brokers, undefined, undefined, security)
   try {
     return await fn(reader)
   } finally {
@@ -222,7 +228,7 @@ export async function readTopic (brokers: string, topic: string, until: (records
  * The first record still held by each partition of a topic (at or past its low watermark), or none
  * for an empty partition: how old the oldest record is, without reading the rest.
  */
-export async function firstRecords (brokers: string, topic: string, timeoutMs = 10_000): Promise<StoredRecord[]> {
+export async function firstRecords (brokers: string, topic: string, timeoutMs = 10_000, security?: KafkaSecurity): Promise<StoredRecord[]> {
   return await once(brokers, async r => {
     const ranges: ReadRange[] = []
     for (const partition of await r.partitions(topic)) {
@@ -237,7 +243,7 @@ export async function firstRecords (brokers: string, topic: string, timeoutMs = 
       done: () => first.size === ranges.length
     })
     return [...first.values()]
-  })
+  }, security)
 }
 
 /**

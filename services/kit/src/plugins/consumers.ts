@@ -42,6 +42,7 @@ import type { EventTopic, EventTopicsReadBy, SagaMode, ServiceName, TopicValues 
 import { DlqWatch } from '../kafka/dlq-watch.ts'
 import { BACKPRESSURE, ConsumerEngine } from '../kafka/consumer.ts'
 import type { ConsumedRecord, Handler, HandlerContext, RequestedPause } from '../kafka/consumer.ts'
+import { rdkafkaSecurity } from '../kafka/security.ts'
 import type { Logger } from '../log.ts'
 import type { Faults } from '../faults.ts'
 
@@ -144,7 +145,9 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
   const retryTiers = RETRY_TIERS.map((t, i) => ({ topic: t.topic, delayMs: delays[i] ?? t.delayMs }))
   // Every consumer may dead-letter: each service warns before the DLQ's oldest record expires.
-  const dlq = new DlqWatch(c.KAFKA_BROKERS, c.TOPIC_PREFIX + DLQ_TOPIC, DLQ_RETENTION_MS)
+  // Every client of the service logs in as its principal (KAFKA_SASL_*; nothing on a PLAINTEXT cluster).
+  const security = rdkafkaSecurity(c)
+  const dlq = new DlqWatch(c.KAFKA_BROKERS, c.TOPIC_PREFIX + DLQ_TOPIC, DLQ_RETENTION_MS, undefined, security)
   fastify.metrics.kit.dlq.check = async () => await dlq.check()
   fastify.metrics.kit.dlq.retentionMs = DLQ_RETENTION_MS
 
@@ -153,6 +156,7 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
       service: opts.service,
       groupId: group + c.KAFKA_GROUP_SUFFIX,
       brokers: c.KAFKA_BROKERS,
+      security,
       topics,
       prefix: c.TOPIC_PREFIX,
       handler: faulty(handler, fastify.faults),
@@ -203,6 +207,15 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   })
   // The pause toggle, now and on every change (a consumer added later starts held too).
   fastify.faults.onChange(f => { if (f.pauseConsuming) fastify.consumers.pause(FAULT_PAUSE); else fastify.consumers.resume(FAULT_PAUSE) })
-  fastify.addHook('onReady', async () => { await Promise.all(engines.map(async e => await e.start())) })
+  fastify.addHook('onReady', async () => {
+    // The producer's login was refused (it logged who and why): the consumers would be refused too.
+    // The service stays up and unready (/health) instead of failing its start.
+    const refused = fastify.producer.authenticationError
+    if (refused) {
+      for (const e of engines) e.refuse(refused)
+      return
+    }
+    await Promise.all(engines.map(async e => await e.start()))
+  })
   fastify.addHook('onClose', async () => { await Promise.all(engines.map(async e => await e.stop())) })
 }, { name: 'vitrine-consumers', dependencies: ['vitrine-producer', 'vitrine-registry', 'vitrine-metrics', 'vitrine-faults'] })

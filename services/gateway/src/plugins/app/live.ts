@@ -6,6 +6,7 @@ import { LiveFeed } from '../../lib/live-feed.ts'
 import type { LiveEvent } from '../../lib/live-event.ts'
 import { toLiveEvent } from '../../lib/live-event.ts'
 import type { GatewayConfigType } from '../../config.ts'
+import { kafkaLogin } from '../../lib/kafka-login.ts'
 import type { FeedStatus } from '../../wire.ts'
 
 declare module 'fastify' {
@@ -45,6 +46,7 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
   const decode = async (value: Buffer): Promise<unknown> => await serde.decode(value)
   const consumer = new LiveConsumer({
     brokers: config.KAFKA_BROKERS,
+    security: kafkaLogin(config).rdkafka,
     groupId: config.GATEWAY_GROUP + config.KAFKA_GROUP_SUFFIX,
     topics: TOPICS.map(t => config.TOPIC_PREFIX + t.name),
     log: fastify.log.child({ component: 'live-consumer' }),

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { KpiFollower } from '../../lib/kpi-feed.ts'
 import type { KpiSnapshot } from '../../lib/kpi-feed.ts'
 import type { GatewayConfigType } from '../../config.ts'
+import { kafkaLogin } from '../../lib/kafka-login.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,6 +19,7 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
   let timer: NodeJS.Timeout | null = null
   const follower = new KpiFollower({
     brokers: config.KAFKA_BROKERS,
+    security: kafkaLogin(config).rdkafka,
     prefix: config.TOPIC_PREFIX,
     clientId: `${config.GATEWAY_GROUP}-kpis`,
     decode: async (value, topic) => await fastify.serde.decode(value, topic),

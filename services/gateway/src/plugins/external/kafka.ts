@@ -3,6 +3,7 @@ import { Admin } from '@platformatic/kafka'
 import { KafkaReader } from '@vitrine/service-kit'
 import { KafkaConsole } from '../../lib/kafka-console.ts'
 import type { GatewayConfigType } from '../../config.ts'
+import { kafkaLogin } from '../../lib/kafka-login.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,9 +15,10 @@ declare module 'fastify' {
 
 /** The broker's admin side for the console; closed after the routes stop. */
 export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => {
-  const admin = new Admin({ clientId: `${config.GATEWAY_GROUP}-admin`, bootstrapBrokers: config.KAFKA_BROKERS.split(','), timeout: 10_000, retries: 3 })
-  const reader = new KafkaReader(config.KAFKA_BROKERS, `${config.GATEWAY_GROUP}-browser`)
-  const kconsole = new KafkaConsole({ admin, reader, brokers: config.KAFKA_BROKERS, prefix: config.TOPIC_PREFIX, maxPartitions: config.TOPIC_MAX_PARTITIONS })
+  const login = kafkaLogin(config)
+  const admin = new Admin({ clientId: `${config.GATEWAY_GROUP}-admin`, bootstrapBrokers: config.KAFKA_BROKERS.split(','), timeout: 10_000, retries: 3, ...login.platformatic })
+  const reader = new KafkaReader(config.KAFKA_BROKERS, `${config.GATEWAY_GROUP}-browser`, undefined, login.rdkafka)
+  const kconsole = new KafkaConsole({ admin, reader, brokers: config.KAFKA_BROKERS, security: login.rdkafka, prefix: config.TOPIC_PREFIX, maxPartitions: config.TOPIC_MAX_PARTITIONS })
   fastify.decorate('kafkaConsole', kconsole)
   fastify.decorate('kafkaReader', reader)
   fastify.addHook('onClose', async () => {

@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { DLQ_TOPIC } from '@vitrine/contracts'
 import { EventProducer, ReplayError, connect, listDeadLetters, replayDeadLetters } from '@vitrine/service-kit'
 import type { GatewayConfigType } from '../../config.ts'
+import { kafkaLogin } from '../../lib/kafka-login.ts'
 import { ValidationFailed } from '../../lib/kafka-console.ts'
 import { ErrorBody } from '../../schemas/common.ts'
 import { DeadLetterList, ReplayResult } from '../../schemas/dlq.ts'
@@ -31,7 +32,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   }, async (request) => {
     // A rare operator action: its database connection and producer live for this request only.
     const sql = connect(config.DATABASE_URL, 'vitrine_ops', 1)
-    const producer = new EventProducer(config.KAFKA_BROKERS, 'gateway-dlq-replay', pino({ level: 'warn' }))
+    const producer = new EventProducer(config.KAFKA_BROKERS, 'gateway-dlq-replay', pino({ level: 'warn' }), undefined, { security: kafkaLogin(config).rdkafka })
     try {
       await producer.connect()
       const result = await replayDeadLetters(config.KAFKA_BROKERS, producer, sql, { prefix: config.TOPIC_PREFIX, offsets: request.body.offsets, force: request.body.force ?? false })

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
 import { TopicSerde } from '@vitrine/contracts'
-import { single } from '@vitrine/service-kit'
+import { rdkafkaSecurity, single } from '@vitrine/service-kit'
 import type { SalesCounterConfigType } from '../../config.ts'
 import { SalesCounter } from '../../counter.ts'
 import { Truth } from '../../truth.ts'
@@ -21,6 +21,7 @@ export default fp<{ config: SalesCounterConfigType }>(async (fastify, { config }
   const batches = single(fastify.metrics.registry, 'vitrine_counter_batches_total', () => new Counter({ name: 'vitrine_counter_batches_total', help: 'Batches of the sales-counter, by outcome (committed; aborted: a transaction aborted or a batch read again)', labelNames: ['outcome'] as const, registers }))
   const counter = new SalesCounter({
     brokers: config.KAFKA_BROKERS,
+    security: rdkafkaSecurity(config),
     prefix: config.TOPIC_PREFIX,
     groupSuffix: config.KAFKA_GROUP_SUFFIX,
     instanceId: config.SALES_COUNTER_INSTANCE,
@@ -33,7 +34,7 @@ export default fp<{ config: SalesCounterConfigType }>(async (fastify, { config }
     log: fastify.log,
     onBatch: outcome => batches.inc({ outcome })
   })
-  const truth = new Truth(config.KAFKA_BROKERS, counter.source, serde)
+  const truth = new Truth(config.KAFKA_BROKERS, counter.source, serde, rdkafkaSecurity(config))
   await counter.start()
   fastify.decorate('salesCounter', counter)
   fastify.decorate('truth', truth)
