@@ -9,6 +9,7 @@ import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from 
 import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
 import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
+import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -205,3 +206,11 @@ export type LabGroupView = Static<typeof LabGroupViewSchema>
 export type LabMemberView = Static<typeof LabMemberViewSchema>
 export type LabTimelineEvent = Static<typeof LabTimelineEventSchema>
 export type LabProtocol = Static<typeof LabProtocolSchema>
+/** The partitions lab (/api/lab/particoes): its topics, their records with the broker's partition and murmur2's prediction, and the keys a partition change moves. */
+export type PartitionsLabTopic = Static<typeof PartitionsLabTopicSchema>
+export type PartitionsLabRecord = Static<typeof PartitionsLabRecordSchema>
+export type PartitionsLabKey = Static<typeof PartitionsLabKeySchema>
+export type PartitionsLabState = Static<typeof PartitionsLabStateSchema>
+export type PartitionsLabMove = Static<typeof PartitionsLabMoveSchema>
+export type PartitionsLabSendResult = Static<typeof SendResultSchema>
+export type PartitionsLabAddResult = Static<typeof AddPartitionsResultSchema>

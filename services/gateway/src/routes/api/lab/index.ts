@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../../config.ts'
 import schemas from './schemas.ts'
 import grupos from './grupos.ts'
+import particoes from './particoes.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
@@ -10,6 +11,7 @@ import grupos from './grupos.ts'
 const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   await fastify.register(schemas, { prefix: '/schemas', config })
   await fastify.register(grupos, { prefix: '/grupos', config })
+  await fastify.register(particoes, { prefix: '/particoes', config })
 }
 
 export default lab
