@@ -163,6 +163,12 @@ export class KafkaConsole {
     return this.summary(t.name, Array.from({ length: t.partitions }, (_, i) => ({ partition: i, leader: -1, replicas: new Array<number>(t.replicationFactor).fill(-1), isr: [], outOfSync: [], low: 0, high: 0, messages: 0 })))
   }
 
+  /** Grows `name` to `total` partitions (Kafka never removes one); the broker places the new ones. */
+  async addPartitions (name: string, total: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.rd.createPartitions(name, total, 15_000, err => (err ? reject(err) : resolve())))
+      .catch((err: Kafka.LibrdKafkaError) => { throw brokerError(err, name) })
+  }
+
   async deleteTopic (name: string): Promise<void> {
     if (!(await this.exists(name))) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `topic ${name} does not exist`, 404, { topic: name })
     const reason = protectedReason(name, new Set(this.catalog.keys()), REGISTRY_TOPICS)
