@@ -181,6 +181,15 @@ test('the lab: copy a shop subject, set its rule, the registry\'s verdicts, regi
   const produceUnknown = await h.app.inject({ method: 'POST', url: `/api/lab/schemas/subjects/lab.${h.env.id}-none-value/produce`, payload: {} })
   assert.equal(produceUnknown.statusCode, 404)
 
+  // v3 drops `name`, which has no default: BACKWARD lets it in (v3 reads v2), but a consumer on v2 cannot read it.
+  const v2 = JSON.parse(next) as { fields: Array<{ name: string }> }
+  const v3 = JSON.stringify({ ...v2, fields: [...v2.fields.filter(f => f.name !== 'name'), { name: 'estoque', type: 'int', default: 0 }] })
+  assert.equal((await h.app.inject({ method: 'POST', url: url('/versions'), payload: { schema: v3 } })).json().version, 3)
+  const unreadable = await h.app.inject({ method: 'POST', url: url('/produce'), payload: {} })
+  assert.equal(unreadable.statusCode, 200, unreadable.body)
+  assert.deepEqual([unreadable.json().writer.version, unreadable.json().reader.version, unreadable.json().reader.value], [3, 2, null])
+  assert.match(unreadable.json().reader.error, /name/)
+
   // Delete: subject and topic gone.
   assert.equal((await h.app.inject({ method: 'DELETE', url: url() })).statusCode, 204)
   assert.deepEqual(await registryVersions(subject()), [])
