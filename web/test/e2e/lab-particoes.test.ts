@@ -85,21 +85,24 @@ test('Partições: predicted = broker\'s partition = Kafka console producer\'s f
     assert.equal(java.length, KEYS.length)
     for (const r of rows) assert.equal(java.find(s => s.key === r.key)?.partition, r.predicted, `${r.key}: console producer's partition`)
 
+    // The page reads the topic back (Reler do broker): the console producer's records, marked as another client's, each where murmur2 predicts.
+    const shown = async (): Promise<Array<{ key: string, partition: number, predicted: string, fromLab: string }>> => await page.locator('[data-testid="lab-rec"]').evaluateAll(els => els.map(e => {
+      const d = (e as HTMLElement).dataset
+      return { key: d.key ?? '', partition: Number(d.partition), predicted: d.predicted ?? '', fromLab: d.fromLab ?? '' }
+    }))
+    await page.getByTestId('lab-reload').click()
+    await page.locator('[data-testid="lab-rec"]').nth(KEYS.length * 2 - 1).waitFor({ timeout: 10_000 })
+    const lanes = await shown()
+    assert.equal(lanes.length, KEYS.length * 2)
+    assert.deepEqual(lanes.filter(r => r.fromLab === 'false').map(r => r.key).sort(), [...KEYS].sort())
+    for (const r of lanes) assert.equal(Number(r.predicted), r.partition, `${r.key} in lane p${r.partition}`)
+
     // Step 4: null keys spread over the partitions (random partitioner, no batching in the lab).
     await page.getByTestId('lab-send-null').click()
     await page.locator('[data-testid="lab-sent-row"][data-key=""]').nth(5).waitFor({ timeout: 15_000 })
     const nulls = await sentRows(page)
     assert.ok(nulls.every(r => r.key === '' && r.predicted === null))
-    // The lanes (read back from the topic) now also show the console producer's records, each where murmur2 predicts.
-    const shown = async (): Promise<Array<{ key: string, partition: number, predicted: string, fromLab: string }>> => await page.locator('[data-testid="lab-rec"]').evaluateAll(els => els.map(e => {
-      const d = (e as HTMLElement).dataset
-      return { key: d.key ?? '', partition: Number(d.partition), predicted: d.predicted ?? '', fromLab: d.fromLab ?? '' }
-    }))
-    await page.locator('[data-testid="lab-rec"]').nth(KEYS.length * 2 + 5).waitFor({ timeout: 10_000 })
-    const lanes = await shown()
-    assert.equal(lanes.length, KEYS.length * 2 + 6)
-    assert.deepEqual(lanes.filter(r => r.fromLab === 'false').map(r => r.key).sort(), [...KEYS].sort())
-    for (const r of lanes) if (r.key !== '') assert.equal(Number(r.predicted), r.partition, `${r.key} in lane p${r.partition}`)
+    assert.equal((await shown()).length, KEYS.length * 2 + 6)
 
     // Step 5: 3 → 6 partitions; the page lists every key with where its records are and where it goes now.
     await page.getByTestId('lab-grow-to').fill('6')
@@ -120,13 +123,15 @@ test('Partições: predicted = broker\'s partition = Kafka console producer\'s f
     assert.ok(moved.length > 0 && moved.length < KEYS.length, `some of the eight keys change partition from 3 to 6, not all (${moved.length} do)`)
     assert.equal(await page.getByTestId('lab-lane').count(), 6)
 
+    // Step 6 (the runbook's cliente-2, p1 -> p4): a moved key sent again lands in its new partition.
+    const again0 = moved.find(m => m.key === 'cliente-2') ?? moved[0]
     // Step 6: a moved key sent again lands in its new partition (the broker says so): its records are now in two partitions.
-    await page.getByTestId('lab-keys').fill(moved[0]!.key)
+    await page.getByTestId('lab-keys').fill(again0!.key)
     await page.getByTestId('lab-send').click()
-    await page.locator(`[data-testid="lab-sent-row"][data-key="${moved[0]!.key}"][data-partition="${moved[0]!.to}"]`).waitFor({ timeout: 15_000 })
+    await page.locator(`[data-testid="lab-sent-row"][data-key="${again0!.key}"][data-partition="${again0!.to}"]`).waitFor({ timeout: 15_000 })
     const [again] = await sentRows(page)
-    assert.deepEqual([again!.partition, again!.predicted], [moved[0]!.to, moved[0]!.to])
-    assert.ok((await readTopicNow(env.brokers, topic)).some(s => s.key === moved[0]!.key && s.partition === moved[0]!.to && s.offset === again!.offset))
+    assert.deepEqual([again!.partition, again!.predicted], [again0!.to, again0!.to])
+    assert.ok((await readTopicNow(env.brokers, topic)).some(s => s.key === again0!.key && s.partition === again0!.to && s.offset === again!.offset))
     // Every keyed record shown, old or new, lab's or console producer's, is where its prediction says.
     for (const r of await shown()) if (r.key !== '') assert.equal(Number(r.predicted), r.partition, `${r.key} in lane p${r.partition}`)
     const explain = await page.getByTestId('lab-explain').innerText()
