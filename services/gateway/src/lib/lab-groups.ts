@@ -15,8 +15,8 @@ import type { LabGroupsState, LabGroupView, LabMemberView, LabTimelineEvent } fr
 export const LAB_PROTOCOLS = ['eager', 'cooperative', 'consumer'] as const
 export type LabProtocol = typeof LAB_PROTOCOLS[number]
 
-/** Partitions of the lab topic: more than a class starts members, so idle members show only when asked for. */
-export const LAB_PARTITIONS = 6
+/** Partitions of the lab topic: fewer than LAB_MAX_MEMBERS, so a class sees idle members with a fifth member. */
+export const LAB_PARTITIONS = 4
 /**
  * Members running at once, over every lab group. Each member's consume() call holds one of the
  * gateway's libuv threads while it waits for records (UV_THREADPOOL_SIZE: 16 under the supervisor,
@@ -215,6 +215,7 @@ export class LabGroups {
     const m = this.memberOf(g, member)
     m.delayMs = ms
     this.event(g, { member, kind: 'delay', partitions: [], moved: [], note: `${ms} ms` })
+    this.snapshot = null
   }
 
   /**

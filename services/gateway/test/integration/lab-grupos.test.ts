@@ -65,9 +65,9 @@ test('the consumer groups lab: groups of both protocols, members, delay, freeze,
   assert.equal((await call('PUT', '/producer', { running: true, ratePerSec: 20 })).status, 200)
   for (const key of [g1, g2, g1, g2]) assert.equal((await call('POST', `/groups/${key}/members`)).status, 201)
   const both = (g: LabGroupView): boolean => g.members.length === 2 && g.members.every(m => m.inGroup && m.partitions.length === LAB_PARTITIONS / 2) && owned(g).join() === ALL.join()
-  const e1 = await groupWhen(g1, 'eager group: 2 members, 3 partitions each', both)
+  const e1 = await groupWhen(g1, 'eager group: 2 members, half the partitions each', both)
   assert.equal(e1.broker.assignor, 'range')
-  const k1 = await groupWhen(g2, 'KIP-848 group: 2 members, 3 partitions each', both)
+  const k1 = await groupWhen(g2, 'KIP-848 group: 2 members, half the partitions each', both)
   assert.equal(k1.broker.assignor, 'uniform')
   assert.ok(k1.broker.epoch !== null && k1.broker.epoch > 0)
   // The timeline holds the callbacks: each member got partitions.
@@ -100,13 +100,21 @@ test('the consumer groups lab: groups of both protocols, members, delay, freeze,
   assert.equal(frozen.status, 200)
   assert.equal((frozen.body as LabGroupsState).groups[0]!.members.find(m => m.name === m2)!.status, 'frozen')
   const held = await groupWhen(g1, 'the frozen member still in the group', g => g.members.find(m => m.name === m2)!.inGroup, 3000)
-  assert.equal(held.members.find(m => m.name === m2)!.partitions.length, 3)
+  assert.equal(held.members.find(m => m.name === m2)!.partitions.length, LAB_PARTITIONS / 2)
   // Close m1 of the KIP-848 group cleanly: it leaves at once and the other members take its partitions.
   const k1m1 = k1.members[0]!.name
   assert.equal((await call('DELETE', `/groups/${g2}/members/${k1m1}`)).status, 200)
   await groupWhen(g2, 'the closed member gone, its partitions taken', g => !g.members.some(m => m.name === k1m1) && owned(g).join() === ALL.join(), 10_000)
   const after = await groupWhen(g1, 'the frozen member dropped, m1 holds all', g => !g.members.find(m => m.name === m2)!.inGroup && g.members.find(m => m.name === m1)!.partitions.length === LAB_PARTITIONS, 25_000)
   assert.ok(after.timeline.some(e => e.kind === 'freeze' && e.member === m2))
+
+  // More members than partitions: with the eager group removed, a fifth member of the KIP-848 group is idle.
+  const removed = await call('DELETE', `/groups/${g1}`)
+  assert.equal(removed.status, 200)
+  assert.deepEqual((removed.body as LabGroupsState).groups.map(g => g.key), [g2])
+  for (let i = 0; i < 2; i++) assert.equal((await call('POST', `/groups/${g2}/members`)).status, 201)
+  const idle = await groupWhen(g2, 'five members, four partitions: one idle', g => g.members.length === 5 && g.members.every(m => m.inGroup) && owned(g).join() === ALL.join() && g.members.filter(m => m.partitions.length === 0).length === 1, 15_000)
+  assert.equal(idle.partitions.filter(p => p.owner !== null).length, LAB_PARTITIONS)
 
   // Encerrar laboratório: members closed, groups and topic deleted.
   const end = await call('POST', '/end')
