@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { EventProducer, ShopError, partitionOf } from '@vitrine/service-kit'
-import type { KafkaReader, StoredRecord } from '@vitrine/service-kit'
+import type { KafkaReader, KafkaSecurity, StoredRecord } from '@vitrine/service-kit'
 import type { KafkaConsole } from './kafka-console.ts'
 import { ValidationFailed } from './kafka-console.ts'
 import type { PartitionsLabKey, PartitionsLabMove, PartitionsLabRecord, PartitionsLabState, PartitionsLabTopic } from '../wire.ts'
@@ -20,6 +20,8 @@ export interface PartitionsLabOptions {
   brokers: string
   /** TOPIC_PREFIX: a test's lab topics stay among its own. */
   prefix: string
+  /** The gateway's Kafka login (lib/kafka-login.ts) for the lab's producer. */
+  security?: KafkaSecurity
 }
 
 export class PartitionsLab {
@@ -92,7 +94,7 @@ export class PartitionsLab {
     this.opening ??= (async () => {
       // linger.ms 0: no batching, so records without a key are not held on one partition per batch
       // (librdkafka's sticky partitioning lasts 2 × linger.ms): each one draws its partition.
-      const p = new EventProducer(this.o.brokers, 'gateway-lab-particoes', pino({ level: 'warn' }), 0, { messageTimeoutMs: 15_000 })
+      const p = new EventProducer(this.o.brokers, 'gateway-lab-particoes', pino({ level: 'warn' }), 0, { messageTimeoutMs: 15_000, ...(this.o.security ? { security: this.o.security } : {}) })
       await p.connect()
       this.producer = p
       return p

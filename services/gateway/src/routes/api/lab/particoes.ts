@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { kafkaLogin } from '../../../lib/kafka-login.ts'
 import { PartitionsLab } from '../../../lib/lab-particoes.ts'
 import { ErrorBody } from '../../../schemas/common.ts'
 import { AddPartitionsBody, AddPartitionsResult, CreateLabTopicBody, LAB_PARTITIONS_MAX, LabTopicParams, PartitionsLabStateSchema, PartitionsLabTopicSchema, SendBody, SendResult } from '../../../schemas/lab-particoes.ts'
@@ -7,7 +8,7 @@ import type { GatewayConfigType } from '../../../config.ts'
 
 /** The partitions lab: lab topics, records sent with chosen keys, the partition the broker gave each, partitions added live. */
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
-  const lab = new PartitionsLab({ console: fastify.kafkaConsole, reader: fastify.kafkaReader, brokers: config.KAFKA_BROKERS, prefix: config.TOPIC_PREFIX })
+  const lab = new PartitionsLab({ console: fastify.kafkaConsole, reader: fastify.kafkaReader, brokers: config.KAFKA_BROKERS, prefix: config.TOPIC_PREFIX, security: kafkaLogin(config).rdkafka })
   fastify.addHook('onClose', async () => { await lab.close() })
 
   fastify.get('/topics', { schema: { response: { 200: Type.Object({ maxPartitions: Type.Integer(), topics: Type.Array(PartitionsLabTopicSchema) }) } } }, async () => {
