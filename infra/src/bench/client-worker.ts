@@ -4,7 +4,7 @@ import Kafka from 'node-rdkafka'
 import pino from 'pino'
 import type { TopicSerde } from '@vitrine/contracts'
 // The services' own client code, measured as they run it.
-import { ConsumerEngine, EventProducer, createRegistry, kitMetrics } from '@vitrine/service-kit'
+import { ConsumerEngine, EventProducer, createRegistry, envKafkaSecurity, kitMetrics } from '@vitrine/service-kit'
 import type { WorkerOptions, WorkerResult } from './client.ts'
 import { monotonicUs } from './profile.ts'
 import { RESULT_PREFIX } from './client.ts'
@@ -113,7 +113,8 @@ async function consumeRaw (o: WorkerOptions): Promise<WorkerResult> {
     'enable.auto.commit': true,
     'enable.auto.offset.store': false,
     'auto.commit.interval.ms': 1000,
-    'fetch.wait.max.ms': 100
+    'fetch.wait.max.ms': 100,
+    ...envKafkaSecurity()
   }, { 'auto.offset.reset': 'earliest' })
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
   consumer.subscribe([o.topic])

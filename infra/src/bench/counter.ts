@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import Kafka from 'node-rdkafka'
 import { TopicSerde, topic } from '@vitrine/contracts'
-import { PARTITIONER } from '@vitrine/service-kit'
+import { PARTITIONER, envKafkaSecurity } from '@vitrine/service-kit'
 import { ROOT } from '../settings.ts'
 import { freePort, sleep } from '../proc.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
@@ -23,7 +23,7 @@ export interface CounterBenchOptions { brokers: string, registryUrl: string, rec
 interface CounterState { batches: { records: number }, positions: Array<{ partition: number, offset: number }> }
 
 async function produceOrders (brokers: string, serde: TopicSerde, name: string, records: number): Promise<void> {
-  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 }, { 'request.required.acks': -1, partitioner: PARTITIONER })
+  const producer = new Kafka.Producer({ 'metadata.broker.list': brokers, 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000, ...envKafkaSecurity() }, { 'request.required.acks': -1, partitioner: PARTITIONER })
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
   producer.setPollInterval(20)
   try {

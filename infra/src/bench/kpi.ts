@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import Kafka from 'node-rdkafka'
 import { TopicSerde, topic } from '@vitrine/contracts'
 import type { OrderKpis } from '@vitrine/contracts'
-import { FROM_BEGINNING, KafkaReader, PARTITIONER } from '@vitrine/service-kit'
+import { FROM_BEGINNING, KafkaReader, PARTITIONER, envKafkaSecurity } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
 import { sleep } from '@vitrine/service-kit/time'
 import type { StackSettings } from '../settings.ts'
@@ -51,7 +51,7 @@ const CUSTOMERS = 200
 interface Order { orderId: string, occurredAt: number }
 
 function newProducer (brokers: string): Kafka.Producer {
-  return new Kafka.Producer({ 'metadata.broker.list': brokers, 'enable.idempotence': true, 'linger.ms': 10, 'queue.buffering.max.messages': 2_000_000 }, { 'request.required.acks': -1, partitioner: PARTITIONER })
+  return new Kafka.Producer({ 'metadata.broker.list': brokers, 'enable.idempotence': true, 'linger.ms': 10, 'queue.buffering.max.messages': 2_000_000, ...envKafkaSecurity() }, { 'request.required.acks': -1, partitioner: PARTITIONER })
 }
 
 async function connected (p: Kafka.Producer): Promise<Kafka.Producer> {

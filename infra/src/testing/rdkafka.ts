@@ -1,8 +1,9 @@
 import type { TestContext } from 'node:test'
 import Kafka from 'node-rdkafka'
-import { PARTITIONER } from '@vitrine/service-kit'
+import { PARTITIONER, envKafkaSecurity } from '@vitrine/service-kit'
 
-// node-rdkafka (librdkafka), the client the services use, wrapped in promises for tests.
+// node-rdkafka (librdkafka), the client the services use, wrapped in promises for tests. They log in
+// as the process's tools do (KAFKA_SASL_*: the admin on a KAFKA_AUTH=scram stack, infra/src/security/client-login.ts).
 
 export interface Delivery { key: string, partition: number, offset: number }
 
@@ -14,6 +15,7 @@ export async function openProducer (t: TestContext, bootstrap: string, config: K
     'enable.idempotence': true,
     dr_cb: true,
     'linger.ms': 5,
+    ...envKafkaSecurity(),
     ...config
   }, { 'request.required.acks': -1, partitioner: PARTITIONER })
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
@@ -53,7 +55,8 @@ export async function consumeAndCommit (bootstrap: string, groupId: string, topi
   const consumer = new Kafka.KafkaConsumer({
     'bootstrap.servers': bootstrap,
     'group.id': groupId,
-    'enable.auto.commit': false
+    'enable.auto.commit': false,
+    ...envKafkaSecurity()
   }, { 'auto.offset.reset': 'earliest' })
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, err => (err ? reject(err) : resolve())))
   try {

@@ -5,12 +5,13 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import Kafka from 'node-rdkafka'
 import { TOPICS } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
-import { connect, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
+import { connect, envKafkaSecurity, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
 import type { Db, ServiceConfig, Tx } from '@vitrine/service-kit'
 import { loadSettings, bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
 import { prefixOnlyAcls } from '../security/acls.ts'
 import { applyAcls, revokeAcls } from '../security/apply.ts'
+import { adoptAdminLogin, kafkaLoginEnv } from '../security/client-login.ts'
 
 // Helpers for broker-backed tests: every test runs on its own prefixed copy of the catalog's
 // topics, its own consumer groups and its own database schemas, against the real stack.
@@ -27,6 +28,8 @@ export interface TestEnv {
 
 export function testEnv (): TestEnv {
   const s = loadSettings()
+  // On a KAFKA_AUTH=scram stack the test's own clients (topics, readers, producers) log in as the admin, as every tool does.
+  adoptAdminLogin(s)
   const id = randomUUID().slice(0, 8)
   return {
     id,
@@ -54,6 +57,11 @@ export function serviceEnv (env: TestEnv, extra: Record<string, string | number>
     RATE_LIMIT_MAX: '1000000',
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]))
   }
+}
+
+/** A service's Kafka login on the stack in the environment (its own principal with KAFKA_AUTH=scram; nothing on PLAINTEXT): for serviceEnv's extra. */
+export function serviceKafkaLogin (service: string): Record<string, string> {
+  return kafkaLoginEnv(loadSettings(), service)
 }
 
 export async function createCatalogTopics (env: TestEnv): Promise<string[]> {
@@ -188,7 +196,7 @@ export async function waitFor<T> (what: string, fn: () => Promise<T | undefined 
  * committed offsets.)
  */
 export async function groupCaughtUp (brokers: string, group: string, topic: string): Promise<boolean> {
-  const c = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': group, 'enable.auto.commit': false }, {})
+  const c = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': group, 'enable.auto.commit': false, ...envKafkaSecurity() }, {})
   await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, err => (err ? reject(err) : resolve())))
   try {
     const meta = await new Promise<Kafka.Metadata>((resolve, reject) => c.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))))

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import postgres from 'postgres'
 import { freePort } from '@vitrine/infra'
 import type { TestEnv } from '@vitrine/infra/testing/saga'
-import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, serviceKafkaLogin, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
 import checkoutApp from '@vitrine/checkout-api'
 import { CheckoutConfig } from '@vitrine/checkout-api/config'
@@ -178,7 +178,8 @@ export class Saga {
   }
 
   envFor (id: ServiceId): Record<string, string> {
-    return serviceEnv(this.env, { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.urls(), ...this.opts.env?.[id] })
+    // Each service logs in as its own principal on a KAFKA_AUTH=scram stack (test/full/scram.test.ts).
+    return serviceEnv(this.env, { ...serviceKafkaLogin(id), PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, DECISION_POLL_MS: 50, DEADLINE_SWEEP_MS: 200, ORDER_DEADLINE_MS: 60_000, ...this.urls(), ...this.opts.env?.[id] })
   }
 
   private logDir (): string | undefined {
