@@ -10,6 +10,7 @@ import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/c
 import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
+import type { ElectionResult as ReplicationElectionSchema, ReplicationState as ReplicationStateSchema } from './schemas/lab-replicacao.ts'
 
 export type SagaModeName = 'choreography' | 'orchestration'
 
@@ -214,3 +215,7 @@ export type PartitionsLabState = Static<typeof PartitionsLabStateSchema>
 export type PartitionsLabMove = Static<typeof PartitionsLabMoveSchema>
 export type PartitionsLabSendResult = Static<typeof SendResultSchema>
 export type PartitionsLabAddResult = Static<typeof AddPartitionsResultSchema>
+
+/** The replication lab's reading of the cluster (GET /api/lab/replicacao/state) and a preferred-leader election's answer. */
+export type ReplicationLabState = Static<typeof ReplicationStateSchema>
+export type ReplicationElection = Static<typeof ReplicationElectionSchema>

@@ -3,6 +3,7 @@ import type { GatewayConfigType } from '../../../config.ts'
 import schemas from './schemas.ts'
 import grupos from './grupos.ts'
 import particoes from './particoes.ts'
+import replicacao from './replicacao.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
@@ -12,6 +13,7 @@ const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(schemas, { prefix: '/schemas', config })
   await fastify.register(grupos, { prefix: '/grupos', config })
   await fastify.register(particoes, { prefix: '/particoes', config })
+  await fastify.register(replicacao, { prefix: '/replicacao', config })
 }
 
 export default lab
