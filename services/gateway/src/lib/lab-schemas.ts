@@ -192,9 +192,14 @@ export class LabRegistry {
     if (a.status !== 200) throw this.unexpected(`setting ${subject}'s compatibility to ${level}`, a)
   }
 
-  /** The Confluent compatibility check against the latest version, its answer as it came (Apicurio's has no `messages`, even with verbose=true). */
-  async check (subject: string, schema: string): Promise<RegistryAnswer> {
-    return await this.call('POST', `/compatibility/subjects/${encodeURIComponent(subject)}/versions/latest?verbose=true`, { schemaType: 'AVRO', schema })
+  /**
+   * The Confluent compatibility check, its answer as it came (Apicurio's has no `messages`, even with
+   * verbose=true). Against the latest version, or every version under a _TRANSITIVE rule: Apicurio's
+   * `versions/latest` ignores transitivity (registration does not), and its `versions` checks all of them even without it.
+   */
+  async check (subject: string, schema: string, level: Level): Promise<RegistryAnswer & { path: string }> {
+    const path = `/compatibility/subjects/${encodeURIComponent(subject)}/versions${level.endsWith('_TRANSITIVE') ? '' : '/latest'}?verbose=true`
+    return { ...await this.call('POST', path, { schemaType: 'AVRO', schema }), path }
   }
 
   /**

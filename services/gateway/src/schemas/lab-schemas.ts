@@ -43,9 +43,9 @@ const Cause = Type.Object({ description: Type.String(), context: Type.String() }
 export const CheckResult = Type.Object({
   subject: Type.String(),
   compatibility: Level,
-  latest: Type.Integer({ description: 'the version the proposal was checked against' }),
+  latest: Type.Integer({ description: 'the latest version (the one checked against, or the last of all under a _TRANSITIVE rule)' }),
   compatible: Type.Boolean(),
-  registry: Type.Object({ status: Type.Integer(), body: Type.Unknown() }, { description: 'the registry\'s answer to POST /compatibility/subjects/<s>/versions/latest?verbose=true, as it came' }),
+  registry: Type.Object({ path: Type.String({ description: 'what was asked: POST /compatibility/subjects/<s>/versions/latest, or /versions (every version) under a _TRANSITIVE rule' }), status: Type.Integer(), body: Type.Unknown() }, { description: 'the registry\'s answer, as it came' }),
   causes: Type.Array(Cause, { description: 'the fields Apicurio names in a dry run of the registration' }),
   reading: Type.String({ description: 'what the verdict means, in pt-BR' })
 })

@@ -121,7 +121,7 @@ test('the lab: copy a shop subject, set its rule, the registry\'s verdicts, regi
   const no = await h.app.inject({ method: 'POST', url: url('/check'), payload: { schema: breaking } })
   assert.equal(no.statusCode, 200)
   assert.equal(no.json().compatible, false)
-  assert.deepEqual(no.json().registry, { status: 200, body: { is_compatible: false } })
+  assert.deepEqual(no.json().registry, { path: `/compatibility/subjects/${encodeURIComponent(subject())}/versions/latest?verbose=true`, status: 200, body: { is_compatible: false } })
   assert.ok(no.json().causes.some((c: { description: string }) => c.description === 'cor'), JSON.stringify(no.json().causes))
   assert.match(no.json().reading, /Incompatível com BACKWARD/)
   const refused = await h.app.inject({ method: 'POST', url: url('/versions'), payload: { schema: breaking } })
@@ -181,8 +181,22 @@ test('the lab: copy a shop subject, set its rule, the registry\'s verdicts, regi
   const produceUnknown = await h.app.inject({ method: 'POST', url: `/api/lab/schemas/subjects/lab.${h.env.id}-none-value/produce`, payload: {} })
   assert.equal(produceUnknown.statusCode, 404)
 
-  // v3 drops `name`, which has no default: BACKWARD lets it in (v3 reads v2), but a consumer on v2 cannot read it.
+  // currency back as an int (default 0) reads v2's records (no currency) but not v1's (a string): BACKWARD
+  // passes, BACKWARD_TRANSITIVE does not, and the check asks about every version, as registration does.
   const v2 = JSON.parse(next) as { fields: Array<{ name: string }> }
+  const back = JSON.stringify({ ...v2, fields: [...v2.fields, { name: 'currency', type: 'int', default: 0 }] })
+  assert.equal((await h.app.inject({ method: 'POST', url: url('/check'), payload: { schema: back } })).json().compatible, true)
+  assert.equal((await h.app.inject({ method: 'PUT', url: url('/compatibility'), payload: { compatibility: 'BACKWARD_TRANSITIVE' } })).statusCode, 200)
+  const transitive = await h.app.inject({ method: 'POST', url: url('/check'), payload: { schema: back } })
+  assert.equal(transitive.json().compatible, false)
+  assert.equal(transitive.json().registry.path, `/compatibility/subjects/${encodeURIComponent(subject())}/versions?verbose=true`)
+  assert.ok(transitive.json().causes.some((c: { description: string }) => /INT not compatible with writer type: STRING/.test(c.description)), JSON.stringify(transitive.json().causes))
+  assert.match(transitive.json().reading, /todas as versões registradas/)
+  assert.equal((await h.app.inject({ method: 'POST', url: url('/versions'), payload: { schema: back } })).statusCode, 409)
+  assert.deepEqual(await registryVersions(subject()), [1, 2])
+  assert.equal((await h.app.inject({ method: 'PUT', url: url('/compatibility'), payload: { compatibility: 'BACKWARD' } })).statusCode, 200)
+
+  // v3 drops `name`, which has no default: BACKWARD lets it in (v3 reads v2), but a consumer on v2 cannot read it.
   const v3 = JSON.stringify({ ...v2, fields: [...v2.fields.filter(f => f.name !== 'name'), { name: 'estoque', type: 'int', default: 0 }] })
   assert.equal((await h.app.inject({ method: 'POST', url: url('/versions'), payload: { schema: v3 } })).json().version, 3)
   const unreadable = await h.app.inject({ method: 'POST', url: url('/produce'), payload: {} })

@@ -115,12 +115,12 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     // Apicurio says "compatible" for a subject it does not have: ask only about one that exists.
     const versions = await browser.versions(subject)
     const compatibility: Level = await registry.compatibility(subject)
-    const answer = await registry.check(subject, request.body.schema)
+    const answer = await registry.check(subject, request.body.schema, compatibility)
     const verdict = (answer.body as { is_compatible?: unknown } | null)?.is_compatible
     if (answer.status !== 200 || typeof verdict !== 'boolean') throw new ShopError('SHOP_ERR_UPSTREAM', `schema registry answered ${answer.status} to the compatibility check: ${JSON.stringify(answer.body).slice(0, 300)}`, 502)
     const causes = verdict ? [] : await registry.causes(subject, request.body.schema)
     const latest = versions.at(-1)!
-    return { subject, compatibility, latest, compatible: verdict, registry: answer, causes, reading: readVerdict(verdict, compatibility, latest, causes) }
+    return { subject, compatibility, latest, compatible: verdict, registry: { path: answer.path, status: answer.status, body: answer.body }, causes, reading: readVerdict(verdict, compatibility, latest, causes) }
   })
 
   fastify.post('/subjects/:subject/versions', {
