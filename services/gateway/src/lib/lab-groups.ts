@@ -90,13 +90,13 @@ export class LabGroups {
 
   private groupOf (key: string): Group {
     const g = this.groups.get(key)
-    if (!g) throw new ValidationFailed([{ field: 'params.group', rule: 'exists', message: `no lab group ${key} (GET /api/lab/grupos lists them)` }])
+    if (!g) throw new ShopError('SHOP_ERR_NOT_FOUND', `no lab group ${key} (GET /api/lab/grupos lists them)`, 404, { field: 'params.group', group: key })
     return g
   }
 
   private memberOf (g: Group, name: string): Member {
     const m = g.members.get(name)
-    if (!m) throw new ValidationFailed([{ field: 'params.member', rule: 'exists', message: `no member ${name} in lab group ${g.key}` }])
+    if (!m) throw new ShopError('SHOP_ERR_NOT_FOUND', `no member ${name} in lab group ${g.key}`, 404, { field: 'params.member', group: g.key, member: name })
     return m
   }
 

@@ -22,6 +22,8 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   fastify.addHook('onClose', async () => { await lab.close() })
 
   const state = { 200: LabGroupsStateSchema, 400: ErrorBody }
+  // An unknown group or member (a stale page): 404 naming the parameter in details.field.
+  const found = { 200: LabGroupsStateSchema, 400: ErrorBody, 404: ErrorBody }
   const changed = { 201: LabGroupsStateSchema, 400: ErrorBody, 502: ErrorBody }
 
   fastify.get('/', { schema: { response: state } }, async () => await lab.state())
@@ -32,30 +34,30 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     return await reply.code(201).send(await lab.state())
   })
 
-  fastify.delete('/groups/:group', { schema: { params: LabGroupParams, response: state } }, async (request) => {
+  fastify.delete('/groups/:group', { schema: { params: LabGroupParams, response: found } }, async (request) => {
     await lab.deleteGroup(request.params.group)
     return await lab.state()
   })
 
-  fastify.post('/groups/:group/members', { schema: { params: LabGroupParams, response: changed } }, async (request, reply) => {
+  fastify.post('/groups/:group/members', { schema: { params: LabGroupParams, response: { ...changed, 404: ErrorBody } } }, async (request, reply) => {
     const member = await lab.addMember(request.params.group)
     request.log.info({ group: request.params.group, member }, 'lab member started')
     return await reply.code(201).send(await lab.state())
   })
 
   // Stop cleanly: close() commits, revokes and leaves the group.
-  fastify.delete('/groups/:group/members/:member', { schema: { params: LabMemberParams, response: state } }, async (request) => {
+  fastify.delete('/groups/:group/members/:member', { schema: { params: LabMemberParams, response: found } }, async (request) => {
     await lab.stopMember(request.params.group, request.params.member)
     return await lab.state()
   })
 
   // Kill without closing: the member stops polling and never says goodbye.
-  fastify.post('/groups/:group/members/:member/freeze', { schema: { params: LabMemberParams, response: state } }, async (request) => {
+  fastify.post('/groups/:group/members/:member/freeze', { schema: { params: LabMemberParams, response: found } }, async (request) => {
     lab.freeze(request.params.group, request.params.member)
     return await lab.state()
   })
 
-  fastify.put('/groups/:group/members/:member/delay', { schema: { params: LabMemberParams, body: LabDelayBody, response: state } }, async (request) => {
+  fastify.put('/groups/:group/members/:member/delay', { schema: { params: LabMemberParams, body: LabDelayBody, response: found } }, async (request) => {
     lab.setDelay(request.params.group, request.params.member, request.body.ms)
     return await lab.state()
   })
