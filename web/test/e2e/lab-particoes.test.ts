@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { partitionOf, readTopicNow } from '@vitrine/service-kit'
+import { KafkaReader, partitionOf } from '@vitrine/service-kit'
 import { deleteTestTopics, testEnv } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
 import type { Page } from 'playwright-core'
@@ -17,15 +17,19 @@ const skip = skipUnlessRunnable()
 
 let env: TestEnv
 let ui: BrowserSuite
+// Reads back what the broker stored (kit's reader, not the page's gateway), one consumer for the whole test.
+let reader: KafkaReader
 
 before(async () => {
   if (skip) return
   env = testEnv()
+  reader = new KafkaReader(env.brokers, 'lab-particoes-e2e')
   ui = await startBrowserSuite(env)
 })
 
 after(async () => {
   await ui?.close()
+  await reader?.close()
   if (env) await deleteTestTopics(env)
 })
 
@@ -38,14 +42,21 @@ async function sentRows (page: Page): Promise<Row[]> {
   }))
 }
 
-/** Kafka's console producer (Java client, default partitioner) writes `key:value` lines to `topic`. */
-async function consoleProduce (topic: string, lines: string[]): Promise<void> {
+/**
+ * Kafka's console producer (Java client, default partitioner) for `topic`, started now so its JVM
+ * boots while the page works; `send` writes `key:value` lines, closes its input and waits for it to exit.
+ */
+function consoleProducer (topic: string): { send: (lines: string[]) => Promise<void> } {
   const child = spawn(join(ROOT, 'infra/bin/kafka'), ['console-producer', '--bootstrap-server', env.brokers, '--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=:'], { stdio: ['pipe', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
-  child.stdin.end(lines.join('\n') + '\n')
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  assert.equal(code, 0, `console producer failed: ${stderr}`)
+  const exited = new Promise<number | null>(resolve => child.on('close', resolve))
+  return {
+    send: async (lines) => {
+      child.stdin.end(lines.join('\n') + '\n')
+      assert.equal(await exited, 0, `console producer failed: ${stderr}`)
+    }
+  }
 }
 
 const KEYS = ['cliente-1', 'cliente-2', 'cliente-3', 'cliente-4', 'cliente-5', 'cliente-6', 'pedido-42', 'ação']
@@ -53,6 +64,7 @@ const KEYS = ['cliente-1', 'cliente-2', 'cliente-3', 'cliente-4', 'cliente-5', '
 test('Partições: predicted = broker\'s partition = Kafka console producer\'s for every key; added partitions move exactly the keys shown', { skip, timeout: 120_000 }, async () => {
   const name = `e2e-${env.id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-')
   const topic = `${env.prefix}lab.particoes.${name}`
+  const java = consoleProducer(topic)
   await onPage(ui.browser, 'lab-particoes', async (page) => {
     await page.goto(`${ui.web.url}/#/lab/particoes`)
 
@@ -74,16 +86,16 @@ test('Partições: predicted = broker\'s partition = Kafka console producer\'s f
     assert.deepEqual(rows.map(r => r.key), KEYS)
     for (const r of rows) assert.equal(r.predicted, r.partition, `${r.key}: predicted p${String(r.predicted)}, broker p${r.partition}`)
     // The broker holds each record where the page shows it.
-    const stored = await readTopicNow(env.brokers, topic)
+    const stored = await reader.readTopicNow(topic)
     for (const r of rows) assert.ok(stored.some(s => s.key === r.key && s.partition === r.partition && s.offset === r.offset), `${r.key} stored at p${r.partition}#${r.offset}`)
     // The lanes show the same records.
     for (const r of rows) await page.locator(`[data-testid="lab-lane"][data-partition="${r.partition}"] [data-testid="lab-rec"][data-key="${r.key}"][data-offset="${r.offset}"]`).waitFor({ timeout: 5_000 })
 
     // Step 3: Kafka's console producer (the Java client) writes the same keys: each lands where the page predicted.
-    await consoleProduce(topic, KEYS.map(k => `${k}:java`))
-    const java = (await readTopicNow(env.brokers, topic)).filter(s => s.value?.toString() === 'java')
-    assert.equal(java.length, KEYS.length)
-    for (const r of rows) assert.equal(java.find(s => s.key === r.key)?.partition, r.predicted, `${r.key}: console producer's partition`)
+    await java.send(KEYS.map(k => `${k}:java`))
+    const javaRecords = (await reader.readTopicNow(topic)).filter(s => s.value?.toString() === 'java')
+    assert.equal(javaRecords.length, KEYS.length)
+    for (const r of rows) assert.equal(javaRecords.find(s => s.key === r.key)?.partition, r.predicted, `${r.key}: console producer's partition`)
 
     // The page reads the topic back (Reler do broker): the console producer's records, marked as another client's, each where murmur2 predicts.
     const shown = async (): Promise<Array<{ key: string, partition: number, predicted: string, fromLab: string }>> => await page.locator('[data-testid="lab-rec"]').evaluateAll(els => els.map(e => {
@@ -131,7 +143,7 @@ test('Partições: predicted = broker\'s partition = Kafka console producer\'s f
     await page.locator(`[data-testid="lab-sent-row"][data-key="${again0!.key}"][data-partition="${again0!.to}"]`).waitFor({ timeout: 15_000 })
     const [again] = await sentRows(page)
     assert.deepEqual([again!.partition, again!.predicted], [again0!.to, again0!.to])
-    assert.ok((await readTopicNow(env.brokers, topic)).some(s => s.key === again0!.key && s.partition === again0!.to && s.offset === again!.offset))
+    assert.ok((await reader.readTopicNow(topic)).some(s => s.key === again0!.key && s.partition === again0!.to && s.offset === again!.offset))
     // Every keyed record shown, old or new, lab's or console producer's, is where its prediction says.
     for (const r of await shown()) if (r.key !== '') assert.equal(Number(r.predicted), r.partition, `${r.key} in lane p${r.partition}`)
     const explain = await page.getByTestId('lab-explain').innerText()
