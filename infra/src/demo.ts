@@ -9,6 +9,7 @@ import { appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
 import { isAlive, readPid, rollbackOnFailure, sleep, startMark, stopStartedSince, tailLog } from './proc.ts'
 import { info, oneLine, step } from './steps.ts'
+import { httpAuthSetting, httpSecrets, httpSecretsFile, instructorToken, toolAuthHeaders } from './security/http-auth.ts'
 
 // `make demo`: the stack, the services and the UI, a few orders that show each path of the saga,
 // steady traffic, the URLs; then it stays in the foreground until Ctrl-C, which stops everything.
@@ -22,8 +23,11 @@ const MAX_QUANTITY = Number(process.env.MAX_QUANTITY ?? 100)
 // When `make demo` started (the Makefile passes it, so installing and checking count too).
 const T0 = Number(process.env.VITRINE_T0) || performance.timeOrigin
 
+// With HTTP_AUTH=jwt the demo acts as the instructor: it restocks, orders for its customers and runs the traffic.
+const auth = (): Record<string, string> => toolAuthHeaders(settings.stateDir, 'demo')
+
 async function post (url: string, body: unknown, method = 'POST'): Promise<any> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', ...auth() }, body: JSON.stringify(body) })
   const json = await res.json().catch(() => ({}))
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(json)}`)
   return json
@@ -96,7 +100,7 @@ async function demoOrders (withOrchestrator: boolean): Promise<void> {
   while (finished.size < placed.length && Date.now() < deadline) {
     for (const o of placed) {
       if (finished.has(o.id)) continue
-      const v = await (await fetch(`${CHECKOUT}/orders/${o.id}`)).json() as { status: string, reason: string | null, mode: string }
+      const v = await (await fetch(`${CHECKOUT}/orders/${o.id}`, { headers: auth() })).json() as { status: string, reason: string | null, mode: string }
       if (v.status !== 'pending') finished.set(o.id, v)
       if (v.status === 'confirmed' && firstConfirmed === undefined) firstConfirmed = Date.now()
     }
@@ -177,6 +181,17 @@ function observabilityLines (): string {
   ].join('\n')
 }
 
+/** How the instructor signs in (HTTP_AUTH=jwt): the code for the UI's Entrar panel and a token for curl. */
+function signInLines (): string {
+  const code = httpSecrets(settings.stateDir).instructorCode
+  const mode = httpAuthSetting()
+  return [
+    `  Login (HTTP_AUTH=${mode})${mode === 'none' ? '   desligado: toda rota aberta (HTTP_AUTH=jwt make demo liga)' : ''}`,
+    `    código do instrutor ${code}   (painel Entrar da interface; fica em ${httpSecretsFile(settings.stateDir)})`,
+    `    token do instrutor  curl -H "Authorization: Bearer ${instructorToken(settings.stateDir)}" ...`
+  ].join('\n')
+}
+
 async function main (): Promise<void> {
   // Ctrl-C while starting is a failed start too: what this run started is stopped before leaving.
   const mark = startMark()
@@ -194,6 +209,7 @@ async function main (): Promise<void> {
 Vitrine pronta.
 
   Interface (ao vivo)   ${web ? web.url : '(web/ ainda não disponível)'}
+${signInLines()}
   checkout-api          ${CHECKOUT}/orders   (POST cria pedido; GET /orders/<id> mostra a história)
 ${list.filter(a => a.name !== 'web' && a.name !== 'checkout-api').map(a => `  ${a.name.padEnd(21)} ${a.url}/health`).join('\n')}
   Schema Registry       ${registryUrl(settings)}/subjects
@@ -216,7 +232,7 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
     if (state.stopping) return
     state.stopping = true
     console.log('\nParando tudo...')
-    await fetch(`${CHECKOUT}/traffic`, { method: 'DELETE' }).catch(() => {})
+    await fetch(`${CHECKOUT}/traffic`, { method: 'DELETE', headers: auth() }).catch(() => {})
     const leftovers = await down(settings, apps().map(a => ({ name: a.name, ports: [a.port] })).reverse())
     console.log(leftovers.length ? `ainda escutando: ${leftovers.join(', ')}` : 'Tudo parado.')
     process.exit(leftovers.length ? 1 : 0)

@@ -7,6 +7,7 @@ import { DLQ_TOPIC } from '@vitrine/contracts'
 import { ShopError, readTopicNow } from '@vitrine/service-kit'
 import type { ControlPlane } from '../control/plane.ts'
 import { exerciseContext } from '../exercises/context.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { metricSum, metricsOf, ordersSince, placeOrder, productWithStock, sagaServices } from '../exercises/saga.ts'
 import type { ExerciseContext } from '../exercises/types.ts'
 import { produceOne } from '../exercises/lab.ts'
@@ -497,7 +498,7 @@ export function resumeAllGroups (): void {
 
 /** PUT /faults on a service (kit's fault toggles): change only the named toggles. */
 async function putFaults (ctx: ExerciseContext, service: string, change: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${ctx.serviceUrl(service)}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(change), signal: AbortSignal.timeout(5000) })
+  const res = await fetch(`${ctx.serviceUrl(service)}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json', ...toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'chaos') }, body: JSON.stringify(change), signal: AbortSignal.timeout(5000) })
   if (!res.ok) throw new Error(`${service} PUT /faults answered ${res.status}: its fault toggles are missing or refused ${JSON.stringify(change)}`)
 }
 

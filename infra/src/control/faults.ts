@@ -6,6 +6,7 @@ import type { FaultChangeType, FaultStateType } from '@vitrine/service-kit'
 import { apps } from '../apps.ts'
 import type { AppComponent } from '../apps.ts'
 import type { StackSettings } from '../settings.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { LINK_SERVICES, linksClient, linksControlPort } from '../links.ts'
 import type { LinkState } from '../links.ts'
 import { ComponentNotFound } from './plane.ts'
@@ -56,10 +57,12 @@ class ServiceUnreachable extends ShopError {
 }
 
 /** The service's own answer: its 400 comes back as is (the field it names is the body's). */
-async function callService (c: AppComponent, method: string, body?: unknown): Promise<FaultStateType> {
+async function callService (c: AppComponent, method: string, body?: unknown, stateDir?: string): Promise<FaultStateType> {
   let res: Response
   try {
-    res = await fetch(`${c.url}/faults`, { method, signal: AbortSignal.timeout(5000), ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) })
+    // With HTTP_AUTH=jwt the toggles are the instructor's: the control plane calls with its own token.
+    const auth = stateDir !== undefined ? toolAuthHeaders(stateDir, 'control') : {}
+    res = await fetch(`${c.url}/faults`, { method, signal: AbortSignal.timeout(5000), headers: { ...auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   } catch (err) {
     throw new ServiceUnreachable(c.name, (err as Error).message)
   }
@@ -94,7 +97,7 @@ const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (fastif
   async function read (c: AppComponent, known?: LinkState[]): Promise<ServiceFaultsType> {
     const link = await linkOf(c.name, known)
     try {
-      return { service: c.name, running: true, toggles: await callService(c, 'GET'), error: null, link }
+      return { service: c.name, running: true, toggles: await callService(c, 'GET', undefined, s.stateDir), error: null, link }
     } catch (err) {
       return { service: c.name, running: false, toggles: null, error: (err as Error).message, link }
     }
@@ -117,7 +120,7 @@ const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (fastif
     const known = await linkList()
     return {
       services: await Promise.all(faultApps(plane).map(async c => {
-        await callService(c, 'DELETE').catch(() => undefined)
+        await callService(c, 'DELETE', undefined, s.stateDir).catch(() => undefined)
         return await read(c, known)
       }))
     }
@@ -136,7 +139,7 @@ const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (fastif
     }
   }, async (request) => {
     const c = find(request.params.service)
-    const toggles = await callService(c, 'PUT', request.body as FaultChangeType)
+    const toggles = await callService(c, 'PUT', request.body as FaultChangeType, s.stateDir)
     return { service: c.name, running: true, toggles, error: null, link: await linkOf(c.name) }
   })
 
@@ -145,7 +148,7 @@ const faultRoutes: FastifyPluginAsyncTypebox<FaultRoutesOptions> = async (fastif
   }, async (request) => {
     const c = find(request.params.service)
     if (await links.up()) await links.clear(c.name)
-    await callService(c, 'DELETE').catch(() => undefined)
+    await callService(c, 'DELETE', undefined, s.stateDir).catch(() => undefined)
     return await read(c)
   })
 

@@ -2,6 +2,7 @@ import { DLQ_TOPIC, HEADERS } from '@vitrine/contracts'
 import { endOffsets, readFrom, replayedAlready } from '@vitrine/service-kit'
 import type { Db } from '@vitrine/service-kit'
 import { ControlPlane } from '../control/plane.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { waitFor } from '../testing/saga-env.ts'
 import { ordersById, pidOf, placeOrder, productWithStock, readExerciseState, sagaViolations, startSaga, writeExerciseState } from './saga.ts'
 import type { ExerciseContext } from './types.ts'
@@ -28,7 +29,7 @@ async function stage (ctx: ExerciseContext): Promise<DeadLetterState> {
   await startSaga(ctx)
   // The traffic generator (it lives in checkout-api) off, and the orders in flight let end: every
   // orchestrated order would fail the same way, and the exercise is about one.
-  await fetch(`${ctx.serviceUrl(SERVICE)}/traffic`, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => {})
+  await fetch(`${ctx.serviceUrl(SERVICE)}/traffic`, { method: 'DELETE', headers: toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'exercises'), signal: AbortSignal.timeout(5000) }).catch(() => {})
   await waitFor('the orders in flight to end', async () => {
     const [row] = await ctx.sql.unsafe<Array<{ n: number }>>(`select count(*)::int as n from "${ctx.schema(SERVICE)}".orders where status = 'pending' and created_at > now() - interval '60 seconds'`)
     return row?.n === 0

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { appPid } from '../apps.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { ControlPlane } from '../control/plane.ts'
 import type { ExerciseContext } from './types.ts'
 import { defineExercise } from './types.ts'
@@ -115,7 +116,7 @@ export default defineExercise({
       if (name !== chosen && fault > 0) await plane.act(name, 'restart')
     }
     if (traffic && !(await runningTraffic(ctx))) {
-      await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(traffic), signal: AbortSignal.timeout(5000) })
+      await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json', ...toolAuthHeaders(plane.settings.stack.stateDir, 'exercises') }, body: JSON.stringify(traffic), signal: AbortSignal.timeout(5000) })
     }
     const pids: Record<string, number> = {}
     for (const name of services) {

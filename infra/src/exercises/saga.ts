@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SAGA_APPS, appPid, apps } from '../apps.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { waitFor } from '../testing/saga-env.ts'
 import type { ExerciseContext } from './types.ts'
 
@@ -44,9 +45,12 @@ export async function startSaga (ctx: ExerciseContext): Promise<void> {
 }
 
 async function http<T> (ctx: ExerciseContext, service: string, method: string, path: string, body?: unknown): Promise<{ status: number, body: T }> {
+  // With HTTP_AUTH=jwt an exercise's setup acts as the instructor (restock, traffic, orders for any customer).
+  const auth = toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'exercises')
   const res = await fetch(`${ctx.serviceUrl(service)}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(5000)
   })
   return { status: res.status, body: await res.json() as T }

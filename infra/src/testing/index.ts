@@ -10,3 +10,5 @@ export * from './prometheus.ts'
 export * from './exercises.ts'
 // control.ts — the control plane's HTTP API on a free port, over a test's ControlPlane.
 export * from './control.ts'
+// auth.ts — the JWT matrix over every route an app registered (issue 16).
+export * from './auth.ts'

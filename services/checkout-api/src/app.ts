@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { kit } from '@vitrine/service-kit'
 import type { CheckoutConfigType } from './config.ts'
+import { CHECKOUT_ACCESS } from './access.ts'
 import consumers from './consumers.ts'
 import metricsPlugin from './plugins/app/metrics.ts'
 import sweepers from './plugins/app/sweepers.ts'
@@ -20,7 +21,7 @@ const DESCRIPTION = 'Recebe os pedidos (POST /orders, com Idempotency-Key), prec
  */
 const app: FastifyPluginAsync<{ config: CheckoutConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, PostgreSQL, registry, producer, outbox relay, consumers, health)
-  await fastify.register(kit, { service: 'checkout-api', description: DESCRIPTION, schema: 'checkout', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'checkout-api', description: DESCRIPTION, access: CHECKOUT_ACCESS, schema: 'checkout', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: what checkout-api reads, its sweepers, the traffic generator and its gauges
   await fastify.register(consumers)
   await fastify.register(sweepers, { config })

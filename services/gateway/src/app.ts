@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { configPlugin, doorsPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
+import { authPlugin, configPlugin, doorsPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
+import { GATEWAY_ACCESS } from './access.ts'
+import authRoutes from './routes/api/auth.ts'
 import type { GatewayConfigType } from './config.ts'
 import kafkaPlugin from './plugins/external/kafka.ts'
 import registryPlugin from './plugins/external/registry.ts'
@@ -46,8 +48,10 @@ const ROUTE_SHARES: Record<string, number> = {
 const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   // external: configuration, errors, metrics and the clients of Kafka, the registry and the browsers
   await fastify.register(errorsPlugin)
-  // Before any route: Host and Origin allow-lists and rate limits, with costly routes' own shares (issue 16).
+  // Before any route and the token check: Host and Origin allow-lists and rate limits, with costly routes' own shares (issue 16).
   await fastify.register(doorsPlugin, { config, routeShares: ROUTE_SHARES })
+  // Before any route: every route gets its token check (HTTP_AUTH=jwt) from access.ts.
+  await fastify.register(authPlugin, { config, policy: GATEWAY_ACCESS })
   // Before any route: the OpenAPI document (GET /openapi.json, and the docs page at /api/docs) comes from the routes' schemas.
   await fastify.register(openapiPlugin, { service: 'gateway', description: GATEWAY_DESCRIPTION })
   await fastify.register(configPlugin, { config })
@@ -66,6 +70,8 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   // routes
   await fastify.register(healthRoutes)
   await fastify.register(apiRoutes, { prefix: '/api', config })
+  // The dev issuer the UI signs in with (POST /api/auth/token).
+  await fastify.register(authRoutes, { prefix: '/api', config })
   // The Exactly-once page's calls, forwarded to the sales-counter.
   await fastify.register(salesCounterRoutes, { prefix: '/api', config })
   // The KPI panel and the SQL page (Flink's SQL Gateway, read-only).

@@ -42,6 +42,7 @@ export const GatewayConfig = serviceConfig({
   SOCKET_MAX_MESSAGES_PER_SECOND: Type.Integer({ default: 20, minimum: 1, maximum: 10_000, description: 'messages one connection may send per second; more and it is disconnected' }),
   LOG_DIR: Type.String({ default: '.vitrine/logs', minLength: 1, description: 'the folder of the services\' log files (<name>.log, pino JSON lines) that GET /api/orders/:orderId/logs reads; a relative path is from the repository\'s root' }),
   LOG_TAIL_BYTES: Type.Integer({ default: 20 * 1024 * 1024, minimum: 1024, maximum: 1024 * 1024 * 1024, description: 'only this much of the end of each log file is read for an order\'s lines' }),
+  HTTP_INSTRUCTOR_CODE: Type.String({ default: '', description: 'the instructor\'s sign-in code for POST /api/auth/token (the stack generates it into <state>/secrets/http-auth.json and make demo prints it); empty: no instructor sign-in' }),
   LOG_MAX_LINES: Type.Integer({ default: 500, minimum: 1, maximum: 10_000, description: 'most lines an order\'s log answer holds (the most recent)' })
 })
 

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { kit } from '@vitrine/service-kit'
 import type { InventoryConfigType } from './config.ts'
+import { INVENTORY_ACCESS } from './access.ts'
 import consumers from './consumers.ts'
 import catalogSync from './plugins/app/catalog-sync.ts'
 import routes from './routes/index.ts'
@@ -15,7 +16,7 @@ const DESCRIPTION = 'Dono do catálogo e do estoque: produtos, preços (publicad
  */
 const app: FastifyPluginAsync<{ config: InventoryConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, database, registry, producer, outbox, consumers, health)
-  await fastify.register(kit, { service: 'inventory', description: DESCRIPTION, schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'inventory', description: DESCRIPTION, access: INVENTORY_ACCESS, schema: 'inventory', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: the topic → handler map and the catalog's start-time check
   await fastify.register(consumers)
   await fastify.register(catalogSync)

@@ -16,6 +16,12 @@ export const BaseConfig = Type.Object({
   /** The service's Kafka principal (its name in the catalog) and its password (from the state folder's secrets, never from git). */
   KAFKA_SASL_USERNAME: Type.String({ default: '' }),
   KAFKA_SASL_PASSWORD: Type.String({ default: '' }),
+  /** HTTP authentication (issue 16, plugins/auth.ts): none while the test suites still call the admin surface without a token. */
+  HTTP_AUTH: Type.Enum(['jwt', 'none'], { default: 'none' }),
+  /** The HS256 key every service verifies tokens with (the stack generates it into <state>/secrets, never in git). */
+  HTTP_JWT_SECRET: Type.String({ default: '' }),
+  HTTP_JWT_ISSUER: Type.String({ default: 'vitrine', minLength: 1 }),
+  HTTP_JWT_AUDIENCE: Type.String({ default: 'vitrine', minLength: 1 }),
   SCHEMA_REGISTRY_URL: Type.String({ default: 'http://localhost:8081', pattern: '^https?://' }),
   DATABASE_URL: Type.String({ default: 'postgres://vitrine:vitrine@localhost:5433/vitrine', pattern: '^postgres(ql)?://' }),
   DB_POOL_MAX: Type.Integer({ default: 10, minimum: 1, maximum: 100 }),
@@ -85,6 +91,7 @@ export function loadConfig<T extends TObject> (schema: T, env: Record<string, st
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
   }
   if ('KAFKA_SECURITY_PROTOCOL' in (value as object)) checkKafkaAuth(value as BaseConfigType)
+  if ('HTTP_AUTH' in (value as object)) checkHttpAuth(value as BaseConfigType)
   return value as Static<T>
 }
 
@@ -93,4 +100,10 @@ export function checkKafkaAuth (c: Pick<BaseConfigType, 'KAFKA_SECURITY_PROTOCOL
   if (c.KAFKA_SECURITY_PROTOCOL !== 'sasl_plaintext') return
   const missing = [c.KAFKA_SASL_USERNAME === '' && 'KAFKA_SASL_USERNAME', c.KAFKA_SASL_PASSWORD === '' && 'KAFKA_SASL_PASSWORD'].filter(Boolean)
   if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  ${missing.join(', ')}: required when KAFKA_SECURITY_PROTOCOL=sasl_plaintext (the service's Kafka principal and its password, from the stack's secrets)`)
+}
+
+/** HS256 needs a key at least as long as its hash (32 bytes); named, never printed. */
+export function checkHttpAuth (c: Pick<BaseConfigType, 'HTTP_AUTH' | 'HTTP_JWT_SECRET'>): void {
+  if (c.HTTP_AUTH !== 'jwt' || c.HTTP_JWT_SECRET.length >= 32) return
+  throw new ConfigError(`invalid configuration:\n  HTTP_JWT_SECRET: required (at least 32 characters) when HTTP_AUTH=jwt (the stack's key, from <state>/secrets/http-auth.json; ${c.HTTP_JWT_SECRET === '' ? 'unset' : 'too short'})`)
 }

@@ -14,6 +14,9 @@ import consumersPlugin from './plugins/consumers.ts'
 import healthPlugin from './plugins/health.ts'
 import faultsPlugin from './plugins/faults.ts'
 import openapiPlugin from './plugins/openapi.ts'
+import authPlugin from './plugins/auth.ts'
+import { KIT_ACCESS } from './auth.ts'
+import type { AccessPolicy } from './auth.ts'
 import doorsPlugin from './plugins/doors.ts'
 import errorsPlugin, { sendClientError, sendError } from './plugins/errors.ts'
 import { buildValidator } from './validation.ts'
@@ -28,6 +31,8 @@ export interface KitOptions {
   config: ServiceConfig
   /** What the service does, in pt-BR: the first lines of its OpenAPI document (GET /openapi.json). */
   description?: string
+  /** Who may call the service's own routes (HTTP_AUTH=jwt); the kit's routes are in KIT_ACCESS. */
+  access?: AccessPolicy
 }
 
 /**
@@ -36,8 +41,10 @@ export interface KitOptions {
  */
 export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(errorsPlugin)
-  // Before any route: Host, Origin and rate limits are checked first (plugins/doors.ts).
+  // Before any route and the token check: Host, Origin and rate limits are checked first (plugins/doors.ts).
   await fastify.register(doorsPlugin, { config: opts.config })
+  // Before any route (the OpenAPI document's included): it gives every route its token check.
+  await fastify.register(authPlugin, { config: opts.config, policy: { ...KIT_ACCESS, ...opts.access } })
   // Before any route: the document is generated from the routes registered after it.
   await fastify.register(openapiPlugin, { service: opts.service, description: opts.description ?? `O serviço ${opts.service} da Vitrine.` })
   await fastify.register(configPlugin, { config: opts.config })

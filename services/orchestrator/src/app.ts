@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { kit } from '@vitrine/service-kit'
 import type { OrchestratorConfigType } from './config.ts'
+import { ORCHESTRATOR_ACCESS } from './access.ts'
 import sagas from './plugins/app/sagas.ts'
 import consumers from './consumers.ts'
 import sagaRoutes from './routes/sagas.ts'
@@ -17,7 +18,7 @@ const DESCRIPTION = 'O orquestrador da saga no modo orquestrado: comanda pagamen
  */
 const app: FastifyPluginAsync<{ config: OrchestratorConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, PostgreSQL, registry, producer, outbox relay, consumers, health)
-  await fastify.register(kit, { service: 'orchestrator', description: DESCRIPTION, schema: 'orchestrator', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'orchestrator', description: DESCRIPTION, access: ORCHESTRATOR_ACCESS, schema: 'orchestrator', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: the sagas' runtime and step sweeper, then what the orchestrator reads
   await fastify.register(sagas, { config })
   await fastify.register(consumers)

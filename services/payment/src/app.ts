@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsync } from 'fastify'
 import { kit } from '@vitrine/service-kit'
 import type { PaymentConfigType } from './config.ts'
+import { PAYMENT_ACCESS } from './access.ts'
 import consumers from './consumers.ts'
 import sweeper from './plugins/app/sweeper.ts'
 import routes from './routes/index.ts'
@@ -15,7 +16,7 @@ const DESCRIPTION = 'Cobranças e estornos simulados de cada pedido; GET /paymen
  */
 const app: FastifyPluginAsync<{ config: PaymentConfigType }> = async (fastify, { config }) => {
   // external: the kit's clients (config, metrics, database, registry, producer, outbox, consumers, health)
-  await fastify.register(kit, { service: 'payment', description: DESCRIPTION, schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
+  await fastify.register(kit, { service: 'payment', description: DESCRIPTION, access: PAYMENT_ACCESS, schema: 'payment', migrationsDir: fileURLToPath(new URL('../migrations/', import.meta.url)), config })
   // app: the topic → handler map and the card network's sweeper
   await fastify.register(consumers, { config })
   await fastify.register(sweeper, { config })

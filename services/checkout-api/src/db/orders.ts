@@ -204,10 +204,12 @@ export interface OrderSummary { orderId: string, status: OrderStatus, mode: Saga
 type SummaryRow = Pick<OrderRow, 'id' | 'status' | 'mode' | 'reason' | 'total_cents' | 'created_at' | 'finished_at'>
 
 /** The newest orders (of one status, when given) and how many there are in each status. */
-export async function listOrders (sql: Db, status: OrderStatus | undefined, limit: number): Promise<{ orders: OrderSummary[], counts: Record<string, number> }> {
+/** The most recent orders (of one customer only, when `customerId` is given: a customer's token). */
+export async function listOrders (sql: Db, status: OrderStatus | undefined, limit: number, customerId?: string): Promise<{ orders: OrderSummary[], counts: Record<string, number> }> {
+  const mine = customerId !== undefined ? sql`customer_id = ${customerId}` : sql`true`
   const rows = await sql<SummaryRow[]>`select id, status, mode, reason, total_cents, created_at, finished_at from orders
-    ${status ? sql`where status = ${status}` : sql``} order by created_at desc limit ${limit}`
-  const counts = await sql<Array<{ status: string, n: number }>>`select status, count(*)::int as n from orders group by status`
+    where ${mine} ${status ? sql`and status = ${status}` : sql``} order by created_at desc limit ${limit}`
+  const counts = await sql<Array<{ status: string, n: number }>>`select status, count(*)::int as n from orders where ${mine} group by status`
   return {
     orders: rows.map(o => ({ orderId: o.id, status: o.status, mode: o.mode, reason: o.reason, totalCents: o.total_cents, createdAt: o.created_at.toISOString(), finishedAt: iso(o.finished_at) })),
     counts: Object.fromEntries(counts.map(c => [c.status, c.n]))

@@ -2,7 +2,7 @@ import type { Admin } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { HEADERS, findTopic, summarizeRecord } from '@vitrine/contracts'
 import type { SagaMode, ServiceName, TopicSerde } from '@vitrine/contracts'
-import { ShopError } from '@vitrine/service-kit'
+import { ShopError, serviceAuthHeaders } from '@vitrine/service-kit'
 import type { GatewayConfigType } from '../config.ts'
 import type { CompareBodyType, CompareResultType, SagaRunType } from '../schemas/compare.ts'
 import { TraceStart, causalOrder, expectedTopics, minimalTopics, missingFrom, topicRank } from './trace.ts'
@@ -28,8 +28,8 @@ function groupOf (service: ServiceName, suffix: string): string | null {
   return service === 'gateway' || service === 'streams' ? null : service + suffix
 }
 
-async function getJson (url: string): Promise<{ status: number, body: any }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) })
+async function getJson (url: string, headers: Record<string, string>): Promise<{ status: number, body: any }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) })
   return { status: res.status, body: await res.json().catch(() => null) }
 }
 
@@ -84,7 +84,7 @@ export class Comparison {
     try {
       res = await fetch(`${url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...serviceAuthHeaders(this.d.config, 'gateway') },
         body: JSON.stringify({ customerId: body.customerId, items: body.items, mode, channel: 'compare' }),
         signal: AbortSignal.timeout(10_000)
       })
@@ -223,7 +223,7 @@ export class Comparison {
     const id = encodeURIComponent(orderId)
     const ask = async (service: string, table: string, column: string, url: string, read: (body: any) => { value: string, detail: string | null }): Promise<SagaRunType['state'][number]> => {
       try {
-        const r = await getJson(url)
+        const r = await getJson(url, serviceAuthHeaders(this.d.config, 'gateway'))
         if (r.status === 404) return { service, table, column, value: null, detail: 'sem registro para este pedido' }
         if (r.status !== 200) return { service, table, column, value: null, detail: `respondeu ${r.status}` }
         return { service, table, column, ...read(r.body) }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { notFound } from '@vitrine/service-kit'
+import { customerScope, notFound } from '@vitrine/service-kit'
 import { listSagas, sagaView } from '../db/sagas.ts'
 import { ErrorBody } from '../schemas/common.ts'
 import { SagaList, SagaListQuery, SagaParams, SagaView } from '../schemas/sagas.ts'
@@ -8,7 +8,9 @@ import { SagaList, SagaListQuery, SagaParams, SagaView } from '../schemas/sagas.
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/sagas/:orderId', { schema: { params: SagaParams, response: { 200: SagaView, 400: ErrorBody, 404: ErrorBody, 500: ErrorBody } } }, async (request) => {
     const saga = await sagaView(fastify.sql, request.params.orderId)
-    if (!saga) throw notFound('saga for order', request.params.orderId)
+    // Another customer's saga is answered as missing (HTTP_AUTH=jwt, a customer's token).
+    const customer = customerScope(request)
+    if (!saga || (customer !== undefined && saga.order.customerId !== customer)) throw notFound('saga for order', request.params.orderId)
     return saga
   })
 

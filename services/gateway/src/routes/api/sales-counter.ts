@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { serviceAuthHeaders } from '@vitrine/service-kit'
 import { forward } from '../../lib/upstream.ts'
 import type { UpstreamAnswer } from '../../lib/upstream.ts'
 import { ErrorBody } from '../../schemas/common.ts'
@@ -19,7 +20,7 @@ async function send (reply: FastifyReply, a: UpstreamAnswer): Promise<FastifyRep
 
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   const to = async (method: string, path: string, body?: unknown, timeoutMs = 20_000): Promise<UpstreamAnswer> =>
-    await forward('sales-counter', config.SALES_COUNTER_URL, method, path, { ...(body !== undefined ? { body } : {}), timeoutMs })
+    await forward('sales-counter', config.SALES_COUNTER_URL, method, path, { ...(body !== undefined ? { body } : {}), timeoutMs, headers: serviceAuthHeaders(config, 'gateway') })
 
   // Its totals beside the recount from orders.confirmed, duplicates, mode, crash point, fencing.
   fastify.get('/sales-counter', { schema: { response: passthrough } }, async (_request, reply) =>
