@@ -18,7 +18,9 @@ import { CheckResult, CompatibilityBody, CreateBody, LabSubjectParams, ProduceBo
  */
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   const browser = fastify.registryBrowser
-  const registry = new LabRegistry(config.SCHEMA_REGISTRY_URL)
+  // Made on first use: a gateway registers these routes before anyone asks the registry anything.
+  let labRegistry: LabRegistry | undefined
+  const registry = (): LabRegistry => (labRegistry ??= new LabRegistry(config.SCHEMA_REGISTRY_URL))
   const LAB_SUBJECT = new RegExp(LAB_SUBJECT_PATTERN)
   const sources = new Set(TOPICS.filter(t => t.schema !== null).map(t => subjectOf(config.TOPIC_PREFIX + t.name)))
 
@@ -48,7 +50,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   const detail = async (subject: string): Promise<Static<typeof SubjectDetail>> => {
     const numbers = await browser.versions(subject)
     const [compatibility, versions] = await Promise.all([
-      registry.compatibility(subject),
+      registry().compatibility(subject),
       Promise.all(numbers.map(async n => await browser.version(subject, n)))
     ])
     return {
@@ -76,9 +78,9 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     const subject = labSubject(name)
     if (await browser.versions(subject).catch(() => null)) throw new ShopError('SHOP_ERR_SUBJECT_EXISTS', `subject ${subject} already exists`, 409, { subject })
     // A copy: the shop's subject is only read. The new subject gets the global rule until its own is set.
-    const registered = await registry.register(subject, JSON.stringify(original.schema))
+    const registered = await registry().register(subject, JSON.stringify(original.schema))
     if ('refused' in registered) throw new ShopError('SHOP_ERR_UPSTREAM', `schema registry refused the copy of ${from}: ${JSON.stringify(registered.refused.body)}`, 502)
-    await registry.setCompatibility(subject, request.body.compatibility ?? 'BACKWARD')
+    await registry().setCompatibility(subject, request.body.compatibility ?? 'BACKWARD')
     await ensureTopic(labTopic(subject))
     request.log.info({ subject, from, version: original.version }, 'lab subject created from a shop subject')
     return await reply.code(201).send(await detail(subject))
@@ -92,7 +94,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     schema: { params: LabSubjectParams, response: { 204: Type.Null(), 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } }
   }, async (request, reply) => {
     const { subject } = request.params
-    if (!(await registry.deleteSubject(subject))) throw new ShopError('SHOP_ERR_SUBJECT_NOT_FOUND', `subject ${subject} does not exist`, 404, { subject })
+    if (!(await registry().deleteSubject(subject))) throw new ShopError('SHOP_ERR_SUBJECT_NOT_FOUND', `subject ${subject} does not exist`, 404, { subject })
     const topic = labTopic(subject)
     if (await fastify.kafkaConsole.exists(topic)) await fastify.kafkaConsole.deleteTopic(topic)
     return await reply.code(204).send(null)
@@ -103,8 +105,8 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   }, async (request) => {
     const { subject } = request.params
     await browser.versions(subject) // 404 for an unknown subject (Apicurio would store a rule for it)
-    await registry.setCompatibility(subject, request.body.compatibility)
-    return { subject, compatibility: await registry.compatibility(subject) }
+    await registry().setCompatibility(subject, request.body.compatibility)
+    return { subject, compatibility: await registry().compatibility(subject) }
   })
 
   fastify.post('/subjects/:subject/check', {
@@ -114,11 +116,11 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     parseAvro(request.body.schema)
     // Apicurio says "compatible" for a subject it does not have: ask only about one that exists.
     const versions = await browser.versions(subject)
-    const compatibility: Level = await registry.compatibility(subject)
-    const answer = await registry.check(subject, request.body.schema, compatibility)
+    const compatibility: Level = await registry().compatibility(subject)
+    const answer = await registry().check(subject, request.body.schema, compatibility)
     const verdict = (answer.body as { is_compatible?: unknown } | null)?.is_compatible
     if (answer.status !== 200 || typeof verdict !== 'boolean') throw new ShopError('SHOP_ERR_UPSTREAM', `schema registry answered ${answer.status} to the compatibility check: ${JSON.stringify(answer.body).slice(0, 300)}`, 502)
-    const causes = verdict ? [] : await registry.causes(subject, request.body.schema)
+    const causes = verdict ? [] : await registry().causes(subject, request.body.schema)
     const latest = versions.at(-1)!
     return { subject, compatibility, latest, compatible: verdict, registry: { path: answer.path, status: answer.status, body: answer.body }, causes, reading: readVerdict(verdict, compatibility, latest, causes) }
   })
@@ -129,7 +131,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     const { subject } = request.params
     parseAvro(request.body.schema)
     await browser.versions(subject)
-    const r = await registry.register(subject, request.body.schema)
+    const r = await registry().register(subject, request.body.schema)
     if ('refused' in r) {
       const message = (r.refused.body as { message?: unknown } | null)?.message
       throw new ShopError('SHOP_ERR_SCHEMA_INCOMPATIBLE', typeof message === 'string' ? message : JSON.stringify(r.refused.body), 409, { subject, registry: r.refused })
@@ -173,7 +175,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     if (!stored) throw new ShopError('SHOP_ERR_KAFKA', `record ${topic}/${delivered.partition}@${delivered.offset} could not be read back`, 502, { topic })
     const id = wireSchemaId(stored)
     if (id === null) throw new ShopError('SHOP_ERR_KAFKA', `record ${topic}/${delivered.partition}@${delivered.offset} is not in Confluent wire format`, 502, { topic })
-    const writerSchema = await registry.schemaById(id)
+    const writerSchema = await registry().schemaById(id)
     const seen = resolveRecord(stored.subarray(5), writerSchema, r.schema)
     return {
       topic,
