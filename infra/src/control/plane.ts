@@ -6,6 +6,7 @@ import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
+import { CONTROLLER_COMPONENT, nodeFormatted } from '../kafka-node.ts'
 import { submitStreamsJobs } from '../streams-flink.ts'
 import type { GroupReset, StockReset, TableReset } from './reset.ts'
 import { SHOP_SCHEMAS, moveGroupsToEnd, resetDatabase } from './reset.ts'
@@ -71,7 +72,8 @@ export class ControlPlane {
    */
   private get s (): StackSettings {
     const s = this.settings.stack
-    const bigger = s.brokers === 1 && ['kafka-2', 'kafka-3'].some(n => readPid(s.stateDir, n) !== undefined)
+    // The controller's folder stays when brokers 2 and 3 are both stopped (their pid files go): still three.
+    const bigger = s.brokers === 1 && (['kafka-2', 'kafka-3', CONTROLLER_COMPONENT].some(n => readPid(s.stateDir, n) !== undefined) || nodeFormatted({ ...s, brokers: 3 }, 'controller'))
     return bigger ? { ...s, brokers: 3 } : s
   }
 
