@@ -27,6 +27,8 @@ const DB_SCHEMA: Record<ServiceId, string> = { 'checkout-api': 'checkout', payme
 
 /** A running service: in this process (fast, `inject`) or as its own OS process (so a test can SIGKILL it). */
 interface Running {
+  /** The app itself, when it runs in this process (its routes, its OpenAPI document). */
+  app?: FastifyInstance
   request: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<Response>
   stop: () => Promise<void>
   kill?: () => Promise<void>
@@ -55,6 +57,7 @@ async function inProcess (id: ServiceId, env: Record<string, string>): Promise<R
   const { app, schema } = await appFor(id)
   const fastify: FastifyInstance = await buildApp(id, app, loadConfig(schema, env) as never)
   return {
+    app: fastify,
     request: async (method, url, body, headers) => {
       const res = await fastify.inject({ method: method as 'GET', url, ...(body !== undefined ? { payload: body as object } : {}), ...(headers ? { headers } : {}) })
       let parsed: unknown = res.body
