@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { StackSettings } from './settings.ts'
 import { FLINK_HOME, ROOT, bootstrapServers, registryUrl } from './settings.ts'
 import { nodeTs, spawnDetached } from './proc.ts'
+import { kafkaLoginEnv } from './security/client-login.ts'
 
 // Apache Flink 2.2 as one local JVM: the SQL Gateway (its REST API on flinkGatewayPort) with
 // execution.target=local, so every job it submits runs in an embedded mini cluster inside that same
@@ -151,7 +152,8 @@ export function prepareFlink (s: StackSettings, java: string): { command: string
 export function submitStreamsJobs (s: StackSettings): number {
   const { command, args } = nodeTs(join(ROOT, 'services/streams/src/main.ts'))
   // This stack's Flink, state folder, Kafka and registry, also when they are not the environment's.
-  const env = { VITRINE_STATE_DIR: s.stateDir, FLINK_SQL_GATEWAY_PORT: String(s.flinkGatewayPort), FLINK_UI_PORT: String(s.flinkUiPort), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? bootstrapServers(s), SCHEMA_REGISTRY_URL: registryUrl(s) }
+  // KAFKA_AUTH=scram: the jobs log in to Kafka as the streams principal (its ACLs come from the catalog).
+  const env = { VITRINE_STATE_DIR: s.stateDir, FLINK_SQL_GATEWAY_PORT: String(s.flinkGatewayPort), FLINK_UI_PORT: String(s.flinkUiPort), KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? bootstrapServers(s), SCHEMA_REGISTRY_URL: registryUrl(s), ...kafkaLoginEnv(s, 'streams') }
   return spawnDetached(s.stateDir, 'streams-submit', command, args, { cwd: ROOT, env })
 }
 

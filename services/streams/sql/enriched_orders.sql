@@ -26,6 +26,9 @@ CREATE TABLE enriched_orders (
   'connector' = 'kafka',
   'topic' = '${TOPIC_PREFIX}streams.enriched-orders',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   -- Chaveado por orderId, como os tópicos da saga: os itens de um pedido ficam juntos.
   'key.format' = 'raw',
   'key.fields' = 'orderId',

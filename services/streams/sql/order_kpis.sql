@@ -20,6 +20,9 @@ CREATE TABLE order_kpis (
   'connector' = 'kafka',
   'topic' = '${TOPIC_PREFIX}streams.order-kpis',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'key.format' = 'raw',
   'key.fields' = 'kpiKey',
   -- O valor em Avro leva só as colunas que não são a chave, com o schema de contracts.

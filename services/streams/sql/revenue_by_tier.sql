@@ -24,6 +24,9 @@ CREATE TABLE revenue_by_tier (
   'connector' = 'upsert-kafka',
   'topic' = '${TOPIC_PREFIX}streams.revenue-by-tier',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'key.format' = 'raw',
   -- O tier também fica no valor (ALL): quem lê só o valor sabe de que tier é.
   'value.fields-include' = 'ALL',

@@ -6,6 +6,10 @@
 -- Os ${...} são preenchidos pelo submitter (services/streams/src/sql.ts):
 --   ${TOPIC_PREFIX}        prefixo dos tópicos (vazio na demo; os testes usam o seu)
 --   ${KAFKA_BROKERS}       bootstrap do Kafka
+--   ${KAFKA_SECURITY_PROTOCOL}, ${KAFKA_SASL_MECHANISM}, ${KAFKA_SASL_JAAS_CONFIG}
+--                         o login do Flink no Kafka: PLAINTEXT sem login; com KAFKA_AUTH=scram,
+--                         SASL_PLAINTEXT como o usuário streams (ScramLoginModule, senha do
+--                         .vitrine/secrets), com as ACLs que o catálogo dá ao streams
 --   ${SCHEMA_REGISTRY_URL} API Confluent do nosso registry (Apicurio)
 --   ${GROUP_SUFFIX}        sufixo dos consumer groups do Flink
 --   ${SCHEMA:nome}         o .avsc de contracts/schemas (a versão mais nova), como texto
@@ -45,6 +49,9 @@ CREATE TABLE orders_new (
   'connector' = 'kafka',
   'topic' = '${TOPIC_PREFIX}orders.new',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'properties.group.id' = 'streams${GROUP_SUFFIX}',
   'properties.isolation.level' = 'read_committed',
   'scan.startup.mode' = 'earliest-offset',
@@ -66,6 +73,9 @@ CREATE TABLE orders_confirmed (
   'connector' = 'kafka',
   'topic' = '${TOPIC_PREFIX}orders.confirmed',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'properties.group.id' = 'streams${GROUP_SUFFIX}',
   'properties.isolation.level' = 'read_committed',
   'scan.startup.mode' = 'earliest-offset',
@@ -103,6 +113,9 @@ CREATE TABLE customers (
   'connector' = 'kafka',
   'topic' = '${CDC_CUSTOMERS_TOPIC}',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'properties.group.id' = 'streams${GROUP_SUFFIX}',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'debezium-json',
@@ -124,6 +137,9 @@ CREATE TABLE products (
   'connector' = 'kafka',
   'topic' = '${CDC_PRODUCTS_TOPIC}',
   'properties.bootstrap.servers' = '${KAFKA_BROKERS}',
+  'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
+  'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
+  'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
   'properties.group.id' = 'streams${GROUP_SUFFIX}',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'debezium-json',

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { bootstrapServers, flinkStateDir, latestCheckpoint, loadSettings, registryUrl, sqlGatewayUrl } from '@vitrine/infra'
 import { submitJobs } from './submit.ts'
-import { JOBS } from './sql.ts'
+import { JOBS, kafkaSqlLogin } from './sql.ts'
 import type { JobName } from './sql.ts'
 
 // `pnpm --filter @vitrine/streams submit [job ...]`: starts the SQL jobs on the stack's Flink (make demo
@@ -30,7 +30,9 @@ const reports = await submitJobs({
     CDC_CUSTOMERS_TOPIC: prefix + (env.CDC_CUSTOMERS_TOPIC ?? 'customers.cdc'),
     CDC_PRODUCTS_TOPIC: prefix + (env.CDC_PRODUCTS_TOPIC ?? 'products.cdc'),
     // Kafka Connect writes Debezium's JSON without the schema envelope (infra/src/streams-connect.ts).
-    CDC_SCHEMA_INCLUDE: 'false'
+    CDC_SCHEMA_INCLUDE: 'false',
+    // The supervisor gives the submitter the streams principal's login with KAFKA_AUTH=scram (infra/src/streams-flink.ts).
+    ...kafkaSqlLogin(env.KAFKA_SECURITY_PROTOCOL === 'sasl_plaintext' ? { username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' } : null)
   },
   log: (msg, fields) => console.error(JSON.stringify({ msg, ...fields }))
 })

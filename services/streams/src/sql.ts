@@ -22,6 +22,27 @@ export interface SqlParams {
   CDC_SCHEMA_INCLUDE: string
   /** Set per job by the submitter: its Kafka transactions' id prefix. */
   TRANSACTIONAL_ID?: string
+  /** Flink's Kafka login (kafkaSqlLogin): PLAINTEXT with no login when left out. */
+  KAFKA_SECURITY_PROTOCOL?: string
+  KAFKA_SASL_MECHANISM?: string
+  KAFKA_SASL_JAAS_CONFIG?: string
+}
+
+/** No login, the Kafka clients' own defaults (the JAAS config is read only on a SASL connection). */
+const PLAINTEXT_LOGIN = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_JAAS_CONFIG: '' }
+
+/**
+ * The Kafka connector's login options (properties.security.protocol, .sasl.mechanism, .sasl.jaas.config)
+ * for a SCRAM principal (KAFKA_AUTH=scram: the `streams` principal and its ACLs), or no login. Flink hides
+ * `*.jaas.config` values in its UI and logs (a sensitive key), so the password is not shown there.
+ */
+export function kafkaSqlLogin (login: { username: string, password: string, mechanism?: string } | null): Pick<SqlParams, 'KAFKA_SECURITY_PROTOCOL' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_JAAS_CONFIG'> {
+  if (login === null) return PLAINTEXT_LOGIN
+  return {
+    KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
+    KAFKA_SASL_MECHANISM: login.mechanism ?? 'SCRAM-SHA-512',
+    KAFKA_SASL_JAAS_CONFIG: `org.apache.kafka.common.security.scram.ScramLoginModule required username="${login.username}" password="${login.password}";`
+  }
 }
 
 export class SqlParamError extends Error {
@@ -34,7 +55,7 @@ const quote = (s: string): string => s.replaceAll("'", "''")
 export function renderSql (text: string, params: SqlParams): string {
   return text.replace(/\$\{([A-Z_]+)(?::([a-z0-9-]+))?\}/g, (_m, name: string, schema: string | undefined) => {
     if (name === 'SCHEMA' && schema) return quote(JSON.stringify(latestSchema(schema)))
-    const value = (params as unknown as Record<string, string | undefined>)[name]
+    const value = ({ ...PLAINTEXT_LOGIN, ...params } as unknown as Record<string, string | undefined>)[name]
     if (value === undefined) throw new SqlParamError(`SQL parameter \${${name}} has no value`)
     return quote(value)
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { latestSchema } from '@vitrine/contracts'
-import { JOBS, SqlParamError, checkReadOnly, jobStatements, renderSql, splitStatements } from '../../src/sql.ts'
+import { JOBS, SqlParamError, checkReadOnly, jobStatements, kafkaSqlLogin, renderSql, splitStatements } from '../../src/sql.ts'
 import { rootCause } from '../../src/sql-gateway.ts'
 import { resumePlan } from '../../src/submit.ts'
 
@@ -73,4 +73,21 @@ test('a job resumes from its checkpoint only with the statements that wrote it',
   assert.notEqual(edited.sqlHash, first.sqlHash)
   assert.deepEqual([edited.previousJobId, edited.sqlChanged], [null, true])
   assert.equal(resumePlan({ 'vitrine-revenue_by_tier': 'job-1' }, 'vitrine-revenue_by_tier', statements).previousJobId, null)
+})
+
+test('every Kafka table logs in as the streams principal with KAFKA_AUTH=scram, and as no one on PLAINTEXT', () => {
+  const scram = { ...params, ...kafkaSqlLogin({ username: 'streams', password: 'pw' }) }
+  for (const job of JOBS) {
+    for (const [login, protocol] of [[scram, 'SASL_PLAINTEXT'], [params, 'PLAINTEXT']] as const) {
+      const tables = jobStatements(job, login).filter(st => /'connector' = '(upsert-)?kafka'/.test(st))
+      assert.ok(tables.length > 0, job)
+      for (const st of tables) {
+        assert.match(st, new RegExp(`'properties\\.security\\.protocol' = '${protocol}'`), `${job}: ${st.slice(0, 60)}`)
+        if (protocol === 'SASL_PLAINTEXT') {
+          assert.match(st, /'properties\.sasl\.mechanism' = 'SCRAM-SHA-512'/)
+          assert.match(st, /'properties\.sasl\.jaas\.config' = 'org\.apache\.kafka\.common\.security\.scram\.ScramLoginModule required username="streams" password="pw";'/)
+        }
+      }
+    }
+  }
 })
