@@ -111,6 +111,8 @@ chaos: setup
 
 # VITRINE_T0: when make demo started, so the demo reports how long its first confirmed order took.
 demo: export VITRINE_T0 := $(shell date +%s%3N)
+# The payment triggers (pay-ok, fail-payment...) work in class only: on here, off by default (TEACHING_MODE=0 make demo turns them off).
+demo: export TEACHING_MODE ?= 1
 demo: setup
 	@node --import tsx infra/src/demo.ts
 

@@ -47,7 +47,8 @@ function merge<T> (base: T, override: unknown): T {
 }
 
 const hostPort = (svc: Service | undefined, container?: number): number | undefined => {
-  const mapping = svc?.ports?.map(p => p.split(':').map(Number)).find(([, c]) => container === undefined || c === container)
+  // host_ip:host:container; the host port is the one before the container's.
+  const mapping = svc?.ports?.map(p => p.split(':').slice(-2).map(Number)).find(([, c]) => container === undefined || c === container)
   return mapping?.[0]
 }
 const env = (svc: Service | undefined, name: string): string | undefined => {
@@ -156,6 +157,15 @@ test('compose.3-brokers.yaml on top: three brokers on the local cluster\'s ports
   const init = merged.services['topic-init']
   assert.equal(env(init, 'BROKERS'), '3')
   assert.deepEqual(Object.keys(init?.depends_on ?? {}).sort(), brokers)
+})
+
+test('compose: every published port is bound to 127.0.0.1 (Kafka, the registry, kafka-ui and PostgreSQL with its known password are not on the network)', () => {
+  for (const file of ['compose.yaml', 'compose.3-brokers.yaml']) {
+    const { services } = load(file)
+    const ports = Object.entries(services).flatMap(([name, svc]) => (svc.ports ?? []).map(p => [name, p] as const))
+    assert.ok(ports.length > 0, file)
+    for (const [name, p] of ports) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `${file}: ${name} publishes ${p}`)
+  }
 })
 
 test('compose.yaml: Prometheus, Alertmanager and Grafana on loopback, on the local ports (Grafana on 3300, not the UI\'s 3000), with infra\'s rules and dashboards', () => {

@@ -90,6 +90,7 @@ export interface FeedStatus {
   historySize: number
   pushIntervalMs: number
   batches: number
+  teachingMode: boolean
 }
 
 export interface CatalogTopic {

@@ -1,4 +1,5 @@
 import { api } from './api.ts'
+import { live } from './live.svelte.ts'
 
 // The order being put together on "Novo pedido": the form edits it, the comparison sends the same
 // customer and items in each saga style. One instance per page, passed to both.
@@ -29,9 +30,12 @@ export class OrderDraft {
 
   readonly chosen = $derived(this.products.filter(p => (this.quantities[p.id] ?? 0) > 0))
   readonly scarcest = $derived(this.products.reduce<Product | null>((min, p) => (min === null || p.available < min.available ? p : min), null))
-  readonly outOfStock = $derived(this.trigger === 'out-of-stock' && this.scarcest !== null)
+  /** The triggers work only with the gateway's TEACHING_MODE on (issue 16); off, the customer goes as typed. */
+  readonly teaching = $derived(live.status?.teachingMode === true)
+  readonly activeTrigger = $derived<Trigger>(this.teaching ? this.trigger : 'none')
+  readonly outOfStock = $derived(this.activeTrigger === 'out-of-stock' && this.scarcest !== null)
   /** The customer sent: the trigger rides in it ("sem estoque" needs an approved payment to show the refund). */
-  readonly customerId = $derived(this.trigger === 'none' ? this.customer : `${this.customer}-${this.trigger === 'out-of-stock' ? 'pay-ok' : this.trigger}`)
+  readonly customerId = $derived(this.activeTrigger === 'none' ? this.customer : `${this.customer}-${this.activeTrigger === 'out-of-stock' ? 'pay-ok' : this.activeTrigger}`)
   readonly customerValid = $derived(/^[A-Za-z0-9_.@-]{1,40}$/.test(this.customer))
   /** The items as chosen in the table (what the comparison sends). */
   readonly chosenItems = $derived<OrderItem[]>(this.chosen.map(p => ({ productId: p.id, quantity: this.quantities[p.id] ?? 1 })))

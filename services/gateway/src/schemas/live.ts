@@ -64,5 +64,7 @@ export const FeedStatusSchema = Type.Object({
   clients: Type.Integer(),
   historySize: Type.Integer(),
   pushIntervalMs: Type.Integer(),
-  batches: Type.Integer()
+  batches: Type.Integer(),
+  /** TEACHING_MODE: the payment triggers work (the Novo pedido form offers them only then). */
+  teachingMode: Type.Boolean()
 })

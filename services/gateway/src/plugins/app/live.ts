@@ -71,7 +71,8 @@ export default fp<{ config: GatewayConfigType }>(async (fastify, { config }) => 
     clients: io.engine.clientsCount,
     historySize: config.HISTORY_SIZE,
     pushIntervalMs: config.PUSH_INTERVAL_MS,
-    batches: feed.batcher.batches
+    batches: feed.batcher.batches,
+    teachingMode: config.TEACHING_MODE
   })
 
   io.on('connection', socket => {
