@@ -8,6 +8,7 @@ import type { KpiSnapshot as KpiSnapshotSchema, SqlResult as SqlResultSchema } f
 import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from '@vitrine/service-kit/drills'
 import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
 import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
+import type { ResetReport as ResetReportSchema } from './schemas/admin.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
 import type { ElectionResult as ReplicationElectionSchema, ReplicationState as ReplicationStateSchema } from './schemas/lab-replicacao.ts'
@@ -220,3 +221,5 @@ export type PartitionsLabAddResult = Static<typeof AddPartitionsResultSchema>
 /** The replication lab's reading of the cluster (GET /api/lab/replicacao/state) and a preferred-leader election's answer. */
 export type ReplicationLabState = Static<typeof ReplicationStateSchema>
 export type ReplicationElection = Static<typeof ReplicationElectionSchema>
+/** The shop's reset as the control plane reports it (POST /api/admin/reset, the instructor bar). */
+export type ResetReport = Static<typeof ResetReportSchema>

@@ -1,8 +1,8 @@
-// A hash router: #/fluxo, #/eventos, #/pedido/<orderId>, #/metricas, #/novo, #/kafka/<tab>/<item>, #/exercicios, #/lab/<lab>.
+// A hash router: #/fluxo, #/eventos, #/pedido/<orderId>, #/metricas, #/novo, #/kafka/<tab>/<item>, #/exercicios, #/lab/<lab>, #/glossario/<termo>.
 
-export type PageName = 'fluxo' | 'eventos' | 'pedido' | 'metricas' | 'novo' | 'kafka' | 'exercicios' | 'exactly-once' | 'caos' | 'kpis' | 'sql' | 'lab'
+export type PageName = 'fluxo' | 'eventos' | 'pedido' | 'metricas' | 'novo' | 'kafka' | 'exercicios' | 'exactly-once' | 'caos' | 'kpis' | 'sql' | 'lab' | 'glossario'
 
-const PAGES: readonly PageName[] = ['fluxo', 'eventos', 'pedido', 'metricas', 'novo', 'kafka', 'exercicios', 'exactly-once', 'caos', 'kpis', 'sql', 'lab']
+const PAGES: readonly PageName[] = ['fluxo', 'eventos', 'pedido', 'metricas', 'novo', 'kafka', 'exercicios', 'exactly-once', 'caos', 'kpis', 'sql', 'lab', 'glossario']
 
 function parse (hash: string): { page: PageName, params: string[] } {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../config.ts'
+import admin from './admin.ts'
 import catalog from './catalog.ts'
 import chaos from './chaos.ts'
 import compare from './compare.ts'
@@ -30,6 +31,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(docs, { config })
   await fastify.register(exercises, { config })
   await fastify.register(chaos, { config })
+  await fastify.register(admin, { config })
   await fastify.register(lab, { prefix: '/lab', config })
 }
 
