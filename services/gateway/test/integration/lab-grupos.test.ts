@@ -78,6 +78,13 @@ test('the consumer groups lab: groups of both protocols, members, delay, freeze,
   await groupWhen(g1, 'commits on every partition', g => g.partitions.every(p => p.committed !== null && p.committed > 0))
 
   const [m1, m2] = e1.members.map(m => m.name) as [string, string]
+  // Freeze m2 of the eager group first (its max.poll.interval.ms runs while the next steps do): the broker
+  // keeps it (heartbeats go on) until then, and m1 holds all after.
+  const frozen = await call('POST', `/groups/${g1}/members/${m2}/freeze`)
+  assert.equal(frozen.status, 200)
+  assert.equal((frozen.body as LabGroupsState).groups[0]!.members.find(m => m.name === m2)!.status, 'frozen')
+  const held = await groupWhen(g1, 'the frozen member still in the group', g => g.members.find(m => m.name === m2)!.inGroup, 3000)
+  assert.equal(held.members.find(m => m.name === m2)!.partitions.length, LAB_PARTITIONS / 2)
   // Delay: bounded; unknown member named.
   const tooSlow = await call('PUT', `/groups/${g1}/members/${m1}/delay`, { ms: 60_000 })
   assert.equal(tooSlow.status, 400)
@@ -104,18 +111,15 @@ test('the consumer groups lab: groups of both protocols, members, delay, freeze,
   assert.deepEqual(fieldRules(over.body), ['params.group:maxMembers'])
   assert.match(over.body.message, /UV_THREADPOOL_SIZE/)
 
-  // Freeze m2 of the eager group: the broker keeps it (heartbeats go on) until max.poll.interval.ms, then m1 holds all.
-  const frozen = await call('POST', `/groups/${g1}/members/${m2}/freeze`)
-  assert.equal(frozen.status, 200)
-  assert.equal((frozen.body as LabGroupsState).groups[0]!.members.find(m => m.name === m2)!.status, 'frozen')
-  const held = await groupWhen(g1, 'the frozen member still in the group', g => g.members.find(m => m.name === m2)!.inGroup, 3000)
-  assert.equal(held.members.find(m => m.name === m2)!.partitions.length, LAB_PARTITIONS / 2)
   // Close m1 of the KIP-848 group cleanly: it leaves at once and the other members take its partitions.
   const k1m1 = k1.members[0]!.name
   assert.equal((await call('DELETE', `/groups/${g2}/members/${k1m1}`)).status, 200)
   await groupWhen(g2, 'the closed member gone, its partitions taken', g => !g.members.some(m => m.name === k1m1) && owned(g).join() === ALL.join(), 10_000)
   const after = await groupWhen(g1, 'the frozen member dropped, m1 holds all', g => !g.members.find(m => m.name === m2)!.inGroup && g.members.find(m => m.name === m1)!.partitions.length === LAB_PARTITIONS, 25_000)
   assert.ok(after.timeline.some(e => e.kind === 'freeze' && e.member === m2))
+  // The timeline names where they came from: m1's callback got m2's partitions.
+  const frozenParts = held.members.find(m => m.name === m2)!.partitions
+  assert.ok(after.timeline.some(e => e.kind === 'assign' && e.member === m1 && frozenParts.every(p => e.moved.some(x => x.partition === p && x.from === m2))), JSON.stringify(after.timeline))
 
   // More members than partitions: with the eager group removed, a fifth member of the KIP-848 group is idle.
   const removed = await call('DELETE', `/groups/${g1}`)
