@@ -1,5 +1,6 @@
 import type { ErrorBody, FieldError } from './types.ts'
 import type { Run } from '../components/CompareRuns.svelte'
+import { authHeaders } from './auth.svelte.ts'
 
 // Calls to the gateway's REST API. A non-2xx answer becomes an ApiError carrying the gateway's
 // code, message and, for 400, each broken rule with its field.
@@ -15,12 +16,18 @@ export class ApiError extends Error {
   }
 }
 
+// The gateway's refusals of a token (HTTP_AUTH=jwt), said in pt-BR wherever a page shows an error.
+const REFUSED: Record<string, string> = {
+  SHOP_ERR_UNAUTHENTICATED: 'É preciso entrar para isso: use o botão Entrar, no topo da página (ou sua sessão expirou).',
+  SHOP_ERR_FORBIDDEN: 'Acesso negado: isso é só para o instrutor (ou você tentou agir em nome de outro cliente). Entre como instrutor, no topo da página.'
+}
+
 export async function api<T> (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   let res: Response
   try {
     res = await fetch(path, {
       method,
-      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...authHeaders(), ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {})
     })
   } catch (err) {
@@ -35,7 +42,8 @@ export async function api<T> (method: string, path: string, body?: unknown, head
   }
   if (!res.ok) {
     const e = (data ?? {}) as Partial<ErrorBody>
-    throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? `HTTP ${res.status}`, e.errors ?? [])
+    const code = e.code ?? `HTTP_${res.status}`
+    throw new ApiError(res.status, code, REFUSED[code] ?? e.message ?? `HTTP ${res.status}`, e.errors ?? [])
   }
   return data as T
 }
