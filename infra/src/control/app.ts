@@ -3,7 +3,7 @@ import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 // The services' server options, error handler and error body: the control plane answers like them.
-import { ErrorBody, errorsPlugin, serverOptions } from '@vitrine/service-kit'
+import { BaseConfig, ErrorBody, doorsPlugin, errorsPlugin, loadConfig, serverOptions } from '@vitrine/service-kit'
 import type { ServiceConfig } from '@vitrine/service-kit'
 import type { ControlPlane } from './plane.ts'
 import { ActionName, ActionResult, ComponentName, ComponentStatus, ExerciseList, ExerciseNumber, ExerciseStatus, Health, ResetReport, StatusList } from './schemas.ts'
@@ -45,6 +45,10 @@ function exerciseRow (s: ExerciseState): Static<typeof ExerciseStatus> {
 
 const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify, { plane, exerciseCheckMs, drillTimings }) => {
   await fastify.register(errorsPlugin)
+  // On loopback, yet a browser page can reach it under a rebound DNS name or from another origin: the
+  // services' Host and Origin checks (issue 16). No rate limit: the gateway and the tests poll it.
+  const doors = loadConfig(BaseConfig, { ALLOWED_HOSTS: process.env.ALLOWED_HOSTS, ALLOWED_ORIGINS: process.env.ALLOWED_ORIGINS })
+  await fastify.register(doorsPlugin, { config: { ...doors, HEALTH_DETAIL: 'all' }, rateLimit: false })
 
   // TODO(auth): instructor-only once authentication exists: this hook is where the instructor
   // check goes (every route but /health). Until then the API listens on 127.0.0.1 only (server.ts).

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { ROOT } from '../../../src/settings.ts'
@@ -34,6 +35,23 @@ after(async () => {
     server.kill('SIGTERM')
     await new Promise(resolve => server!.once('exit', resolve))
   }
+})
+
+test('a request under a rebound DNS name (unknown Host) or from another site\'s page is refused before any route', async () => {
+  const ask = async (headers: Record<string, string>): Promise<{ status: number, body: string }> => await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/components', headers }, res => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  const rebound = await ask({ host: `rebind.attacker.example:${port}` })
+  assert.equal(rebound.status, 421)
+  assert.equal(JSON.parse(rebound.body).code, 'SHOP_ERR_HOST_NOT_ALLOWED')
+  assert.equal((await ask({ host: `127.0.0.1:${port}`, origin: 'https://evil.example' })).status, 403)
+  assert.equal((await ask({ host: `localhost:${port}` })).status, 200)
 })
 
 test('the server answers on loopback with every component, and the CLI goes through it', async () => {

@@ -14,6 +14,8 @@ export interface DoorsOptions {
    * (RATE_LIMIT_MAX, raised by tests and the bench) moves every limit.
    */
   routeShares?: Record<string, number>
+  /** false: Host and Origin only (the control plane, which the tests and the gateway poll often from this machine). */
+  rateLimit?: boolean
 }
 
 // Never limited: Prometheus scrapes /metrics, the supervisor and the tests poll /health.
@@ -60,25 +62,28 @@ export default fp<DoorsOptions>(async (fastify, opts) => {
     }
   })
 
-  const max = config.RATE_LIMIT_MAX
-  const shares = opts.routeShares ?? {}
-  fastify.addHook('onRoute', (route) => {
-    if (UNLIMITED.test(route.url)) {
-      route.config = { ...route.config, rateLimit: false }
-      return
-    }
-    const methods = Array.isArray(route.method) ? route.method : [route.method]
-    const share = methods.map(m => shares[`${m} ${route.url}`]).find(s => s !== undefined)
-    if (share !== undefined) route.config = { ...route.config, rateLimit: { max: Math.max(1, Math.floor(max * share)) } }
-  })
-  await fastify.register(rateLimit, {
-    global: true,
-    max,
-    timeWindow: config.RATE_LIMIT_WINDOW_MS,
-    keyGenerator: (request: FastifyRequest) => clientAddress(request.socket.remoteAddress, request.headers),
-    errorResponseBuilder: (_request, context) => new ShopError('SHOP_ERR_RATE_LIMITED', `too many requests from this client: at most ${context.max} per ${Math.round(config.RATE_LIMIT_WINDOW_MS / 1000)} s; retry in ${context.after}`, 429,
-      { errors: [{ field: 'request', rule: 'rateLimit', message: `more than ${context.max} requests in ${Math.round(config.RATE_LIMIT_WINDOW_MS / 1000)} s` }] })
-  })
+  if (opts.rateLimit !== false) {
+    const max = config.RATE_LIMIT_MAX
+    const window = `${Math.round(config.RATE_LIMIT_WINDOW_MS / 1000)} s`
+    const shares = opts.routeShares ?? {}
+    fastify.addHook('onRoute', (route) => {
+      if (UNLIMITED.test(route.url)) {
+        route.config = { ...route.config, rateLimit: false }
+        return
+      }
+      const methods = Array.isArray(route.method) ? route.method : [route.method]
+      const share = methods.map(m => shares[`${m} ${route.url}`]).find(s => s !== undefined)
+      if (share !== undefined) route.config = { ...route.config, rateLimit: { max: Math.max(1, Math.floor(max * share)) } }
+    })
+    await fastify.register(rateLimit, {
+      global: true,
+      max,
+      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      keyGenerator: (request: FastifyRequest) => clientAddress(request.socket.remoteAddress, request.headers),
+      errorResponseBuilder: (_request, context) => new ShopError('SHOP_ERR_RATE_LIMITED', `too many requests from this client: at most ${context.max} per ${window}; retry in ${context.after}`, 429,
+        { errors: [{ field: 'request', rule: 'rateLimit', message: `more than ${context.max} requests in ${window}` }] })
+    })
+  }
 
   if (config.HEALTH_DETAIL === 'local') {
     // What a check says (URLs, hosts, errors) is for the machine's own operator, not for a classroom's network.
