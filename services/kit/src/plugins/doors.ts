@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { BaseConfigType } from '../config.ts'
 import { ShopError } from '../errors.ts'
-import { clientAddress, doorRules, hostAllowed, isLocalClient, originAllowed } from '../doors.ts'
+import { clientAddress, doorRules, hostAllowed, isLocalClient, isLoopback, originAllowed } from '../doors.ts'
 
 export type DoorsConfig = Pick<BaseConfigType, 'ALLOWED_HOSTS' | 'ALLOWED_ORIGINS' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_MS' | 'HEALTH_DETAIL'>
 
@@ -23,7 +23,8 @@ const UNLIMITED = /^\/(metrics|health)(\/|$|\?)/
 
 /**
  * Closed doors and limits for every Vitrine HTTP server (issue 16), before any route: an unknown Host
- * (DNS rebinding) gets 421, a foreign browser Origin 403, a client over its rate 429 with Retry-After,
+ * (DNS rebinding) gets 421, a foreign browser Origin 403, a client over its rate 429 with Retry-After
+ * (the machine's own processes are not limited: the public door is the web app's proxy and the network),
  * all in the one error body; /health's details only for this machine's clients when HEALTH_DETAIL=local.
  * Registered before the routes: the rate limit hooks each route as it is added.
  */
@@ -80,6 +81,9 @@ export default fp<DoorsOptions>(async (fastify, opts) => {
       max,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       keyGenerator: (request: FastifyRequest) => clientAddress(request.socket.remoteAddress, request.headers),
+      // A process of this machine (the gateway calling a service, the control plane's drills, Prometheus, curl)
+      // is not a client to limit; a browser is, even a local one, through the web app's proxy (X-Forwarded-For).
+      allowList: (request: FastifyRequest) => isLoopback(request.socket.remoteAddress) && request.headers['x-forwarded-for'] === undefined,
       errorResponseBuilder: (_request, context) => new ShopError('SHOP_ERR_RATE_LIMITED', `too many requests from this client: at most ${context.max} per ${window}; retry in ${context.after}`, 429,
         { errors: [{ field: 'request', rule: 'rateLimit', message: `more than ${context.max} requests in ${window}` }] })
     })
