@@ -121,7 +121,14 @@ test('the consumer groups lab: each member added is assigned as kafka-consumer-g
     assert.equal(moved[client], undefined)
     for (const p of parts.split(',')) assert.ok(Object.values(moved).some(m => m.split(',').includes(p)), `partition ${p} moved to another member: ${JSON.stringify(moved)}`)
     assert.ok(await page.locator('[data-testid=grupos-event][data-kind=leave]').count() === 1)
-    assert.match(await page.getByTestId('grupos-explain').textContent() ?? '', /Lag total/)
+    // The explanation uses the numbers on screen: who reads each partition, and the total lag.
+    const explain = await page.getByTestId('grupos-explain').textContent() ?? ''
+    for (const row of await page.getByTestId('grupos-member').all()) {
+      const name = await row.getAttribute('data-name')
+      const partitions = (await row.getAttribute('data-partitions'))!.split(',').join(', ')
+      assert.ok(explain.includes(`${name} → ${partitions}`), `${name} → ${partitions} in: ${explain}`)
+    }
+    assert.match(explain, /Lag total \d+/)
     await screenshot(page, 'lab-grupos')
 
     // Encerrar laboratório: confirmed, the group goes.
