@@ -19,8 +19,9 @@ export type LabProtocol = typeof LAB_PROTOCOLS[number]
 export const LAB_PARTITIONS = 4
 /**
  * Members running at once, over every lab group. Each member's consume() call holds one of the
- * gateway's libuv threads while it waits for records (UV_THREADPOOL_SIZE: 16 under the supervisor,
- * infra/src/apps.ts), which the live feed's reader, the console's reader and DNS also need.
+ * gateway's libuv threads while it waits for records (UV_THREADPOOL_SIZE: the supervisor gives the
+ * services 16 unless set, infra/src/apps.ts; the Makefile exports 32), which the live feed's reader, the
+ * console's reader, DNS and the file system also need.
  */
 export const LAB_MAX_MEMBERS = 6
 /** Groups shown side by side. */
