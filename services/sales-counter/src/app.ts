@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { configPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
+import { authPlugin, configPlugin, errorsPlugin, metricsPlugin, openapiPlugin } from '@vitrine/service-kit'
 import type { SalesCounterConfigType } from './config.ts'
+import { SALES_COUNTER_ACCESS } from './access.ts'
 import counter from './plugins/app/counter.ts'
 import routes from './routes/index.ts'
 
@@ -17,6 +18,8 @@ at-least-once ou em exactly-once com transações Kafka; o ponto de crash, o zum
 const app: FastifyPluginAsync<{ config: SalesCounterConfigType }> = async (fastify, { config }) => {
   // external: errors, OpenAPI, configuration, metrics
   await fastify.register(errorsPlugin)
+  // Before any route: every route gets its token check (HTTP_AUTH=jwt) from access.ts.
+  await fastify.register(authPlugin, { config, policy: SALES_COUNTER_ACCESS })
   await fastify.register(openapiPlugin, { service: 'sales-counter', description: DESCRIPTION })
   await fastify.register(configPlugin, { config })
   await fastify.register(metricsPlugin, { service: 'sales-counter' })
