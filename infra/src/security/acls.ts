@@ -146,6 +146,11 @@ function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule
     // Exercise topics (exNN.*, infra/src/exercises) are browsed in the console during the labs.
     ...allow(g, 'TOPIC', 'ex', 'PREFIXED', ['READ'], 'console: mensagens dos tópicos dos exercícios')
   ]
+  // The live feed (services/gateway/src/plugins/app/live.ts) follows every catalog topic, also those the
+  // gateway is no catalog reader of (the retry tiers, the CDC topics): the whole flow is the product's main view.
+  for (const spec of catalog) {
+    if (!(spec.readers as readonly string[]).includes(g)) rules.push(...allow(g, 'TOPIC', prefix + spec.name, 'LITERAL', ['READ'], `feed ao vivo: o gateway mostra ${spec.name}`))
+  }
   const protectedTopics = [...catalog.map(spec => ({ name: prefix + spec.name, pattern: 'LITERAL' as const })), ...REGISTRY_TOPICS.map(name => ({ name, pattern: 'LITERAL' as const })), { name: `${prefix}connect.`, pattern: 'PREFIXED' as const }]
   for (const p of protectedTopics) rules.push({ principal: g, resource: 'TOPIC', name: p.name, pattern: p.pattern, operation: 'DELETE', permission: 'DENY', why: 'console: tópico do catálogo, do registry ou do Connect não se apaga' })
   return rules

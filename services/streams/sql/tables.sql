@@ -8,7 +8,7 @@
 --   ${KAFKA_BROKERS}       bootstrap do Kafka
 --   ${KAFKA_SECURITY_PROTOCOL}, ${KAFKA_SASL_MECHANISM}, ${KAFKA_SASL_JAAS_CONFIG}
 --                         o login do Flink no Kafka: PLAINTEXT sem login; com KAFKA_AUTH=scram,
---                         SASL_PLAINTEXT como o usuário streams (ScramLoginModule, senha do
+--                         SASL_PLAINTEXT como o usuário streams (ScramLoginModule sombreado do conector, senha do
 --                         .vitrine/secrets), com as ACLs que o catálogo dá ao streams
 --   ${SCHEMA_REGISTRY_URL} API Confluent do nosso registry (Apicurio)
 --   ${GROUP_SUFFIX}        sufixo dos consumer groups do Flink

@@ -32,6 +32,13 @@ export interface SqlParams {
 const PLAINTEXT_LOGIN = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_JAAS_CONFIG: '' }
 
 /**
+ * Flink's SQL Kafka connector (flink-sql-connector-kafka) carries the Kafka client shaded under
+ * org.apache.flink.kafka.shaded: JAAS must name its copy of the login module ("No LoginModule found
+ * for org.apache.kafka…ScramLoginModule" otherwise, seen on a KAFKA_AUTH=scram demo).
+ */
+export const SHADED_SCRAM_LOGIN = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule'
+
+/**
  * The Kafka connector's login options (properties.security.protocol, .sasl.mechanism, .sasl.jaas.config)
  * for a SCRAM principal (KAFKA_AUTH=scram: the `streams` principal and its ACLs), or no login. Flink hides
  * `*.jaas.config` values in its UI and logs (a sensitive key), so the password is not shown there.
@@ -41,7 +48,7 @@ export function kafkaSqlLogin (login: { username: string, password: string, mech
   return {
     KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
     KAFKA_SASL_MECHANISM: login.mechanism ?? 'SCRAM-SHA-512',
-    KAFKA_SASL_JAAS_CONFIG: `org.apache.kafka.common.security.scram.ScramLoginModule required username="${login.username}" password="${login.password}";`
+    KAFKA_SASL_JAAS_CONFIG: `${SHADED_SCRAM_LOGIN} required username="${login.username}" password="${login.password}";`
   }
 }
 

@@ -16,13 +16,14 @@ test('every service may write exactly the topics the catalog names it a writer o
   }
 })
 
-test('every service may read exactly the topics the catalog names it a reader of, plus the DLQ when it dead-letters', () => {
+test('every service may read exactly the topics the catalog names it a reader of, plus the DLQ when it dead-letters (the gateway\'s live feed: every topic)', () => {
   for (const service of SERVICES) {
     for (const spec of TOPICS) {
       const reader = (spec.readers as readonly string[]).includes(service)
       // kit's DlqWatch: a service that may dead-letter reads the DLQ's oldest record.
       const watchesDlq = spec.name === DLQ_TOPIC && writersOf(spec).includes(service)
-      assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'READ'), reader || watchesDlq, `${service} READ ${spec.name}`)
+      // The gateway's live feed follows every catalog topic (retry tiers and CDC included).
+      assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'READ'), reader || watchesDlq || service === 'gateway', `${service} READ ${spec.name}`)
       // DESCRIBE comes with either; a service that neither reads nor writes a topic cannot even see it (the gateway's console sees all).
       const sees = reader || watchesDlq || writersOf(spec).includes(service) || service === 'gateway'
       assert.equal(allowed(rules, service, 'TOPIC', spec.name, 'DESCRIBE'), sees, `${service} DESCRIBE ${spec.name}`)

@@ -85,7 +85,7 @@ test('every Kafka table logs in as the streams principal with KAFKA_AUTH=scram, 
         assert.match(st, new RegExp(`'properties\\.security\\.protocol' = '${protocol}'`), `${job}: ${st.slice(0, 60)}`)
         if (protocol === 'SASL_PLAINTEXT') {
           assert.match(st, /'properties\.sasl\.mechanism' = 'SCRAM-SHA-512'/)
-          assert.match(st, /'properties\.sasl\.jaas\.config' = 'org\.apache\.kafka\.common\.security\.scram\.ScramLoginModule required username="streams" password="pw";'/)
+          assert.match(st, /'properties\.sasl\.jaas\.config' = 'org\.apache\.flink\.kafka\.shaded\.org\.apache\.kafka\.common\.security\.scram\.ScramLoginModule required username="streams" password="pw";'/)
         }
       }
     }
