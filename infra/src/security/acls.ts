@@ -143,6 +143,8 @@ function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule
   const rules: AclRule[] = [
     ...allow(g, 'TOPIC', '*', 'LITERAL', ['DESCRIBE', 'DESCRIBE_CONFIGS', 'CREATE', 'DELETE'], 'console: lista, descreve, cria e apaga tópicos de rascunho'),
     ...allow(g, 'GROUP', '*', 'LITERAL', ['DESCRIBE'], 'console e métricas: lag de todos os grupos'),
+    // The create form proposes the broker's default.replication.factor (a DescribeConfigs of the BROKER resource).
+    ...allow(g, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['DESCRIBE_CONFIGS'], 'console: lê a replicação padrão do broker'),
     // Exercise topics (exNN.*, infra/src/exercises) are browsed in the console during the labs.
     ...allow(g, 'TOPIC', 'ex', 'PREFIXED', ['READ'], 'console: mensagens dos tópicos dos exercícios')
   ]

@@ -94,7 +94,8 @@ test('principals: one SCRAM user per service, the registry and the admin; only t
   assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, ...SERVICES].sort())
   assert.ok(!rules.some(r => r.principal === ADMIN_PRINCIPAL), 'the admin is a super user and needs no ACL')
   for (const s of [...SERVICES, REGISTRY_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
-  assert.ok(!rules.some(r => r.resource === 'CLUSTER'), 'no principal gets a cluster-wide right')
+  // Only one read-only cluster right: the gateway's console reads the broker's default.replication.factor.
+  assert.deepEqual(rules.filter(r => r.resource === 'CLUSTER').map(r => `${r.principal} ${r.operation} ${r.permission}`), ['gateway DESCRIBE_CONFIGS ALLOW'], 'no other cluster-wide right')
   assert.deepEqual([...new Set(rules.filter(r => r.name === '*').map(r => r.principal))], ['gateway'])
   assert.equal(rules.filter(r => r.permission === 'DENY' && r.principal !== 'gateway').length, 0)
   for (const r of rules) assert.ok(r.why.length > 0)
