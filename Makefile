@@ -12,11 +12,12 @@ export BROKERS
 
 # dlq and dlq-replay: the dead-letter drill in runbooks/01-dlq.md.
 .PHONY: dlq dlq-replay
+# Through as-admin.ts: on a KAFKA_AUTH=scram stack they log in to Kafka as its admin.
 dlq: setup
-	@$(TSX) services/kit/src/ops/dlq-cli.ts list
+	@$(TSX) infra/src/security/as-admin.ts services/kit/src/ops/dlq-cli.ts list
 
 dlq-replay: setup
-	@$(TSX) services/kit/src/ops/dlq-cli.ts replay
+	@$(TSX) infra/src/security/as-admin.ts services/kit/src/ops/dlq-cli.ts replay
 
 .PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset exercicio exercicios chaos demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 

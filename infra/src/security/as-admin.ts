@@ -1,0 +1,15 @@
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { adoptAdminLogin } from './client-login.ts'
+
+// `node --import tsx infra/src/security/as-admin.ts <script.ts> [args…]`: runs a tool of ours (the DLQ
+// commands) logged in to Kafka as the admin of the stack in the environment (KAFKA_AUTH=scram; nothing
+// changes on PLAINTEXT), as the control plane's tools are. The script sees its own arguments at argv[2…].
+const [script, ...args] = process.argv.slice(2)
+if (script === undefined) {
+  console.error('uso: as-admin.ts <script.ts> [argumentos…]')
+  process.exit(2)
+}
+adoptAdminLogin()
+process.argv = [process.argv[0]!, resolve(script), ...args]
+await import(pathToFileURL(resolve(script)).href)
