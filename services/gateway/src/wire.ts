@@ -9,6 +9,7 @@ import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from 
 import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
 import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
 import type { ResetReport as ResetReportSchema } from './schemas/admin.ts'
+import type { CompactionLabRecordSchema, CompactionLabStateSchema, CompactionLabTopicSchema, CompactionPolicySchema } from './schemas/lab-compaction.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
 import type { ElectionResult as ReplicationElectionSchema, ReplicationState as ReplicationStateSchema } from './schemas/lab-replicacao.ts'
@@ -223,3 +224,8 @@ export type ReplicationLabState = Static<typeof ReplicationStateSchema>
 export type ReplicationElection = Static<typeof ReplicationElectionSchema>
 /** The shop's reset as the control plane reports it (POST /api/admin/reset, the instructor bar). */
 export type ResetReport = Static<typeof ResetReportSchema>
+/** The compaction and retention lab (/api/lab/compactacao). */
+export type CompactionPolicy = Static<typeof CompactionPolicySchema>
+export type CompactionLabTopic = Static<typeof CompactionLabTopicSchema>
+export type CompactionLabRecord = Static<typeof CompactionLabRecordSchema>
+export type CompactionLabState = Static<typeof CompactionLabStateSchema>

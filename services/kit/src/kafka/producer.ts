@@ -9,7 +9,8 @@ export interface OutgoingRecord {
   topic: string
   /** null: no key, the partitioner picks a random partition (the partitions lab's null-key records). */
   key: string | null
-  value: Buffer
+  /** null: a tombstone (deletes the key from a compacted topic; the compaction lab writes them). */
+  value: Buffer | null
   headers: Record<string, string>
 }
 

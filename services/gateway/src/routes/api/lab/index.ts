@@ -4,6 +4,7 @@ import schemas from './schemas.ts'
 import grupos from './grupos.ts'
 import particoes from './particoes.ts'
 import replicacao from './replicacao.ts'
+import compactacao from './compactacao.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
@@ -14,6 +15,7 @@ const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(grupos, { prefix: '/grupos', config })
   await fastify.register(particoes, { prefix: '/particoes', config })
   await fastify.register(replicacao, { prefix: '/replicacao', config })
+  await fastify.register(compactacao, { prefix: '/compactacao', config })
 }
 
 export default lab
