@@ -12,6 +12,18 @@ export function jwtTestConfig (): AuthConfig & { HTTP_AUTH: 'jwt' } {
   return { HTTP_AUTH: 'jwt', HTTP_JWT_SECRET: randomBytes(48).toString('base64url'), HTTP_JWT_ISSUER: 'vitrine', HTTP_JWT_AUDIENCE: 'vitrine' }
 }
 
+/**
+ * This test process's HTTP auth (issue 16's rollout switch): serviceEnv gives every service it starts
+ * this key, and HTTP_AUTH from the environment (none by default), so `HTTP_AUTH=jwt` on a test run
+ * shows what still calls without a token; the harnesses sign their calls with testInstructorHeaders().
+ */
+export const TEST_AUTH: AuthConfig = { ...jwtTestConfig(), HTTP_AUTH: process.env.HTTP_AUTH === 'jwt' ? 'jwt' : 'none' }
+
+/** An instructor's Authorization header for TEST_AUTH's key (ignored by services running HTTP_AUTH=none). */
+export function testInstructorHeaders (): Record<string, string> {
+  return { authorization: `Bearer ${signToken(TEST_AUTH, { sub: 'instructor', role: 'instructor' })}` }
+}
+
 const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url')
 
 /** Tokens for each row of the matrix: good ones per role, and every kind of bad one. */

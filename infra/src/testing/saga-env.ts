@@ -12,6 +12,7 @@ import { createAdmin, effectiveSpec } from '../topics.ts'
 import { prefixOnlyAcls } from '../security/acls.ts'
 import { applyAcls, revokeAcls } from '../security/apply.ts'
 import { adoptAdminLogin, kafkaLoginEnv } from '../security/client-login.ts'
+import { TEST_AUTH } from './auth.ts'
 
 // Helpers for broker-backed tests: every test runs on its own prefixed copy of the catalog's
 // topics, its own consumer groups and its own database schemas, against the real stack.
@@ -55,6 +56,9 @@ export function serviceEnv (env: TestEnv, extra: Record<string, string | number>
     // Tests place orders with the payment triggers (pay-ok, fail-payment), and at rates a class never reaches.
     TEACHING_MODE: '1',
     RATE_LIMIT_MAX: '1000000',
+    // The test process's key, and HTTP_AUTH=jwt only when the run asks for it (testing/auth.ts).
+    HTTP_AUTH: TEST_AUTH.HTTP_AUTH,
+    HTTP_JWT_SECRET: TEST_AUTH.HTTP_JWT_SECRET,
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)]))
   }
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import postgres from 'postgres'
 import { freePort } from '@vitrine/infra'
+import { testInstructorHeaders } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing/saga'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, serviceKafkaLogin, testEnv, waitFor } from '@vitrine/infra/testing/saga'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
@@ -246,7 +247,8 @@ export class Saga {
   async request (id: ServiceId, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<Response> {
     const run = this.running.get(id)
     if (!run) throw new Error(`${id} is not running`)
-    return await run.request(method, url, body, headers)
+    // Signed as the instructor unless the test sets its own Authorization (ignored while HTTP_AUTH=none): the suites then run either way.
+    return await run.request(method, url, body, headers !== undefined && 'authorization' in headers ? headers : { ...testInstructorHeaders(), ...headers })
   }
 
   schema (id: ServiceId): string {
