@@ -3,6 +3,10 @@ import { ApiError, controlClient } from '../control/client.ts'
 import { sleep } from '../proc.ts'
 import { SCENES } from './drills.ts'
 import type { DrillRun, Scene } from './drills.ts'
+import { adoptAdminLogin } from '../security/client-login.ts'
+
+// On a KAFKA_AUTH=scram stack the checkers' and drills' Kafka clients log in as its admin, as in the control plane.
+adoptAdminLogin()
 
 // `make chaos` lists the drills; `make chaos CENA=pagamento-parado [SEGUNDOS=10]` runs one through the
 // control plane of the running demo (make demo), prints its timeline as it happens and the invariant

@@ -4,6 +4,10 @@ import { EXERCISES, exercise } from './index.ts'
 import { readBoard, runCheck, runSetup } from './board.ts'
 import type { ExerciseState } from './board.ts'
 import { exerciseContext } from './context.ts'
+import { adoptAdminLogin } from '../security/client-login.ts'
+
+// On a KAFKA_AUTH=scram stack the checkers' and drills' Kafka clients log in as its admin, as in the control plane.
+adoptAdminLogin()
 
 // `make exercicio N=3 [RESET=1]` and `make exercicios`: through the control plane's HTTP API when it
 // runs (make demo starts it), otherwise through the same board module in this process.
