@@ -148,12 +148,21 @@ test('compose.3-brokers.yaml on top: three brokers on the local cluster\'s ports
     assert.equal(svc?.image, `apache/kafka:${kafkaVersion}`, name)
     assert.equal(hostPort(svc, brokerPorts(s, i).client), brokerPorts(s, i).client, `${name} host port`)
     assert.equal(env(svc, 'KAFKA_NODE_ID'), String(i + 1), name)
-    assert.equal(env(svc, 'KAFKA_CONTROLLER_QUORUM_VOTERS'), '1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093', name)
+    // Broker-only nodes beside one controller, as locally (infra/src/kafka-node.ts): two brokers down leave the quorum whole.
+    assert.equal(env(svc, 'KAFKA_PROCESS_ROLES'), 'broker', name)
+    assert.equal(env(svc, 'KAFKA_CONTROLLER_QUORUM_VOTERS'), '0@kafka-controller:9093', name)
+    assert.doesNotMatch(env(svc, 'KAFKA_LISTENERS') ?? '', /CONTROLLER:/, name)
+    assert.equal(svc?.depends_on?.['kafka-controller']?.condition, 'service_healthy', name)
     assert.equal(env(svc, 'KAFKA_DEFAULT_REPLICATION_FACTOR'), '3', name)
     assert.equal(env(svc, 'KAFKA_MIN_INSYNC_REPLICAS'), '2', name)
     assert.equal(env(svc, 'KAFKA_AUTO_CREATE_TOPICS_ENABLE'), 'false', name)
     assert.match(env(svc, 'KAFKA_ADVERTISED_LISTENERS') ?? '', new RegExp(`://localhost:${brokerPorts(s, i).client}(,|$)`), name)
   })
+  const controller = merged.services['kafka-controller']
+  assert.equal(env(controller, 'KAFKA_PROCESS_ROLES'), 'controller')
+  assert.equal(env(controller, 'KAFKA_NODE_ID'), '0')
+  assert.equal(env(controller, 'KAFKA_LISTENERS'), 'CONTROLLER://:9093')
+  assert.equal(env(controller, 'KAFKA_MIN_INSYNC_REPLICAS'), '2', 'the controller creates the topics in KRaft: the same defaults')
   const init = merged.services['topic-init']
   assert.equal(env(init, 'BROKERS'), '3')
   assert.deepEqual(Object.keys(init?.depends_on ?? {}).sort(), brokers)
@@ -190,7 +199,7 @@ test('compose: every broker runs the JMX exporter of infra/kafka/pom.xml with in
   const one = load('compose.yaml')
   assert.match(readFileSync(join(ROOT, 'compose/compose.yaml'), 'utf8'), new RegExp(`jmx_prometheus_javaagent/${version.replace(/\./g, '\\.')}/jmx_prometheus_javaagent-${version.replace(/\./g, '\\.')}\\.jar`))
   const merged = merge(one, load('compose.3-brokers.yaml'))
-  for (const name of ['kafka', 'kafka-2', 'kafka-3']) {
+  for (const name of ['kafka', 'kafka-2', 'kafka-3', 'kafka-controller']) {
     const svc = merged.services[name]
     assert.match(env(svc, 'KAFKA_OPTS') ?? '', new RegExp(`-javaagent:/opt/jmx/jmx_prometheus_javaagent-${version}\\.jar=9404:/opt/jmx-rules/jmx-kafka\\.yml`), name)
     assert.ok(svc?.volumes?.includes('../infra/prometheus/jmx-kafka.yml:/opt/jmx-rules/jmx-kafka.yml:ro'), name)
@@ -208,7 +217,8 @@ test('compose: every broker runs the JMX exporter of infra/kafka/pom.xml with in
     assert.deepEqual(labels(compose.scrape_configs, 'services'), labels(local.scrape_configs, 'services'), file)
     for (const service of Object.keys(appSettings(s).ports).filter(n => n !== 'web' && n !== 'control')) assert.equal(port(compose.scrape_configs, service), port(local.scrape_configs, service), `${file}: ${service}`)
     assert.equal(compose.scrape_configs.find(j => j.job_name === 'services')?.honor_labels, true)
-    assert.deepEqual(labels(compose.scrape_configs, 'kafka'), labels(local.scrape_configs, 'kafka').slice(0, brokers), file)
+    // One broker: broker 1 alone; three: the brokers and the separate controller (broker="controller").
+    assert.deepEqual(labels(compose.scrape_configs, 'kafka'), brokers === 1 ? labels(local.scrape_configs, 'kafka').slice(0, 1) : labels(local.scrape_configs, 'kafka'), file)
     assert.deepEqual(compose.rule_files, ['/etc/prometheus/rules/*.yml'])
   }
   assert.ok(merged.services.prometheus?.volumes?.includes('./prometheus.3-brokers.yml:/etc/prometheus/prometheus.yml:ro'))
