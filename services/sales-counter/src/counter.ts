@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import Kafka from 'node-rdkafka'
 import { DLQ_TOPIC, HEADERS } from '@vitrine/contracts'
 import type { SalesTotals, TopicSerde } from '@vitrine/contracts'
-import { KafkaReader, PARTITIONER, ShopError, headersOf, isRegistryUnavailable, originHeaders } from '@vitrine/service-kit'
+import { KafkaReader, PARTITIONER, ShopError, headersOf, isRegistryUnavailable, kafkaPrincipal, originHeaders, saslFailure } from '@vitrine/service-kit'
 import type { KafkaSecurity, Logger } from '@vitrine/service-kit'
 
 // Kafka-to-Kafka processing with Kafka transactions: orders.confirmed in, running totals out to the
@@ -136,6 +136,7 @@ export class SalesCounter {
       'fetch.wait.max.ms': 50
     }, { 'auto.offset.reset': 'earliest' })
     consumer.on('event.error', err => { this.o.log.warn({ err }, 'consumer error') })
+    consumer.on('event.log', e => { this.refusedLogin(e.message) })
     await call(cb => consumer.connect({ timeout: TIMEOUT_MS }, err => cb(err)))
     consumer.subscribe([this.source])
     this.consumer = consumer
@@ -143,8 +144,20 @@ export class SalesCounter {
     this.loop = this.run()
   }
 
+  private loginRefused = false
+
+  /** A refused SASL login shows only in librdkafka's log: said once, naming the principal (the start then fails at its connect timeout). */
+  private refusedLogin (line: string): void {
+    const reason = saslFailure(line)
+    if (reason === undefined || this.loginRefused) return
+    this.loginRefused = true
+    const principal = kafkaPrincipal(this.o.security)
+    this.o.log.error({ principal, reason }, `kafka authentication failed for principal ${principal}: the counter cannot start until its credentials are fixed`)
+  }
+
   private async connectProducer (p: Kafka.Producer): Promise<Kafka.Producer> {
     p.on('event.error', err => { this.o.log.warn({ err, code: errorName(err) }, 'producer error') })
+    p.on('event.log', e => { this.refusedLogin(e.message) })
     await call(cb => p.connect({ timeout: TIMEOUT_MS }, err => cb(err)))
     p.setPollInterval(10)
     return p
