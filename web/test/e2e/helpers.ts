@@ -9,7 +9,7 @@ import { build, preview } from 'vite'
 import type { PreviewServer } from 'vite'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
 import assert from 'node:assert/strict'
-import { serviceEnv, startControlApi, startExerciseShop } from '@vitrine/infra/testing'
+import { TEST_AUTH, serviceEnv, startControlApi, startExerciseShop, testInstructorHeaders } from '@vitrine/infra/testing'
 import type { ControlApi, ExerciseShop, ExerciseShopOptions, TestEnv } from '@vitrine/infra/testing'
 import { GatewayConfig, app as gatewayApp } from '@vitrine/gateway'
 import type { GatewayConfigType } from '@vitrine/gateway'
@@ -142,6 +142,12 @@ export async function startBrowserSuite (env: TestEnv, options: BrowserSuiteOpti
 export async function openPage (browser: Browser, errors: string[]): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
   page.on('pageerror', err => errors.push(err.message))
+  // A run with HTTP_AUTH=jwt (issue 16's rollout): the page starts signed in as the instructor, with the
+  // key serviceEnv gave the test's gateway (web/src/lib/auth.svelte.ts reads this session).
+  if (TEST_AUTH.HTTP_AUTH === 'jwt') {
+    const session = { token: testInstructorHeaders().authorization!.slice('Bearer '.length), role: 'instructor', sub: 'instructor', expiresAt: new Date(Date.now() + 3600_000).toISOString() }
+    await page.addInitScript(s => { sessionStorage.setItem('vitrine.session', s) }, JSON.stringify(session))
+  }
   return page
 }
 
