@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { assertJwtMatrix, jwtTestConfig, matrixRoutes } from '@vitrine/infra/testing'
+import { validateOpenApi } from '@vitrine/infra/testing/openapi'
 import { gatewayHarness } from './helper.ts'
 
 // HTTP_AUTH=jwt on the gateway (issue 16): the JWT matrix on every route it registered, the dev
@@ -26,6 +27,8 @@ test('the JWT matrix holds on every gateway route (no token, bad tokens, wrong r
   // What anyone may do without a token, besides reading: sign in, and Alertmanager's webhook.
   const openWrites = rows.filter(r => r.access === 'public' && r.method !== 'GET').map(r => `${r.method} ${r.url}`).sort()
   assert.deepEqual(openWrites, ['POST /api/alerts/webhook', 'POST /api/auth/token'])
+  // With the refusals declared, the document is still valid OpenAPI 3.
+  assert.equal(await validateOpenApi(h.app.swagger()), undefined)
 })
 
 test('the live feed stays readable without signing in', async () => {
