@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka'
+import { kafkaPrincipal, saslFailure } from '@vitrine/service-kit'
 import type { KafkaSecurity, Logger } from '@vitrine/service-kit'
 
 // The gateway's reader of the catalog topics. It is an observer, not a member of the saga:
@@ -46,6 +47,15 @@ export class LiveConsumer {
       'topic.metadata.refresh.interval.ms': 5_000,
       ...o.security
     } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' })
+    // A refused SASL login shows only in librdkafka's log: said once, naming the principal (the gateway's start then fails).
+    let refused = false
+    this.consumer.on('event.log', e => {
+      const reason = saslFailure(e.message)
+      if (reason === undefined || refused) return
+      refused = true
+      const principal = kafkaPrincipal(o.security ?? {})
+      o.log.error({ principal, reason }, `kafka authentication failed for principal ${principal}: the live feed cannot start until its credentials are fixed`)
+    })
     this.consumer.on('event.error', err => {
       this.lastError = err.message
       if (err.code === Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN) this.reachable = false
