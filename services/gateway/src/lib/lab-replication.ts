@@ -265,7 +265,6 @@ export class ReplicationLab {
       clientId: 'gateway-lab-replicacao',
       ...(this.o.login ?? {}),
       bootstrapBrokers: this.o.brokers.split(','),
-      acks: ProduceAcks.ALL,
       // One try: a refused write is shown as refused, with the broker's code, not retried out of sight.
       retries: 0,
       timeout: 5000,
@@ -288,7 +287,8 @@ export class ReplicationLab {
     const n = ++this.sent
     const at = new Date().toISOString()
     try {
-      const r = await producer.send({ messages: [{ topic, key: `chave-${n % 12}`, value: `escrita ${n} (${at})` }] })
+      // acks on each send: @platformatic/kafka takes it from the send's options only (else LEADER, acks=1).
+      const r = await producer.send({ acks: ProduceAcks.ALL, messages: [{ topic, key: `chave-${n % 12}`, value: `escrita ${n} (${at})` }] })
       const offset = r.offsets?.[0]
       this.acked++
       this.keep({ n, at, ok: true, partition: offset?.partition ?? null, offset: offset !== undefined ? Number(offset.offset) : null, code: null, errno: null, message: null })
@@ -340,7 +340,9 @@ export class ReplicationLab {
   async electPreferred (): Promise<{ elected: Array<{ topic: string, partition: number }>, notNeeded: number, failed: Array<{ topic: string, partition: number, code: string, message: string | null }> }> {
     await this.requireCluster()
     const conn = await this.connection()
-    const answer = await electLeadersV2.async(conn, ELECT_PREFERRED, null, 10_000)
+    // Every partition named: for a null list (all partitions) the controller leaves out those already on their preferred leader.
+    const topics = (await this.o.reader.metadata()).topics.map(t => ({ topic: t.name, partitions: t.partitions.map(p => p.id) })).filter(t => t.partitions.length > 0)
+    const answer = await electLeadersV2.async(conn, ELECT_PREFERRED, topics, 10_000)
     if (answer.errorCode !== 0) throw new ShopError('SHOP_ERR_LAB_ELECTION', `the controller refused the election (error ${answer.errorCode})`, 409, { errorCode: answer.errorCode })
     const elected: Array<{ topic: string, partition: number }> = []
     const failed: Array<{ topic: string, partition: number, code: string, message: string | null }> = []
