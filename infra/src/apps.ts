@@ -7,6 +7,7 @@ import { ComponentDiedError, claimPorts } from './stack.ts'
 import { step } from './steps.ts'
 import { serviceBootstrap } from './links.ts'
 import { sqlGatewayUrl } from './streams-flink.ts'
+import { httpAuthEnv } from './security/http-auth.ts'
 import { kafkaLoginEnv } from './security/client-login.ts'
 import { ADMIN_PRINCIPAL } from './security/acls.ts'
 
@@ -121,6 +122,8 @@ export function appEnv (s: StackSettings, extra: Record<string, string> = {}): N
     FLINK_SQL_GATEWAY_URL: sqlGatewayUrl(s),
     UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16',
     NODE_ENV: process.env.NODE_ENV ?? 'development',
+    // HTTP_AUTH and the stack's JWT key and instructor code (<state>/secrets/http-auth.json).
+    ...httpAuthEnv(s.stateDir),
     ...extra
   }
 }

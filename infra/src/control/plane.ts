@@ -6,6 +6,7 @@ import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
+import { toolAuthHeaders } from '../security/http-auth.ts'
 import { CONTROLLER_COMPONENT, nodeFormatted } from '../kafka-node.ts'
 import { submitStreamsJobs } from '../streams-flink.ts'
 import type { GroupReset, StockReset, TableReset } from './reset.ts'
@@ -213,6 +214,7 @@ export class ControlPlane {
   }
 
   private async setTraffic (url: string, t: TrafficSettings): Promise<void> {
-    await fetch(`${url}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(t), signal: AbortSignal.timeout(5000) }).catch(() => {})
+    // With HTTP_AUTH=jwt the generator is the instructor's: the control plane calls with its own token.
+    await fetch(`${url}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json', ...toolAuthHeaders(this.s.stateDir, 'control') }, body: JSON.stringify(t), signal: AbortSignal.timeout(5000) }).catch(() => {})
   }
 }
