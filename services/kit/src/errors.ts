@@ -12,6 +12,11 @@ export class ShopError extends Error {
 export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, meaning: string }> = {
   SHOP_ERR_VALIDATION: { status: 400, meaning: 'a requisição quebra uma regra do schema (ou do banco); `errors` nomeia cada campo e regra' },
   SHOP_ERR_BAD_REQUEST: { status: 400, meaning: 'JSON inválido, corpo vazio ou requisição HTTP malformada' },
+  SHOP_ERR_BROKER_NOT_FOUND: { status: 404, meaning: 'o laboratório de replicação cita um broker que este cluster não tem' },
+  SHOP_ERR_LAB_NEEDS_THREE_BROKERS: { status: 409, meaning: 'o laboratório de replicação precisa de 3 brokers (make demo BROKERS=3)' },
+  SHOP_ERR_LAB_TOPIC: { status: 409, meaning: 'o broker recusou criar o tópico do laboratório' },
+  SHOP_ERR_LAB_ELECTION: { status: 409, meaning: 'o controller recusou a eleição de líder preferido' },
+  SHOP_ERR_KAFKA_AUTHENTICATION: { status: 503, meaning: 'o Kafka recusou o login SASL/SCRAM do serviço (usuário ou senha errados)' },
   SHOP_ERR_UNKNOWN_PRODUCT: { status: 400, meaning: 'o pedido cita um produto que não está no catálogo' },
   SHOP_ERR_INACTIVE_PRODUCT: { status: 400, meaning: 'o pedido cita um produto inativo' },
   SHOP_ERR_UNAUTHENTICATED: { status: 401, meaning: 'com HTTP_AUTH=jwt: sem token, ou token expirado, forjado, de outro emissor/público ou com algoritmo que não é HS256 (entre pelo painel \'Entrar\' ou POST /api/auth/token)' },
