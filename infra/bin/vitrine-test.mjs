@@ -2,7 +2,8 @@
 // Runs a package's node:test files of one kind: `vitrine-test unit` runs test/unit/**/*.test.ts.
 // Node 20's --test takes no glob, so the files are found here. Kinds: unit, integration (make test),
 // e2e (web, make test) and full (heavy suites only `make test-full` runs: fault matrix, long scenarios).
-import { readdirSync, existsSync } from 'node:fs'
+import { readdirSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 
@@ -22,7 +23,10 @@ const args = ['--import', 'tsx', '--test', `--test-concurrency=${kind === 'unit'
 // node:test's own timeouts do not cover hooks). It is stopped and fails, naming its last line, instead
 // of holding CI until its 90-minute limit.
 const silenceMs = Number(process.env.VITRINE_TEST_SILENCE_MS ?? 15 * 60_000)
-const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'pipe'], detached: true, env: { UV_THREADPOOL_SIZE: '32', ...process.env } })
+// A folder the run's files share and the run removes: what every file would otherwise redo, done once
+// (the web app's build, web/test/e2e/helpers.ts).
+const runDir = mkdtempSync(join(tmpdir(), 'vitrine-test-run-'))
+const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'pipe'], detached: true, env: { UV_THREADPOOL_SIZE: '32', ...process.env, VITRINE_TEST_RUN_DIR: runDir } })
 let last = ''
 let heard = Date.now()
 const hear = (out) => (chunk) => {
@@ -43,5 +47,6 @@ const watchdog = setInterval(() => {
 }, 5_000)
 child.on('exit', (code, signal) => {
   clearInterval(watchdog)
+  rmSync(runDir, { recursive: true, force: true })
   process.exit(stuck ? 1 : code ?? (signal ? 1 : 0))
 })

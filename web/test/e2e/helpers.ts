@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,7 +57,23 @@ export function orchestratorExists (): boolean {
 }
 
 /** Builds the web app into a temporary folder (removed by the returned function). */
+/**
+ * The web app built by vite. Under `vitrine-test` (VITRINE_TEST_RUN_DIR, removed when the run ends) the
+ * first file builds it and the others serve that build: a build costs tens of seconds, the same for
+ * every file of a run. Alone (node --test one file), each call builds its own copy.
+ */
 export async function buildWeb (): Promise<{ outDir: string, remove: () => void }> {
+  const runDir = process.env.VITRINE_TEST_RUN_DIR
+  if (runDir !== undefined && runDir !== '') {
+    const shared = join(runDir, 'web-dist')
+    if (!existsSync(join(shared, 'index.html'))) {
+      // Built aside and renamed into place: a build stopped half-way is never taken for a finished one.
+      const partial = mkdtempSync(join(runDir, 'web-build-'))
+      await build({ root: WEB_DIR, logLevel: 'warn', build: { outDir: partial, emptyOutDir: true, sourcemap: false } })
+      renameSync(partial, shared)
+    }
+    return { outDir: shared, remove: () => {} }
+  }
   const outDir = mkdtempSync(join(tmpdir(), 'vitrine-web-'))
   await build({ root: WEB_DIR, logLevel: 'warn', build: { outDir, emptyOutDir: true, sourcemap: false } })
   return { outDir, remove: () => rmSync(outDir, { recursive: true, force: true }) }

@@ -15,12 +15,10 @@ import { freeBrokerBase, isolatedSettings } from '../../../src/testing/stack-env
 import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readTopic, serviceEnv, testEnv, waitFor } from '../../../src/testing/saga-env.ts'
 import { adoptAdminLogin, kafkaLoginEnv } from '../../../src/security/client-login.ts'
 import { freePort } from '../../../src/proc.ts'
-import { EventProducer, buildApp, endOffsets, loadConfig } from '@vitrine/service-kit'
+import { EventProducer, endOffsets } from '@vitrine/service-kit'
 import type { TopicValues } from '@vitrine/contracts'
 import pino from 'pino'
 import { randomUUID } from 'node:crypto'
-import payment from '../../../../services/payment/src/app.ts'
-import { PaymentConfig } from '../../../../services/payment/src/config.ts'
 
 // KAFKA_AUTH=scram on a private broker (its own ports and state folder): SCRAM users made at format
 // time, StandardAuthorizer with no default allow, the catalog's ACLs. Every service principal tries
@@ -220,7 +218,6 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
     const env = testEnv()
     const serde = new TopicSerde(env.registryUrl, env.prefix)
     const producer = new EventProducer(bootstrap, 'acl-test', pino({ level: 'silent' }))
-    let app: Awaited<ReturnType<typeof buildApp>> | undefined
     try {
       await createCatalogTopics(env)
       await producer.connect()
@@ -233,27 +230,38 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       const requested = (orderId: string) => (records: ReadonlyArray<{ key: string | null }>) => records.some(r => r.key === orderId)
       const paymentEnv = (password: string): Record<string, string> => serviceEnv(env, { ...kafkaLoginEnv(s, 'payment'), KAFKA_SASL_PASSWORD: password, PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0 })
 
+      // The service runs as its own process (infra does not import services; the dependency points the other way).
+      const startPayment = async (password: string) => {
+        const port = await freePort()
+        const child = execa(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+          cwd: join(ROOT, 'services/payment'),
+          env: { ...paymentEnv(password), LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1' },
+          extendEnv: false,
+          reject: false,
+          all: true
+        })
+        return { child, port }
+      }
+
       // Its own password: it reads orders.new and writes payments.requested (the catalog's ACLs under the test's prefix).
-      app = await buildApp('payment', payment, loadConfig(PaymentConfig, paymentEnv(passwords.payment!)))
-      const first = await order()
-      await readTopic(bootstrap, env.prefix + 'payments.requested', requested(first), 20_000)
-      const health = await app.inject({ method: 'GET', url: '/health' })
-      assert.equal(health.statusCode, 200, health.body)
-      await app.close()
-      app = undefined
+      const good = await startPayment(passwords.payment!)
+      try {
+        await waitFor('payment ready', async () => {
+          const res = await fetch(`http://127.0.0.1:${good.port}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined)
+          return res?.status === 200 ? true : undefined
+        }, 30_000, 250)
+        const first = await order()
+        await readTopic(bootstrap, env.prefix + 'payments.requested', requested(first), 20_000)
+      } finally {
+        good.child.kill('SIGTERM')
+        await good.child
+      }
 
       // A wrong password: the process stays up, unready, and its log names the principal and the SASL failure.
       // An order it would charge at once, were it logged in.
       await order()
       const before = await endOffsets(bootstrap, [env.prefix + 'payments.requested'])
-      const port = await freePort()
-      const child = execa(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-        cwd: join(ROOT, 'services/payment'),
-        env: { ...paymentEnv('not-the-password'), LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1' },
-        extendEnv: false,
-        reject: false,
-        all: true
-      })
+      const { child, port } = await startPayment('not-the-password')
       try {
         const body = await waitFor('payment unready with its SASL failure', async () => {
           const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })
@@ -278,7 +286,6 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       assert.match(line, /invalid credentials with SASL mechanism SCRAM-SHA-512/)
       assert.doesNotMatch(out, /not-the-password/, 'the password is never logged')
     } finally {
-      await app?.close()
       await producer.close()
       await deleteTestTopics(env).catch(() => {})
       await dropTestSchemas(env, ['payment'])
