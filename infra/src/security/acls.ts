@@ -1,5 +1,5 @@
 import type { ServiceName, TopicSpec } from '@vitrine/contracts'
-import { DLQ_TOPIC, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
 
 // Who may do what on the Kafka cluster, derived from the topic catalog (contracts/src/topics.ts):
 // one principal per service, the registry and the admin. Pure: infra/src/security/kafka-auth.ts
@@ -148,6 +148,7 @@ function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule
     // Exercise topics (exNN.*, infra/src/exercises) are browsed in the console during the labs.
     ...allow(g, 'TOPIC', 'ex', 'PREFIXED', ['READ'], 'console: mensagens dos tópicos dos exercícios')
   ]
+  rules.push(...gatewayLabs(prefix))
   // The live feed (services/gateway/src/plugins/app/live.ts) follows every catalog topic, also those the
   // gateway is no catalog reader of (the retry tiers, the CDC topics): the whole flow is the product's main view.
   for (const spec of catalog) {
@@ -156,6 +157,25 @@ function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule
   const protectedTopics = [...catalog.map(spec => ({ name: prefix + spec.name, pattern: 'LITERAL' as const })), ...REGISTRY_TOPICS.map(name => ({ name, pattern: 'LITERAL' as const })), { name: `${prefix}connect.`, pattern: 'PREFIXED' as const }]
   for (const p of protectedTopics) rules.push({ principal: g, resource: 'TOPIC', name: p.name, pattern: p.pattern, operation: 'DELETE', permission: 'DENY', why: 'console: tópico do catálogo, do registry ou do Connect não se apaga' })
   return rules
+}
+
+/**
+ * The concept labs (services/gateway/src/lib/lab-*.ts) run inside the gateway, as its principal: their
+ * topics and groups are all under `<prefix>lab.` (LAB_PREFIX), which the gateway may create, write,
+ * read, grow (ALTER: the partitions lab adds partitions) and delete. Nothing outside it.
+ * Read-only on the cluster (DESCRIBE): the KRaft quorum (replication lab), the log segments
+ * (compaction lab, DescribeLogDirs) and the ACLs themselves (the Kafka page's ACL tab, DescribeAcls).
+ * Not CLUSTER ALTER, which the replication lab's preferred-leader election would need: it also
+ * lets its holder create ACLs, so the gateway could grant itself anything.
+ */
+function gatewayLabs (prefix: string): AclRule[] {
+  const g = 'gateway'
+  const lab = prefix + LAB_PREFIX
+  return [
+    ...allow(g, 'TOPIC', lab, 'PREFIXED', ['READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS'], 'laboratórios: criam, escrevem, leem, aumentam e apagam os seus tópicos lab.*'),
+    ...allow(g, 'GROUP', lab, 'PREFIXED', ['READ', 'DESCRIBE', 'DELETE'], 'laboratórios: os grupos de consumo lab.* (entram, confirmam offsets, são apagados)'),
+    ...allow(g, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['DESCRIBE'], 'laboratórios e página de ACLs: quórum KRaft, segmentos do log e as próprias ACLs (só leitura)')
+  ]
 }
 
 function dedupe (rules: AclRule[]): AclRule[] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { DLQ_TOPIC, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
+import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
 import { ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
 
 // The ACLs derived from the catalog, checked against the catalog itself: who writes and reads each topic.
@@ -75,6 +75,25 @@ test('the registry alone touches its storage topics; the gateway cannot delete a
   assert.ok(!allowed(rules, 'payment', 'TOPIC', 'rascunho', 'CREATE'))
 })
 
+test('labs: the gateway alone creates, writes, reads, grows and deletes lab.* topics and joins lab.* groups, under the run\'s prefix', () => {
+  const topic = `${LAB_PREFIX}particoes.aula-1`
+  const group = `${LAB_PREFIX}grupos.classic.ab12cd`
+  for (const op of ['CREATE', 'WRITE', 'READ', 'ALTER', 'DELETE', 'DESCRIBE_CONFIGS'] as const) assert.ok(allowed(rules, 'gateway', 'TOPIC', topic, op), op)
+  for (const op of ['READ', 'DESCRIBE', 'DELETE'] as const) assert.ok(allowed(rules, 'gateway', 'GROUP', group, op), op)
+  for (const s of SERVICES.filter(s => s !== 'gateway')) {
+    assert.ok(!allowed(rules, s, 'TOPIC', topic, 'WRITE') && !allowed(rules, s, 'TOPIC', topic, 'READ'), s)
+    assert.ok(!allowed(rules, s, 'GROUP', group, 'READ'), s)
+  }
+  // Lab rights stop at the prefix: WRITE and ALTER on a catalog or scratch topic stay refused.
+  assert.ok(!allowed(rules, 'gateway', 'TOPIC', 'orders.confirmed', 'WRITE'))
+  assert.ok(!allowed(rules, 'gateway', 'TOPIC', 'orders.confirmed', 'ALTER'))
+  assert.ok(!allowed(rules, 'gateway', 'TOPIC', 'labx', 'WRITE'))
+  assert.ok(!allowed(rules, 'gateway', 'GROUP', 'payment', 'READ'))
+  const prefixed = deriveAcls({ prefix: 't1a2b3c4d.' })
+  assert.ok(allowed(prefixed, 'gateway', 'TOPIC', `t1a2b3c4d.${topic}`, 'WRITE'))
+  assert.ok(allowed(prefixed, 'gateway', 'GROUP', `t1a2b3c4d.${group}`, 'READ'))
+})
+
 test('a test prefix moves topics, Connect and the transactional ids, never widens them', () => {
   const prefixed = deriveAcls({ prefix: 't1a2b3c4d.' })
   assert.ok(allowed(prefixed, 'checkout-api', 'TOPIC', 't1a2b3c4d.orders.new', 'WRITE'))
@@ -94,8 +113,9 @@ test('principals: one SCRAM user per service, the registry and the admin; only t
   assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, ...SERVICES].sort())
   assert.ok(!rules.some(r => r.principal === ADMIN_PRINCIPAL), 'the admin is a super user and needs no ACL')
   for (const s of [...SERVICES, REGISTRY_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
-  // Only one read-only cluster right: the gateway's console reads the broker's default.replication.factor.
-  assert.deepEqual(rules.filter(r => r.resource === 'CLUSTER').map(r => `${r.principal} ${r.operation} ${r.permission}`), ['gateway DESCRIBE_CONFIGS ALLOW'], 'no other cluster-wide right')
+  // Only read-only cluster rights, the gateway's: the broker's default.replication.factor (console),
+  // the quorum, log dirs and ACLs (labs, ACL page). Never ALTER: it would let the gateway create ACLs.
+  assert.deepEqual(rules.filter(r => r.resource === 'CLUSTER').map(r => `${r.principal} ${r.operation} ${r.permission}`).sort(), ['gateway DESCRIBE ALLOW', 'gateway DESCRIBE_CONFIGS ALLOW'], 'no other cluster-wide right')
   assert.deepEqual([...new Set(rules.filter(r => r.name === '*').map(r => r.principal))], ['gateway'])
   assert.equal(rules.filter(r => r.permission === 'DENY' && r.principal !== 'gateway').length, 0)
   for (const r of rules) assert.ok(r.why.length > 0)

@@ -4,6 +4,7 @@ import { EventProducer, ShopError } from '@vitrine/service-kit'
 import type { KafkaReader, KafkaSecurity } from '@vitrine/service-kit'
 import type { KafkaConsole } from './kafka-console.ts'
 import type { CompactionLabRecord, CompactionLabState, CompactionLabTopic, CompactionPolicy } from '../wire.ts'
+import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The compaction and retention lab: a one-partition lab topic with an aggressive cleaner (or a short
 // retention), records written, overwritten and deleted (tombstones) by key, and the log as the broker
@@ -53,7 +54,7 @@ export class CompactionLab {
   constructor (private readonly o: CompactionLabOptions) {}
 
   get topicPrefix (): string {
-    return `${this.o.prefix}lab.compactacao.`
+    return `${this.o.prefix}${LAB_PREFIX}compactacao.`
   }
 
   topicOf (name: string): string {

@@ -6,6 +6,7 @@ import { EventProducer, ShopError } from '@vitrine/service-kit'
 import type { KafkaReader, Logger } from '@vitrine/service-kit'
 import { ValidationFailed, lagOf } from './kafka-console.ts'
 import type { LabGroupsState, LabGroupView, LabMemberView, LabTimelineEvent } from '../wire.ts'
+import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The consumer groups lab (/api/lab/grupos): real node-rdkafka consumers of a lab group, started,
 // slowed, closed and frozen by the instructor inside the gateway, on a `lab.grupos` topic fed by a
@@ -86,7 +87,7 @@ export class LabGroups {
   private snapshot: Promise<LabGroupsState> | null = null
 
   constructor (private readonly o: LabGroupsOptions) {
-    this.topic = `${o.prefix}lab.grupos`
+    this.topic = `${o.prefix}${LAB_PREFIX}grupos`
   }
 
   private groupOf (key: string): Group {
@@ -123,7 +124,7 @@ export class LabGroups {
     await this.ensureTopic()
     const key = `g${++this.groupSeq}`
     // A new group id each time: a group's committed offsets outlive it, and the lesson starts from zero.
-    const id = `${this.o.prefix}lab.grupos.${protocol}.${randomBytes(3).toString('hex')}`
+    const id = `${this.o.prefix}${LAB_PREFIX}grupos.${protocol}.${randomBytes(3).toString('hex')}`
     this.groups.set(key, { key, id, protocol, members: new Map(), timeline: [], lastOwner: new Map() })
     this.snapshot = null
     return key

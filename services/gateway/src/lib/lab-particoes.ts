@@ -4,6 +4,7 @@ import type { KafkaReader, KafkaSecurity, StoredRecord } from '@vitrine/service-
 import type { KafkaConsole } from './kafka-console.ts'
 import { ValidationFailed } from './kafka-console.ts'
 import type { PartitionsLabKey, PartitionsLabMove, PartitionsLabRecord, PartitionsLabState, PartitionsLabTopic } from '../wire.ts'
+import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The partitions lab: lab topics of 1-12 partitions, records sent with chosen keys (or none), each
 // shown where the broker's delivery report put it, next to the partition murmur2 predicts. Every
@@ -32,7 +33,7 @@ export class PartitionsLab {
 
   /** Every lab topic is `<prefix>lab.particoes.<name>`: out of the shop's flow and of other labs'. */
   get topicPrefix (): string {
-    return `${this.o.prefix}lab.particoes.`
+    return `${this.o.prefix}${LAB_PREFIX}particoes.`
   }
 
   topicOf (name: string): string {

@@ -6,6 +6,7 @@ import { ShopError, invalidInput } from '@vitrine/service-kit'
 import { chaosCall } from './chaos.ts'
 import { CONTROL_HINT } from './control.ts'
 import type { ReplicationStateType, WriteResultType } from '../schemas/lab-replicacao.ts'
+import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The Replicação lab (/api/lab/replicacao): what the cluster says about its brokers, its KRaft
 // quorum and each partition's leader, replicas and ISR, read live; a lab producer writing with
@@ -13,7 +14,7 @@ import type { ReplicationStateType, WriteResultType } from '../schemas/lab-repli
 // as the broker named it); a broker stopped or started through the control plane (as the Caos page
 // does), and a preferred-leader election (the ElectLeaders request of `kafka-leader-election`).
 
-export const LAB_TOPIC = 'lab.replicacao'
+export const LAB_TOPIC = `${LAB_PREFIX}replicacao`
 export const LAB_TOPIC_PATTERN = '^lab\\.replicacao[a-z0-9._-]{0,80}$'
 const LAB_RE = new RegExp(LAB_TOPIC_PATTERN)
 /** What the lab needs: three replicas, and a write refused when fewer than two are in sync. */

@@ -1,6 +1,7 @@
 import avro from 'avsc'
 import { ShopError, invalidInput } from '@vitrine/service-kit'
 import type { FieldError } from '@vitrine/service-kit'
+import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The schema-evolution lab: a lab subject (`lab.<name>-value`, on the lab topic `lab.<name>`) is
 // seeded with a copy of one of the shop's schemas, then evolved through the registry's own
@@ -13,7 +14,7 @@ export type Level = typeof LEVELS[number]
 export const LAB_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,47}$'
 export const LAB_SUBJECT_PATTERN = '^lab\\.[a-z0-9][a-z0-9-]{0,47}-value$'
 
-export const labSubject = (name: string): string => `lab.${name}-value`
+export const labSubject = (name: string): string => `${LAB_PREFIX}${name}-value`
 export const labTopic = (subject: string): string => subject.replace(/-value$/, '')
 
 /** The registry's answer as it came: its HTTP status and its JSON body. */
