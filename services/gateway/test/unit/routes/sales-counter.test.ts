@@ -8,7 +8,7 @@ import routes from '../../../src/routes/api/sales-counter.ts'
 // being restarted) is a 502 naming it, never a 500.
 
 async function build (t: { after: (fn: () => Promise<void>) => void }): Promise<FastifyInstance> {
-  const app = await buildRoutes(routes, { config: { SALES_COUNTER_URL: 'http://127.0.0.1:9' } as never }, [])
+  const app = await buildRoutes(routes, { config: { SALES_COUNTER_URL: 'http://127.0.0.1:9', HTTP_JWT_SECRET: '' } as never }, [])
   t.after(async () => { await app.close() })
   return app
 }
