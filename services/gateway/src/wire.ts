@@ -11,6 +11,7 @@ import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocol
 import type { ResetReport as ResetReportSchema } from './schemas/admin.ts'
 import type { CompactionLabRecordSchema, CompactionLabStateSchema, CompactionLabTopicSchema, CompactionPolicySchema } from './schemas/lab-compaction.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
+import type { AclList as AclListSchema } from './schemas/acls.ts'
 import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
 import type { ElectionResult as ReplicationElectionSchema, ReplicationState as ReplicationStateSchema } from './schemas/lab-replicacao.ts'
 
@@ -194,6 +195,8 @@ export type SqlResult = Static<typeof SqlResultSchema>
 /** GET /api/dlq: the dead-letter topic's records with their stored bytes; POST /api/dlq/replay's answer. */
 export type DeadLetter = Static<typeof DeadLetterSchema>
 export type DeadLetterList = Static<typeof DeadLetterListSchema>
+/** GET /api/acls: the broker's ACLs by principal, explained (the Kafka page's ACL tab). */
+export type AclList = Static<typeof AclListSchema>
 export type DlqReplayResult = Static<typeof ReplayResultSchema>
 
 /** The chaos drills (the control plane's shapes, relayed by /api/chaos and the socket's `chaos`). */

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { GatewayConfigType } from '../../config.ts'
+import acls from './acls.ts'
 import admin from './admin.ts'
 import catalog from './catalog.ts'
 import chaos from './chaos.ts'
@@ -24,6 +25,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(metrics, { config })
   await fastify.register(topics)
   await fastify.register(groups)
+  await fastify.register(acls)
   await fastify.register(registry)
   await fastify.register(dlq, { config })
   await fastify.register(shop, { config })
