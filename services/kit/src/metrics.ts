@@ -49,6 +49,8 @@ export interface KitMetrics {
   sendFailures: Counter<'group' | 'target' | 'kind'>
   producerFatal: Counter
   producerRecreated: Counter
+  /** Records the broker refused, by topic and Kafka error name (TOPIC_AUTHORIZATION_FAILED, MSG_TIMED_OUT…): runbook 07's drill reads it. */
+  produceErrors: Counter<'topic' | 'code'>
   /** Where the DLQ gauges read the oldest record's age (set by the consumers plugin). */
   dlq: { check?: () => Promise<DlqExpiry>, retentionMs?: number }
 }
@@ -93,7 +95,7 @@ export function sagaMetrics (registry: Registry): SagaMetrics {
 }
 
 // Shared names across services (vitrine_<noun>_<unit>, told apart by the registry's `service` label).
-function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'rebalances' | 'sendFailures' | 'producerFatal' | 'producerRecreated' | 'dlq'> {
+function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'rebalances' | 'sendFailures' | 'producerFatal' | 'producerRecreated' | 'produceErrors' | 'dlq'> {
   let consumers = sources.get(registry)
   if (!consumers) {
     consumers = new Set()
@@ -161,6 +163,7 @@ function engineMetrics (registry: Registry): Pick<KitMetrics, 'consumers' | 'reb
     rebalances: single(registry, 'vitrine_consumer_rebalances_total', () => new Counter({ name: 'vitrine_consumer_rebalances_total', help: 'Partition assignments and revocations this member went through', labelNames: ['group', 'kind'] as const, registers })),
     sendFailures: single(registry, 'vitrine_consumer_send_failures_total', () => new Counter({ name: 'vitrine_consumer_send_failures_total', help: 'Failed sends of a retry or dead-letter copy (transient: tried again; permanent: the broker refuses the record)', labelNames: ['group', 'target', 'kind'] as const, registers })),
     producerFatal: single(registry, 'vitrine_producer_fatal_errors_total', () => new Counter({ name: 'vitrine_producer_fatal_errors_total', help: 'Fatal errors of the idempotent producer (it is then recreated)', registers })),
-    producerRecreated: single(registry, 'vitrine_producer_recreations_total', () => new Counter({ name: 'vitrine_producer_recreations_total', help: 'Producers recreated after a fatal error', registers }))
+    producerRecreated: single(registry, 'vitrine_producer_recreations_total', () => new Counter({ name: 'vitrine_producer_recreations_total', help: 'Producers recreated after a fatal error', registers })),
+    produceErrors: single(registry, 'vitrine_produce_errors_total', () => new Counter({ name: 'vitrine_produce_errors_total', help: 'Records the broker or librdkafka refused (failed delivery reports), by topic and Kafka error name', labelNames: ['topic', 'code'] as const, registers }))
   }
 }

@@ -122,14 +122,17 @@ async function insertRows (tx: Tx, rows: OutboxRow[], tracker: OutboxTracker | u
   }
 }
 
-/** Produce errors that no retry can fix: the record itself is refused. */
+/**
+ * Produce errors that no retry can fix: the record itself is refused. Not TOPIC_AUTHORIZATION_FAILED:
+ * the record is fine and the service's principal lacks an ACL (KAFKA_AUTH=scram), which a grant fixes
+ * (runbooks/07-seguranca.md); the row waits in the outbox meanwhile and goes out, in order, once granted.
+ */
 const UNPUBLISHABLE = new Set<number>([
   Kafka.CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE,
   Kafka.CODES.ERRORS.ERR_INVALID_MSG_SIZE,
   Kafka.CODES.ERRORS.ERR_INVALID_MSG,
   Kafka.CODES.ERRORS.ERR_RECORD_LIST_TOO_LARGE,
-  Kafka.CODES.ERRORS.ERR_INVALID_RECORD,
-  Kafka.CODES.ERRORS.ERR_TOPIC_AUTHORIZATION_FAILED
+  Kafka.CODES.ERRORS.ERR_INVALID_RECORD
 ])
 
 class Unpublishable extends Error {}

@@ -41,12 +41,29 @@ export interface ProducerOptions {
   onRecreated?: () => void
   /** The principal's credentials (kit's rdkafkaSecurity of the service's config); the process's KAFKA_SASL_* when left out. */
   security?: KafkaSecurity
+  /** A record the broker (or librdkafka) refused, with the error's Kafka name (kafkaErrorName): the service's metric and log. */
+  onDeliveryError?: (topic: string, code: string) => void
 }
 
 // How often delivery reports are read while a batch waits for them (they settle its promise), and
 // when none does: an idle service polled 200 times a second for nothing.
 const POLL_BUSY_MS = 5
 const POLL_IDLE_MS = 100
+
+const ERROR_NAMES = new Map<number, string>(Object.entries(Kafka.CODES.ERRORS).map(([name, code]) => [code, name.replace(/^ERR_+/, '')]))
+
+/**
+ * The Kafka name of a produce error, as the broker's protocol and `kafka-*` tools say it
+ * (TOPIC_AUTHORIZATION_FAILED, MSG_TIMED_OUT): a metric label and a log field a student can look up.
+ * A delivery report's error may carry code -1 with only librdkafka's text ("Broker: Topic
+ * authorization failed"), so the name comes from the text then.
+ */
+export function kafkaErrorName (err: { code?: number, message: string }): string {
+  const known = err.code !== undefined && err.code !== -1 ? ERROR_NAMES.get(err.code) : undefined
+  if (known !== undefined) return known
+  const text = err.message.replace(/^(Broker|Local): /, '').trim()
+  return text === '' ? 'UNKNOWN' : text.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 60)
+}
 
 /** A send that failed because its producer hit a fatal error; the caller's retry goes to the new producer. */
 export class ProducerFatalError extends Error {
@@ -118,6 +135,7 @@ export class EventProducer {
       const b = slot.batch
       if (err) {
         const e = Object.assign(new Error(err.message), { code: err.code })
+        this.options.onDeliveryError?.(report.topic, kafkaErrorName(err))
         b.failed ??= e
         b.results[slot.index] = e
       } else {
