@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -63,7 +63,9 @@ test('a clone inside a folder only root can enter starts with `make up` (Postgre
   })
   execFileSync('git', ['clone', '--quiet', ROOT, clone])
   // What `make setup` would install, from this checkout: node_modules of the workspace and the downloaded jars.
-  for (const dir of ['node_modules', 'contracts/node_modules', 'infra/node_modules', 'infra/kafka/target', 'infra/registry/target']) linkCopy(join(ROOT, dir), join(clone, dir))
+  // Every workspace package's node_modules: infra imports the kit (and so needs the kit's dependencies), as a real install has.
+  const packages = ['contracts', 'infra', 'web', ...readdirSync(join(ROOT, 'services')).map(d => `services/${d}`)]
+  for (const dir of ['node_modules', ...packages.map(p => `${p}/node_modules`), 'infra/kafka/target', 'infra/registry/target']) linkCopy(join(ROOT, dir), join(clone, dir))
   // Fresh copies (not links) so make sees them newer than the freshly checked-out lock file and poms.
   for (const file of ['node_modules/.modules.yaml', 'infra/kafka/target/lib.stamp']) {
     rmSync(join(clone, file), { force: true })

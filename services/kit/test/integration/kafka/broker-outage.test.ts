@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { bootstrapServers, freePort, readPid, stopGroup, up } from '@vitrine/infra'
-import { cleanup, isolatedSettings } from '@vitrine/infra/testing'
+import { bootstrapServers, readPid, stopGroup, up } from '@vitrine/infra'
+import { cleanup, freeBrokerBase, isolatedSettings } from '@vitrine/infra/testing'
 import { readAllNow, waitFor } from '@vitrine/infra/testing/saga'
 import { EventProducer, createRegistry, kitMetrics } from '../../../src/index.ts'
 import type { ConsumedRecord } from '../../../src/index.ts'
@@ -17,7 +17,7 @@ import { bytesSerde, createTopics, testEngine, testLog } from '../../helpers/eng
 const MESSAGE_TIMEOUT_MS = 2000
 
 test('broker down longer than message.timeout.ms while a record goes to a retry topic: blocked and visible, then handled, nothing lost', { timeout: 240_000 }, async (t) => {
-  const s = isolatedSettings(t, await freePort())
+  const s = isolatedSettings(t, await freeBrokerBase())
   await up(s, { only: ['kafka-1'] })
   const brokers = bootstrapServers(s)
   // The private cluster holds only this test's topics: no prefix, no group suffix.
