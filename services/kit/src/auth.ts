@@ -38,7 +38,11 @@ export const KIT_ACCESS: AccessPolicy = {
   'GET /openapi.json': 'public',
   'GET /faults': 'public',
   'PUT /faults': 'instructor',
-  'DELETE /faults': 'instructor'
+  'DELETE /faults': 'instructor',
+  // The step mode (plugins/step.ts): the held events name orders, and a release moves the class's saga.
+  'GET /admin/step': 'instructor',
+  'POST /admin/step': 'instructor',
+  'POST /admin/step/release': 'instructor'
 }
 
 export type AuthConfig = Pick<BaseConfigType, 'HTTP_AUTH' | 'HTTP_JWT_SECRET' | 'HTTP_JWT_ISSUER' | 'HTTP_JWT_AUDIENCE'>

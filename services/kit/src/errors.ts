@@ -34,6 +34,7 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_SCHEMA_INCOMPATIBLE: { status: 409, meaning: 'o Schema Registry recusou a versão nova pela regra de compatibilidade do subject; a mensagem é a do registry, e nada foi registrado' },
   SHOP_ERR_TOPIC_PROTECTED: { status: 409, meaning: 'o tópico é do sistema e não pode ser apagado pelo console' },
   SHOP_ERR_ORIGIN_NOT_ALLOWED: { status: 403, meaning: 'o navegador chama de uma página de outra origem que não está em ALLOWED_ORIGINS (só a página da Vitrine pode chamar)' },
+  SHOP_ERR_STEP_OFF: { status: 409, meaning: 'o modo passo a passo está desligado: não há evento segurado para soltar' },
   SHOP_ERR_BUSY: { status: 409, meaning: 'uma operação cara (a comparação) já está rodando; espere ela terminar (COMPARE_MAX_RUNNING)' },
   SHOP_ERR_HOST_NOT_ALLOWED: { status: 421, meaning: 'o cabeçalho Host não é localhost, 127.0.0.1, [::1] nem um nome de ALLOWED_HOSTS (defesa contra DNS rebinding)' },
   SHOP_ERR_RATE_LIMITED: { status: 429, meaning: 'requisições demais deste cliente na janela (RATE_LIMIT_MAX por RATE_LIMIT_WINDOW_MS); espere o Retry-After' },

@@ -27,6 +27,8 @@ export interface PeriodicTask {
   everyMs: number
   run: () => Promise<unknown>
   onError: (err: unknown) => void
+  /** A deadline sweeper: it skips its runs while the step mode is on (plugins/step.ts moves the deadlines when it ends). */
+  deadlines?: boolean
 }
 
 /**
@@ -36,6 +38,7 @@ export interface PeriodicTask {
  */
 export function periodic (fastify: FastifyInstance, task: PeriodicTask): void {
   let stop: StopEvery | undefined
-  fastify.addHook('onReady', async () => { stop = every(task.everyMs, task.run, task.onError) })
+  const run = task.deadlines === true ? async () => { if (!fastify.hasDecorator('step') || !fastify.step.frozen()) await task.run() } : task.run
+  fastify.addHook('onReady', async () => { stop = every(task.everyMs, run, task.onError) })
   fastify.addHook('onClose', async () => { await stop?.() })
 }

@@ -11,6 +11,7 @@ import registryPlugin from './plugins/registry.ts'
 import producerPlugin from './plugins/producer.ts'
 import outboxPlugin from './plugins/outbox.ts'
 import consumersPlugin from './plugins/consumers.ts'
+import stepPlugin from './plugins/step.ts'
 import healthPlugin from './plugins/health.ts'
 import faultsPlugin from './plugins/faults.ts'
 import openapiPlugin from './plugins/openapi.ts'
@@ -56,6 +57,7 @@ export const kit = fp<KitOptions>(async (fastify, opts) => {
   await fastify.register(producerPlugin, { service: opts.service })
   await fastify.register(outboxPlugin, { service: opts.service })
   await fastify.register(consumersPlugin, { service: opts.service })
+  await fastify.register(stepPlugin, { service: opts.service })
   await fastify.register(healthPlugin, { service: opts.service })
 }, { name: 'vitrine-kit' })
 

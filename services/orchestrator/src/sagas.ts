@@ -57,7 +57,9 @@ export async function startSaga (o: Orchestrator, order: OrderCreated, ctx: Even
   const log = ctx.log
   if (order.items.length === 0 || order.totalCents <= 0) throw new PermanentError(`order ${order.orderId} has nothing to charge or reserve`)
   const started = await o.app.tx(async tx => {
-    const d = start(order, o.timeouts, clock())
+    // Held by the instructor's step mode: the order gets back the time it waited (kit's plugins/step.ts).
+    const frozen = o.app.step.frozenSince(order.occurredAt)
+    const d = start(frozen > 0 ? { ...order, deadlineAt: order.deadlineAt + frozen } : order, o.timeouts, clock())
     // The dedup and the saga's insert in one statement (its last_event_id is this orders.new's eventId).
     const { first, saga: inserted } = await firstDeliveryInsertingSaga(tx, ctx, d.saga, ctx.headers[HEADERS.correlationId] ?? order.orderId)
     if (!firstTime(first, o, ctx)) return undefined

@@ -96,6 +96,12 @@ export async function dueChoreographed (sql: Db, limit: number): Promise<string[
   return rows.map(r => r.id)
 }
 
+/** Moves every pending order's deadline `ms` forward (the time the step mode froze the sweepers); returns how many. */
+export async function extendDeadlines (sql: Db, ms: number): Promise<number> {
+  const rows = await sql`update orders set deadline_at = deadline_at + make_interval(secs => ${ms}::float8 / 1000) where status = 'pending' returning id`
+  return rows.length
+}
+
 /** Flags orchestrated orders still pending since before `deadlineBefore`; returns their ids. */
 export async function flagOutcomeMissing (sql: Db, deadlineBefore: Date): Promise<string[]> {
   const rows = await sql<Array<{ id: string }>>`update orders set attention = 'outcome_missing', attention_at = now(),

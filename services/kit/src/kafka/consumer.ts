@@ -107,12 +107,36 @@ export type PauseReason = string
 /** The engine's own pause (a partition's queue over its high mark), the one reason a caller may not ask for. */
 export const BACKPRESSURE = 'backpressure'
 
-/** A reason a caller may pause for: any string but 'backpressure' (that one fails to compile). */
-export type RequestedPause<R extends string = string> = R & (R extends typeof BACKPRESSURE ? never : unknown)
+/**
+ * The engine's own pause while the step mode holds a record of the partition (see step()): it stops
+ * fetching more of that partition while its head record waits for a release. Not a caller's reason.
+ */
+export const STEP_HOLD = 'step-hold'
 
-/** True when a reason other than backpressure holds the partition: its queued records wait too. */
+/** A reason a caller may pause for: any string but the engine's own ('backpressure', 'step-hold'; those fail to compile). */
+export type RequestedPause<R extends string = string> = R & (R extends typeof BACKPRESSURE | typeof STEP_HOLD ? never : unknown)
+
+/** True when a caller's reason holds the partition (not the engine's own): its queued records wait too. */
 function held (pauses: ReadonlySet<PauseReason>): boolean {
-  return pauses.size > (pauses.has(BACKPRESSURE) ? 1 : 0)
+  return pauses.size > (pauses.has(BACKPRESSURE) ? 1 : 0) + (pauses.has(STEP_HOLD) ? 1 : 0)
+}
+
+/** A record the step mode holds before its handler, as the instructor's "next" sees it. */
+export interface HeldRecord {
+  group: string
+  /** The topic the record is in (logical name): a retry tier's for a retried record. */
+  topic: string
+  partition: number
+  offset: number
+  /** The catalog topic whose handler it waits for (its original topic for a retried record). */
+  originTopic: string
+  key: string | null
+  /** The producer's timestamp: the saga's order, which "next" follows. */
+  timestamp: number
+  headers: Record<string, string>
+  /** Decoded with the registry; null when it cannot be (its handler will say why). */
+  value: unknown
+  heldSince: number
 }
 
 /** Why a partition waits without moving: the record at its head is kept until this clears. */
@@ -141,6 +165,9 @@ interface PartitionState {
   lag: { value: number, at: number } | undefined
   /** The broker's answer for this partition's lag, while one is awaited (one question at a time). */
   lagQuery?: Promise<void>
+  /** Step mode: the head record waiting for its release, since when, and the offset released to run. */
+  holding?: { m: Kafka.Message, since: number }
+  release?: number
 }
 
 type Outcome = 'done' | 'fenced'
@@ -285,6 +312,7 @@ export class ConsumerEngine {
   private readonly highWater: number
   private readonly lowWater: number
   private readonly pausedFor = new Set<PauseReason>()
+  private stepping = false
   private active = 0
   private readonly waiting: Array<() => void> = []
   private running = false
@@ -388,6 +416,8 @@ export class ConsumerEngine {
         st.next = undefined
         st.lag = undefined
         st.progressAt = Date.now()
+        st.holding = undefined
+        st.release = undefined
       }
       try {
         this.consumer.incrementalAssign(assignment)
@@ -413,6 +443,7 @@ export class ConsumerEngine {
         st.items.length = 0
         st.abort.abort()
         st.blocked = undefined
+        st.holding = undefined
         if (st.worker) inFlight.push(st.worker)
       }
       const timeoutMs = this.o.revokeTimeoutMs ?? 10_000
@@ -471,7 +502,7 @@ export class ConsumerEngine {
    * already queued wait too; a handler in flight finishes.
    */
   pause<R extends string> (reason: RequestedPause<R>): void {
-    if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
+    if ((reason as string) === BACKPRESSURE || (reason as string) === STEP_HOLD) throw new Error(`${reason} is the engine's own pause reason`)
     this.pausedFor.add(reason)
     for (const st of this.states.values()) {
       if (!st.owned) continue
@@ -482,7 +513,7 @@ export class ConsumerEngine {
 
   /** Lifts `reason` only; the partitions flow again once no other reason holds them. */
   resume<R extends string> (reason: RequestedPause<R>): void {
-    if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
+    if ((reason as string) === BACKPRESSURE || (reason as string) === STEP_HOLD) throw new Error(`${reason} is the engine's own pause reason`)
     this.pausedFor.delete(reason)
     for (const st of this.states.values()) {
       if (!st.owned) continue
@@ -495,6 +526,81 @@ export class ConsumerEngine {
   /** The reasons callers hold this member for now (backpressure, per partition, is not among them). */
   pausedReasons (): PauseReason[] {
     return [...this.pausedFor]
+  }
+
+  /**
+   * Step mode (the instructor's one event at a time): each partition's head record waits before its
+   * handler until release() names it; then that one record is handled (alone, not in a batch) and the
+   * next one waits. The wait is not a blocked poll loop: the pump keeps polling (so the member stays
+   * in its group, max.poll.interval.ms is never reached) and the partition holding a record is paused
+   * in librdkafka (STEP_HOLD), so nothing more of it is fetched meanwhile; a partition with nothing
+   * queued keeps fetching, so the next event shows up held. Offsets are stored after the handler as
+   * always: a held record is never skipped, and a restart hands it over again. Off: every record
+   * flows again (what was held goes first, in order). Another group's retry passes without a hold.
+   */
+  step (on: boolean): void {
+    if (this.stepping === on) return
+    this.stepping = on
+    if (on) return
+    for (const st of this.states.values()) {
+      st.holding = undefined
+      st.release = undefined
+      if (st.pauses.delete(STEP_HOLD)) this.applyPause(st)
+      if (st.owned && st.items.length > 0) this.kick(st)
+    }
+  }
+
+  get isStepping (): boolean {
+    return this.stepping
+  }
+
+  get groupId (): string {
+    return this.o.groupId
+  }
+
+  /** The records the step mode holds now (one per partition at most: its head). */
+  async held (): Promise<HeldRecord[]> {
+    const out: HeldRecord[] = []
+    for (const st of this.states.values()) {
+      const h = st.holding
+      if (!st.owned || h === undefined || st.release === h.m.offset) continue
+      const meta = this.meta(h.m)
+      let value: unknown = null
+      try {
+        if (h.m.value) value = await this.o.serde.decode(h.m.value, meta.origin.topic)
+      } catch {
+        // Shown without its value; the handler's own decode decides what becomes of it.
+      }
+      out.push({ group: this.o.groupId, topic: this.logical(h.m.topic), partition: h.m.partition, offset: h.m.offset, originTopic: meta.origin.topic, key: meta.key, timestamp: meta.timestamp, headers: meta.headers, value, heldSince: h.since })
+    }
+    return out
+  }
+
+  /** Lets the held record at `topic` (logical) [partition] @offset run its handler; false when no such record is held here. */
+  releaseHeld (topic: string, partition: number, offset: number): boolean {
+    const st = this.states.get(`${this.raw(topic)}:${partition}`)
+    if (!this.stepping || !st?.owned || st.holding?.m.offset !== offset) return false
+    st.release = offset
+    return true
+  }
+
+  /** Step mode: waits until the head record `m` is released (or the mode ends); false when the partition is no longer ours. */
+  private async stepGate (st: PartitionState, epoch: number, m: Kafka.Message): Promise<boolean> {
+    if (st.release === m.offset) return true
+    if (st.holding?.m !== m) st.holding = { m, since: Date.now() }
+    if (!st.pauses.has(STEP_HOLD)) {
+      st.pauses.add(STEP_HOLD)
+      this.applyPause(st)
+    }
+    while (this.current(st, epoch) && this.stepping && st.release !== m.offset) await sleep(50)
+    return this.current(st, epoch)
+  }
+
+  /** After a record ran in step mode: the next one waits in turn; a partition with nothing queued fetches again. */
+  private stepped (st: PartitionState): void {
+    st.holding = undefined
+    st.release = undefined
+    if (st.items.length === 0 && st.pauses.delete(STEP_HOLD)) this.applyPause(st)
   }
 
   /** Tells librdkafka to pause or resume the partition when the set of reasons became (non-)empty. */
@@ -605,6 +711,9 @@ export class ConsumerEngine {
       while (this.current(st, epoch) && held(st.pauses)) await sleep(100)
       const m = st.items[0]
       if (!this.current(st, epoch) || !m) return
+      // Step mode: the record waits for the instructor's release (another group's retry just passes).
+      const stepping = this.stepping && !this.meta(m).foreign
+      if (stepping && !(await this.stepGate(st, epoch, m))) return
       // A retried record waits for its due time without holding a concurrency slot.
       const dueAt = Number(headersOf(m)[HEADERS.retryDueAt] ?? 0)
       st.dueAt = dueAt
@@ -620,6 +729,7 @@ export class ConsumerEngine {
         this.release()
       }
       if (outcome === 'fenced') return
+      if (stepping || st.holding) this.stepped(st)
       if (st.pauses.has(BACKPRESSURE) && st.items.length <= this.lowWater) {
         st.pauses.delete(BACKPRESSURE)
         this.applyPause(st)
@@ -664,7 +774,8 @@ export class ConsumerEngine {
     const started = performance.now()
     let last = started
     for (let i = 0; i < st.items.length && i < BATCH_MAX_RECORDS; i++) {
-      if (i > 0 && (last - started >= BATCH_MAX_MS || held(st.pauses))) break
+      // In step mode each record is its own batch: one release, one handler.
+      if (i > 0 && (last - started >= BATCH_MAX_MS || held(st.pauses) || this.stepping)) break
       if (!this.current(st, epoch)) break
       const m = st.items[i]!
       const meta = this.meta(m)
@@ -981,9 +1092,10 @@ export class ConsumerEngine {
       const lag = lags.find(l => l.partition === st.partition && this.raw(l.topic) === st.topic)?.lag ?? 0
       total += lag
       if (st.pauses.size > 0) paused++
+      // A record the step mode holds (st.holding) waits for the instructor: not a stall.
       if (st.blocked) {
         problems.push(`${name} blocked ${Math.round((Date.now() - st.blocked.since) / 1000)}s: ${st.blocked.reason.replace(/_/g, ' ')} (${st.blocked.detail})`)
-      } else if (lag > 0 && st.dueAt <= Date.now() && !held(st.pauses) && Date.now() - st.progressAt > stallMs) {
+      } else if (lag > 0 && st.dueAt <= Date.now() && !held(st.pauses) && st.holding === undefined && Date.now() - st.progressAt > stallMs) {
         problems.push(`${name} stalled: lag ${lag}, no progress for ${Math.round((Date.now() - st.progressAt) / 1000)}s${st.pauses.size > 0 ? ` (paused: ${[...st.pauses].join(', ')})` : ''}`)
       }
     }

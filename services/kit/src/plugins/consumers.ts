@@ -40,8 +40,8 @@ import fp from 'fastify-plugin'
 import { DLQ_RETENTION_MS, DLQ_TOPIC, RETRY_TIERS, findTopic, sagaModeOf } from '@vitrine/contracts'
 import type { EventTopic, EventTopicsReadBy, SagaMode, ServiceName, TopicValues } from '@vitrine/contracts'
 import { DlqWatch } from '../kafka/dlq-watch.ts'
-import { BACKPRESSURE, ConsumerEngine } from '../kafka/consumer.ts'
-import type { ConsumedRecord, Handler, HandlerContext, RequestedPause } from '../kafka/consumer.ts'
+import { BACKPRESSURE, ConsumerEngine, STEP_HOLD } from '../kafka/consumer.ts'
+import type { ConsumedRecord, Handler, HandlerContext, HeldRecord, RequestedPause } from '../kafka/consumer.ts'
 import { rdkafkaSecurity } from '../kafka/security.ts'
 import type { Logger } from '../log.ts'
 import type { Faults } from '../faults.ts'
@@ -79,6 +79,15 @@ export interface Consumers {
   resume: <R extends string>(reason: RequestedPause<R>) => void
   /** The reasons this service's consumers are held for now. */
   paused: () => string[]
+  /**
+   * Step mode of the saga's consumers (those reading orderId-keyed topics; the catalog replica keeps
+   * flowing): each record waits before its handler until released (kafka/consumer.ts step()).
+   */
+  step: (on: boolean) => void
+  /** The records held now, across this service's saga consumers. */
+  held: () => Promise<HeldRecord[]>
+  /** Lets one held record run; false when none of this service's consumers holds it. */
+  release: (r: { group: string, topic: string, partition: number, offset: number }) => boolean
   engines: ConsumerEngine[]
   dlq: DlqWatch
 }
@@ -140,6 +149,9 @@ export const FAULT_PAUSE = 'fault'
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
   const engines: ConsumerEngine[] = []
   const held = new Set<string>()
+  // The engines of the saga's groups (an orderId-keyed topic among theirs), which the step mode holds.
+  const sagaEngines: ConsumerEngine[] = []
+  let stepping = false
   const c = fastify.config
   // The retry topics stay the catalog's; only their delays are configurable (short in tests).
   const delays = c.RETRY_TIER_DELAYS_MS.split(',').map(Number)
@@ -174,6 +186,10 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
     // A consumer added while the service is held starts held too.
     for (const reason of held) engine.pause(reason)
     engines.push(engine)
+    if (topics.some(t => findTopic(t)?.key === 'orderId')) {
+      sagaEngines.push(engine)
+      engine.step(stepping)
+    }
   }
 
   function add<S extends ServiceName> (spec: TypedConsumerSpec<S>): void {
@@ -194,16 +210,22 @@ export default fp<{ service: ServiceName }>(async (fastify, opts) => {
     dlq,
     add,
     pause: (reason) => {
-      if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
+      if ((reason as string) === BACKPRESSURE || (reason as string) === STEP_HOLD) throw new Error(`${reason} is the engine's own pause reason`)
       held.add(reason)
       for (const e of engines) e.pause(reason)
     },
     resume: (reason) => {
-      if ((reason as string) === BACKPRESSURE) throw new Error('backpressure is the engine\'s own pause reason')
+      if ((reason as string) === BACKPRESSURE || (reason as string) === STEP_HOLD) throw new Error(`${reason} is the engine's own pause reason`)
       held.delete(reason)
       for (const e of engines) e.resume(reason)
     },
-    paused: () => [...held]
+    paused: () => [...held],
+    step: on => {
+      stepping = on
+      for (const e of sagaEngines) e.step(on)
+    },
+    held: async () => (await Promise.all(sagaEngines.map(async e => await e.held()))).flat(),
+    release: r => sagaEngines.some(e => e.groupId === r.group && e.releaseHeld(r.topic, r.partition, r.offset))
   })
   // The pause toggle, now and on every change (a consumer added later starts held too).
   fastify.faults.onChange(f => { if (f.pauseConsuming) fastify.consumers.pause(FAULT_PAUSE); else fastify.consumers.resume(FAULT_PAUSE) })

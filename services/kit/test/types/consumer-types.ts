@@ -70,4 +70,6 @@ export function consumers (fastify: FastifyInstance): void {
   fastify.consumers.resume('step')
   // @ts-expect-error backpressure is the engine's own pause, not one a caller may ask for
   fastify.consumers.pause('backpressure')
+  // @ts-expect-error nor is the step mode's hold of a partition (consumers.step turns the step mode on)
+  fastify.consumers.resume('step-hold')
 }

@@ -81,6 +81,14 @@ export async function lockDueSaga (tx: Tx, orderId: string): Promise<SagaRow | u
   return row
 }
 
+/** Moves every running saga's step and order deadlines `ms` forward (the time the step mode froze the sweeper); returns how many. */
+export async function extendDeadlines (sql: Db, ms: number): Promise<number> {
+  const rows = await sql`update sagas set step_deadline_at = step_deadline_at + make_interval(secs => ${ms}::float8 / 1000),
+      order_deadline_at = order_deadline_at + make_interval(secs => ${ms}::float8 / 1000)
+    where finished_at is null returning order_id`
+  return rows.length
+}
+
 /** Orders whose saga step is past its deadline, the oldest first. */
 export async function dueSagas (sql: Db, limit: number): Promise<string[]> {
   const rows = await sql<Array<{ order_id: string }>>`select order_id from sagas where step_deadline_at <= now() order by step_deadline_at limit ${limit}`

@@ -3,6 +3,7 @@ import { periodic } from '@vitrine/service-kit'
 import type { OrchestratorConfigType } from '../../config.ts'
 import { orchestratorMetrics } from '../../metrics.ts'
 import { sweep } from '../../sagas.ts'
+import { extendDeadlines } from '../../db/sagas.ts'
 import type { Orchestrator } from '../../sagas.ts'
 
 declare module 'fastify' {
@@ -27,6 +28,12 @@ export default fp<{ config: OrchestratorConfigType }>(async (fastify, { config }
   periodic(fastify, {
     everyMs: config.STEP_SWEEP_MS,
     run: async () => await sweep(o, fastify.log),
-    onError: err => fastify.log.error({ err }, 'step deadline sweep failed')
+    onError: err => fastify.log.error({ err }, 'step deadline sweep failed'),
+    // Frozen in the instructor's step mode; its end moves every running saga's deadlines by the time frozen (kit's plugins/step.ts).
+    deadlines: true
+  })
+  fastify.step.onThaw(async frozenMs => {
+    const n = await extendDeadlines(fastify.sql, frozenMs)
+    fastify.log.info({ sagas: n, frozenMs }, 'running sagas\' deadlines moved forward by the step mode\'s frozen time')
   })
 }, { name: 'orchestrator-sagas', dependencies: ['vitrine-postgres', 'vitrine-outbox', 'vitrine-metrics'] })
