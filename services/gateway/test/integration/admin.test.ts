@@ -1,33 +1,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { buildRoutes } from '@vitrine/service-kit'
-import { startControlApi, startExerciseShop } from '@vitrine/infra/testing'
 import admin from '../../src/routes/api/admin.ts'
-import type { GatewayConfigType } from '../../src/config.ts'
+import { routesOverControl, routesWithoutControl } from './helper.ts'
 
 // /api/admin/reset relays the control plane's reset. Behind it: the real control plane over a test
 // shop of its own (its own topic prefix, group suffix and schema suffix, no service running), so the
 // reset empties this test's tables only, never the shared stack's shop.
 
-const config = (url: string): GatewayConfigType => ({ CONTROL_URL: url, CONTROL_TIMEOUT_MS: 2000 }) as GatewayConfigType
-
-async function deadUrl (): Promise<string> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return url
-}
-
 test('/api/admin/reset: without the confirmation word a 400 naming body.confirm (nothing reset); with it the control plane empties the shop\'s tables and answers its report', async t => {
-  const shop = await startExerciseShop({ services: [] })
-  t.after(async () => { await shop.close() })
-  const control = await startControlApi(shop.plane)
-  t.after(async () => { await control.close() })
-  const app = await buildRoutes(admin, { config: config(control.url) }, [])
-  t.after(async () => { await app.close() })
+  const { app, shop } = await routesOverControl(t, admin)
 
   // A table of this test's checkout schema with a row: what a reset must empty.
   const sql = shop.ctx.sql
@@ -56,9 +37,7 @@ test('/api/admin/reset: without the confirmation word a 400 naming body.confirm 
 })
 
 test('/api/admin/reset without the control plane: 502 whose hint says how to start it, never its address', async t => {
-  const url = await deadUrl()
-  const app = await buildRoutes(admin, { config: config(url) }, [])
-  t.after(async () => { await app.close() })
+  const { app, url } = await routesWithoutControl(t, admin)
   const res = await app.inject({ method: 'POST', url: '/admin/reset', payload: { confirm: 'reset' } })
   assert.equal(res.statusCode, 502)
   assert.equal(res.json().code, 'SHOP_ERR_UPSTREAM_UNAVAILABLE')

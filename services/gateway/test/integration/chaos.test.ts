@@ -1,11 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { buildRoutes } from '@vitrine/service-kit'
-import { startControlApi, startExerciseShop } from '@vitrine/infra/testing'
 import chaos from '../../src/routes/api/chaos.ts'
-import type { GatewayConfigType } from '../../src/config.ts'
+import { routesOverControl, routesWithoutControl } from './helper.ts'
 
 // /api/chaos relays the control plane's drills. Behind it here: the real control plane's routes over
 // a test shop that runs no service (nothing is started, so every drill is unavailable), enough for what
@@ -13,23 +9,8 @@ import type { GatewayConfigType } from '../../src/config.ts'
 // without an address when the control plane is not there. A drill running end to end through the
 // gateway and the page: web/test/full/chaos.test.ts (make test-full).
 
-const config = (url: string): GatewayConfigType => ({ CONTROL_URL: url, CONTROL_TIMEOUT_MS: 2000 }) as GatewayConfigType
-
-async function deadUrl (): Promise<string> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  await new Promise<void>(resolve => server.close(() => resolve()))
-  return url
-}
-
 test('/api/chaos over the control plane: the scenes, an unknown scene is a 400 naming body.scene, a bad length is the gateway\'s own 400, an unavailable drill a 409 with its reason, an unknown run a 404', async t => {
-  const shop = await startExerciseShop({ services: [] })
-  t.after(async () => { await shop.close() })
-  const control = await startControlApi(shop.plane)
-  t.after(async () => { await control.close() })
-  const app = await buildRoutes(chaos, { config: config(control.url) }, [])
-  t.after(async () => { await app.close() })
+  const { app } = await routesOverControl(t, chaos)
 
   const scenes = await app.inject({ method: 'GET', url: '/chaos/scenes' })
   assert.equal(scenes.statusCode, 200)
@@ -68,8 +49,7 @@ test('/api/chaos over the control plane: the scenes, an unknown scene is a 400 n
 })
 
 test('the control plane not there: a 502 that says how to start it, without its address', async t => {
-  const app = await buildRoutes(chaos, { config: config(await deadUrl()) }, [])
-  t.after(async () => { await app.close() })
+  const { app } = await routesWithoutControl(t, chaos)
   for (const [method, url, payload] of [['GET', '/chaos/scenes', undefined], ['GET', '/chaos/drills', undefined], ['POST', '/chaos/drills', { scene: 'rajada' }]] as const) {
     const res = await app.inject({ method, url, ...(payload ? { payload } : {}) })
     assert.equal(res.statusCode, 502, `${method} ${url} → ${res.statusCode} ${res.body}`)

@@ -1,14 +1,14 @@
 import { after, before } from 'node:test'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import pino from 'pino'
 import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import type { EventTopic, SagaMode, TopicValues } from '@vitrine/contracts'
-import { EventProducer, buildApp, loadConfig } from '@vitrine/service-kit'
+import { EventProducer, buildApp, buildRoutes, loadConfig } from '@vitrine/service-kit'
 import type { Delivered } from '@vitrine/service-kit'
-import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
+import { createCatalogTopics, deleteTestTopics, serviceEnv, startControlApi, startExerciseShop, testEnv } from '@vitrine/infra/testing'
+import type { ExerciseShop, TestEnv } from '@vitrine/infra/testing'
 import app from '../../src/app.ts'
 import { GatewayConfig } from '../../src/config.ts'
 import type { GatewayConfigType } from '../../src/config.ts'
@@ -74,4 +74,32 @@ export function orderCreated (orderId: string = randomUUID(), customerId = 'c-1'
 
 export function orderConfirmed (orderId: string): TopicValues['orders.confirmed'] {
   return { eventId: randomUUID(), orderId, customerId: 'c-1', totalCents: 990, occurredAt: Date.now() }
+}
+
+type AfterHook = { after: (fn: () => Promise<void>) => void }
+type GatewayRoutes = FastifyPluginAsync<{ config: GatewayConfigType }>
+
+const controlConfig = (url: string, extra: Partial<GatewayConfigType>): GatewayConfigType => ({ CONTROL_URL: url, CONTROL_TIMEOUT_MS: 2000, ...extra }) as GatewayConfigType
+
+/**
+ * The gateway's `routes` that relay to the control plane (admin, chaos, ...), on the kit's error
+ * handler, in front of the real control plane's API over a test shop of its own (its own topic
+ * prefix, group suffix and schema suffix; `services` started, none by default), so nothing the
+ * routes ask reaches the shared stack's shop. All of it is closed after the test.
+ */
+export async function routesOverControl (t: AfterHook, routes: GatewayRoutes, o: { services?: string[], config?: Partial<GatewayConfigType> } = {}): Promise<{ app: FastifyInstance, shop: ExerciseShop }> {
+  const shop = await startExerciseShop({ services: o.services ?? [] })
+  t.after(async () => { await shop.close() })
+  const control = await startControlApi(shop.plane)
+  t.after(async () => { await control.close() })
+  const app = await buildRoutes(routes, { config: controlConfig(control.url, o.config ?? {}) }, [])
+  t.after(async () => { await app.close() })
+  return { app, shop }
+}
+
+/** The same routes with no control plane behind them (CONTROL_URL where nothing listens): what they answer when make demo's control plane is not there. */
+export async function routesWithoutControl (t: AfterHook, routes: GatewayRoutes): Promise<{ app: FastifyInstance, url: string }> {
+  const app = await buildRoutes(routes, { config: controlConfig(NOWHERE, {}) }, [])
+  t.after(async () => { await app.close() })
+  return { app, url: NOWHERE }
 }
