@@ -1,10 +1,7 @@
-import pino from 'pino'
 import { ConfigResourceTypes } from '@platformatic/kafka'
-import { EventProducer, ShopError } from '@vitrine/service-kit'
-import type { KafkaReader, KafkaSecurity } from '@vitrine/service-kit'
-import type { KafkaConsole } from './kafka-console.ts'
+import { LabTopics } from './lab-topics.ts'
+import type { LabTopicsOptions } from './lab-topics.ts'
 import type { CompactionLabRecord, CompactionLabState, CompactionLabTopic, CompactionPolicy } from '../wire.ts'
-import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The compaction and retention lab: a one-partition lab topic with an aggressive cleaner (or a short
 // retention), records written, overwritten and deleted (tombstones) by key, and the log as the broker
@@ -38,27 +35,14 @@ const BROKER_KEYS = ['log.cleaner.backoff.ms', 'log.retention.check.interval.ms'
 /** The most records read back (the lab writes a handful; a bigger log is cut to its newest). */
 const READ_LIMIT = 500
 
-export interface CompactionLabOptions {
-  console: KafkaConsole
-  reader: KafkaReader
-  brokers: string
-  /** TOPIC_PREFIX: a test's lab topics stay among its own. */
-  prefix: string
-  security?: KafkaSecurity
-}
+export type CompactionLabOptions = LabTopicsOptions
 
 export class CompactionLab {
-  private producer: EventProducer | undefined
-  private opening: Promise<EventProducer> | undefined
+  /** Every lab topic is `<prefix>lab.compactacao.<name>`. */
+  private readonly topics: LabTopics
 
-  constructor (private readonly o: CompactionLabOptions) {}
-
-  get topicPrefix (): string {
-    return `${this.o.prefix}${LAB_PREFIX}compactacao.`
-  }
-
-  topicOf (name: string): string {
-    return this.topicPrefix + name
+  constructor (private readonly o: CompactionLabOptions) {
+    this.topics = new LabTopics(o, 'compactacao')
   }
 
   private async policyOf (topic: string): Promise<CompactionPolicy> {
@@ -67,23 +51,11 @@ export class CompactionLab {
   }
 
   async list (): Promise<CompactionLabTopic[]> {
-    const names = (await this.o.console.topicNames()).filter(n => n.startsWith(this.topicPrefix))
-    return await Promise.all(names.map(async topic => ({ name: topic.slice(this.topicPrefix.length), topic, policy: await this.policyOf(topic) })))
+    return await Promise.all((await this.topics.list()).map(async ({ name, topic }) => ({ name, topic, policy: await this.policyOf(topic) })))
   }
 
   async create (name: string, policy: CompactionPolicy): Promise<CompactionLabTopic> {
-    const topic = this.topicOf(name)
-    await this.o.console.createTopic({ name: topic, partitions: 1, configs: LAB_CONFIGS[policy] })
-    // A topic just created can take a moment to be in the metadata a write needs.
-    const deadline = Date.now() + 10_000
-    while ((await this.o.reader.partitions(topic)).length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
-    return { name, topic, policy }
-  }
-
-  private async existing (name: string): Promise<string> {
-    const topic = this.topicOf(name)
-    if ((await this.o.reader.partitions(topic)).length === 0) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `lab topic ${name} (${topic}) does not exist`, 404, { topic })
-    return topic
+    return { name, topic: await this.topics.create(name, 1, LAB_CONFIGS[policy]), policy }
   }
 
   private async topicConfigs (topic: string): Promise<Record<string, string>> {
@@ -116,7 +88,7 @@ export class CompactionLab {
 
   /** The log as the broker serves it now: first and next offset, every record still stored, its size, the settings. */
   async state (name: string): Promise<CompactionLabState> {
-    const topic = await this.existing(name)
+    const { topic } = await this.topics.existing(name)
     const [configs, broker, w, sizeBytes] = await Promise.all([this.topicConfigs(topic), this.brokerConfigs(), this.o.reader.watermarks(topic, 0), this.sizeBytes(topic)])
     const from = Math.max(w.low, w.high - READ_LIMIT)
     const { records } = w.high > from ? await this.o.reader.read([{ topic, partition: 0, offset: from, until: w.high }], { timeoutMs: 10_000 }) : { records: [] }
@@ -135,32 +107,19 @@ export class CompactionLab {
     }
   }
 
-  private async openProducer (): Promise<EventProducer> {
-    if (this.producer) return this.producer
-    this.opening ??= (async () => {
-      const p = new EventProducer(this.o.brokers, 'gateway-lab-compactacao', pino({ level: 'warn' }), 0, { messageTimeoutMs: 15_000, ...(this.o.security ? { security: this.o.security } : {}) })
-      await p.connect()
-      this.producer = p
-      return p
-    })().finally(() => { this.opening = undefined })
-    return await this.opening
-  }
-
   /** Writes `key` = `value`; a null value is a tombstone. Answers with the broker's delivery report. */
   async write (name: string, key: string, value: string | null): Promise<CompactionLabRecord> {
-    const topic = await this.existing(name)
-    const producer = await this.openProducer()
+    const { topic } = await this.topics.existing(name)
+    const producer = await this.topics.producer()
     const d = await producer.send({ topic, key, value: value === null ? null : Buffer.from(value), headers: {} })
     return { offset: d.offset, key, value, timestamp: Date.now() }
   }
 
   async delete (name: string): Promise<void> {
-    await this.o.console.deleteTopic(this.topicOf(name))
+    await this.topics.delete(name)
   }
 
   async close (): Promise<void> {
-    const p = this.producer ?? (this.opening ? await this.opening.catch(() => undefined) : undefined)
-    this.producer = undefined
-    await p?.close()
+    await this.topics.closeProducer()
   }
 }

@@ -1,10 +1,9 @@
-import pino from 'pino'
-import { EventProducer, ShopError, partitionOf } from '@vitrine/service-kit'
-import type { KafkaReader, KafkaSecurity, StoredRecord } from '@vitrine/service-kit'
-import type { KafkaConsole } from './kafka-console.ts'
+import { partitionOf } from '@vitrine/service-kit'
+import type { StoredRecord } from '@vitrine/service-kit'
 import { ValidationFailed } from './kafka-console.ts'
+import { LabTopics } from './lab-topics.ts'
+import type { LabTopicsOptions } from './lab-topics.ts'
 import type { PartitionsLabKey, PartitionsLabMove, PartitionsLabRecord, PartitionsLabState, PartitionsLabTopic } from '../wire.ts'
-import { LAB_PREFIX } from '@vitrine/contracts'
 
 // The partitions lab: lab topics of 1-12 partitions, records sent with chosen keys (or none), each
 // shown where the broker's delivery report put it, next to the partition murmur2 predicts. Every
@@ -15,71 +14,34 @@ export const PARTITIONS_HEADER = 'lab-partitions'
 /** The most records the lab reads back per partition (the newest). */
 const READ_LIMIT = 200
 
-export interface PartitionsLabOptions {
-  console: KafkaConsole
-  reader: KafkaReader
-  brokers: string
-  /** TOPIC_PREFIX: a test's lab topics stay among its own. */
-  prefix: string
-  /** The gateway's Kafka login (lib/kafka-login.ts) for the lab's producer. */
-  security?: KafkaSecurity
-}
+export type PartitionsLabOptions = LabTopicsOptions
 
 export class PartitionsLab {
-  private producer: EventProducer | undefined
-  private opening: Promise<EventProducer> | undefined
-
-  constructor (private readonly o: PartitionsLabOptions) {}
-
   /** Every lab topic is `<prefix>lab.particoes.<name>`: out of the shop's flow and of other labs'. */
-  get topicPrefix (): string {
-    return `${this.o.prefix}${LAB_PREFIX}particoes.`
+  private readonly topics: LabTopics
+
+  constructor (private readonly o: PartitionsLabOptions) {
+    this.topics = new LabTopics(o, 'particoes')
   }
 
   topicOf (name: string): string {
-    return this.topicPrefix + name
+    return this.topics.topicOf(name)
   }
 
   async list (): Promise<PartitionsLabTopic[]> {
-    const names = (await this.o.console.topicNames()).filter(n => n.startsWith(this.topicPrefix))
-    if (names.length === 0) return []
+    const topics = await this.topics.list()
+    if (topics.length === 0) return []
     const meta = await this.o.reader.metadata()
-    const out: PartitionsLabTopic[] = []
-    for (const topic of names) {
-      const partitions = meta.topics.find(t => t.name === topic)?.partitions.length ?? 0
-      out.push({ name: topic.slice(this.topicPrefix.length), topic, partitions })
-    }
-    return out
+    return topics.map(({ name, topic }) => ({ name, topic, partitions: meta.topics.find(t => t.name === topic)?.partitions.length ?? 0 }))
   }
 
   async create (name: string, partitions: number): Promise<PartitionsLabTopic> {
-    const topic = this.topicOf(name)
-    await this.o.console.createTopic({ name: topic, partitions })
-    await this.untilPartitions(topic, partitions)
-    return { name, topic, partitions }
-  }
-
-  /** The partition count the cluster's metadata gives now (0: no such topic). */
-  private async partitionCount (topic: string): Promise<number> {
-    return (await this.o.reader.partitions(topic)).length
-  }
-
-  private async existing (name: string): Promise<{ topic: string, partitions: number }> {
-    const topic = this.topicOf(name)
-    const partitions = await this.partitionCount(topic)
-    if (partitions === 0) throw new ShopError('SHOP_ERR_TOPIC_NOT_FOUND', `lab topic ${name} (${topic}) does not exist`, 404, { topic })
-    return { topic, partitions }
-  }
-
-  /** A topic just created or grown can take a moment to show every partition in the metadata. */
-  private async untilPartitions (topic: string, partitions: number): Promise<void> {
-    const deadline = Date.now() + 10_000
-    while (await this.partitionCount(topic) < partitions && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+    return { name, topic: await this.topics.create(name, partitions), partitions }
   }
 
   /** The topic's stored records (the newest READ_LIMIT of each partition) and, per key, where its records are. */
   async state (name: string): Promise<PartitionsLabState> {
-    const { topic, partitions } = await this.existing(name)
+    const { topic, partitions } = await this.topics.existing(name)
     const ranges = []
     for (let p = 0; p < partitions; p++) {
       const w = await this.o.reader.watermarks(topic, p)
@@ -90,23 +52,10 @@ export class PartitionsLab {
     return { name, topic, partitions, records: shown, keys: keysOf(shown, partitions) }
   }
 
-  private async openProducer (): Promise<EventProducer> {
-    if (this.producer) return this.producer
-    this.opening ??= (async () => {
-      // linger.ms 0: no batching, so records without a key are not held on one partition per batch
-      // (librdkafka's sticky partitioning lasts 2 × linger.ms): each one draws its partition.
-      const p = new EventProducer(this.o.brokers, 'gateway-lab-particoes', pino({ level: 'warn' }), 0, { messageTimeoutMs: 15_000, ...(this.o.security ? { security: this.o.security } : {}) })
-      await p.connect()
-      this.producer = p
-      return p
-    })().finally(() => { this.opening = undefined })
-    return await this.opening
-  }
-
   /** Sends one record per key (null: without a key) and answers with each delivery report, in the keys' order. */
   async send (name: string, keys: ReadonlyArray<string | null>): Promise<{ partitions: number, sent: PartitionsLabRecord[] }> {
-    const { topic, partitions } = await this.existing(name)
-    const producer = await this.openProducer()
+    const { topic, partitions } = await this.topics.existing(name)
+    const producer = await this.topics.producer()
     const at = Date.now()
     const values = keys.map((k, i) => `mensagem ${i + 1} de ${keys.length}${k === null ? ' (sem chave)' : ` da chave ${k}`}`)
     const delivered = await producer.sendBatch(keys.map((key, i) => ({ topic, key, value: Buffer.from(values[i]!), headers: { [PARTITIONS_HEADER]: String(partitions) } })))
@@ -124,30 +73,24 @@ export class PartitionsLab {
    * (topic.metadata.refresh.interval.ms, 5 minutes in librdkafka) and go on using the old count.
    */
   async addPartitions (name: string, total: number): Promise<{ before: number, after: number, keys: PartitionsLabMove[] }> {
-    const { topic, partitions: before } = await this.existing(name)
+    const { topic, partitions: before } = await this.topics.existing(name)
     if (total <= before) {
       throw new ValidationFailed([{ field: 'body.partitions', rule: 'minimum', message: `must be more than the ${before} partition${before === 1 ? '' : 's'} topic ${name} has (Kafka never removes a partition)` }])
     }
     const stored = (await this.state(name)).keys
     await this.o.console.addPartitions(topic, total)
-    await this.untilPartitions(topic, total)
-    await this.closeProducer()
+    await this.topics.untilPartitions(topic, total)
+    await this.topics.closeProducer()
     const keys = stored.map(k => ({ key: k.key, from: k.last, to: partitionOf(k.key, total), moved: k.last !== partitionOf(k.key, total) }))
     return { before, after: total, keys }
   }
 
   async delete (name: string): Promise<void> {
-    await this.o.console.deleteTopic(this.topicOf(name))
-  }
-
-  private async closeProducer (): Promise<void> {
-    const p = this.producer ?? (this.opening ? await this.opening.catch(() => undefined) : undefined)
-    this.producer = undefined
-    await p?.close()
+    await this.topics.delete(name)
   }
 
   async close (): Promise<void> {
-    await this.closeProducer()
+    await this.topics.closeProducer()
   }
 }
 
