@@ -20,6 +20,10 @@ export const GATEWAY_ACCESS: AccessPolicy = {
   'GET /api/events/recent': 'public',
   'GET /api/orders/:orderId/events': 'public',
   'GET /api/orders/:orderId/logs': 'public',
+  // An order's replay into everyone's live view: anyone sees it, the instructor starts and stops it.
+  'POST /api/orders/:orderId/replay': 'instructor',
+  'GET /api/replay': 'public',
+  'DELETE /api/replay': 'instructor',
   'GET /api/stats': 'public',
   'GET /api/status': 'public',
   'GET /api/catalog': 'public',

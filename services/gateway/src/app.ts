@@ -11,6 +11,7 @@ import observabilityPlugin from './plugins/app/observability.ts'
 import comparePlugin from './plugins/app/compare.ts'
 import exercisesPlugin from './plugins/app/exercises.ts'
 import chaosPlugin from './plugins/app/chaos.ts'
+import replayPlugin from './plugins/app/replay.ts'
 import streamsPlugin from './plugins/app/streams.ts'
 import healthRoutes from './routes/health.ts'
 import apiRoutes from './routes/api/index.ts'
@@ -42,6 +43,7 @@ const ROUTE_SHARES: Record<string, number> = {
   'POST /api/chaos/drills': 1 / 120,
   'POST /api/admin/reset': 1 / 240,
   'POST /api/dlq/replay': 1 / 40,
+  'POST /api/orders/:orderId/replay': 1 / 40,
   'POST /api/shop/orders': 1 / 4
 }
 
@@ -65,6 +67,8 @@ const app: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(comparePlugin, { config })
   await fastify.register(exercisesPlugin, { config })
   await fastify.register(chaosPlugin, { config })
+  // An order's records re-read from the topics and played into the live view (instructor), pushed as `order-replay`.
+  await fastify.register(replayPlugin, { config })
   // The Flink jobs' KPIs, followed from their output topics and pushed as `kpis`.
   await fastify.register(streamsPlugin, { config })
   // routes

@@ -232,3 +232,6 @@ export type CompactionPolicy = Static<typeof CompactionPolicySchema>
 export type CompactionLabTopic = Static<typeof CompactionLabTopicSchema>
 export type CompactionLabRecord = Static<typeof CompactionLabRecordSchema>
 export type CompactionLabState = Static<typeof CompactionLabStateSchema>
+
+/** An order's replay (POST /api/orders/:orderId/replay) and what socket.io pushes as `order-replay`. */
+export type { OrderReplayStatusType as OrderReplayStatus, OrderReplayPushType as OrderReplayPush } from './schemas/replay.ts'

@@ -14,6 +14,7 @@ import live from './live.ts'
 import logs from './logs.ts'
 import metrics from './metrics.ts'
 import registry from './registry.ts'
+import replay from './replay.ts'
 import shop from './shop.ts'
 import topics from './topics.ts'
 
@@ -21,6 +22,7 @@ import topics from './topics.ts'
 const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   await fastify.register(catalog)
   await fastify.register(live)
+  await fastify.register(replay)
   await fastify.register(logs, { config })
   await fastify.register(metrics, { config })
   await fastify.register(topics)

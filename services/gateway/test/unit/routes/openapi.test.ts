@@ -18,7 +18,7 @@ const routes: FastifyPluginAsync = async (f) => {
 }
 
 test('the gateway\'s OpenAPI document is valid OpenAPI 3, every route documents each status it answers, and the docs page lists every service', async t => {
-  const app = await buildRoutes(routes, {}, ['kafkaConsole', 'kafkaReader', 'serde', 'live', 'registryBrowser', 'alerts', 'compare', 'exercises', 'io'], { config: { TOPIC_PREFIX: '', ...config } })
+  const app = await buildRoutes(routes, {}, ['kafkaConsole', 'kafkaReader', 'serde', 'live', 'registryBrowser', 'alerts', 'compare', 'exercises', 'io', 'orderReplay'], { config: { TOPIC_PREFIX: '', ...config } })
   t.after(async () => { await app.close() })
   const doc = app.swagger()
   assert.equal(await validateOpenApi(doc), undefined)
