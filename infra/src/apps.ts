@@ -15,7 +15,16 @@ import { ADMIN_PRINCIPAL } from './security/acls.ts'
 // after the stack, each detached in its own process group with a log and a pid file like the
 // stack's components, so `make down` stops them too and `make kill` can crash one for real.
 
-export interface AppComponent { name: string, port: number, url: string, command: string, args: string[], cwd: string }
+export interface AppComponent {
+  name: string
+  port: number
+  url: string
+  command: string
+  args: string[]
+  cwd: string
+  /** A second copy of this service (instanceCopies): it talks to Kafka as that service, through its link. */
+  copyOf?: string
+}
 
 /** Each app's default port (every service also defaults to it when PORT is unset). */
 export const DEFAULT_APP_PORTS: Readonly<Record<string, number>> = {
@@ -104,6 +113,25 @@ export function apps (a: AppSettings = defaults()): AppComponent[] {
   }
   return list
 }
+/** How far a service's second copy sits from its port (inventory :3003 → inventory-2 :3103). */
+export const COPY_PORT_SHIFT = 100
+
+/**
+ * A second copy of each saga service (`<service>-2`, the same code, variables and consumer group, on
+ * its port + COPY_PORT_SHIFT), started only on request (the control plane, the Kafka page): when it
+ * joins or leaves, the class watches its group rebalance the partitions between the two.
+ */
+export function instanceCopies (a: AppSettings = defaults()): AppComponent[] {
+  return apps(a).filter(c => SAGA_APPS.includes(c.name)).map(c => {
+    const port = a.ports[`${c.name}-2`] ?? c.port + COPY_PORT_SHIFT
+    return { ...c, name: `${c.name}-2`, port, url: `http://localhost:${port}`, copyOf: c.name }
+  })
+}
+
+/** Our services, their second copies and the UI, last started first: what `down` stops, with the ports it checks. */
+export function appPorts (a: AppSettings = defaults()): Array<{ name: string, ports: number[] }> {
+  return [...apps(a), ...instanceCopies(a)].map(c => ({ name: c.name, ports: [c.port] })).reverse()
+}
 
 export function appNames (a: AppSettings = defaults()): string[] {
   return apps(a).map(a => a.name).reverse()
@@ -180,9 +208,9 @@ export async function startApp (s: StackSettings, a: AppSettings, c: AppComponen
   // The control plane reads the stack's settings itself: KAFKA_BROKERS & co. would make it take the stack for external.
   // A service of our own stack talks to Kafka through its link (links.ts), so a drill can slow or cut it alone;
   // not when the brokers are given (KAFKA_BROKERS: a test's, an outside cluster) or predate the links.
-  const link = c.name !== 'control' && a.env.KAFKA_BROKERS === undefined && process.env.KAFKA_BROKERS === undefined ? await serviceBootstrap(s, a.stateDir, c.name) : undefined
+  const link = c.name !== 'control' && a.env.KAFKA_BROKERS === undefined && process.env.KAFKA_BROKERS === undefined ? await serviceBootstrap(s, a.stateDir, c.copyOf ?? c.name) : undefined
   // KAFKA_AUTH=scram: a service logs in as its own principal, with only its own password; the control plane (checkers, drills) as the admin.
-  const login = c.name === 'web' ? {} : kafkaLoginEnv(s, c.name === 'control' ? ADMIN_PRINCIPAL : c.name)
+  const login = c.name === 'web' ? {} : kafkaLoginEnv(s, c.name === 'control' ? ADMIN_PRINCIPAL : c.copyOf ?? c.name)
   const env = c.name === 'control' ? { CONTROL_PORT: String(c.port), ...login } : appEnv(s, { ...peerUrls(a), PORT: String(c.port), ...(link !== undefined ? { KAFKA_BROKERS: link } : {}), ...login, ...a.env })
   const spawn = (): number => spawnDetached(a.stateDir, c.name, c.command, c.args, { cwd: c.cwd, env })
   let pid = appPid(a, c.name) ?? spawn()

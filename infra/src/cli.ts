@@ -3,18 +3,13 @@ import { loadSettings } from './settings.ts'
 import { ComponentDiedError, down, status, up } from './stack.ts'
 import { setup } from './setup.ts'
 import { prefetch } from './prefetch.ts'
-import { apps } from './apps.ts'
+import { appPorts } from './apps.ts'
 import { removeOutsideHome } from './postgres-host.ts'
 import { oneLine } from './steps.ts'
 
 // `make setup|prefetch|up|down|status|clean` land here. A failure prints one line that says what is wrong
 // and what to run; VITRINE_DEBUG=1 adds the log's last lines and the stack trace.
 const command = process.argv[2]
-
-/** Our services and the UI: their pid files' names and ports, so `down` checks those ports too. */
-function appPorts (): Array<{ name: string, ports: number[] }> {
-  return apps().map(a => ({ name: a.name, ports: [a.port] })).reverse()
-}
 
 async function main (): Promise<number> {
   const settings = loadSettings()

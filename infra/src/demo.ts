@@ -5,7 +5,7 @@ import { sqlGatewayUrl } from './streams-flink.ts'
 import { connectUrl } from './streams-connect.ts'
 import { ComponentDiedError, components, down, up } from './stack.ts'
 import { CONTROLLER_COMPONENT } from './kafka-node.ts'
-import { appSettings, apps, startApps } from './apps.ts'
+import { appPorts, appSettings, apps, startApps } from './apps.ts'
 import type { AppComponent } from './apps.ts'
 import { isAlive, readPid, rollbackOnFailure, sleep, startMark, stopStartedSince, tailLog } from './proc.ts'
 import { info, oneLine, step } from './steps.ts'
@@ -233,7 +233,7 @@ ${detach ? '' : '\nCtrl-C para parar tudo.\n'}`)
     state.stopping = true
     console.log('\nParando tudo...')
     await fetch(`${CHECKOUT}/traffic`, { method: 'DELETE', headers: auth() }).catch(() => {})
-    const leftovers = await down(settings, apps().map(a => ({ name: a.name, ports: [a.port] })).reverse())
+    const leftovers = await down(settings, appPorts())
     console.log(leftovers.length ? `ainda escutando: ${leftovers.join(', ')}` : 'Tudo parado.')
     process.exit(leftovers.length ? 1 : 0)
   }

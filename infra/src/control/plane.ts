@@ -3,7 +3,7 @@ import type { StackSettings } from '../settings.ts'
 import { bootstrapServers, databaseUrl, loadSettings } from '../settings.ts'
 import { components, status as stackStatus, up } from '../stack.ts'
 import type { AppComponent, AppSettings } from '../apps.ts'
-import { SAGA_APPS, appPid, appSettings, apps, killApp, startApp, stopApp } from '../apps.ts'
+import { SAGA_APPS, appPid, appSettings, apps, instanceCopies, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
 import { createAdmin } from '../topics.ts'
 import { toolAuthHeaders } from '../security/http-auth.ts'
@@ -88,16 +88,21 @@ export class ControlPlane {
   }
 
   names (): string[] {
-    return [...components(this.s).map(c => c.name), ...apps(this.a).map(c => c.name)]
+    return [...components(this.s).map(c => c.name), ...this.own().map(c => c.name)]
+  }
+
+  /** Our apps, and the second copies of the saga services (started only when asked for). */
+  private own (): AppComponent[] {
+    return [...apps(this.a), ...instanceCopies(this.a)]
   }
 
   private app (name: string): AppComponent | undefined {
-    return apps(this.a).find(c => c.name === name)
+    return this.own().find(c => c.name === name)
   }
 
   async status (): Promise<ComponentStatus[]> {
     const stack = (await stackStatus(this.s)).map((r): ComponentStatus => ({ name: r.name, kind: 'stack', pid: r.pid ?? null, alive: r.alive, ports: r.ports, external: r.external, url: null }))
-    const own = await Promise.all(apps(this.a).map(async (c): Promise<ComponentStatus> => {
+    const own = await Promise.all(this.own().map(async (c): Promise<ComponentStatus> => {
       const pid = readPid(this.a.stateDir, c.name)
       return {
         name: c.name,
@@ -106,7 +111,8 @@ export class ControlPlane {
         alive: pid !== undefined && isAlive(pid),
         ports: [{ port: c.port, listening: await portInUse(c.port) }],
         external: false,
-        url: c.url
+        url: c.url,
+        ...(c.copyOf !== undefined ? { copyOf: c.copyOf } : {})
       }
     }))
     return [...stack, ...own]
@@ -182,7 +188,8 @@ export class ControlPlane {
   async reset (): Promise<ResetReport> {
     return await this.serial(async () => {
       const started = Date.now()
-      const services = apps(this.a).filter(c => c.name !== 'web' && c.name !== 'control')
+      // The second copies too: a group is moved to the end of its topics only with no member left.
+      const services = this.own().filter(c => c.name !== 'web' && c.name !== 'control')
       const running = services.filter(c => appPid(this.a, c.name) !== undefined)
       const checkout = running.find(c => c.name === 'checkout-api')
       const traffic = checkout ? await this.traffic(checkout.url) : undefined

@@ -13,7 +13,8 @@ export const ComponentStatus = Type.Object({
   alive: Type.Boolean(),
   ports: Type.Array(Type.Object({ port: Type.Integer(), listening: Type.Boolean() })),
   external: Type.Boolean(),
-  url: Type.Union([Type.String(), Type.Null()])
+  url: Type.Union([Type.String(), Type.Null()]),
+  copyOf: Type.Optional(Type.String({ description: 'a second copy of this service (same consumer group), started on request' }))
 })
 
 export const StatusList = Type.Object({ components: Type.Array(ComponentStatus) })

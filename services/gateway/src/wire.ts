@@ -233,5 +233,8 @@ export type CompactionLabTopic = Static<typeof CompactionLabTopicSchema>
 export type CompactionLabRecord = Static<typeof CompactionLabRecordSchema>
 export type CompactionLabState = Static<typeof CompactionLabStateSchema>
 
+/** A saga service's second copy (GET /api/instances): same consumer group, its own port. */
+export type { InstanceCopyType as InstanceCopy } from './schemas/instances.ts'
+
 /** An order's replay (POST /api/orders/:orderId/replay) and what socket.io pushes as `order-replay`. */
 export type { OrderReplayStatusType as OrderReplayStatus, OrderReplayPushType as OrderReplayPush } from './schemas/replay.ts'

@@ -70,7 +70,7 @@ async function catalogSynced (): Promise<void> {
 before(async () => {
   await createCatalogTopics(env)
   const ports: Record<string, number> = {}
-  for (const name of [...SERVICES, 'control']) ports[name] = await freePort()
+  for (const name of [...SERVICES, 'control', 'inventory-2']) ports[name] = await freePort()
   for (const name of SERVICES) urls[name] = `http://127.0.0.1:${ports[name]}`
   const apps = appSettings(stack, {
     stateDir,
@@ -88,7 +88,7 @@ before(async () => {
 
 after(async () => {
   await api?.close()
-  for (const name of SERVICES) await stopApp(plane.settings.apps, name).catch(() => {})
+  for (const name of [...SERVICES, 'inventory-2']) await stopApp(plane.settings.apps, name).catch(() => {})
   rmSync(stateDir, { recursive: true, force: true })
   await deleteTestTopics(env).catch(() => {})
   const admin = createAdmin(env.brokers, 'vitrine-test')
@@ -172,6 +172,27 @@ test('a restart and a real SIGKILL crash of inventory under traffic lose no orde
   assert.deepEqual(statuses, { confirmed: ids.length }, `all ${ids.length} orders confirmed`)
   const check = await json<{ consistent: boolean }>(`${urls.inventory}/stock/check`)
   assert.equal(check.body.consistent, true)
+})
+
+test('a second copy of inventory joins its consumer group and leaves it again', async () => {
+  const group = 'inventory' + env.groupSuffix
+  const admin = createAdmin(env.brokers, 'vitrine-test')
+  const members = async (): Promise<number> => (await admin.describeGroups({ groups: [group] })).get(group)?.members.size ?? 0
+  try {
+    const listed = (await api.inject({ method: 'GET', url: '/components/inventory-2' })).json()
+    assert.equal(listed.alive, false, 'not started until asked for')
+    assert.equal(listed.copyOf, 'inventory')
+    assert.equal(await members(), 1)
+    const start = await api.inject({ method: 'POST', url: '/components/inventory-2/start' })
+    assert.equal(start.statusCode, 200, start.body)
+    assert.equal((start.json() as ActionResult).component.alive, true)
+    await waitFor('two members in inventory\'s group', async () => await members() === 2, 30_000, 250)
+    const stop = await api.inject({ method: 'POST', url: '/components/inventory-2/stop' })
+    assert.equal(stop.statusCode, 200, stop.body)
+    await waitFor('one member again', async () => await members() === 1, 30_000, 250)
+  } finally {
+    await admin.close().catch(() => {})
+  }
 })
 
 test('reset: no order left, stock back to the seed, the shop\'s groups at the end (lag 0), the shop works again', async () => {

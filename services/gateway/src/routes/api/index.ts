@@ -9,6 +9,7 @@ import docs from './docs.ts'
 import dlq from './dlq.ts'
 import exercises from './exercises.ts'
 import groups from './groups.ts'
+import instances from './instances.ts'
 import lab from './lab/index.ts'
 import live from './live.ts'
 import logs from './logs.ts'
@@ -36,6 +37,7 @@ const api: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(exercises, { config })
   await fastify.register(chaos, { config })
   await fastify.register(admin, { config })
+  await fastify.register(instances, { config })
   await fastify.register(lab, { prefix: '/lab', config })
 }
 
