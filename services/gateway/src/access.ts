@@ -73,6 +73,9 @@ export const GATEWAY_ACCESS: AccessPolicy = {
   'DELETE /api/chaos/faults': 'instructor',
   'POST /api/compare': 'instructor',
   'POST /api/admin/reset': 'instructor',
+  'GET /api/admin/step': 'instructor',
+  'POST /api/admin/step': 'instructor',
+  'POST /api/admin/step/next': 'instructor',
   // A second copy of a saga service (the Kafka page's rebalance demonstration): anyone sees them, the instructor starts and stops them.
   'GET /api/instances': 'public',
   'POST /api/instances/:service/:action': 'instructor',

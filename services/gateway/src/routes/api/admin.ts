@@ -4,6 +4,7 @@ import { ErrorBody } from '../../schemas/common.ts'
 import { ResetReport, ResetRequest } from '../../schemas/admin.ts'
 import { chaosCall } from '../../lib/chaos.ts'
 import type { GatewayConfigType } from '../../config.ts'
+import step from './step.ts'
 
 /**
  * The instructor bar's reset: `make reset` through the control plane (its POST /reset): the shop's
@@ -19,6 +20,9 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
     const { status, body } = await chaosCall(config.CONTROL_URL, 'POST', '/reset', Math.max(config.CONTROL_TIMEOUT_MS, 120_000))
     return await (reply as FastifyReply).code(status).send(body)
   })
+
+  // The step mode (one saga event per click), the instructor's too.
+  await fastify.register(step, { config })
 }
 
 export default routes
