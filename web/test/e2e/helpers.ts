@@ -1,3 +1,4 @@
+import { after, before } from 'node:test'
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -9,7 +10,7 @@ import { build, preview } from 'vite'
 import type { PreviewServer } from 'vite'
 import { buildApp, loadConfig } from '@vitrine/service-kit'
 import assert from 'node:assert/strict'
-import { TEST_AUTH, serviceEnv, startControlApi, startExerciseShop, testInstructorHeaders } from '@vitrine/infra/testing'
+import { TEST_AUTH, deleteTestTopics, serviceEnv, startControlApi, startExerciseShop, testEnv, testInstructorHeaders } from '@vitrine/infra/testing'
 import type { ControlApi, ExerciseShop, ExerciseShopOptions, TestEnv } from '@vitrine/infra/testing'
 import { GatewayConfig, app as gatewayApp } from '@vitrine/gateway'
 import type { GatewayConfigType } from '@vitrine/gateway'
@@ -152,6 +153,42 @@ export async function startBrowserSuite (env: TestEnv, options: BrowserSuiteOpti
     await close().catch(() => {})
     throw err
   }
+}
+
+export interface LabSuite {
+  /** Why the file cannot run here, or false (skipUnlessRunnable): each test's `skip`. */
+  skip: string | false
+  /** The file's own topic prefix, group suffix and schema suffix; set in before(). */
+  env: TestEnv
+  /** The gateway on those topics, the web app in front of it and Chromium; set in before(). */
+  ui: BrowserSuite
+}
+
+/**
+ * What a page's e2e file that needs only the gateway on its own topics (each lab-*.test.ts, the
+ * replay's) sets up around its tests: before(), its own test env, `prepare` (what the page needs
+ * first, e.g. a subject to copy), then the browser suite; after(), `cleanup` (what the lab made
+ * outside the file's prefix, while the gateway still runs), the suite, then every topic, group and
+ * subject under the file's prefix, also after a failure.
+ */
+export function labSuite (o: BrowserSuiteOptions & { prepare?: (env: TestEnv) => Promise<void>, cleanup?: (lab: LabSuite) => Promise<void> } = {}): LabSuite {
+  const lab = { skip: skipUnlessRunnable() } as LabSuite
+  before(async () => {
+    if (lab.skip) return
+    lab.env = testEnv()
+    await o.prepare?.(lab.env)
+    lab.ui = await startBrowserSuite(lab.env, o)
+  })
+  after(async () => {
+    if (lab.env === undefined) return
+    try {
+      if (lab.ui !== undefined) await o.cleanup?.(lab)
+    } finally {
+      await lab.ui?.close()
+      await deleteTestTopics(lab.env)
+    }
+  })
+  return lab
 }
 
 /** A page that fails the test on any uncaught error in the app. */

@@ -1,37 +1,22 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readTopicNow } from '@vitrine/service-kit'
-import { testEnv, waitFor } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { openPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import { waitFor } from '@vitrine/infra/testing'
+import { labSuite, openPage, screenshot } from './helpers.ts'
 
 // Runbook laboratorio/05-compactacao on the real broker: a compacted lab topic, k1 written twice,
 // k2 written and deleted with a tombstone, one more write to close the segment, and the cleaner
 // watched from the page; what the page shows as the log is what a read of the topic gets.
-const skip = skipUnlessRunnable()
-
-let env: TestEnv
-let ui: BrowserSuite
+// The lab topic is under the file's prefix: labSuite's after() deletes it with the rest.
+const lab = labSuite()
+const { skip } = lab
 const name = 'aula-e2e'
-let topic: string
-
-before(async () => {
-  if (skip) return
-  env = testEnv()
-  topic = `${env.prefix}lab.compactacao.${name}`
-  ui = await startBrowserSuite(env)
-})
-
-after(async () => {
-  await ui?.gateway.app.kafkaConsole.deleteTopic(topic).catch(() => {})
-  await ui?.close()
-})
+const topic = (): string => `${lab.env.prefix}lab.compactacao.${name}`
 
 test('compaction lab: k1=a, k1=b, k2=x, tombstone k2; after the cleaner the page\'s log is the topic\'s, with only k1\'s latest value', { skip, timeout: 60_000 }, async () => {
   const errors: string[] = []
-  const page = await openPage(ui.browser, errors)
-  await page.goto(`${ui.web.url}/#/lab/compactacao`)
+  const page = await openPage(lab.ui.browser, errors)
+  await page.goto(`${lab.ui.web.url}/#/lab/compactacao`)
   await page.getByTestId('lab-compactacao').waitFor()
   await page.getByTestId('compaction-new-name').fill(name)
   await page.getByTestId('compaction-new-policy').selectOption('compact')
@@ -68,7 +53,7 @@ test('compaction lab: k1=a, k1=b, k2=x, tombstone k2; after the cleaner the page
   await waitFor('the cleaner removed k1=a', async () => !(await shown()).some(([o]) => o === 0), 35_000, 500)
 
   const log = await shown()
-  const stored = await readTopicNow(env.brokers, topic, 15_000)
+  const stored = await readTopicNow(lab.env.brokers, topic(), 15_000)
   assert.deepEqual(log, stored.map(r => [r.offset, r.key, r.value === null ? null : r.value.toString()]), 'the page shows the log a reader gets')
   assert.deepEqual(log.filter(([, k]) => k === 'k1'), [[1, 'k1', 'b']], 'k1 keeps only its latest value')
   assert.ok(!log.some(([, k, v]) => k === 'k2' && v === 'x'), 'k2\'s value went with its tombstone')

@@ -1,32 +1,18 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { Page } from 'playwright-core'
-import { testEnv, waitFor } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { ROOT, onPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import { waitFor } from '@vitrine/infra/testing'
+import { ROOT, labSuite, onPage, screenshot } from './helpers.ts'
 
 // The consumer groups lab's lesson (runbooks/laboratorio/02-grupos.md) in Chromium on the real
 // broker: after each member the page adds, the assignment it shows is what Kafka's own
 // kafka-consumer-groups --describe --members --verbose reports; a closed member's partitions move.
-const skip = skipUnlessRunnable()
-
-let env: TestEnv
-let ui: BrowserSuite
-
-before(async () => {
-  if (skip) return
-  env = testEnv()
-  ui = await startBrowserSuite(env)
-})
-
-after(async () => {
-  // Closing the gateway closes the lab's members and deletes its groups and topic.
-  await ui?.close()
-})
+// Closing the gateway closes the lab's members and deletes its groups and topic.
+const lab = labSuite()
+const { skip } = lab
 
 type Assignment = Record<string, string>
 
@@ -35,7 +21,7 @@ const JVM_QUICK_START = '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'
 
 /** client.id → its partitions ("0,1"), from Kafka's consumer-groups tool. */
 async function describeWithKafka (group: string): Promise<Assignment> {
-  const { stdout } = await promisify(execFile)(join(ROOT, 'infra/bin/kafka'), ['consumer-groups', '--bootstrap-server', env.brokers, '--describe', '--members', '--verbose', '--group', group], { timeout: 60_000, env: { ...process.env, JAVA_TOOL_OPTIONS: JVM_QUICK_START } })
+  const { stdout } = await promisify(execFile)(join(ROOT, 'infra/bin/kafka'), ['consumer-groups', '--bootstrap-server', lab.env.brokers, '--describe', '--members', '--verbose', '--group', group], { timeout: 60_000, env: { ...process.env, JAVA_TOOL_OPTIONS: JVM_QUICK_START } })
   const lines = stdout.split('\n').map(l => l.trim()).filter(l => l !== '')
   const header = lines.findIndex(l => l.startsWith('GROUP'))
   assert.ok(header >= 0, stdout)
@@ -84,8 +70,8 @@ async function assertMatchesKafka (page: Page, group: string, members: number): 
 }
 
 test('the consumer groups lab: each member added is assigned as kafka-consumer-groups says; a closed member\'s partitions move', { skip, timeout: 120_000 }, async () => {
-  await onPage(ui.browser, 'lab-grupos', async (page) => {
-    await page.goto(`${ui.web.url}/#/lab/grupos`)
+  await onPage(lab.ui.browser, 'lab-grupos', async (page) => {
+    await page.goto(`${lab.ui.web.url}/#/lab/grupos`)
     await page.getByTestId('lab-grupos').waitFor()
 
     // Step 1: a classic eager group and the producer.
@@ -94,7 +80,7 @@ test('the consumer groups lab: each member added is assigned as kafka-consumer-g
     const group$ = page.getByTestId('grupos-group')
     await group$.waitFor()
     const group = (await group$.getAttribute('data-id'))!
-    assert.ok(group.startsWith(`${env.prefix}lab.grupos.eager.`), group)
+    assert.ok(group.startsWith(`${lab.env.prefix}lab.grupos.eager.`), group)
     await page.getByTestId('grupos-producer').click()
     await waitFor('the producer on', async () => (await page.getByTestId('grupos-producer').textContent())?.includes('Desligar'))
 

@@ -1,37 +1,22 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { KafkaReader, partitionOf } from '@vitrine/service-kit'
-import { deleteTestTopics, testEnv } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
 import type { Page } from 'playwright-core'
-import type { BrowserSuite } from './helpers.ts'
-import { ROOT, onPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import { ROOT, labSuite, onPage, screenshot } from './helpers.ts'
 
 // Runbook laboratorio/01-particoes, step by step in the browser against the real broker: the
 // partition the page predicts for each key is the one the broker reports, and the one Kafka's own
 // console producer (the Java client) picks for the same key; growing the topic moves the keys the
 // page says it moves.
-const skip = skipUnlessRunnable()
-
-let env: TestEnv
-let ui: BrowserSuite
 // Reads back what the broker stored (kit's reader, not the page's gateway), one consumer for the whole test.
 let reader: KafkaReader
-
-before(async () => {
-  if (skip) return
-  env = testEnv()
-  reader = new KafkaReader(env.brokers, 'lab-particoes-e2e')
-  ui = await startBrowserSuite(env)
+const lab = labSuite({
+  prepare: async env => { reader = new KafkaReader(env.brokers, 'lab-particoes-e2e') },
+  cleanup: async () => { await reader?.close() }
 })
-
-after(async () => {
-  await ui?.close()
-  await reader?.close()
-  if (env) await deleteTestTopics(env)
-})
+const { skip } = lab
 
 interface Row { key: string, partition: number, offset: number, predicted: number | null }
 
@@ -47,7 +32,7 @@ async function sentRows (page: Page): Promise<Row[]> {
  * boots while the page works; `send` writes `key:value` lines, closes its input and waits for it to exit.
  */
 function consoleProducer (topic: string): { send: (lines: string[]) => Promise<void> } {
-  const child = spawn(join(ROOT, 'infra/bin/kafka'), ['console-producer', '--bootstrap-server', env.brokers, '--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=:'], { stdio: ['pipe', 'ignore', 'pipe'] })
+  const child = spawn(join(ROOT, 'infra/bin/kafka'), ['console-producer', '--bootstrap-server', lab.env.brokers, '--topic', topic, '--property', 'parse.key=true', '--property', 'key.separator=:'], { stdio: ['pipe', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
   const exited = new Promise<number | null>(resolve => child.on('close', resolve))
@@ -62,11 +47,11 @@ function consoleProducer (topic: string): { send: (lines: string[]) => Promise<v
 const KEYS = ['cliente-1', 'cliente-2', 'cliente-3', 'cliente-4', 'cliente-5', 'cliente-6', 'pedido-42', 'ação']
 
 test('Partições: predicted = broker\'s partition = Kafka console producer\'s for every key; added partitions move exactly the keys shown', { skip, timeout: 120_000 }, async () => {
-  const name = `e2e-${env.id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-')
-  const topic = `${env.prefix}lab.particoes.${name}`
+  const name = `e2e-${lab.env.id}`.toLowerCase().replace(/[^a-z0-9-]/g, '-')
+  const topic = `${lab.env.prefix}lab.particoes.${name}`
   const java = consoleProducer(topic)
-  await onPage(ui.browser, 'lab-particoes', async (page) => {
-    await page.goto(`${ui.web.url}/#/lab/particoes`)
+  await onPage(lab.ui.browser, 'lab-particoes', async (page) => {
+    await page.goto(`${lab.ui.web.url}/#/lab/particoes`)
 
     // Step 1: a lab topic with 3 partitions; 0 partitions is refused naming the field.
     await page.getByTestId('lab-new-name').fill(name)
@@ -154,6 +139,6 @@ test('Partições: predicted = broker\'s partition = Kafka console producer\'s f
     await page.getByTestId('lab-delete').click()
     await page.getByTestId('lab-topic').waitFor({ state: 'detached', timeout: 15_000 })
   })
-  const left = await fetch(`${ui.gateway.url}/api/lab/particoes/topics`).then(async r => await r.json() as { topics: Array<{ topic: string }> })
+  const left = await fetch(`${lab.ui.gateway.url}/api/lab/particoes/topics`).then(async r => await r.json() as { topics: Array<{ topic: string }> })
   assert.ok(!left.topics.some(t => t.topic === topic), 'the lab topic is gone')
 })

@@ -1,34 +1,18 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { deleteTestTopics, testEnv } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { onPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import { labSuite, onPage, screenshot } from './helpers.ts'
 
 // The Replicação lab on the shared 1-broker stack (make test): the page says what it would show with
 // three brokers and how to start them, its broker panel is the cluster's (leaders counted from the
 // broker's metadata), and a broker that does not exist is refused naming the field. The shared broker
 // is never stopped (the gateway refuses it: one broker). Three brokers: web/test/full/lab-replicacao-3.test.ts.
-const skip = skipUnlessRunnable()
-
-let env: TestEnv
-let ui: BrowserSuite
-
-before(async () => {
-  if (skip) return
-  env = testEnv()
-  // No control plane: the lab reads the brokers from the metadata alone.
-  ui = await startBrowserSuite(env, { gatewayEnv: { CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TIMEOUT_MS: 1000 } })
-})
-
-after(async () => {
-  await ui?.close()
-  if (env) await deleteTestTopics(env)
-})
+// No control plane: the lab reads the brokers from the metadata alone.
+const lab = labSuite({ gatewayEnv: { CONTROL_URL: 'http://127.0.0.1:9', CONTROL_TIMEOUT_MS: 1000 } })
+const { skip } = lab
 
 test('Replicação under one broker: the page explains the 3-broker mode and how to start it; its panel is the broker\'s metadata; an unknown broker is refused naming params.id', { skip, timeout: 60_000 }, async () => {
-  await onPage(ui.browser, 'lab-replicacao', async (page) => {
-    await page.goto(`${ui.web.url}/#/lab/replicacao`)
+  await onPage(lab.ui.browser, 'lab-replicacao', async (page) => {
+    await page.goto(`${lab.ui.web.url}/#/lab/replicacao`)
     const single = page.getByTestId('lab-repl-single')
     await single.waitFor({ timeout: 15_000 })
     assert.equal(await single.getAttribute('data-brokers'), '1')
@@ -37,7 +21,7 @@ test('Replicação under one broker: the page explains the 3-broker mode and how
     assert.equal((await page.getByTestId('lab-repl-command').innerText()).trim(), 'make down\nmake demo BROKERS=3')
 
     // The broker panel: one broker, leading every partition the broker's metadata lists (internal topics too).
-    const meta = await ui.gateway.app.kafkaReader.metadata()
+    const meta = await lab.ui.gateway.app.kafkaReader.metadata()
     const partitions = meta.topics.reduce((n, t) => n + t.partitions.length, 0)
     const broker = page.getByTestId('lab-repl-broker')
     assert.equal(await broker.count(), 1)
@@ -63,7 +47,7 @@ test('Replicação under one broker: the page explains the 3-broker mode and how
     await page.getByTestId('lab-repl-broker-id').fill('1')
     await page.getByTestId('lab-repl-stop-by-id').click()
     await page.locator('[data-testid=lab-repl-error][data-code=SHOP_ERR_LAB_NEEDS_THREE_BROKERS]').waitFor({ timeout: 10_000 })
-    assert.equal((await ui.gateway.app.kafkaReader.metadata()).brokers.length, 1, 'the shared broker still answers')
+    assert.equal((await lab.ui.gateway.app.kafkaReader.metadata()).brokers.length, 1, 'the shared broker still answers')
     await screenshot(page, 'lab-replicacao')
   })
 })

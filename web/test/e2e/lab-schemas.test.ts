@@ -1,49 +1,35 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TopicSerde, wireSchemaId } from '@vitrine/contracts'
 import { readTopicNow } from '@vitrine/service-kit'
-import { deleteTestTopics, testEnv } from '@vitrine/infra/testing'
-import type { TestEnv } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { onPage, screenshot, skipUnlessRunnable, startBrowserSuite } from './helpers.ts'
+import { labSuite, onPage, screenshot } from './helpers.ts'
 
 // The schema-evolution lab (runbooks/laboratorio/04-schemas.md) in Chromium against the shared
 // registry and broker: what the page shows is checked with the registry and the topic themselves.
-const skip = skipUnlessRunnable()
-
-let env: TestEnv
-let ui: BrowserSuite
-const name = (): string => `${env.id}-e2e`
+const lab = labSuite({
+  // The shop subject the lab copies from: this test's own prefixed products.catalog.
+  prepare: async env => { await new TopicSerde(env.registryUrl, env.prefix).register('products.catalog') },
+  // The lab subject and topic (not under the test's prefix): the lab's own delete (both, hard), then the registry directly in case it failed half-way.
+  cleanup: async ({ ui }) => {
+    await ui.gateway.app.inject({ method: 'DELETE', url: `/api/lab/schemas/subjects/${encodeURIComponent(subject())}` }).catch(() => undefined)
+    const path = `${registry()}/subjects/${encodeURIComponent(subject())}`
+    if ((await fetch(path, { method: 'DELETE' })).ok) await fetch(`${path}?permanent=true`, { method: 'DELETE' })
+  }
+})
+const { skip } = lab
+const name = (): string => `${lab.env.id}-e2e`
 const subject = (): string => `lab.${name()}-value`
-const registry = (): string => env.registryUrl.replace(/\/$/, '')
+const registry = (): string => lab.env.registryUrl.replace(/\/$/, '')
 
 async function versions (s: string): Promise<number[]> {
   const res = await fetch(`${registry()}/subjects/${encodeURIComponent(s)}/versions`)
   return res.status === 404 ? [] : await res.json() as number[]
 }
 
-before(async () => {
-  if (skip) return
-  env = testEnv()
-  // The shop subject the lab copies from: this test's own prefixed products.catalog.
-  await new TopicSerde(env.registryUrl, env.prefix).register('products.catalog')
-  ui = await startBrowserSuite(env)
-})
-
-after(async () => {
-  if (!env) return
-  // The lab subject and topic (not under the test's prefix): the lab's own delete (both, hard), then the registry directly in case it failed half-way.
-  await ui?.gateway.app.inject({ method: 'DELETE', url: `/api/lab/schemas/subjects/${encodeURIComponent(subject())}` }).catch(() => undefined)
-  await ui?.close()
-  const path = `${registry()}/subjects/${encodeURIComponent(subject())}`
-  if ((await fetch(path, { method: 'DELETE' })).ok) await fetch(`${path}?permanent=true`, { method: 'DELETE' })
-  await deleteTestTopics(env)
-})
-
 test('lab Evolução de schema: the registry refuses a field without a default and nothing is registered; a compatible version is registered, produced, and read by the old version with its default', { skip }, async () => {
-  await onPage(ui.browser, 'lab-schemas', async page => {
-    const shop = `${env.prefix}products.catalog-value`
-    await page.goto(`${ui.web.url}/#/lab/schemas`)
+  await onPage(lab.ui.browser, 'lab-schemas', async page => {
+    const shop = `${lab.env.prefix}products.catalog-value`
+    await page.goto(`${lab.ui.web.url}/#/lab/schemas`)
     await page.getByTestId('lab-schemas-source').locator(`option[value="${shop}"]`).waitFor({ state: 'attached' })
     await page.getByTestId('lab-schemas-source').selectOption(shop)
     await page.getByTestId('lab-schemas-name').fill(name())
@@ -96,7 +82,7 @@ test('lab Evolução de schema: the registry refuses a field without a default a
 
     // What Kafka holds: one record, carrying v2's schema id, as the page says.
     const v2 = await fetch(`${registry()}/subjects/${encodeURIComponent(subject())}/versions/2`).then(async r => await r.json() as { id: number })
-    const stored = await readTopicNow(env.brokers, `lab.${name()}`)
+    const stored = await readTopicNow(lab.env.brokers, `lab.${name()}`)
     assert.equal(stored.length, 1)
     assert.equal(wireSchemaId(stored[0]!.value), v2.id)
     assert.match(await page.getByTestId('lab-schemas-produced').textContent() ?? '', new RegExp(`offset ${stored[0]!.offset},[\\s\\S]*schema id ${v2.id}`))
