@@ -1,7 +1,7 @@
 import { SvelteMap } from 'svelte/reactivity'
 import { io } from 'socket.io-client'
 import type { Socket } from 'socket.io-client'
-import type { AlertView, AlertsPush, ExerciseView, ExercisesPush, FeedStatus, LiveEvent, StatsSnapshot } from './types.ts'
+import type { AlertView, AlertsPush, ExerciseView, ExercisesPush, FeedStatus, LiveEvent, OrderReplayPush, OrderReplayStatus, StatsSnapshot } from './types.ts'
 import type { ChaosPush, ChaosRun } from './chaos.ts'
 
 // The page's live state, shared by every view: the connection to the gateway, the recent events
@@ -36,6 +36,11 @@ class LiveStore {
   /** The chaos drills' runs, newest first (null until read), pushed as a drill's timeline grows. */
   chaosRuns = $state.raw<ChaosRun[] | null>(null)
   received = $state(0)
+  /**
+   * The instructor's order replay playing (or last played): its status and the records pushed so far,
+   * oldest first. Kept apart from `events`: a replayed record is an old one re-read, never a new event.
+   */
+  replay = $state.raw<{ status: OrderReplayStatus, played: OrderReplayPush[] } | null>(null)
 
   private readonly seen = new Set<string>()
   /**
@@ -138,6 +143,10 @@ class LiveStore {
     const onAlerts = (m: AlertsPush): void => { this.alerts = m.alerts }
     const onExercises = (m: ExercisesPush): void => { this.exercises = m.exercises }
     const onChaos = (m: ChaosPush): void => { this.chaosRuns = m.runs }
+    const onReplay = (p: OrderReplayPush): void => {
+      const played = this.replay?.status.id === p.status.id ? this.replay.played : []
+      this.replay = { status: p.status, played: p.event ? [...played, p] : played }
+    }
     socket.on('connect', onConnect)
     socket.on('disconnect', onDisconnect)
     socket.on('connect_error', onConnectError)
@@ -149,6 +158,7 @@ class LiveStore {
     socket.on('alerts', onAlerts)
     socket.on('exercises', onExercises)
     socket.on('chaos', onChaos)
+    socket.on('order-replay', onReplay)
     return () => {
       socket.off('connect', onConnect)
       socket.off('disconnect', onDisconnect)
@@ -161,6 +171,7 @@ class LiveStore {
       socket.off('alerts', onAlerts)
       socket.off('exercises', onExercises)
       socket.off('chaos', onChaos)
+      socket.off('order-replay', onReplay)
       clearTimeout(retry)
       cancelAnimationFrame(frame)
       clearTimeout(timer)
