@@ -9,7 +9,8 @@ import { createAdmin } from '../topics.ts'
 import { toolAuthHeaders } from '../security/http-auth.ts'
 import { CONTROLLER_COMPONENT, nodeFormatted } from '../kafka-node.ts'
 import { submitStreamsJobs } from '../streams-flink.ts'
-import type { GroupReset, StockReset, TableReset } from './reset.ts'
+import type { ResetReportType } from '@vitrine/service-kit/reset'
+import type { GroupReset } from './reset.ts'
 import { SHOP_SCHEMAS, moveGroupsToEnd, resetDatabase } from './reset.ts'
 
 // The one control plane: status of every component (the stack, the services, the UI), start, stop,
@@ -44,15 +45,8 @@ export interface ComponentStatus {
 
 export interface ActionResult { action: Action, component: ComponentStatus, /** The process the action stopped or killed. */ previousPid: number | null }
 
-export interface ResetReport {
-  seconds: number
-  stopped: string[]
-  started: string[]
-  tables: TableReset[]
-  stock: StockReset[]
-  groups: GroupReset[]
-  trafficRate: number
-}
+/** What a reset did: the same shape POST /reset answers and the gateway relays (kit's reset.ts). */
+export type ResetReport = ResetReportType
 
 interface TrafficSettings { rate: number, mode: string, failPaymentShare: number, outOfStockShare: number }
 

@@ -1,5 +1,4 @@
 import { Type } from 'typebox'
-import type { Static } from 'typebox'
 
 // The control plane's route schemas (errors use the services' one ErrorBody, services/kit/src/schemas.ts).
 
@@ -25,19 +24,10 @@ export const ActionResult = Type.Object({
   previousPid: Type.Union([Type.Integer(), Type.Null()])
 })
 
-export const ResetReport = Type.Object({
-  seconds: Type.Number(),
-  stopped: Type.Array(Type.String()),
-  started: Type.Array(Type.String()),
-  tables: Type.Array(Type.Object({ schema: Type.String(), table: Type.String(), rows: Type.Integer() })),
-  stock: Type.Array(Type.Object({ productId: Type.String(), stock: Type.Integer() })),
-  groups: Type.Array(Type.Object({ group: Type.String(), topics: Type.Array(Type.String()), partitions: Type.Integer(), skipped: Type.Integer(), lag: Type.Integer() })),
-  trafficRate: Type.Number()
-})
+// The reset's report is one schema with the gateway's, which relays it (kit's reset.ts).
+export { ResetReport } from '@vitrine/service-kit/reset'
 
 export const Health = Type.Object({ status: Type.Literal('ok'), service: Type.Literal('control') })
-
-export type ResetReportType = Static<typeof ResetReport>
 
 // The exercises (infra/src/exercises): N is the number in `make exercicio N=3`.
 export const ExerciseNumber = Type.Integer({ minimum: 1, maximum: 99 })
