@@ -14,7 +14,7 @@ import type { ServiceId } from '../../src/index.ts'
 
 const SERVICES: ServiceId[] = ['inventory', 'payment', 'notification', 'checkout-api']
 const SAGA_TOPICS = ['orders.new', 'payments.requested', 'payments.approved', 'inventory.reserved', 'orders.confirmed', 'notifications.sent', 'orders.failed']
-const DEADLINE_MS = 3000
+const DEADLINE_MS = 1500
 
 test('step mode: one event per release through orders.new → payments.approved → inventory.reserved → orders.confirmed, nothing between releases, no deadline failure while held; off: the saga completes', async t => {
   const saga = await Saga.start({ services: SERVICES, env: { 'checkout-api': { ORDER_DEADLINE_MS: DEADLINE_MS, DEADLINE_SWEEP_MS: 200 } } })
