@@ -78,6 +78,23 @@ export function kafkaCredentials (stateDir: string): Record<string, string> {
   return known
 }
 
+/**
+ * Replaces one principal's password in <state>/secrets/kafka-users.json (a rotation: rotate.ts has
+ * already changed it on the broker). Returns the new one.
+ */
+export function storeKafkaPassword (stateDir: string, principal: string, password = newPassword()): string {
+  const known = kafkaCredentials(stateDir)
+  if (known[principal] === undefined) throw new KafkaAuthError(`o usuário Kafka ${principal} não existe em ${usersFile(stateDir)}`)
+  known[principal] = password
+  writePrivate(usersFile(stateDir), JSON.stringify(known, null, 2) + '\n')
+  return password
+}
+
+/** A fresh password (hex, like the generated ones). */
+export function freshKafkaPassword (): string {
+  return newPassword()
+}
+
 /** One principal's password; throws naming the file when it has none. */
 export function kafkaPassword (stateDir: string, principal: string): string {
   const password = kafkaCredentials(stateDir)[principal]
