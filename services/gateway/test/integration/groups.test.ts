@@ -2,8 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
-import { waitFor } from '@vitrine/infra/testing'
+import { sharedSettings, testInstructorHeaders, waitFor } from '@vitrine/infra/testing'
 import type { GroupDetail } from '../../src/lib/kafka-console.ts'
+import type { AclList } from '../../src/wire.ts'
 import { gatewayHarness } from './helper.ts'
 
 const h = gatewayHarness()
@@ -85,4 +86,23 @@ test('an unknown group is 404', async () => {
   const r = await h.app.inject({ method: 'GET', url: `/api/groups/none-${randomUUID()}` })
   assert.equal(r.statusCode, 404)
   assert.equal(r.json().code, 'SHOP_ERR_GROUP_NOT_FOUND')
+})
+
+test('GET /api/acls answers what the broker holds: without an authorizer (KAFKA_AUTH=none) it says so in pt-BR and how to turn it on; with one, the ACLs by principal', async () => {
+  const res = await h.app.inject({ method: 'GET', url: '/api/acls', headers: testInstructorHeaders() })
+  assert.equal(res.statusCode, 200, res.body)
+  const body = res.json() as AclList
+  if (sharedSettings().kafkaAuth === 'none') {
+    // The broker's own answer (SECURITY_DISABLED), not a guess from our settings.
+    assert.equal(body.authorizer, false)
+    assert.deepEqual(body.principals, [])
+    assert.match(body.note ?? '', /não tem autorizador/)
+    assert.match(body.note ?? '', /KAFKA_AUTH=scram make demo/)
+    assert.match(body.note ?? '', /runbooks\/07-seguranca\.md/)
+  } else {
+    assert.equal(body.authorizer, true)
+    const checkout = body.principals.find(p => p.principal === 'checkout-api')
+    assert.ok(checkout?.acls.some(a => a.resource === 'TOPIC' && a.name === 'orders.confirmed' && a.operation === 'WRITE' && a.permission === 'ALLOW'), JSON.stringify(checkout))
+    assert.equal(body.total, body.principals.reduce((n, p) => n + p.acls.length, 0))
+  }
 })
