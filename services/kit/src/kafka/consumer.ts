@@ -95,6 +95,8 @@ export interface ConsumerEngineOptions {
   slowSendMs?: number
   /** Backoff of a blocked partition (registry unreachable, a retry or DLQ send failing): from min, doubling, to max. */
   blockedBackoffMs?: { min: number, max: number }
+  /** librdkafka's max.poll.interval.ms (its default, 300 s, when left out): a test shortens it to show a held partition keeps the member in its group. */
+  maxPollIntervalMs?: number
 }
 
 /**
@@ -342,6 +344,7 @@ export class ConsumerEngine {
       'auto.commit.interval.ms': 1000,
       'session.timeout.ms': 10_000,
       'heartbeat.interval.ms': 2_000,
+      ...(o.maxPollIntervalMs !== undefined ? { 'max.poll.interval.ms': o.maxPollIntervalMs } : {}),
       'fetch.wait.max.ms': 100,
       'socket.keepalive.enable': true,
       // librdkafka's statistics carry each partition's lag: the metrics read it from there (lag()).
