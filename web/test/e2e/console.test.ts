@@ -310,3 +310,28 @@ test('the rehearsal list: projector fit, A+ on charts, pt-BR codes, two notifica
     await page.close()
   }
 })
+
+test('the ACL tab shows what the broker holds: without an authorizer, that in pt-BR with how to turn it on; with one, the principals and what each ACL means', { skip }, async () => {
+  const errors: string[] = []
+  const page = await openPage(ui.browser, errors)
+  try {
+    await page.goto(`${ui.web.url}/#/kafka/acls`)
+    await page.getByTestId('tab-acls').waitFor()
+    if (settings.kafkaAuth === 'none') {
+      const off = page.getByTestId('acls-off')
+      await off.waitFor({ timeout: 15_000 })
+      const text = await off.textContent() ?? ''
+      assert.match(text, /Sem autorização no broker/)
+      assert.match(text, /KAFKA_AUTH=scram make demo/)
+      assert.match(await page.getByTestId('acls').textContent() ?? '', /runbooks\/07-seguranca\.md/)
+    } else {
+      const checkout = page.locator('[data-testid="acl-principal"][data-principal="checkout-api"]')
+      await checkout.waitFor({ timeout: 15_000 })
+      assert.match(await checkout.textContent() ?? '', /publica mensagens \(Produce\) — tópico orders\.confirmed/)
+    }
+    await screenshot(page, 'kafka-acls')
+    assert.deepEqual(errors, [])
+  } finally {
+    await page.close()
+  }
+})
