@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, buildRoutes, loadConfig } from '@vitrine/service-kit'
 import { freePort } from '@vitrine/infra'
 import { createCatalogTopics, deleteTestTopics, serviceEnv, testEnv, waitFor } from '@vitrine/infra/testing/saga'
+import { testInstructorHeaders } from '@vitrine/infra/testing'
 import checkoutApp from '@vitrine/checkout-api'
 import { CheckoutConfig } from '@vitrine/checkout-api/config'
 import paymentApp from '@vitrine/payment'
@@ -81,11 +82,12 @@ test('/api/admin/step on a running saga: on everywhere, the placed order\'s orde
   const gateway = await buildRoutes(step, { config }, [])
   t.after(async () => { await gateway.close() })
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await gateway.inject({ method, url: path, ...(body !== undefined ? { payload: body as object } : {}) })
+    // The instructor's token goes on to the services (ignored under HTTP_AUTH=none).
+    const res = await gateway.inject({ method, url: path, headers: testInstructorHeaders(), ...(body !== undefined ? { payload: body as object } : {}) })
     return { status: res.statusCode, body: res.json() }
   }
   const service = async (method: string, id: string, path: string, body?: unknown): Promise<{ status: number, body: any }> => {
-    const res = await fetch(`${url(id)}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const res = await fetch(`${url(id)}${path}`, { method, headers: { ...testInstructorHeaders(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
     return { status: res.status, body: await res.json().catch(() => null) }
   }
   const where = (s: State): string[] => s.held.map(h => `${h.originTopic}@${h.service}`)
