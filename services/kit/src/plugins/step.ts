@@ -83,7 +83,7 @@ export default fp<{ service: string }>(async (fastify, opts) => {
       return all.reduce((ms, p) => ms + Math.max(0, Math.min(p.to, now) - Math.max(p.from, from)), 0)
     },
     // One change at a time: an "off" waits for the deadline shift of the one before it.
-    set: async on => { changing = changing.then(async () => await set(on)); await changing }
+    set: async on => { changing = changing.catch(() => {}).then(async () => await set(on)); await changing }
   }
   fastify.decorate('step', step)
 
