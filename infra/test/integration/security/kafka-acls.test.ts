@@ -232,6 +232,9 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       assert.equal(await joinAndRead(bootstrap, sasl('payment'), group, topic), 'denied')
       // The group alone, on a topic payment may read: still refused.
       assert.equal(await joinAndRead(bootstrap, sasl('payment'), group, 'orders.new'), 'denied')
+      // The partitions lab grows its topics (ALTER); the gateway may not grow a catalog topic.
+      await asGateway.createPartitions({ topics: [{ name: topic, count: 2 }] })
+      await assert.rejects(asGateway.createPartitions({ topics: [{ name: 'orders.new', count: 4 }] }), (err: Error) => /authoriz/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err))), 'the gateway grew a catalog topic')
       await asGateway.deleteGroups({ groups: [group] })
       await asGateway.deleteTopics({ topics: [topic] })
       // The Kafka page's ACL tab: the gateway reads the broker's ACLs (CLUSTER DESCRIBE), a service cannot.
