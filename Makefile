@@ -22,7 +22,7 @@ dlq-replay: setup
 # kafka-senha: a new SCRAM password for S on the broker (kafka-configs), then in <state>/secrets (runbooks/07-seguranca.md).
 .PHONY: kafka-senha
 kafka-senha: deps
-	@$(TSX) infra/src/security/rotate.ts $(S)
+	@node --import tsx infra/src/security/rotate.ts $(S)
 
 .PHONY: observability-tools help setup prefetch deps up down status start stop restart kill reset exercicio exercicios chaos demo compare test test-full test-unit test-integration test-e2e bench bench-kafka lint typecheck browser clean
 
