@@ -43,6 +43,15 @@ export interface ProducerOptions {
   security?: KafkaSecurity
   /** A record the broker (or librdkafka) refused, with the error's Kafka name (kafkaErrorName): the service's metric and log. */
   onDeliveryError?: (topic: string, code: string) => void
+  /** librdkafka settings laid over the defaults above (the producer lab varies acks, linger.ms, batch.size and idempotence). */
+  config?: Partial<Kafka.ProducerGlobalConfig>
+  /**
+   * librdkafka topic settings (acks, message.timeout.ms): node-rdkafka replaces the global config's
+   * topic defaults with its topic config, so a topic setting only takes effect here.
+   */
+  topicConfig?: Partial<Kafka.ProducerTopicConfig>
+  /** librdkafka's statistics (JSON), every statistics.interval.ms set in `config`. */
+  onStats?: (json: string) => void
 }
 
 // How often delivery reports are read while a batch waits for them (they settle its promise), and
@@ -117,10 +126,11 @@ export class EventProducer {
       'socket.keepalive.enable': true,
       'queue.buffering.max.messages': 200_000,
       ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {}),
+      ...this.options.config,
       ...this.security
     // murmur2, as Kafka's Java clients: a key lands on the same partition whoever writes it. A topic
     // setting: put in the global config, node-rdkafka's (empty) topic config would replace it.
-    } as Kafka.ProducerGlobalConfig, { partitioner: PARTITIONER })
+    } as Kafka.ProducerGlobalConfig, { partitioner: PARTITIONER, ...this.options.topicConfig })
     // A refused SASL login only shows in librdkafka's log (security.ts saslFailure): connect() fails at once with it.
     producer.on('event.log', e => {
       const reason = saslFailure(e.message)
@@ -143,6 +153,8 @@ export class EventProducer {
       }
       if (--b.left === 0) this.settle(b)
     })
+    const onStats = this.options.onStats
+    if (onStats) producer.on('event.stats', (s: { message: string }) => onStats(s.message))
     producer.on('event.error', err => {
       if (err.code === Kafka.CODES.ERRORS.ERR__FATAL || (err as { isFatal?: boolean }).isFatal === true) this.onFatal(producer, Object.assign(new Error(err.message), { code: err.code }))
       else this.log.warn({ err }, 'kafka producer error')

@@ -5,6 +5,7 @@ import grupos from './grupos.ts'
 import particoes from './particoes.ts'
 import replicacao from './replicacao.ts'
 import compactacao from './compactacao.ts'
+import produtor from './produtor.ts'
 
 /**
  * The concept labs (/api/lab/<lab>/*): each lab works on the real cluster, on its own `lab.*`
@@ -16,6 +17,7 @@ const lab: FastifyPluginAsync<{ config: GatewayConfigType }> = async (fastify, {
   await fastify.register(particoes, { prefix: '/particoes', config })
   await fastify.register(replicacao, { prefix: '/replicacao', config })
   await fastify.register(compactacao, { prefix: '/compactacao', config })
+  await fastify.register(produtor, { prefix: '/produtor', config })
 }
 
 export default lab
