@@ -238,3 +238,6 @@ export type { InstanceCopyType as InstanceCopy } from './schemas/instances.ts'
 
 /** An order's replay (POST /api/orders/:orderId/replay) and what socket.io pushes as `order-replay`. */
 export type { OrderReplayStatusType as OrderReplayStatus, OrderReplayPushType as OrderReplayPush } from './schemas/replay.ts'
+
+/** The producer lab (/api/lab/produtor): a run's delivery reports and the batches the broker stored. */
+export type { ProducerRunType as ProducerLabRun, ProducerRunBodyType as ProducerLabRunBody, ProducerLabStateType as ProducerLabState, StoredBatchType as ProducerLabBatch } from './schemas/lab-produtor.ts'

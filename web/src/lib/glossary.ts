@@ -24,6 +24,7 @@ const LAB_GROUPS = { page: 'lab', params: ['grupos'], label: 'Laboratório › G
 const LAB_REPLICATION = { page: 'lab', params: ['replicacao'], label: 'Laboratório › Replicação' } as const
 const LAB_SCHEMAS = { page: 'lab', params: ['schemas'], label: 'Laboratório › Evolução de schema' } as const
 const COMPACTION = { page: 'lab', params: ['compactacao'], label: 'Laboratório › Compactação e retenção' } as const
+const LAB_PRODUCER = { page: 'lab', params: ['produtor'], label: 'Laboratório › Produtor' } as const
 const EVENTS = { page: 'eventos', label: 'Eventos' } as const
 const FLOW = { page: 'fluxo', label: 'Fluxo ao vivo' } as const
 const NEW_ORDER = { page: 'novo', label: 'Novo pedido' } as const
@@ -48,6 +49,7 @@ export const GLOSSARY: readonly GlossaryTerm[] = [
   { id: 'isr', term: 'ISR (in-sync replicas)', definition: 'As réplicas em dia com a líder. Só elas podem virar líder sem perder dados confirmados; uma seguidora que fica para trás sai do ISR e volta quando alcança.', live: LAB_REPLICATION, doc: 'docs/conceitos/replicacao.md' },
   { id: 'acks', term: 'acks', definition: 'Quantas confirmações o produtor espera: 0 (nenhuma), 1 (só a líder gravou) ou all (todo o ISR gravou). A Vitrine usa acks=all: um pedido confirmado não se perde se a líder cair.', live: CHAOS, doc: 'docs/conceitos/produtores.md' },
   { id: 'min-insync-replicas', term: 'min.insync.replicas', definition: 'O menor ISR com que uma escrita acks=all é aceita. Com 3 réplicas e min.insync.replicas=2, uma pode cair; com duas fora, o broker recusa com NOT_ENOUGH_REPLICAS em vez de arriscar perder o dado.', live: LAB_REPLICATION, doc: 'docs/conceitos/replicacao.md' },
+  { id: 'linger-ms', term: 'linger.ms e lotes (batch.size)', definition: 'O produtor agrupa os registros de uma partição em lotes (record batches): cada requisição Produce leva um lote por partição, e o broker guarda o lote inteiro como veio. linger.ms é quanto o produtor espera por mais registros antes de mandar um lote; batch.size, o tamanho máximo do lote. Esperar mais dá lotes maiores e menos requisições, ao custo de latência.', live: LAB_PRODUCER, doc: 'docs/conceitos/produtores.md' },
   { id: 'produtor', term: 'Produtor', definition: 'O cliente que escreve registros num tópico: escolhe a partição pela chave, agrupa em lotes (linger) e espera os acks.', live: FLOW, doc: 'docs/conceitos/produtores.md' },
   { id: 'consumidor', term: 'Consumidor', definition: 'O cliente que lê registros de partições, processa e guarda (commit) até onde leu.', live: GROUPS, doc: 'docs/conceitos/consumidores.md' },
   { id: 'consumer-group', term: 'Consumer group (grupo de consumidores)', definition: 'Consumidores com o mesmo group.id dividem as partições de um tópico: cada partição é lida por um só membro. Grupos diferentes leem o mesmo tópico de forma independente.', live: LAB_GROUPS, doc: 'docs/conceitos/grupos-de-consumidores.md' },
