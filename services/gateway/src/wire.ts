@@ -241,3 +241,7 @@ export type { OrderReplayStatusType as OrderReplayStatus, OrderReplayPushType as
 
 /** The producer lab (/api/lab/produtor): a run's delivery reports and the batches the broker stored. */
 export type { ProducerRunType as ProducerLabRun, ProducerRunBodyType as ProducerLabRunBody, ProducerLabStateType as ProducerLabState, StoredBatchType as ProducerLabBatch } from './schemas/lab-produtor.ts'
+
+/** The instructor's step mode across the saga (GET/POST /api/admin/step) and a "next" (POST /api/admin/step/next). */
+export type { SagaStepStateType as SagaStepState, StepNextResultType as StepNextResult } from './schemas/step.ts'
+export type { HeldEventType as HeldEvent } from '@vitrine/service-kit/schemas'
