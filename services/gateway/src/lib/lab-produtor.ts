@@ -148,9 +148,10 @@ export class ProducerLab {
   /** The topic's log now: its batches (the newest READ_BATCHES) and the values stored twice. */
   async state (name: string): Promise<ProducerLabStateType> {
     const topic = await this.existing(name)
-    const w = await this.o.reader.watermarks(topic, 0)
+    const [w, meta] = await Promise.all([this.o.reader.watermarks(topic, 0), this.o.reader.metadata(topic)])
+    const p0 = meta.topics.find(t => t.name === topic)?.partitions.find(p => p.id === 0)
     const read = await this.readBatches(topic, w.low, w.high)
-    return { name, topic, low: w.low, high: w.high, batchCount: read.batches.length, batches: read.batches.slice(-READ_BATCHES), duplicates: duplicatesOf(read.records), readAt: Date.now() }
+    return { name, topic, low: w.low, high: w.high, replicas: p0?.replicas?.length ?? 0, isr: p0?.isrs?.length ?? 0, batchCount: read.batches.length, batches: read.batches.slice(-READ_BATCHES), duplicates: duplicatesOf(read.records), readAt: Date.now() }
   }
 
   /** Rules that depend on more than one field (the schema checks each alone). */

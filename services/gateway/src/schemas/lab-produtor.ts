@@ -75,6 +75,8 @@ export const ProducerLabStateSchema = Type.Object({
   ...ProducerLabTopicSchema.properties,
   low: Type.Integer(),
   high: Type.Integer(),
+  replicas: Type.Integer({ description: 'the partition\'s replicas (acks=all waits for every one in sync)' }),
+  isr: Type.Integer({ description: 'the replicas in sync now' }),
   batchCount: Type.Integer({ description: 'batches between low and high' }),
   batches: Type.Array(StoredBatchSchema, { description: 'the newest 200 batches, oldest first' }),
   duplicates: Type.Array(DuplicateSchema),

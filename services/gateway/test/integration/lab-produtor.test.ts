@@ -82,6 +82,8 @@ test('acks 0/1/all, linger.ms 0 vs 40, and a dropped answer with and without ide
   const state = (await api('GET', `${BASE}/${name}`)).body as ProducerLabState
   const stored = await readTopicNow(h.env.brokers, topic, 15_000)
   assert.equal(state.high, stored.length)
+  const p0 = (await h.app.kafkaReader.metadata(topic)).topics[0]!.partitions[0]!
+  assert.deepEqual([state.replicas, state.isr], [p0.replicas!.length, p0.isrs!.length])
   assert.equal(state.batches.reduce((n, b) => n + b.records, 0), stored.length)
   const values = stored.map(r => r.value?.toString() ?? '')
   const twice = [...new Set(values.filter((v, i) => values.indexOf(v) !== i))].sort()
