@@ -35,6 +35,8 @@ export const GATEWAY_ACCESS: AccessPolicy = {
   'DELETE /api/topics/:name': 'instructor',
   'GET /api/groups': 'public',
   'GET /api/groups/:id': 'public',
+  // The broker's ACLs (Kafka › ACLs): who may do what is the instructor's to see, like the admin surface.
+  'GET /api/acls': 'instructor',
   'GET /api/registry/subjects': 'public',
   'GET /api/registry/subjects/:subject/versions/:version': 'public',
   'GET /api/dlq': 'public',
