@@ -74,8 +74,6 @@ export const GATEWAY_ACCESS: AccessPolicy = {
   'POST /api/chaos/drills': 'instructor',
   'DELETE /api/chaos/faults': 'instructor',
   'POST /api/compare': 'instructor',
-  // Who may do what on the broker (Kafka › ACLs): the instructor's view of the security model.
-  'GET /api/acls': 'instructor',
   'POST /api/admin/reset': 'instructor',
   'GET /api/admin/step': 'instructor',
   'POST /api/admin/step': 'instructor',
