@@ -93,7 +93,10 @@ async function asProcess (id: ServiceId, env: Record<string, string>, port: numb
       const text = await res.text()
       let parsed: unknown = text
       try { parsed = JSON.parse(text) } catch {}
-      return { status: res.status, headers: Object.fromEntries(res.headers.entries()), body: parsed }
+      // forEach, not entries(): the web package type-checks this file with the DOM's Headers, which lacks it.
+      const answered: Record<string, string> = {}
+      res.headers.forEach((value, name) => { answered[name] = value })
+      return { status: res.status, headers: answered, body: parsed }
     },
     stop: async () => {
       // A frozen (SIGSTOP) process would never act on the SIGTERM.
