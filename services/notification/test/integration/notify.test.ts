@@ -82,7 +82,7 @@ test('the whole app (kit and all) serves its OpenAPI document: valid, titled, it
   const doc = res.json()
   assert.equal(doc.info.title, 'Vitrine · notification')
   assert.match(doc.info.description, /Notificações simuladas/)
-  assert.deepEqual(Object.keys(doc.paths).sort(), ['/faults', '/health', '/health/live', '/health/ready'])
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/admin/step', '/admin/step/release', '/faults', '/health', '/health/live', '/health/ready'])
   assert.equal(await validateOpenApi(doc), undefined)
   assert.deepEqual(missingResponses(doc), [])
 })
