@@ -10,6 +10,11 @@ export class ApiError extends Error {
     super(message)
   }
 
+  /** What a page shows for any failure of a call: the server's refusal as it came, anything else (a network error) as code UNKNOWN. */
+  static from (err: unknown): ApiError {
+    return err instanceof ApiError ? err : new ApiError(0, 'UNKNOWN', err instanceof Error ? err.message : String(err))
+  }
+
   /** The message for one field (`body.name` or just `name`), if the server named it. */
   field (name: string): string | undefined {
     return this.errors.find(e => e.field === name || e.field.endsWith('.' + name))?.message
