@@ -53,12 +53,20 @@ async function produceEach (bootstrap: string, sasl: Record<string, string>, top
   try {
     const results = new Map<string, Outcome>()
     await new Promise<void>((resolve) => {
-      producer.on('delivery-report', (err, report) => {
-        const topic = String(report.opaque)
+      const outcome = (topic: string, err: Kafka.LibrdKafkaError | null | undefined): void => {
         results.set(topic, err ? (refused(err) ? 'denied' : `error ${err.code}: ${err.message}`) : 'ok')
         if (results.size === topics.length) resolve()
-      })
-      for (const topic of topics) producer.produce(topic, null, Buffer.from(value(topic)), 'acl-test-key', Date.now(), topic)
+      }
+      producer.on('delivery-report', (err, report) => { outcome(String(report.opaque), err) })
+      for (const topic of topics) {
+        // Once librdkafka has the refusal of a topic's metadata, produce() throws it at once instead of
+        // reporting it: which way a topic goes depends on how fast the broker answered, so both count.
+        try {
+          producer.produce(topic, null, Buffer.from(value(topic)), 'acl-test-key', Date.now(), topic)
+        } catch (err) {
+          outcome(topic, err as Kafka.LibrdKafkaError)
+        }
+      }
     })
     return results
   } finally {
