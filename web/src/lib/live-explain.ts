@@ -1,0 +1,176 @@
+import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from './types.ts'
+import { count, duration, percent } from './format.ts'
+
+// The live views' explanation panels: what the numbers on screen mean right now, in pt-BR. Pure
+// functions of the state each page already holds (no request of their own), so a page derives its
+// panel with $derived and the unit tests check the wording against the numbers.
+
+/** The services that move an order; the streams, the counters and Connect only watch it. */
+const SAGA = new Set(['checkout-api', 'payment', 'inventory', 'notification', 'orchestrator'])
+/** An order whose last saga event is one of these is over. */
+const TERMINAL = new Set(['orders.confirmed', 'orders.failed'])
+
+const plural = (n: number, one: string, many: string): string => `${count(n)} ${n === 1 ? one : many}`
+const names = (list: readonly string[]): string => list.length <= 1 ? (list[0] ?? '') : `${list.slice(0, -1).join(', ')} e ${list.at(-1)!}`
+
+/** Orders still moving, grouped by the last event each one has and who acts on it next. */
+export interface InFlight {
+  /** Orders the page knows (it keeps the latest events only). */
+  known: number
+  orders: number
+  /** Largest group first. */
+  steps: Array<{ topic: string, next: string[], orders: number }>
+  /** How long the order waiting longest has had no new event, ms (null with none in flight). */
+  oldestMs: number | null
+}
+
+/** Who handles an event of `spec` next in `mode`: its saga readers (in orchestration, the orchestrator decides). */
+function nextOf (spec: CatalogTopic | undefined, mode: LiveEvent['mode']): string[] {
+  if (!spec) return []
+  let readers = spec.readers.filter(r => SAGA.has(r))
+  if (mode === 'orchestration' && spec.kind === 'event' && readers.includes('orchestrator')) readers = ['orchestrator']
+  else if (mode !== 'orchestration') readers = readers.filter(r => r !== 'orchestrator')
+  // A record nobody in the saga reads (payments.requested): its writer is still working on the order.
+  return readers.length > 0 ? readers : spec.writers.filter(w => SAGA.has(w))
+}
+
+/** Orders in flight among `events` (newest first, as live.events keeps them). */
+export function ordersInFlight (events: readonly LiveEvent[], topics: readonly CatalogTopic[], now: number): InFlight {
+  const spec = new Map(topics.map(t => [t.name, t]))
+  const last = new Map<string, LiveEvent>()
+  const done = new Set<string>()
+  for (const e of events) {
+    if (!e.orderId) continue
+    const t = spec.get(e.topic)
+    const saga = t?.kind === 'retry' || t?.kind === 'dead-letter' || (e.producer !== null && SAGA.has(e.producer))
+    if (!saga) continue
+    if (TERMINAL.has(e.topic)) done.add(e.orderId)
+    const seen = last.get(e.orderId)
+    if (!seen || e.timestamp > seen.timestamp) last.set(e.orderId, e)
+  }
+  const steps = new Map<string, { topic: string, next: string[], orders: number }>()
+  let oldest: number | null = null
+  let orders = 0
+  for (const [orderId, e] of last) {
+    if (done.has(orderId)) continue
+    orders++
+    const t = spec.get(e.topic)
+    const next = t?.kind === 'retry' ? [e.origin?.failedBy?.split('/')[0] ?? '?'] : t?.kind === 'dead-letter' ? [] : nextOf(t, e.mode)
+    const key = `${e.topic}|${next.join(',')}`
+    const step = steps.get(key) ?? { topic: e.topic, next, orders: 0 }
+    step.orders++
+    steps.set(key, step)
+    oldest = Math.max(oldest ?? 0, now - e.timestamp)
+  }
+  return { known: last.size, orders, steps: [...steps.values()].sort((a, b) => b.orders - a.orders || a.topic.localeCompare(b.topic)), oldestMs: oldest }
+}
+
+/** The flow page's panel: the counters on the graph, then the orders still moving. */
+export function flowExplain (counts: Readonly<Record<string, number>>, flight: InFlight): string[] {
+  const created = counts['orders.new'] ?? 0
+  const confirmed = counts['orders.confirmed'] ?? 0
+  const failed = counts['orders.failed'] ?? 0
+  const out = [`Desde que esta página abriu: ${plural(created, 'pedido entrou', 'pedidos entraram')} (orders.new), ${plural(confirmed, 'foi confirmado', 'foram confirmados')} (orders.confirmed) e ${plural(failed, 'falhou', 'falharam')} (orders.failed).`]
+  if (flight.known === 0) {
+    out.push('Nenhum pedido passou por aqui ainda: faça um em “Novo pedido” ou ligue o gerador de tráfego na barra do instrutor.')
+    return out
+  }
+  if (flight.orders === 0) {
+    out.push(`Nenhum pedido em andamento: ${flight.known === 1 ? 'o pedido que a página guarda já terminou' : `os ${count(flight.known)} pedidos que a página guarda já terminaram`} (confirmado ou falhou).`)
+    return out
+  }
+  const parts = flight.steps.slice(0, 3).map(s => s.next.length === 0
+    ? `${count(s.orders)} na dead-letter (${s.topic}): ninguém o processa sem um reprocessamento`
+    : `${count(s.orders)} depois de ${s.topic}, esperando ${names(s.next)}`)
+  const more = flight.steps.length > 3 ? `; e outros ${count(flight.steps.slice(3).reduce((n, s) => n + s.orders, 0))} em outros passos` : ''
+  out.push(`Agora ${plural(flight.orders, 'pedido está', 'pedidos estão')} em andamento: ${parts.join('; ')}${more}.`)
+  if (flight.oldestMs !== null) {
+    const stuck = flight.oldestMs > 30_000 ? ' Um pedido parado tanto tempo costuma ser um serviço fora do ar ou atrasado: veja o lag do grupo dele em Kafka › Grupos.' : ''
+    out.push(`O que espera há mais tempo está sem evento novo há ${duration(flight.oldestMs)}.${stuck}`)
+  }
+  return out
+}
+
+/** The events page's figures over the last minute. */
+export interface EventsMinute { events: number, orders: number, failures: number, top: { topic: string, events: number } | null }
+
+export function eventsLastMinute (events: readonly LiveEvent[], now: number): EventsMinute {
+  const since = now - 60_000
+  const byTopic = new Map<string, number>()
+  const orders = new Set<string>()
+  let n = 0
+  let failures = 0
+  for (const e of events) {
+    if (e.timestamp < since || e.timestamp > now) continue
+    n++
+    byTopic.set(e.topic, (byTopic.get(e.topic) ?? 0) + 1)
+    if (e.orderId) orders.add(e.orderId)
+    if (e.outcome === 'failure' || e.outcome === 'dead-letter' || e.outcome === 'compensation') failures++
+  }
+  let top: EventsMinute['top'] = null
+  for (const [topic, k] of byTopic) if (!top || k > top.events || (k === top.events && topic < top.topic)) top = { topic, events: k }
+  return { events: n, orders: orders.size, failures, top }
+}
+
+export function eventsExplain (m: EventsMinute, kept: number): string[] {
+  if (m.events === 0) {
+    return [`Nenhum evento no último minuto: a loja está parada (a página guarda ${plural(kept, 'evento', 'eventos')} de antes). Faça um pedido ou ligue o gerador de tráfego.`]
+  }
+  const rate = (m.events / 60).toLocaleString('pt-BR', { maximumFractionDigits: 1 })
+  const out = [`No último minuto chegaram ${plural(m.events, 'evento', 'eventos')} (${rate} por segundo) de ${plural(m.orders, 'pedido', 'pedidos')}: cada pedido escreve vários eventos, um por passo da saga.`]
+  if (m.top) out.push(`O tópico que mais aparece é ${m.top.topic}, com ${count(m.top.events)} de ${count(m.events)} (${percent(m.top.events / m.events)}).`)
+  out.push(m.failures === 0
+    ? 'Nenhum deles é falha ou compensação.'
+    : `${plural(m.failures, 'deles é falha, compensação ou dead-letter', 'deles são falhas, compensações ou dead-letters')}: filtre por status para vê-los.`)
+  return out
+}
+
+/**
+ * The Kafka › Grupos panel: the partition with the largest lag, who reads it and whether its commit
+ * moves. `before`: an earlier reading of the same group and how old it is (a few seconds: members
+ * commit every few seconds, so one refresh apart says little).
+ */
+export function groupExplain (g: GroupDetail, before: { detail: GroupDetail, ageMs: number } | null): string[] {
+  const out: string[] = []
+  const members = g.members.length
+  if (g.partitions.length === 0) {
+    return [`O grupo não tem offsets commitados nem partições atribuídas${members > 0 ? `, embora tenha ${plural(members, 'membro', 'membros')}: talvez ainda esteja entrando (rebalanceamento)` : ''}.`]
+  }
+  const worst = [...g.partitions].filter(p => p.lag !== null).sort((a, b) => (b.lag ?? 0) - (a.lag ?? 0))[0]
+  if (!worst || g.totalLag === 0) {
+    out.push(`Lag 0 em todas as partições com commit (${count(g.partitions.length)} no total): o grupo já confirmou tudo o que foi escrito nelas.`)
+  } else {
+    out.push(`A partição ${worst.partition} de ${worst.topic} tem o maior lag: ${count(worst.lag ?? 0)} ${worst.lag === 1 ? 'mensagem' : 'mensagens'} entre o offset commitado (${worst.committed === null ? 'sem commit' : count(worst.committed)}) e o fim do log (${count(worst.end)}); o lag total do grupo é ${count(g.totalLag)}.`)
+    if (worst.member !== null) {
+      const prev = before?.detail.id === g.id ? before.detail.partitions.find(p => p.topic === worst.topic && p.partition === worst.partition) : undefined
+      const moved = prev && prev.committed !== null && worst.committed !== null && worst.committed > prev.committed
+      const still = prev && prev.committed === worst.committed
+      out.push(`Ela é lida por ${worst.member}, que está conectado ao grupo${moved
+        ? `, e o commit andou de ${count(prev.committed!)} para ${count(worst.committed!)} nos últimos ${duration(before!.ageMs)}: ele está lendo; o lag cai se ele ler mais rápido do que o produtor escreve.`
+        : still
+          ? `, mas o commit não andou nos últimos ${duration(before!.ageMs)}: ${worst.member} está parado, lento ou sem confirmar o que leu (veja o log dele).`
+          : '.'}`)
+    } else if (members === 0) {
+      out.push('Nenhum membro está conectado: ninguém lê, e o lag só cai quando um consumidor do grupo voltar — ele recomeça do offset commitado.')
+    } else {
+      out.push(`Nenhum dos ${plural(members, 'membro', 'membros')} tem essa partição agora: o grupo está rebalanceando, ou os membros não assinam mais esse tópico.`)
+    }
+  }
+  const idle = g.members.filter(m => m.assignments.every(a => a.partitions.length === 0))
+  if (idle.length > 0 && members > 0) out.push(`${plural(idle.length, 'membro está', 'membros estão')} sem partição (${idle.map(m => m.clientId).join(', ')}): há mais membros que partições, e cada partição é lida por um só membro do grupo.`)
+  const uncommitted = g.partitions.filter(p => p.lag === null).length
+  if (uncommitted > 0) out.push(`${plural(uncommitted, 'partição está', 'partições estão')} sem commit: o lag dela depende do auto.offset.reset de quem a ler.`)
+  return out
+}
+
+/** The metrics page's panel, from the gateway's figures on screen. */
+export function statsExplain (s: StatsSnapshot): string[] {
+  const o = s.orders
+  if (o.created === 0) return ['O gateway ainda não viu nenhum pedido desde que começou: faça um em “Novo pedido” ou ligue o gerador de tráfego.']
+  const out = [`Desde que o gateway começou: ${plural(o.created, 'pedido criado', 'pedidos criados')}, ${count(o.confirmed)} ${o.confirmed === 1 ? 'confirmado' : 'confirmados'}, ${count(o.failed)} ${o.failed === 1 ? 'falhou' : 'falharam'} e ${count(o.pending)} em andamento.`]
+  if (s.successRate !== null) out.push(`Taxa de sucesso ${percent(s.successRate)}: ${count(o.confirmed)} confirmados de ${count(o.confirmed + o.failed)} que terminaram${s.meanProcessingMs !== null ? `, em ${duration(s.meanProcessingMs)} em média de orders.new até o fim` : ''}.`)
+  out.push(s.compensations + s.deadLetters === 0
+    ? 'Nenhuma compensação e nenhuma dead-letter: nada precisou ser desfeito nem ficou sem processar.'
+    : `${plural(s.compensations, 'compensação', 'compensações')} (estornos e liberações de estoque de pedidos que falharam) e ${plural(s.deadLetters, 'dead-letter', 'dead-letters')} (eventos que nenhum serviço conseguiu processar).`)
+  return out
+}

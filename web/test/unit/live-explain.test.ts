@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { TOPICS, writersOf } from '@vitrine/contracts'
+import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
+
+const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
+const NOW = 1_700_000_000_000
+let offset = 0
+
+function ev (topic: string, orderId: string | null, producer: string | null, ageMs: number, extra: Partial<LiveEvent> = {}): LiveEvent {
+  const o = offset++
+  const base = { id: `${topic}/0/${o}`, topic, kind: 'event', partition: 0, offset: o, key: orderId, timestamp: NOW - ageMs, headers: {} }
+  const meta = { eventType: topic, correlationId: orderId, causationId: null, mode: 'choreography', producer, schemaId: null, value: {} }
+  return { ...base, ...meta, decodeError: null, orderId, outcome: 'progress', origin: null, ...extra } as LiveEvent
+}
+
+test('the flow panel: the counters on the graph, orders in flight grouped by who acts next, the oldest wait', () => {
+  // Newest first, as live.events keeps them.
+  const events = [
+    ev('payments.approved', 'o2', 'payment', 1_000),
+    ev('orders.new', 'o3', 'checkout-api', 2_000),
+    ev('orders.new', 'o4', 'checkout-api', 40_000),
+    ev('notifications.sent', 'o1', 'notification', 3_000),
+    ev('orders.confirmed', 'o1', 'checkout-api', 4_000),
+    ev('orders.new', 'o2', 'checkout-api', 5_000),
+    ev('orders.new', 'o1', 'checkout-api', 6_000),
+    // Streams' output names an order too, but does not move it.
+    ev('streams.enriched-orders', 'o5', 'streams', 500)
+  ]
+  const flight = ordersInFlight(events, catalog, NOW)
+  assert.equal(flight.known, 4)
+  assert.equal(flight.orders, 3)
+  assert.deepEqual(flight.steps, [
+    { topic: 'orders.new', next: ['payment'], orders: 2 },
+    { topic: 'payments.approved', next: ['inventory'], orders: 1 }
+  ])
+  assert.equal(flight.oldestMs, 40_000)
+  const lines = flowExplain({ 'orders.new': 4, 'orders.confirmed': 1 }, flight)
+  assert.equal(lines[0], 'Desde que esta página abriu: 4 pedidos entraram (orders.new), 1 foi confirmado (orders.confirmed) e 0 falharam (orders.failed).')
+  assert.equal(lines[1], 'Agora 3 pedidos estão em andamento: 2 depois de orders.new, esperando payment; 1 depois de payments.approved, esperando inventory.')
+  assert.match(lines[2]!, /^O que espera há mais tempo está sem evento novo há 40 s\. Um pedido parado/)
+
+  // Orchestration: the orchestrator decides what follows an event; a command goes to its reader.
+  const orch = ordersInFlight([ev('orders.new', 'o6', 'checkout-api', 100, { mode: 'orchestration' }), ev('payments.commands', 'o7', 'orchestrator', 100, { mode: 'orchestration', kind: 'command' })], catalog, NOW)
+  assert.deepEqual(orch.steps.map(s => [s.topic, s.next]), [['orders.new', ['orchestrator']], ['payments.commands', ['payment']]])
+
+  assert.match(flowExplain({}, ordersInFlight([], catalog, NOW))[1]!, /Nenhum pedido passou por aqui ainda/)
+  assert.match(flowExplain({}, ordersInFlight(events.slice(3, 5), catalog, NOW))[1]!, /Nenhum pedido em andamento: o pedido que a página guarda já terminou/)
+})
+
+test('the events panel: the last minute\'s count, rate, dominant topic and failures', () => {
+  const events = [
+    ev('orders.new', 'a', 'checkout-api', 1_000),
+    ev('orders.new', 'b', 'checkout-api', 2_000),
+    ev('payments.failed', 'b', 'payment', 3_000, { outcome: 'failure' }),
+    ev('orders.new', 'c', 'checkout-api', 61_000)
+  ]
+  const m = eventsLastMinute(events, NOW)
+  assert.deepEqual(m, { events: 3, orders: 2, failures: 1, top: { topic: 'orders.new', events: 2 } })
+  const lines = eventsExplain(m, events.length)
+  assert.equal(lines[0], 'No último minuto chegaram 3 eventos (0,1 por segundo) de 2 pedidos: cada pedido escreve vários eventos, um por passo da saga.')
+  assert.equal(lines[1], 'O tópico que mais aparece é orders.new, com 2 de 3 (66,7%).')
+  assert.match(lines[2]!, /^1 deles é falha/)
+  assert.match(eventsExplain(eventsLastMinute(events, NOW + 120_000), 4)[0]!, /Nenhum evento no último minuto: a loja está parada \(a página guarda 4 eventos/)
+})
+
+test('the groups panel: the partition with the largest lag, its reader, and whether its commit moved', () => {
+  const detail = (committed: number, members: GroupDetail['members']): GroupDetail => {
+    const member = members[0]?.clientId ?? null
+    const partitions = [{ topic: 't', partition: 0, committed: 5, end: 5, lag: 0, member }, { topic: 't', partition: 1, committed, end: 40, lag: 40 - committed, member }]
+    return { id: 'g', state: 'STABLE', protocol: 'range', protocolType: 'consumer', members, partitions, totalLag: 40 - committed }
+  }
+  const one = [{ id: 'm1', clientId: 'aluno-1', host: '/127.0.0.1', assignments: [{ topic: 't', partitions: [0, 1] }] }]
+  const stuck = groupExplain(detail(3, one), { detail: detail(3, one), ageMs: 6000 })
+  assert.equal(stuck[0], 'A partição 1 de t tem o maior lag: 37 mensagens entre o offset commitado (3) e o fim do log (40); o lag total do grupo é 37.')
+  assert.equal(stuck[1], 'Ela é lida por aluno-1, que está conectado ao grupo, mas o commit não andou nos últimos 6 s: aluno-1 está parado, lento ou sem confirmar o que leu (veja o log dele).')
+  assert.match(groupExplain(detail(10, one), { detail: detail(3, one), ageMs: 6000 })[1]!, /o commit andou de 3 para 10 nos últimos 6 s: ele está lendo/)
+  assert.match(groupExplain(detail(3, []), null)[1]!, /^Nenhum membro está conectado/)
+  assert.match(groupExplain(detail(40, one), null)[0]!, /^Lag 0 em todas as partições com commit \(2 no total\)/)
+  const idle = groupExplain(detail(40, [...one, { id: 'm2', clientId: 'aluno-2', host: '/127.0.0.1', assignments: [] }]), null)
+  assert.match(idle[1]!, /^1 membro está sem partição \(aluno-2\): há mais membros que partições/)
+})
+
+test('the metrics panel reads the gateway\'s figures', () => {
+  const s = { orders: { created: 10, confirmed: 6, failed: 2, pending: 2 }, successRate: 0.75, meanProcessingMs: 1500, compensations: 2, deadLetters: 0 } as StatsSnapshot
+  const lines = statsExplain(s)
+  assert.equal(lines[0], 'Desde que o gateway começou: 10 pedidos criados, 6 confirmados, 2 falharam e 2 em andamento.')
+  assert.equal(lines[1], 'Taxa de sucesso 75%: 6 confirmados de 8 que terminaram, em 1,5 s em média de orders.new até o fim.')
+  assert.match(lines[2]!, /^2 compensações .* e 0 dead-letters/)
+})
