@@ -137,6 +137,13 @@ browser:
 	  else echo "chromium não encontrado: instale o pacote chromium (testes de navegador serão pulados; com CI=true eles falham)"; fi; \
 	fi
 
+# The suites drive the shared stack as its admin surface, so they run it PLAINTEXT and without login
+# (KAFKA_AUTH=none HTTP_AUTH=none); the security suites (ACL and JWT matrices, the drill, first-run's
+# default start) bring SCRAM and JWT up themselves. make demo and make up keep the defaults: scram and jwt.
+# The benchmarks too: they measure the shop against Kafka's own tools, which log in to nothing.
+test-unit test-integration test test-full bench bench-kafka: export KAFKA_AUTH ?= none
+test-unit test-integration test test-full bench bench-kafka: export HTTP_AUTH ?= none
+
 test-unit: setup
 	@pnpm -r --workspace-concurrency=1 --reporter=append-only test:unit
 

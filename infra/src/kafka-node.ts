@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execa } from 'execa'
 import type { StackSettings } from './settings.ts'
@@ -6,6 +6,8 @@ import { CONTROLLER_NODE_ID, KAFKA_LIB, brokerPorts, controllerPorts, separateCo
 import { jmxAgentArg, jmxAgentCoords } from './prometheus.ts'
 import { linkListenerName, linkListeners, LINK_SERVICES } from './links.ts'
 import { brokerSecurityLines, formatScramArgs, formattedWithoutScram, kafkaCredentials, writeScramMarker } from './security/kafka-auth.ts'
+import { shownPath } from './proc.ts'
+import { info } from './steps.ts'
 
 // One JVM per Kafka node. One broker: KRaft combined mode (the node is broker and controller).
 // BROKERS=3: a controller-only node (the metadata quorum, node 0) beside three broker-only nodes,
@@ -160,23 +162,28 @@ export async function prepareNode (s: StackSettings, i: KafkaNodeRef): Promise<P
   writeFileSync(properties, serverProperties(s, i), { mode: 0o600 })
   chmodSync(properties, 0o600)
   writeFileSync(log4j, log4j2Xml(brokerLog))
-  const formatted = nodeFormatted(s, i)
-  // SCRAM users are created at format time: a cluster formatted without them cannot authenticate anyone.
+  let formatted = nodeFormatted(s, i)
+  // SCRAM users exist only if made at format time. This version always makes them (harmless on a
+  // PLAINTEXT cluster), so one storage serves both modes (make test's none, make demo's scram); storage
+  // formatted by an older version without them is made again, and the line says what is lost.
   if (formatted && s.kafkaAuth === 'scram' && formattedWithoutScram(dir)) {
-    throw new KafkaSetupError(`O ${label} em ${dir} foi formatado sem usuários SCRAM, e KAFKA_AUTH=scram precisa deles desde a formatação: recomece o Kafka do zero com \`make clean && KAFKA_AUTH=scram make up\` (apaga os dados locais), ou rode sem KAFKA_AUTH=scram.`)
+    info(`O ${label} em ${shownPath(dir)} foi formatado sem usuários SCRAM (por uma versão anterior) e KAFKA_AUTH=scram (o padrão) precisa deles: o armazenamento do Kafka é recriado (tópicos, mensagens e schemas locais recomeçam; o PostgreSQL fica). Para manter o cluster antigo, rode com KAFKA_AUTH=none.`)
+    rmSync(join(dir, 'data'), { recursive: true, force: true })
+    mkdirSync(join(dir, 'data'), { recursive: true })
+    formatted = false
   }
   if (!formatted) {
     // The quorum's one first voter: the lone combined node, or the controller (a broker-only node is none).
     const quorum = separateController(s) && i !== 'controller' ? [] : ['--standalone']
     const args = ['-cp', kafkaClasspath(), `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format',
       '-t', CLUSTER_ID, '-c', properties, ...quorum,
-      ...formatScramArgs(s.kafkaAuth, s.kafkaAuth === 'scram' ? kafkaCredentials(s.stateDir) : {})]
+      ...formatScramArgs('scram', kafkaCredentials(s.stateDir))]
     const r = await execa(javaBin(s), args, { reject: false, all: true })
     if (r.exitCode !== 0) {
       const cause = String(r.all).split('\n').find(l => /Exception|Error|ERROR/.test(l))?.trim().slice(0, 180)
       throw new KafkaSetupError(`Não foi possível formatar o armazenamento do ${label} em ${dir}${cause ? ` (${cause})` : ''}: recomece do zero com \`make clean && make up\` (apaga os dados locais).`)
     }
-    writeScramMarker(dir, s.kafkaAuth)
+    writeScramMarker(dir, 'scram')
   }
   return { dir, properties, log4j, brokerLog, jmxAgent }
 }

@@ -37,7 +37,7 @@ export interface StackSettings {
   connectPort: number
   /** LITE=1: no Flink and no Kafka Connect (small laptops); the KPIs and CDC topics stay empty. */
   lite: boolean
-  /** KAFKA_AUTH: `scram` = SASL/SCRAM-SHA-512 and ACLs on the local cluster (security/kafka-auth.ts); `none` = PLAINTEXT, no authorizer. */
+  /** KAFKA_AUTH: `scram` (the default) = SASL/SCRAM-SHA-512 and ACLs on the local cluster (security/kafka-auth.ts); `none` = PLAINTEXT, no authorizer. */
   kafkaAuth: KafkaAuth
   javaHome: string | undefined
 }
@@ -54,8 +54,9 @@ export function appPortOffset (): number {
 export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
   const brokers = env.brokers ?? int('BROKERS', 1)
   if (brokers !== 1 && brokers !== 3) throw new SettingsError(`BROKERS deve ser 1 ou 3, mas veio ${brokers}: use, por exemplo, \`BROKERS=3 make up\`.`)
+  const stateDir = env.stateDir ?? resolve(ROOT, process.env.VITRINE_STATE_DIR ?? '.vitrine')
   return {
-    stateDir: env.stateDir ?? resolve(ROOT, process.env.VITRINE_STATE_DIR ?? '.vitrine'),
+    stateDir,
     brokers,
     kafkaPort: env.kafkaPort ?? int('KAFKA_PORT', 9092),
     kafkaHeapMb: env.kafkaHeapMb ?? int('KAFKA_HEAP_MB', brokers === 1 ? 768 : 512),
@@ -68,7 +69,7 @@ export function loadSettings (env: Partial<StackSettings> = {}): StackSettings {
     flinkUiPort: env.flinkUiPort ?? int('FLINK_UI_PORT', 8190 + appPortOffset()),
     connectPort: env.connectPort ?? int('CONNECT_PORT', 8184 + appPortOffset()),
     lite: env.lite ?? ['1', 'true', 'yes'].includes(process.env.LITE ?? ''),
-    kafkaAuth: env.kafkaAuth ?? kafkaAuthSetting(),
+    kafkaAuth: env.kafkaAuth ?? kafkaAuthSetting(process.env.KAFKA_AUTH, stateDir),
     javaHome: env.javaHome ?? process.env.JAVA_HOME
   }
 }

@@ -14,6 +14,8 @@ import { appSettings } from './apps.ts'
 import { flinkReady, prepareFlink, submitStreamsJobs } from './streams-flink.ts'
 import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from './streams-connect.ts'
 import { adminSasl, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
+import { httpAuthSetting } from './security/http-auth.ts'
+import { forgetAuthMode, recordAuthMode, runningAuthMode } from './security/auth-mode.ts'
 import { deriveAcls } from './security/acls.ts'
 import { applyAcls, formatAclReport } from './security/apply.ts'
 
@@ -391,6 +393,13 @@ export async function up (s: StackSettings, options: UpOptions = {}): Promise<vo
 
 async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
   mkdirSync(s.stateDir, { recursive: true })
+  // Kafka already running in another security mode (make demo's scram, make test's none): clients of
+  // one mode cannot talk to the other's listener, so say it before anything starts.
+  const httpAuth = httpAuthSetting(process.env.HTTP_AUTH, s.stateDir)
+  const runningMode = runningAuthMode(s.stateDir)
+  if (runningMode !== undefined && !process.env.KAFKA_BROKERS && runningMode.kafkaAuth !== s.kafkaAuth) {
+    throw new StackError(`O Kafka desta pasta (${shownPath(s.stateDir)}) já roda com KAFKA_AUTH=${runningMode.kafkaAuth}, e este comando pediu KAFKA_AUTH=${s.kafkaAuth}: pare tudo com \`make down\` e rode de novo (make demo sobe com scram; make test e make bench, com none).`)
+  }
   writeToolsLog4j(s)
   // infra/bin/kafka logs in as the admin with this file when it exists (KAFKA_AUTH=scram); removed otherwise.
   writeAdminCommandConfig(s, s.kafkaAuth)
@@ -517,6 +526,8 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
     }
   }))
   if (first !== undefined) throw first
+  // Later commands without KAFKA_AUTH/HTTP_AUTH follow the running stack (security/auth-mode.ts).
+  if (!process.env.KAFKA_BROKERS && readPid(s.stateDir, 'kafka-1') !== undefined) recordAuthMode(s.stateDir, { kafkaAuth: s.kafkaAuth, httpAuth })
 }
 
 /** A process of ours besides the stack (a service, the UI ...): its pid file's name and the ports it listens on. */
@@ -548,6 +559,7 @@ export async function down (s: StackSettings, extra: Extra[] = []): Promise<stri
   await Promise.all(names.filter(n => !n.startsWith('kafka-')).map(stopOne))
   await Promise.all(names.filter(n => n.startsWith('kafka-') && n !== CONTROLLER_COMPONENT).map(stopOne))
   await Promise.all(names.filter(n => n === CONTROLLER_COMPONENT).map(stopOne))
+  forgetAuthMode(s.stateDir)
 
   const watched: Array<{ name: string, port: number }> = []
   for (const c of [...own, ...anyCluster]) if (!c.external) for (const port of c.ports) watched.push({ name: c.name, port })

@@ -3,21 +3,24 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { serviceAuthHeaders, signToken } from '@vitrine/service-kit'
 import type { AuthConfig } from '@vitrine/service-kit'
+import { runningAuthMode } from './auth-mode.ts'
 import { secretsDir } from './kafka-auth.ts'
 
 // HTTP_AUTH=jwt (issue 16): every service verifies HS256 tokens with one key, and the gateway's dev
 // issuer signs the instructor in with a code. Both are generated once into <state>/secrets/http-auth.json
 // (folder 700, file 600; the state folder is git-ignored), given to the services in their environment
-// (apps.ts) and never written anywhere else. HTTP_AUTH=none (the default while the test suites still
-// call the admin surface without a token) gives them too, so a token made now still works after the flip.
+// (apps.ts) and never written anywhere else. HTTP_AUTH=none (make test and make bench: their suites
+// call the admin surface without a token; the JWT matrices run with jwt) gives them too, so tools'
+// tokens work in either mode.
 
 export type HttpAuth = 'jwt' | 'none'
 
-/** The one place the default lives: flip it to 'jwt' once every suite signs in. */
-export const DEFAULT_HTTP_AUTH: HttpAuth = 'none'
+/** The one place the default lives: what `make demo` and `make up` start without HTTP_AUTH. */
+export const DEFAULT_HTTP_AUTH: HttpAuth = 'jwt'
 
-export function httpAuthSetting (raw = process.env.HTTP_AUTH): HttpAuth {
-  if (raw === undefined || raw === '') return DEFAULT_HTTP_AUTH
+/** HTTP_AUTH when set; else the mode the running stack of `stateDir` was started with; else the default. */
+export function httpAuthSetting (raw = process.env.HTTP_AUTH, stateDir?: string): HttpAuth {
+  if (raw === undefined || raw === '') return (stateDir === undefined ? undefined : runningAuthMode(stateDir)?.httpAuth) ?? DEFAULT_HTTP_AUTH
   if (raw === 'jwt' || raw === 'none') return raw
   throw new Error(`HTTP_AUTH deve ser jwt ou none (recebido "${raw}")`)
 }
@@ -44,13 +47,13 @@ export function httpSecrets (stateDir: string): HttpSecrets {
 }
 
 /** What every service of the stack gets in its environment (the gateway also reads the instructor code). */
-export function httpAuthEnv (stateDir: string, auth: HttpAuth = httpAuthSetting()): Record<string, string> {
+export function httpAuthEnv (stateDir: string, auth: HttpAuth = httpAuthSetting(process.env.HTTP_AUTH, stateDir)): Record<string, string> {
   const s = httpSecrets(stateDir)
   return { HTTP_AUTH: auth, HTTP_JWT_SECRET: s.jwtSecret, HTTP_INSTRUCTOR_CODE: s.instructorCode }
 }
 
 function authConfig (stateDir: string): AuthConfig {
-  return { HTTP_AUTH: httpAuthSetting(), HTTP_JWT_SECRET: httpSecrets(stateDir).jwtSecret, HTTP_JWT_ISSUER: process.env.HTTP_JWT_ISSUER ?? 'vitrine', HTTP_JWT_AUDIENCE: process.env.HTTP_JWT_AUDIENCE ?? 'vitrine' }
+  return { HTTP_AUTH: httpAuthSetting(process.env.HTTP_AUTH, stateDir), HTTP_JWT_SECRET: httpSecrets(stateDir).jwtSecret, HTTP_JWT_ISSUER: process.env.HTTP_JWT_ISSUER ?? 'vitrine', HTTP_JWT_AUDIENCE: process.env.HTTP_JWT_AUDIENCE ?? 'vitrine' }
 }
 
 /** An instructor token for a person (make demo prints it): valid for a class's day. */

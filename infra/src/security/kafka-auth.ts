@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StackSettings } from '../settings.ts'
+import { runningAuthMode } from './auth-mode.ts'
 import { ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL, REGISTRY_PRINCIPAL, SUPER_USERS, scramPrincipals } from './acls.ts'
 
-// KAFKA_AUTH=scram: the local cluster authenticates every client with SASL/SCRAM-SHA-512 and
-// authorizes it with StandardAuthorizer and the ACLs of acls.ts. KAFKA_AUTH=none (the default for
-// now) keeps the PLAINTEXT cluster of before, with no authorizer.
+// KAFKA_AUTH=scram (the default): the local cluster authenticates every client with SASL/SCRAM-SHA-512
+// and authorizes it with StandardAuthorizer and the ACLs of acls.ts. KAFKA_AUTH=none keeps a PLAINTEXT
+// cluster with no authorizer: `make test` and `make bench` run so (their suites drive the shared stack
+// as its admin surface; the security suites start SCRAM brokers of their own).
 //
 // The passwords are generated once into <state>/secrets/kafka-users.json (folder 700, file 600;
 // the state folder is git-ignored) and given to the broker at format time (KIP-900:
@@ -22,8 +24,8 @@ import { ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL, REGISTRY_PRINCIPAL, SUPER_USERS,
 
 export type KafkaAuth = 'none' | 'scram'
 
-/** The one place the default lives: flip it to 'scram' once every client carries credentials. */
-export const DEFAULT_KAFKA_AUTH: KafkaAuth = 'none'
+/** The one place the default lives: what `make demo` and `make up` start without KAFKA_AUTH. */
+export const DEFAULT_KAFKA_AUTH: KafkaAuth = 'scram'
 
 export const SCRAM_MECHANISM = 'SCRAM-SHA-512'
 
@@ -31,8 +33,9 @@ export class KafkaAuthError extends Error {
   code = 'SHOP_ERR_KAFKA_AUTH'
 }
 
-export function kafkaAuthSetting (raw = process.env.KAFKA_AUTH): KafkaAuth {
-  if (raw === undefined || raw === '') return DEFAULT_KAFKA_AUTH
+/** KAFKA_AUTH when set; else the mode the running stack of `stateDir` was started with; else the default. */
+export function kafkaAuthSetting (raw = process.env.KAFKA_AUTH, stateDir?: string): KafkaAuth {
+  if (raw === undefined || raw === '') return (stateDir === undefined ? undefined : runningAuthMode(stateDir)?.kafkaAuth) ?? DEFAULT_KAFKA_AUTH
   if (raw === 'none' || raw === 'scram') return raw
   throw new KafkaAuthError(`KAFKA_AUTH deve ser "none" ou "scram", mas veio "${raw}": corrija no .env ou na linha de comando.`)
 }

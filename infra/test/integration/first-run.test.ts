@@ -15,7 +15,8 @@ import { postgresHome, removeOutsideHome } from '../../src/postgres-host.ts'
 // ports is never touched): a clone inside a folder only its owner can enter starts and stops,
 // and a start that fails halfway leaves nothing of ours running.
 
-const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL', 'VITRINE_STATE_DIR', 'BROKERS', 'RECREATE']
+// KAFKA_AUTH and HTTP_AUTH too (make test sets them to none): a newcomer's start has the defaults, SCRAM and JWT.
+const EXTERNAL_VARS = ['KAFKA_BROKERS', 'DATABASE_URL', 'SCHEMA_REGISTRY_URL', 'VITRINE_STATE_DIR', 'BROKERS', 'RECREATE', 'KAFKA_AUTH', 'HTTP_AUTH']
 
 function stackEnv (base: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
@@ -96,6 +97,16 @@ test('a clone inside a folder only root can enter starts with `make up` (Postgre
     assert.ok(!home.startsWith(parent), `PostgreSQL's folder ${home} is inside the private folder`)
     assert.match(upOut, new RegExp(`binários e dados em ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))
   }
+
+  // The default start is the secure one: SCRAM users and the catalog's ACLs, and the admin tool logs in by itself.
+  assert.match(upOut, /ACLs: \d+ criadas/, 'make up did not apply the ACLs of KAFKA_AUTH=scram (the default)')
+  const topics = spawnSync(join(clone, 'infra/bin/kafka'), ['topics', '--bootstrap-server', `localhost:${base}`, '--list'], { cwd: clone, env: stackEnv(base), encoding: 'utf8', timeout: 60_000 })
+  assert.equal(topics.status, 0, `infra/bin/kafka topics --list failed on the SCRAM cluster:\n${topics.stdout}${topics.stderr}`)
+  assert.match(topics.stdout, /^orders\.new$/m)
+  // A command naming the other mode while this stack runs (make test's none) is refused before it starts anything.
+  const other = spawnSync('make', ['--no-print-directory', 'up'], { cwd: clone, env: stackEnv(base, { KAFKA_AUTH: 'none' }), encoding: 'utf8', timeout: 120_000 })
+  assert.notEqual(other.status, 0, `KAFKA_AUTH=none make up on a running SCRAM stack succeeded:\n${other.stdout}${other.stderr}`)
+  assert.match(`${other.stdout}${other.stderr}`, /já roda com KAFKA_AUTH=scram, e este comando pediu KAFKA_AUTH=none: pare tudo com `make down`/)
 
   const downRun = spawnSync('make', ['--no-print-directory', 'down'], { cwd: clone, env: stackEnv(base), encoding: 'utf8', timeout: 120_000 })
   assert.equal(downRun.status, 0, `make down failed:\n${downRun.stdout}${downRun.stderr}`)

@@ -8,7 +8,7 @@ function parse (text: string): Map<string, string> {
 }
 
 test('a single broker: KRaft combined mode with the teaching settings and replication 1', () => {
-  const p = parse(serverProperties(loadSettings({ brokers: 1, kafkaPort: 9092, stateDir: '/tmp/state' }), 0))
+  const p = parse(serverProperties(loadSettings({ brokers: 1, kafkaPort: 9092, stateDir: '/tmp/state', kafkaAuth: 'none' }), 0))
   assert.equal(p.get('process.roles'), 'broker,controller')
   assert.equal(p.get('node.id'), '1')
   assert.match(p.get('listeners') ?? '', /^PLAINTEXT:\/\/localhost:9092,CONTROLLER:\/\/localhost:9093(,|$)/)
@@ -22,7 +22,7 @@ test('a single broker: KRaft combined mode with the teaching settings and replic
 })
 
 test('three brokers: broker-only nodes beside one controller-only node (the quorum survives two brokers down), replication 3 and min.insync.replicas 2', () => {
-  const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state' })
+  const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state', kafkaAuth: 'none' })
   const nodes = [0, 1, 2].map(i => parse(serverProperties(s, i)))
   assert.deepEqual(nodes.map(p => p.get('node.id')), ['1', '2', '3'])
   assert.deepEqual(nodes.map(p => p.get('advertised.listeners')?.split(',')[0]), ['PLAINTEXT://localhost:19092', 'PLAINTEXT://localhost:19192', 'PLAINTEXT://localhost:19292'])
@@ -48,7 +48,7 @@ test('three brokers: broker-only nodes beside one controller-only node (the quor
 })
 
 test('each broker has a listener per service advertised as that service\'s link proxy (links.ts), mapped to PLAINTEXT', () => {
-  const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state' })
+  const s = loadSettings({ brokers: 3, kafkaPort: 19092, stateDir: '/tmp/state', kafkaAuth: 'none' })
   const p = parse(serverProperties(s, 1))
   // inventory is the third link slot: the broker listens at client + 12, advertises its proxy at client + 32.
   assert.ok(p.get('listeners')?.split(',').includes('LINK_INVENTORY://localhost:19204'))

@@ -13,10 +13,10 @@ function tempState (t: { after: (fn: () => void) => void }): string {
   return dir
 }
 
-test('HTTP_AUTH is none unless asked for (the rollout switch), and a bad value is refused naming the variable', () => {
-  assert.equal(DEFAULT_HTTP_AUTH, 'none')
-  assert.equal(httpAuthSetting(undefined), 'none')
-  assert.equal(httpAuthSetting('jwt'), 'jwt')
+test('HTTP_AUTH is jwt unless asked otherwise, and a bad value is refused naming the variable', () => {
+  assert.equal(DEFAULT_HTTP_AUTH, 'jwt')
+  assert.equal(httpAuthSetting(''), 'jwt')
+  assert.equal(httpAuthSetting('none'), 'none')
   assert.throws(() => httpAuthSetting('basic'), /HTTP_AUTH deve ser jwt ou none/)
 })
 

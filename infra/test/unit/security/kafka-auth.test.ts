@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -7,6 +7,8 @@ import { loadSettings } from '../../../src/settings.ts'
 import { serverProperties } from '../../../src/kafka-node.ts'
 import { DEFAULT_KAFKA_AUTH, formatScramArgs, kafkaAuthSetting, kafkaCredentials, secretsDir } from '../../../src/security/kafka-auth.ts'
 import { scramPrincipals } from '../../../src/security/acls.ts'
+import { forgetAuthMode, recordAuthMode } from '../../../src/security/auth-mode.ts'
+import { httpAuthSetting } from '../../../src/security/http-auth.ts'
 
 function parse (text: string): Map<string, string> {
   return new Map(text.split('\n').filter(l => l && !l.startsWith('#')).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
@@ -18,11 +20,32 @@ function tempState (t: { after: (fn: () => void) => void }): string {
   return dir
 }
 
-test('KAFKA_AUTH is none unless asked for (this session), and a bad value is refused naming the variable', () => {
-  assert.equal(DEFAULT_KAFKA_AUTH, 'none')
-  assert.equal(kafkaAuthSetting(undefined), 'none')
-  assert.equal(kafkaAuthSetting('scram'), 'scram')
+test('KAFKA_AUTH is scram unless asked otherwise, and a bad value is refused naming the variable', () => {
+  assert.equal(DEFAULT_KAFKA_AUTH, 'scram')
+  assert.equal(kafkaAuthSetting(''), 'scram')
+  assert.equal(kafkaAuthSetting('none'), 'none')
   assert.throws(() => kafkaAuthSetting('tls'), /KAFKA_AUTH deve ser "none" ou "scram", mas veio "tls"/)
+})
+
+test('without KAFKA_AUTH/HTTP_AUTH a command follows the running stack\'s modes, and only while its Kafka runs', t => {
+  const stateDir = tempState(t)
+  recordAuthMode(stateDir, { kafkaAuth: 'none', httpAuth: 'none' })
+  // No Kafka pid file: the record is not trusted.
+  assert.equal(kafkaAuthSetting('', stateDir), 'scram')
+  mkdirSync(join(stateDir, 'pids'))
+  writeFileSync(join(stateDir, 'pids', 'kafka-1.pid'), String(process.pid))
+  assert.equal(kafkaAuthSetting('', stateDir), 'none')
+  assert.equal(httpAuthSetting('', stateDir), 'none')
+  assert.equal(loadSettings({ stateDir }).kafkaAuth, 'none')
+  // An explicit variable wins over the running stack (stack.ts then refuses a mismatch).
+  assert.equal(kafkaAuthSetting('scram', stateDir), 'scram')
+  // A pid that no longer runs (a crash, a reboot): back to the default.
+  writeFileSync(join(stateDir, 'pids', 'kafka-1.pid'), '2147483646')
+  assert.equal(kafkaAuthSetting('', stateDir), 'scram')
+  assert.equal(httpAuthSetting('', stateDir), 'jwt')
+  forgetAuthMode(stateDir)
+  writeFileSync(join(stateDir, 'pids', 'kafka-1.pid'), String(process.pid))
+  assert.equal(kafkaAuthSetting('', stateDir), 'scram')
 })
 
 test('none: the broker is the PLAINTEXT one of before, with no authorizer and no secrets written', t => {
