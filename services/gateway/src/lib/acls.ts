@@ -15,7 +15,7 @@ type Principal = Static<typeof AclPrincipal>
 export type AclListType = Static<typeof AclList>
 
 /** Without an authorizer (KAFKA_AUTH=none) the broker answers DescribeAcls with SECURITY_DISABLED (54). */
-export const NO_AUTHORIZER_NOTE = 'Este broker não tem autorizador (KAFKA_AUTH=none, o padrão por enquanto): ele não confere usuário nem ACL, e qualquer cliente que alcance a porta pode ler, escrever e apagar qualquer tópico. Para ligar usuários SCRAM e ACLs por serviço, suba o cluster com KAFKA_AUTH=scram make demo (runbooks/07-seguranca.md).'
+export const NO_AUTHORIZER_NOTE = 'Este broker não tem autorizador (KAFKA_AUTH=none): ele não confere usuário nem ACL, e qualquer cliente que alcance a porta pode ler, escrever e apagar qualquer tópico. Para ligar usuários SCRAM e ACLs por serviço, pare tudo (make down) e suba de novo sem KAFKA_AUTH=none, que é o padrão do make demo, ou explicitamente: KAFKA_AUTH=scram make demo (runbooks/07-seguranca.md).'
 
 const labelOf = (table: Record<string, number>, value: number): string => Object.entries(table).find(([, v]) => v === value)?.[0] ?? String(value)
 
