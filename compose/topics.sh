@@ -6,12 +6,20 @@ set -eu
 BOOTSTRAP="${BOOTSTRAP:-kafka:19092}"
 BROKERS="${BROKERS:-1}"
 KAFKA_TOPICS="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
+# With compose's SASL (the admin's password from compose/.env) Kafka's tools log in as the admin.
+COMMAND_CONFIG="${COMMAND_CONFIG:-}"
+if [ -z "$COMMAND_CONFIG" ] && [ -n "${VITRINE_KAFKA_PASSWORD_ADMIN:-}" ]; then
+  COMMAND_CONFIG=$(mktemp)
+  chmod 600 "$COMMAND_CONFIG"
+  printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-512' \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$VITRINE_KAFKA_PASSWORD_ADMIN\";" > "$COMMAND_CONFIG"
+fi
 
 # create <name> <partitions> <replication> [--config key=value ...]
 create () {
   name=$1 partitions=$2 replication=$3
   shift 3
-  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
+  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --create --if-not-exists \
     --topic "$name" --partitions "$partitions" --replication-factor "$replication" "$@"
 }
 

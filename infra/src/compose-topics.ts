@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { TopicSpec } from '@vitrine/contracts'
 import { TOPICS, formatProblems, validateCatalog } from '@vitrine/contracts'
+import { adminLoginPreamble } from './compose-security.ts'
 import { ROOT } from './settings.ts'
 import { effectiveSpec } from './topics.ts'
 
@@ -36,12 +37,13 @@ set -eu
 BOOTSTRAP="\${BOOTSTRAP:-kafka:19092}"
 BROKERS="\${BROKERS:-1}"
 KAFKA_TOPICS="\${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
+${adminLoginPreamble()}
 
 # create <name> <partitions> <replication> [--config key=value ...]
 create () {
   name=$1 partitions=$2 replication=$3
   shift 3
-  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \\
+  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP" \${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --create --if-not-exists \\
     --topic "$name" --partitions "$partitions" --replication-factor "$replication" "$@"
 }
 

@@ -59,7 +59,7 @@ const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSy
 
 test('compose.yaml: official images, pinned, with the Kafka version the local setup runs', () => {
   const { services } = load('compose.yaml')
-  assert.deepEqual(Object.keys(services).sort(), ['alertmanager', 'connect', 'connect-init', 'flink', 'flink-jars', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
+  assert.deepEqual(Object.keys(services).sort(), ['acl-init', 'alertmanager', 'connect', 'connect-init', 'flink', 'flink-jars', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
   assert.equal(services.kafka?.image, `apache/kafka:${kafkaVersion}`)
   assert.equal(services['topic-init']?.image, services.kafka?.image)
   assert.match(services['schema-registry']?.image ?? '', /^confluentinc\/cp-schema-registry:\d+\.\d+\.\d+$/)

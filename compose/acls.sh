@@ -1,0 +1,87 @@
+#!/bin/sh
+# GENERATED from infra/src/security/acls.ts by infra/src/compose-security.ts. Do not edit; regenerate with
+#   node_modules/.bin/tsx infra/src/compose-security.ts
+# Grants each principal the ACLs of the catalog (and the Confluent registry's, compose-security.ts), as
+# `make up` does (run by the acl-init service in compose.yaml). It only adds: an ACL granted by hand for a
+# drill stays until it is removed with kafka-acls --remove.
+set -eu
+BOOTSTRAP="${BOOTSTRAP:-kafka:19092}"
+KAFKA_ACLS="${KAFKA_ACLS:-/opt/kafka/bin/kafka-acls.sh}"
+# With compose's SASL (the admin's password from compose/.env) Kafka's tools log in as the admin.
+COMMAND_CONFIG="${COMMAND_CONFIG:-}"
+if [ -z "$COMMAND_CONFIG" ] && [ -n "${VITRINE_KAFKA_PASSWORD_ADMIN:-}" ]; then
+  COMMAND_CONFIG=$(mktemp)
+  chmod 600 "$COMMAND_CONFIG"
+  printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-512' \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$VITRINE_KAFKA_PASSWORD_ADMIN\";" > "$COMMAND_CONFIG"
+fi
+
+# Four at a time: each line is a JVM start.
+pids=''
+failed=0
+acl () {
+  "$KAFKA_ACLS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --add "$@" > /dev/null &
+  pids="$pids $!"
+  set -- $pids
+  if [ $# -ge 4 ]; then drain; fi
+}
+drain () {
+  for p in $pids; do wait "$p" || failed=1; done
+  pids=''
+}
+
+acl --allow-principal User:checkout-api --resource-pattern-type LITERAL --operation Describe --operation Write --topic orders.new --topic orders.confirmed --topic orders.failed
+acl --allow-principal User:checkout-api --allow-principal User:payment --allow-principal User:inventory --allow-principal User:notification --allow-principal User:orchestrator --resource-pattern-type LITERAL --operation Describe --operation Read --operation Write --topic orders.retry.5s --topic orders.retry.30s --topic orders.retry.5m --topic orders.dlq
+acl --allow-principal User:checkout-api --resource-pattern-type LITERAL --operation Describe --operation Read --topic products.catalog --topic payments.failed --topic inventory.reserved --topic inventory.failed --topic orders.commands
+acl --allow-principal User:checkout-api --resource-pattern-type LITERAL --operation Describe --operation Read --group checkout-api
+acl --allow-principal User:checkout-api --resource-pattern-type PREFIXED --operation Describe --operation Read --group checkout-api- --group vitrine-reader-
+acl --allow-principal User:payment --resource-pattern-type LITERAL --operation Describe --operation Write --topic payments.requested --topic payments.approved --topic payments.failed --topic payments.refunded --topic payments.replies
+acl --allow-principal User:payment --resource-pattern-type LITERAL --operation Describe --operation Read --topic orders.new --topic inventory.failed --topic orders.failed --topic payments.commands
+acl --allow-principal User:payment --resource-pattern-type LITERAL --operation Describe --operation Read --group payment
+acl --allow-principal User:payment --resource-pattern-type PREFIXED --operation Describe --operation Read --group payment- --group vitrine-reader-
+acl --allow-principal User:inventory --resource-pattern-type LITERAL --operation Describe --operation Write --topic products.catalog --topic inventory.reserved --topic inventory.failed --topic inventory.released --topic inventory.replies
+acl --allow-principal User:inventory --resource-pattern-type LITERAL --operation Describe --operation Read --topic payments.approved --topic orders.confirmed --topic orders.failed --topic inventory.commands
+acl --allow-principal User:inventory --resource-pattern-type LITERAL --operation Describe --operation Read --group inventory
+acl --allow-principal User:inventory --resource-pattern-type PREFIXED --operation Describe --operation Read --group inventory- --group vitrine-reader-
+acl --allow-principal User:notification --resource-pattern-type LITERAL --operation Describe --operation Write --topic notifications.sent
+acl --allow-principal User:notification --resource-pattern-type LITERAL --operation Describe --operation Read --topic inventory.failed --topic orders.confirmed --topic orders.failed
+acl --allow-principal User:notification --resource-pattern-type LITERAL --operation Describe --operation Read --group notification
+acl --allow-principal User:notification --resource-pattern-type PREFIXED --operation Describe --operation Read --group notification- --group vitrine-reader-
+acl --allow-principal User:orchestrator --resource-pattern-type LITERAL --operation Describe --operation Write --topic payments.commands --topic inventory.commands --topic orders.commands
+acl --allow-principal User:orchestrator --resource-pattern-type LITERAL --operation Describe --operation Read --topic orders.new --topic payments.replies --topic inventory.replies
+acl --allow-principal User:orchestrator --resource-pattern-type LITERAL --operation Describe --operation Read --group orchestrator
+acl --allow-principal User:orchestrator --resource-pattern-type PREFIXED --operation Describe --operation Read --group orchestrator- --group vitrine-reader-
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Describe --operation Read --topic products.catalog --topic orders.new --topic payments.requested --topic payments.approved --topic payments.failed --topic payments.refunded --topic inventory.reserved --topic inventory.failed --topic inventory.released --topic orders.confirmed --topic sales.totals --topic orders.failed --topic notifications.sent --topic payments.commands --topic payments.replies --topic inventory.commands --topic inventory.replies --topic orders.commands --topic streams.order-kpis --topic streams.top-products --topic streams.live-kpis --topic streams.enriched-orders --topic streams.revenue-by-tier --topic orders.dlq
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Describe --operation Read --group gateway
+acl --allow-principal User:gateway --resource-pattern-type PREFIXED --operation Describe --operation Read --group gateway-
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Create --operation Delete --operation Describe --operation DescribeConfigs --topic '*'
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Describe --group '*'
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Describe --operation DescribeConfigs --cluster
+acl --allow-principal User:gateway --resource-pattern-type PREFIXED --operation Read --topic ex
+acl --allow-principal User:gateway --resource-pattern-type PREFIXED --operation Alter --operation Create --operation Delete --operation Describe --operation DescribeConfigs --operation Read --operation Write --topic lab.
+acl --allow-principal User:gateway --resource-pattern-type PREFIXED --operation Delete --operation Describe --operation Read --group lab.
+acl --allow-principal User:gateway --resource-pattern-type LITERAL --operation Read --topic customers.cdc --topic products.cdc --topic orders.retry.5s --topic orders.retry.30s --topic orders.retry.5m
+acl --deny-principal User:gateway --resource-pattern-type LITERAL --operation Delete --topic products.catalog --topic orders.new --topic payments.requested --topic payments.approved --topic payments.failed --topic payments.refunded --topic inventory.reserved --topic inventory.failed --topic inventory.released --topic orders.confirmed --topic sales.totals --topic orders.failed --topic notifications.sent --topic payments.commands --topic payments.replies --topic inventory.commands --topic inventory.replies --topic orders.commands --topic streams.order-kpis --topic streams.top-products --topic streams.live-kpis --topic streams.enriched-orders --topic streams.revenue-by-tier --topic customers.cdc --topic products.cdc --topic orders.retry.5s --topic orders.retry.30s --topic orders.retry.5m --topic orders.dlq --topic kafkasql-journal --topic kafkasql-snapshots --topic registry-events --topic _schemas
+acl --deny-principal User:gateway --resource-pattern-type PREFIXED --operation Delete --topic connect.
+acl --allow-principal User:sales-counter --resource-pattern-type LITERAL --operation Describe --operation Read --operation Write --topic sales.totals --topic orders.dlq
+acl --allow-principal User:sales-counter --resource-pattern-type LITERAL --operation Describe --operation Read --topic orders.confirmed
+acl --allow-principal User:sales-counter --resource-pattern-type LITERAL --operation Describe --operation Read --group sales-counter
+acl --allow-principal User:sales-counter --resource-pattern-type PREFIXED --operation Describe --operation Read --group sales-counter- --group vitrine-reader-
+acl --allow-principal User:sales-counter --resource-pattern-type PREFIXED --operation Describe --operation Write --transactional-id sales-counter-
+acl --allow-principal User:streams --resource-pattern-type LITERAL --operation Describe --operation Write --topic streams.order-kpis --topic streams.top-products --topic streams.live-kpis --topic streams.enriched-orders --topic streams.revenue-by-tier
+acl --allow-principal User:streams --resource-pattern-type LITERAL --operation Describe --operation Read --topic orders.new --topic orders.confirmed --topic customers.cdc --topic products.cdc
+acl --allow-principal User:streams --resource-pattern-type LITERAL --operation Describe --operation Read --group streams
+acl --allow-principal User:streams --resource-pattern-type PREFIXED --operation Describe --operation Read --group streams-
+acl --allow-principal User:streams --resource-pattern-type PREFIXED --operation Describe --operation Write --transactional-id vitrine-
+acl --allow-principal User:connect --resource-pattern-type LITERAL --operation Describe --operation Write --topic customers.cdc --topic products.cdc
+acl --allow-principal User:connect --resource-pattern-type LITERAL --operation Describe --operation Read --group connect
+acl --allow-principal User:connect --resource-pattern-type LITERAL --operation Create --operation Describe --operation DescribeConfigs --operation Read --operation Write --topic connect.configs --topic connect.offsets --topic connect.status
+acl --allow-principal User:connect --resource-pattern-type PREFIXED --operation Create --operation Describe --operation Write --topic connect.heartbeat
+acl --allow-principal User:registry --resource-pattern-type LITERAL --operation Create --operation Describe --operation DescribeConfigs --operation Read --operation Write --topic kafkasql-journal --topic kafkasql-snapshots --topic registry-events --topic _schemas
+acl --allow-principal User:registry --resource-pattern-type PREFIXED --operation Describe --operation Read --group apicurio- --group schema-registry
+drain
+if [ "$failed" != 0 ]; then
+  echo "kafka-acls falhou (veja acima): as ACLs do catálogo não estão todas no broker" >&2
+  exit 1
+fi
+echo "ACLs aplicadas: 359 regras para 10 principals"
