@@ -125,7 +125,7 @@ demo: setup
 
 # Needs the demo running (the gateway on :3010, plus APP_PORT_OFFSET). CLIENTE and ITENS (produto:qtd,...) change the order; prices come from the catalog.
 compare:
-	@$(TSX) services/gateway/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
+	@$(TSX) infra/src/security/as-admin.ts services/gateway/scripts/compare.ts $(if $(CLIENTE),--cliente $(CLIENTE)) $(if $(ITENS),--itens $(ITENS))
 
 # Debian's chromium drives the browser tests (a test tool cannot download its own browser here).
 browser:

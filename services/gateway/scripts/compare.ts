@@ -98,7 +98,8 @@ let res: Response
 try {
   res = await fetch(`${values.url}/api/compare`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // make compare runs it through infra's as-admin.ts, which signs it in as the instructor (HTTP_AUTH=jwt).
+    headers: { 'content-type': 'application/json', ...(process.env.VITRINE_TOOL_AUTHORIZATION ? { authorization: process.env.VITRINE_TOOL_AUTHORIZATION } : {}) },
     body: JSON.stringify({ customerId: values.cliente, items: items(values.itens) }),
     signal: AbortSignal.timeout(300_000)
   })
