@@ -129,6 +129,20 @@ test('the consumer groups lab: groups of both protocols, members, delay, freeze,
   const idle = await groupWhen(g2, 'five members, four partitions: one idle', g => g.members.length === 5 && g.members.every(m => m.inGroup) && owned(g).join() === ALL.join() && g.members.filter(m => m.partitions.length === 0).length === 1, 15_000)
   assert.equal(idle.partitions.filter(p => p.owner !== null).length, LAB_PARTITIONS)
 
+  // Cooperative-sticky, the third protocol: when a second member joins, the first gives up only the
+  // partitions that move (an eager member revokes all of them first) and keeps reading the rest.
+  assert.equal((await call('DELETE', `/groups/${g2}`)).status, 200)
+  const coop = await call('POST', '/groups', { protocol: 'cooperative' })
+  assert.equal(coop.status, 201)
+  const g3 = (coop.body as LabGroupsState).groups.find(g => g.protocol === 'cooperative')!.key
+  assert.equal((await call('POST', `/groups/${g3}/members`)).status, 201)
+  const alone = await groupWhen(g3, 'cooperative group: one member holds every partition', g => g.members.length === 1 && owned(g).join() === ALL.join())
+  const c1 = alone.members[0]!.name
+  assert.equal((await call('POST', `/groups/${g3}/members`)).status, 201)
+  const split = await groupWhen(g3, 'cooperative group: two members, half the partitions each', both)
+  const revokes = split.timeline.filter(e => e.kind === 'revoke' && e.member === c1 && e.partitions.length > 0)
+  assert.ok(revokes.length > 0 && revokes.every(e => e.partitions.length === LAB_PARTITIONS / 2), `the first member should give up only the half that moved: ${JSON.stringify(split.timeline)}`)
+
   // Encerrar laboratório: members closed, groups and topic deleted.
   const end = await call('POST', '/end')
   assert.equal(end.status, 200)
