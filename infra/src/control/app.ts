@@ -13,6 +13,7 @@ import type { ExerciseState } from '../exercises/board.ts'
 import { exerciseContext } from '../exercises/context.ts'
 import chaosRoutes from './chaos.ts'
 import faultRoutes from './faults.ts'
+import adminActions from './admin-actions.ts'
 import type { DrillTimings } from '../chaos/drills.ts'
 
 // The control plane over HTTP, bound to 127.0.0.1 (server.ts).
@@ -77,6 +78,8 @@ const controlApp: FastifyPluginAsyncTypebox<ControlAppOptions> = async (fastify,
   await fastify.register(chaosRoutes, { plane, ...(drillTimings !== undefined ? { timings: drillTimings } : {}) })
   // Each service's fault toggles and its broker link (faults.ts).
   await fastify.register(faultRoutes, { plane })
+  // What needs the Kafka admin, relayed by the gateway: a preferred-leader election, a DLQ replay (admin-actions.ts).
+  await fastify.register(adminActions, { plane })
 
   // The exercises (runbooks/exercicios): the scoreboard, a setup, a check. `make exercicio N=3` and
   // the gateway's /api/exercises (the UI's "Exercícios" page) go through these.

@@ -5,7 +5,9 @@ import { components, status as stackStatus, up } from '../stack.ts'
 import type { AppComponent, AppSettings } from '../apps.ts'
 import { SAGA_APPS, appPid, appSettings, apps, instanceCopies, killApp, startApp, stopApp } from '../apps.ts'
 import { isAlive, portInUse, readPid, removePid, sleep, stopGroup, stopSignal } from '../proc.ts'
+import type { Admin } from '@platformatic/kafka'
 import { createAdmin } from '../topics.ts'
+import { adminSasl } from '../security/kafka-auth.ts'
 import { toolAuthHeaders } from '../security/http-auth.ts'
 import { CONTROLLER_COMPONENT, nodeFormatted } from '../kafka-node.ts'
 import { submitStreamsJobs } from '../streams-flink.ts'
@@ -169,8 +171,26 @@ export class ControlPlane {
     while (isAlive(pid) && Date.now() < deadline) await sleep(50)
   }
 
-  private shopEnv (): { prefix: string, groupSuffix: string, schemaSuffix: string } {
+  /** The shop's topic prefix, group suffix and schema suffix (a test's own copy; empty in make demo). */
+  shopEnv (): { prefix: string, groupSuffix: string, schemaSuffix: string } {
     return { prefix: this.a.env.TOPIC_PREFIX ?? '', groupSuffix: this.a.env.KAFKA_GROUP_SUFFIX ?? '', schemaSuffix: this.a.env.DB_SCHEMA_SUFFIX ?? '' }
+  }
+
+  /**
+   * An Admin client on this plane's cluster (every broker of a BROKERS=3 one, so a broker stopped in
+   * a lab is no obstacle), logged in as the admin with KAFKA_AUTH=scram: the plane does what the
+   * services' principals may not (a reset's offsets, a preferred-leader election).
+   */
+  kafkaAdmin (clientId: string): Admin {
+    return createAdmin(this.kafkaBrokers(), clientId, adminSasl(this.s))
+  }
+
+  kafkaBrokers (): string {
+    return process.env.KAFKA_BROKERS ?? bootstrapServers(this.s)
+  }
+
+  databaseUrl (): string {
+    return databaseUrl(this.s)
   }
 
   /**
@@ -190,7 +210,7 @@ export class ControlPlane {
       await Promise.all(running.map(async c => await stopApp(this.a, c.name)))
       const { prefix, groupSuffix, schemaSuffix } = this.shopEnv()
       const { tables, stock } = await resetDatabase(databaseUrl(this.s), schemaSuffix)
-      const admin = createAdmin(process.env.KAFKA_BROKERS ?? bootstrapServers(this.s), 'vitrine-control')
+      const admin = this.kafkaAdmin('vitrine-control')
       let groups: GroupReset[]
       try {
         groups = await moveGroupsToEnd(admin, Object.keys(SHOP_SCHEMAS).filter(n => SAGA_APPS.includes(n)), prefix, groupSuffix)

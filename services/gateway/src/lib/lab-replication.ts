@@ -1,10 +1,11 @@
 import type Kafka from 'node-rdkafka'
-import { ConfigResourceTypes, Producer, ProduceAcks, ProtocolError, Writer, createAPI, describeQuorumV2, kGetBootstrapConnection } from '@platformatic/kafka'
+import { ConfigResourceTypes, Producer, ProduceAcks, describeQuorumV2, kGetBootstrapConnection } from '@platformatic/kafka'
 import type { Admin, Connection } from '@platformatic/kafka'
 import type { KafkaReader } from '@vitrine/service-kit'
 import { ShopError, invalidInput } from '@vitrine/service-kit'
-import { chaosCall } from './chaos.ts'
+import { adminAction, chaosCall } from './chaos.ts'
 import { CONTROL_HINT } from './control.ts'
+import type { ElectionResultType } from '@vitrine/service-kit/control-actions'
 import type { ReplicationStateType, WriteResultType } from '../schemas/lab-replicacao.ts'
 import { LAB_PREFIX } from '@vitrine/contracts'
 
@@ -12,7 +13,8 @@ import { LAB_PREFIX } from '@vitrine/contracts'
 // quorum and each partition's leader, replicas and ISR, read live; a lab producer writing with
 // acks=all to a topic of RF 3 and min.insync.replicas=2, each answer kept (the broker's error code
 // as the broker named it); a broker stopped or started through the control plane (as the Caos page
-// does), and a preferred-leader election (the ElectLeaders request of `kafka-leader-election`).
+// does), and a preferred-leader election (the ElectLeaders request of `kafka-leader-election`), which
+// the control plane sends as the Kafka admin: it needs ALTER on the cluster, which the gateway lacks.
 
 export const LAB_TOPIC = `${LAB_PREFIX}replicacao`
 export const LAB_TOPIC_PATTERN = '^lab\\.replicacao[a-z0-9._-]{0,80}$'
@@ -26,37 +28,6 @@ const KEPT_WRITES = 30
 
 /** The 1-broker cluster's answer to anything that needs three (pt-BR, the page shows it). */
 export const NEEDS_THREE = 'Este laboratório precisa do cluster de 3 brokers com o controller KRaft separado: pare a loja (make down) e suba com make demo BROKERS=3.'
-
-const ELECT_PREFERRED = 0
-
-/*
-  ElectLeaders Request (Version: 2) => election_type [topic_partitions] timeout_ms TAG_BUFFER
-    election_type => INT8
-    topic_partitions => topic [partitions] TAG_BUFFER   (null: every partition)
-    timeout_ms => INT32
-  @platformatic/kafka's Admin has no electLeaders; the request is small, so it is written here.
-*/
-interface ElectResult { errorCode: number, results: Array<{ topic: string, partitions: Array<{ partition: number, errorCode: number, errorMessage: string | null }> }> }
-const electLeadersV2 = createAPI<[electionType: number, topics: Array<{ topic: string, partitions: number[] }> | null, timeoutMs: number], ElectResult>(43, 2,
-  (electionType: number, topics: Array<{ topic: string, partitions: number[] }> | null, timeoutMs: number) => {
-    return Writer.create()
-      .appendInt8(electionType)
-      .appendArray(topics, (w, t) => { w.appendString(t.topic).appendArray(t.partitions, (w2, p) => { w2.appendInt32(p) }, true, false) })
-      .appendInt32(timeoutMs)
-      .appendTaggedFields()
-  },
-  (_id, _key, _version, r) => {
-    r.readInt32() // throttle_time_ms
-    const errorCode = r.readInt16()
-    const results = r.readArray(r1 => ({
-      topic: r1.readString(),
-      partitions: r1.readArray(r2 => ({ partition: r2.readInt32(), errorCode: r2.readInt16(), errorMessage: r2.readNullableString() }))
-    }))
-    return { errorCode, results }
-  })
-
-/** ELECTION_NOT_NEEDED: the partition's leader already is its preferred replica. */
-const ELECTION_NOT_NEEDED = 84
 
 export interface ReplicationLabOptions {
   admin: Admin
@@ -337,36 +308,21 @@ export class ReplicationLab {
     return { id, action, running: (body as { component?: { alive?: boolean } }).component?.alive === true }
   }
 
-  /** A preferred-leader election on every partition (what `kafka-leader-election --election-type preferred --all-topic-partitions` sends). */
-  async electPreferred (): Promise<{ elected: Array<{ topic: string, partition: number }>, notNeeded: number, failed: Array<{ topic: string, partition: number, code: string, message: string | null }> }> {
-    await this.requireCluster()
-    const conn = await this.connection()
-    // Every partition named: for a null list (all partitions) the controller leaves out those already on their preferred leader.
-    const topics = (await this.o.reader.metadata()).topics.map(t => ({ topic: t.name, partitions: t.partitions.map(p => p.id) })).filter(t => t.partitions.length > 0)
-    const answer = await electLeadersV2.async(conn, ELECT_PREFERRED, topics, 10_000)
-    if (answer.errorCode !== 0) throw new ShopError('SHOP_ERR_LAB_ELECTION', `the controller refused the election (error ${answer.errorCode})`, 409, { errorCode: answer.errorCode })
-    const elected: Array<{ topic: string, partition: number }> = []
-    const failed: Array<{ topic: string, partition: number, code: string, message: string | null }> = []
-    let notNeeded = 0
-    for (const t of answer.results) {
-      for (const p of t.partitions) {
-        if (p.errorCode === 0) elected.push({ topic: t.topic, partition: p.partition })
-        else if (p.errorCode === ELECTION_NOT_NEEDED) notNeeded++
-        else failed.push({ topic: t.topic, partition: p.partition, code: brokerError(protocolError(p.errorCode)).code, message: p.errorMessage })
-      }
+  /**
+   * A preferred-leader election on every partition (what `kafka-leader-election --election-type
+   * preferred --all-topic-partitions` sends), by the control plane as the Kafka admin. On one broker
+   * every partition already is on its preferred leader, and the answer says so.
+   */
+  async electPreferred (): Promise<ElectionResultType> {
+    const { status, body } = await adminAction(this.o.controlUrl, '/kafka/elect-leaders', {}, Math.max(this.o.controlTimeoutMs, 30_000), 'the preferred-leader election')
+    if (status !== 200) {
+      const b = body as { code?: `SHOP_ERR_${string}`, message?: string }
+      throw new ShopError(b.code ?? 'SHOP_ERR_UPSTREAM', b.message ?? `the control plane answered ${status}`, status === 409 ? 409 : 502, { service: 'control' })
     }
-    return { elected, notNeeded, failed }
+    return body as ElectionResultType
   }
 
   async close (): Promise<void> {
     await this.stopProducer()
-  }
-}
-
-function protocolError (code: number): unknown {
-  try {
-    return new ProtocolError(code)
-  } catch {
-    return { code: `ERROR_${code}`, message: `error ${code}` }
   }
 }

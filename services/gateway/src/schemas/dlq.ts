@@ -23,6 +23,5 @@ export const DeadLetter = Type.Object({
 
 export const DeadLetterList = Type.Object({ topic: Type.String(), records: Type.Array(DeadLetter) })
 
-const ReplayItem = Type.Object({ partition: Type.Integer(), offset: Type.Integer(), key: Nullable(Type.String()), group: Type.String(), originalTopic: Type.String(), error: Type.String() })
-
-export const ReplayResult = Type.Object({ sent: Type.Array(ReplayItem), alreadyReplayed: Type.Array(ReplayItem), notReplayable: Type.Array(ReplayItem) })
+// The replay is the control plane's (it writes as the Kafka admin); its request and answer are kit's, relayed unchanged.
+export { DlqReplayRequest, DlqReplayResult as ReplayResult } from '@vitrine/service-kit/control-actions'

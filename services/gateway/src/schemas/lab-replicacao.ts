@@ -95,8 +95,5 @@ export const BrokerParams = Type.Object({
 
 export const BrokerActionResult = Type.Object({ id: Type.Integer(), action: Type.String(), running: Type.Boolean() })
 
-export const ElectionResult = Type.Object({
-  elected: Type.Array(Type.Object({ topic: Type.String(), partition: Type.Integer() })),
-  notNeeded: Type.Integer({ description: 'partitions already led by their preferred replica (ELECTION_NOT_NEEDED)' }),
-  failed: Type.Array(Type.Object({ topic: Type.String(), partition: Type.Integer(), code: Type.String(), message: Nullable(Type.String()) }))
-})
+// The election is the control plane's (ElectLeaders needs the Kafka admin); its answer is kit's, relayed unchanged.
+export { ElectionResult } from '@vitrine/service-kit/control-actions'

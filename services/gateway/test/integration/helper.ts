@@ -81,18 +81,24 @@ type GatewayRoutes = FastifyPluginAsync<{ config: GatewayConfigType }>
 
 const controlConfig = (url: string, extra: Partial<GatewayConfigType>): GatewayConfigType => ({ CONTROL_URL: url, CONTROL_TIMEOUT_MS: 2000, ...extra }) as GatewayConfigType
 
+/** What a routes-only test hands the routes in place of the gateway's clients (its Kafka reader, serde...), closed by the test. */
+type Given = Record<string, unknown>
+
 /**
  * The gateway's `routes` that relay to the control plane (admin, chaos, ...), on the kit's error
  * handler, in front of the real control plane's API over a test shop of its own (its own topic
  * prefix, group suffix and schema suffix; `services` started, none by default), so nothing the
- * routes ask reaches the shared stack's shop. All of it is closed after the test.
+ * routes ask reaches the shared stack's shop. The routes' config is the gateway's on that shop
+ * (its brokers, prefix, database); `given(shop)` decorates the app with the clients they use.
+ * All of it is closed after the test.
  */
-export async function routesOverControl (t: AfterHook, routes: GatewayRoutes, o: { services?: string[], config?: Partial<GatewayConfigType> } = {}): Promise<{ app: FastifyInstance, shop: ExerciseShop }> {
+export async function routesOverControl (t: AfterHook, routes: GatewayRoutes, o: { services?: string[], config?: Partial<GatewayConfigType>, given?: (shop: ExerciseShop) => Given } = {}): Promise<{ app: FastifyInstance, shop: ExerciseShop }> {
   const shop = await startExerciseShop({ services: o.services ?? [] })
   t.after(async () => { await shop.close() })
   const control = await startControlApi(shop.plane)
   t.after(async () => { await control.close() })
-  const app = await buildRoutes(routes, { config: controlConfig(control.url, o.config ?? {}) }, [])
+  const config = loadConfig(GatewayConfig, serviceEnv(shop.env, { CONTROL_URL: control.url, CONTROL_TIMEOUT_MS: 2000, PROMETHEUS_URL: NOWHERE, ALERTMANAGER_URL: NOWHERE }))
+  const app = await buildRoutes(routes, { config: { ...config, ...o.config } }, [], o.given?.(shop) ?? {})
   t.after(async () => { await app.close() })
   return { app, shop }
 }

@@ -1,11 +1,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { ReplicationLabState } from '../../src/wire.ts'
-import { gatewayHarness } from './helper.ts'
+import { Admin } from '@platformatic/kafka'
+import { KafkaReader } from '@vitrine/service-kit'
+import type { ReplicationElection, ReplicationLabState } from '../../src/wire.ts'
+import replicacao from '../../src/routes/api/lab/replicacao.ts'
+import { gatewayHarness, routesOverControl } from './helper.ts'
 
 // The replication lab's routes against the shared 1-broker stack: the state is the cluster's (the
 // leaders it counts are the metadata's, the quorum DescribeQuorum's), everything that needs three
 // brokers answers 409 with the way to start them, and bad input is a 400 or 404 naming the field.
+// The preferred-leader election goes through the control plane (the real one, over a test shop of
+// its own), which sends it as the Kafka admin.
 // The shared broker is never stopped: with 3 brokers the routes run in web/test/full/lab-replicacao-3.test.ts.
 
 // No control plane here (the test must not reach the demo's): the lab falls back to the metadata.
@@ -55,7 +60,6 @@ test('what needs three brokers answers 409 with the hint; the shared broker is n
   for (const [method, path, body] of [
     ['POST', `${BASE}/topic`, {}],
     ['PUT', `${BASE}/producer`, { running: true }],
-    ['POST', `${BASE}/elect-preferred`, undefined],
     ['POST', `${BASE}/brokers/1/stop`, undefined]
   ] as const) {
     const r = await api(method, path, body)
@@ -65,6 +69,35 @@ test('what needs three brokers answers 409 with the hint; the shared broker is n
   }
   assert.equal((await h.app.kafkaConsole.admin.metadata({ topics: [], forceUpdate: true })).brokers.size, 1, 'the shared broker still answers')
   assert.equal((await api('GET', `${BASE}/state`)).body.topic.exists, false, 'nothing was created')
+})
+
+test('the preferred-leader election without the control plane (it sends ElectLeaders as the Kafka admin): 503 saying to start it with make demo', { timeout: 30_000 }, async () => {
+  const r = await api('POST', `${BASE}/elect-preferred`)
+  assert.equal(r.status, 503, JSON.stringify(r.body))
+  assert.equal(r.body.code, 'SHOP_ERR_CONTROL_UNAVAILABLE')
+  assert.match(r.body.details.hint, /make demo/)
+  assert.doesNotMatch(JSON.stringify(r.body), /127\.0\.0\.1:9/, 'the address stays inside the gateway')
+})
+
+test('the preferred-leader election through the control plane: on one broker every partition of the cluster already is on its preferred leader, and the answer says so', { timeout: 60_000 }, async t => {
+  const { app, shop } = await routesOverControl(t, replicacao, {
+    given: shop => {
+      const admin = new Admin({ clientId: 'gateway-test', bootstrapBrokers: shop.env.brokers.split(',') })
+      const reader = new KafkaReader(shop.env.brokers, 'gateway-test')
+      t.after(async () => { await reader.close(); await admin.close() })
+      return { kafkaConsole: { admin }, kafkaReader: reader }
+    }
+  })
+  const r = await app.inject({ method: 'POST', url: '/elect-preferred' })
+  assert.equal(r.statusCode, 200, r.body)
+  const e = r.json() as ReplicationElection
+  assert.deepEqual(e.elected, [], 'one replica per partition: no leader can move')
+  // Other tests create and delete topics meanwhile: the shop's own partitions are counted for sure.
+  const mine = (await h.app.kafkaReader.metadata()).topics.filter(t => t.name.startsWith(shop.env.prefix)).reduce((n, t) => n + t.partitions.length, 0)
+  assert.ok(mine > 0)
+  assert.ok(e.notNeeded >= mine, `${e.notNeeded} partitions said not needed, the shop alone has ${mine}`)
+  assert.deepEqual(e.failed.filter(f => f.topic.startsWith(shop.env.prefix)), [], 'none of the shop\'s partitions failed')
+  assert.ok(e.failed.length === 0, `failed: ${JSON.stringify(e.failed.slice(0, 5))}`)
 })
 
 test('bad input: an unknown broker is a 404 naming params.id, malformed ids, actions and topics are 400s naming field and rule', { timeout: 30_000 }, async () => {

@@ -9,8 +9,9 @@ import type { GatewayConfigType } from '../../../config.ts'
 /**
  * The Replicação lab: the cluster's brokers, quorum and ISR read live (GET /state, polled by the
  * page), the lab topic (RF 3, min.insync.replicas=2), an acks=all writer, a broker stopped or
- * started through the control plane, a preferred-leader election. Under one broker GET /state says
- * how to start three, and what needs three answers 409 with that hint.
+ * started through the control plane, a preferred-leader election (the control plane sends it, as the
+ * Kafka admin). Under one broker GET /state says how to start three, and what needs three answers 409
+ * with that hint; the election runs anyway and answers that every partition is on its preferred leader.
  */
 const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (fastify, { config }) => {
   const lab = new ReplicationLab({
@@ -48,7 +49,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   }, async (request) => await lab.broker(request.params.id, request.params.action))
 
   fastify.post('/elect-preferred', {
-    schema: { summary: 'Eleição de líder preferido em todas as partições', response: { 200: ElectionResult, 409: ErrorBody } }
+    schema: { summary: 'Eleição de líder preferido em todas as partições (pelo plano de controle, como admin do Kafka)', response: { 200: ElectionResult, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody } }
   }, async () => await lab.electPreferred())
 }
 
