@@ -9,7 +9,7 @@ import type { DrillRun as DrillRunSchema, DrillScene as DrillSceneSchema } from 
 import type { ChaosServiceFaults as ChaosServiceFaultsSchema } from './schemas/chaos.ts'
 import type { GroupView as LabGroupViewSchema, LabGroupsStateSchema, LabProtocolSchema, MemberView as LabMemberViewSchema, TimelineEvent as LabTimelineEventSchema } from './schemas/lab-groups.ts'
 import type { ResetReport as ResetReportSchema } from './schemas/admin.ts'
-import type { CompactionLabRecordSchema, CompactionLabStateSchema, CompactionLabTopicSchema, CompactionPolicySchema } from './schemas/lab-compaction.ts'
+import type { CompactionLabRecordSchema, CompactionLabSegmentSchema, CompactionLabStateSchema, CompactionLabTopicSchema, CompactionPolicySchema } from './schemas/lab-compaction.ts'
 import type { DeadLetter as DeadLetterSchema, DeadLetterList as DeadLetterListSchema, ReplayResult as ReplayResultSchema } from './schemas/dlq.ts'
 import type { AclList as AclListSchema } from './schemas/acls.ts'
 import type { PartitionsLabKeySchema, PartitionsLabMoveSchema, PartitionsLabRecordSchema, PartitionsLabStateSchema, PartitionsLabTopicSchema, AddPartitionsResult as AddPartitionsResultSchema, SendResult as SendResultSchema } from './schemas/lab-particoes.ts'
@@ -232,6 +232,7 @@ export type CompactionPolicy = Static<typeof CompactionPolicySchema>
 export type CompactionLabTopic = Static<typeof CompactionLabTopicSchema>
 export type CompactionLabRecord = Static<typeof CompactionLabRecordSchema>
 export type CompactionLabState = Static<typeof CompactionLabStateSchema>
+export type CompactionLabSegment = Static<typeof CompactionLabSegmentSchema>
 
 /** A saga service's second copy (GET /api/instances): same consumer group, its own port. */
 export type { InstanceCopyType as InstanceCopy } from './schemas/instances.ts'

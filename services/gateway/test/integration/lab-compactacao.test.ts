@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readTopicNow } from '@vitrine/service-kit'
+import { RETENTION_BYTES } from '../../src/lib/lab-compaction.ts'
 import type { CompactionLabState } from '../../src/wire.ts'
 import { gatewayHarness } from './helper.ts'
 
@@ -69,6 +70,31 @@ test('a retention lab topic: delete policy with retention.ms; the earliest offse
   // The deletion itself (10 s of retention, then the broker's check) is waited for in test/full/lab-compactacao-retention.test.ts.
 })
 
+test('a size retention lab topic: retention.bytes and no time limit; count writes a burst; the segments are the partition\'s files and add up to its size', { timeout: 60_000 }, async (t) => {
+  const name = shortName('s')
+  const topic = `${h.env.prefix}lab.compactacao.${name}`
+  t.after(async () => { await h.app.kafkaConsole.deleteTopic(topic).catch(() => {}) })
+  const created = await api('POST', BASE, { name, policy: 'size' })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  assert.equal(created.body.policy, 'size')
+  assert.ok((await api('GET', BASE)).body.topics.some((x: { topic: string, policy: string }) => x.topic === topic && x.policy === 'size'), 'listed as size retention (the broker\'s retention.bytes)')
+
+  const burst = await api('POST', `${BASE}/${name}/records`, { key: 'k', value: 'a', count: 10 })
+  assert.equal(burst.status, 200, JSON.stringify(burst.body))
+  assert.equal(burst.body.offset, 9, 'the answer is the burst\'s last record')
+  const state = (await api('GET', `${BASE}/${name}`)).body as CompactionLabState
+  assert.equal(state.policy, 'size')
+  assert.deepEqual(state.configs, { 'cleanup.policy': 'delete', 'segment.ms': '1000', 'retention.ms': '-1', 'retention.bytes': String(RETENTION_BYTES) })
+  assert.deepEqual([state.low, state.high], [0, 10])
+  assert.equal(state.records.length, 10)
+  // One segment (a burst is written in well under segment.ms), whose file is what DescribeLogDirs counts.
+  assert.equal(state.segments?.length, 1, JSON.stringify(state.segments))
+  assert.equal(state.segments[0]!.baseOffset, 0)
+  assert.equal(state.segments[0]!.sizeBytes, state.sizeBytes)
+  // The size lesson needs a burst to be less than retention.bytes and two bursts to be at least it (lib/lab-compaction.ts).
+  assert.ok(state.sizeBytes! < RETENTION_BYTES && 2 * state.sizeBytes! >= RETENTION_BYTES, `a burst of ten is ${state.sizeBytes} bytes against retention.bytes ${RETENTION_BYTES}`)
+})
+
 test('bad input: 400 naming the field and the rule; an unknown lab topic 404', async () => {
   const bad = await api('POST', BASE, { name: 'Nome Ruim', policy: 'compact' })
   assert.equal(bad.status, 400)
@@ -85,6 +111,11 @@ test('bad input: 400 naming the field and the rule; an unknown lab topic 404', a
   const noValue = await api('POST', `${BASE}/ok/records`, { key: 'k' })
   assert.equal(noValue.status, 400)
   assert.deepEqual(fields(noValue.body), ['body.value'])
+  for (const [count, rule] of [[0, 'minimum'], [101, 'maximum'], [1.5, 'type']] as const) {
+    const bad = await api('POST', `${BASE}/ok/records`, { key: 'k', value: 'a', count })
+    assert.equal(bad.status, 400, `count ${count}`)
+    assert.deepEqual(bad.body.errors.map((e: { field: string, rule: string }) => [e.field, e.rule]), [['body.count', rule]])
+  }
   const missing = await api('GET', `${BASE}/nao-existe`)
   assert.equal(missing.status, 404)
   assert.equal(missing.body.code, 'SHOP_ERR_TOPIC_NOT_FOUND')

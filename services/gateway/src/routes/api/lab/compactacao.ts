@@ -22,7 +22,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   fastify.get('/topics/:name', { schema: { params: CompactionLabParams, response: { 200: CompactionLabStateSchema, 400: ErrorBody, 404: ErrorBody } } }, async (request) => await lab.state(request.params.name))
 
   fastify.post('/topics/:name/records', { schema: { params: CompactionLabParams, body: CompactionWriteBody, response: { 200: CompactionLabRecordSchema, 400: ErrorBody, 404: ErrorBody } } }, async (request) =>
-    await lab.write(request.params.name, request.body.key, request.body.value))
+    await lab.write(request.params.name, request.body.key, request.body.value, request.body.count))
 
   fastify.delete('/topics/:name', { schema: { params: CompactionLabParams, response: { 204: Type.Null(), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } } }, async (request, reply) => {
     await lab.delete(request.params.name)
