@@ -92,7 +92,7 @@ export function flowExplain (counts: Readonly<Record<string, number>>, flight: I
 }
 
 /** The events page's figures over the last minute. */
-export interface EventsMinute { events: number, orders: number, failures: number, top: { topic: string, events: number } | null }
+export interface EventsMinute { events: number, orders: number, failures: number, top: { topic: string, events: number, tied: number } | null }
 
 export function eventsLastMinute (events: readonly LiveEvent[], now: number): EventsMinute {
   const since = now - 60_000
@@ -108,7 +108,8 @@ export function eventsLastMinute (events: readonly LiveEvent[], now: number): Ev
     if (e.outcome === 'failure' || e.outcome === 'dead-letter' || e.outcome === 'compensation') failures++
   }
   let top: EventsMinute['top'] = null
-  for (const [topic, k] of byTopic) if (!top || k > top.events || (k === top.events && topic < top.topic)) top = { topic, events: k }
+  for (const [topic, k] of byTopic) if (!top || k > top.events || (k === top.events && topic < top.topic)) top = { topic, events: k, tied: 0 }
+  if (top) top.tied = [...byTopic.values()].filter(k => k === top!.events).length
   return { events: n, orders: orders.size, failures, top }
 }
 
@@ -118,7 +119,8 @@ export function eventsExplain (m: EventsMinute, kept: number): string[] {
   }
   const rate = (m.events / 60).toLocaleString('pt-BR', { maximumFractionDigits: 1 })
   const out = [`No último minuto chegaram ${plural(m.events, 'evento', 'eventos')} (${rate} por segundo) de ${plural(m.orders, 'pedido', 'pedidos')}: cada pedido escreve vários eventos, um por passo da saga.`]
-  if (m.top) out.push(`O tópico que mais aparece é ${m.top.topic}, com ${count(m.top.events)} de ${count(m.events)} (${percent(m.top.events / m.events)}).`)
+  if (m.top && m.top.tied > 1) out.push(`Nenhum tópico domina: ${count(m.top.tied)} tópicos empatam com ${plural(m.top.events, 'evento', 'eventos')} cada (como ${m.top.topic}).`)
+  else if (m.top) out.push(`O tópico que mais aparece é ${m.top.topic}, com ${count(m.top.events)} de ${count(m.events)} (${percent(m.top.events / m.events)}).`)
   out.push(m.failures === 0
     ? 'Nenhum deles é falha ou compensação.'
     : `${plural(m.failures, 'deles é falha, compensação ou dead-letter', 'deles são falhas, compensações ou dead-letters')}: filtre por status para vê-los.`)
@@ -168,7 +170,8 @@ export function statsExplain (s: StatsSnapshot): string[] {
   const o = s.orders
   if (o.created === 0) return ['O gateway ainda não viu nenhum pedido desde que começou: faça um em “Novo pedido” ou ligue o gerador de tráfego.']
   const out = [`Desde que o gateway começou: ${plural(o.created, 'pedido criado', 'pedidos criados')}, ${count(o.confirmed)} ${o.confirmed === 1 ? 'confirmado' : 'confirmados'}, ${count(o.failed)} ${o.failed === 1 ? 'falhou' : 'falharam'} e ${count(o.pending)} em andamento.`]
-  if (s.successRate !== null) out.push(`Taxa de sucesso ${percent(s.successRate)}: ${count(o.confirmed)} confirmados de ${count(o.confirmed + o.failed)} que terminaram${s.meanProcessingMs !== null ? `, em ${duration(s.meanProcessingMs)} em média de orders.new até o fim` : ''}.`)
+  const ended = o.confirmed + o.failed
+  if (s.successRate !== null) out.push(`Taxa de sucesso ${percent(s.successRate)}: dos ${plural(ended, 'pedido que terminou', 'pedidos que terminaram')}, ${plural(o.confirmed, 'foi confirmado', 'foram confirmados')}${s.meanProcessingMs !== null ? `, em ${duration(s.meanProcessingMs)} em média de orders.new até o fim` : ''}.`)
   out.push(s.compensations + s.deadLetters === 0
     ? 'Nenhuma compensação e nenhuma dead-letter: nada precisou ser desfeito nem ficou sem processar.'
     : `${plural(s.compensations, 'compensação', 'compensações')} (estornos e liberações de estoque de pedidos que falharam) e ${plural(s.deadLetters, 'dead-letter', 'dead-letters')} (eventos que nenhum serviço conseguiu processar).`)

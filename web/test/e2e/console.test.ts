@@ -6,10 +6,11 @@ import { kafkaTool, loadSettings } from '@vitrine/infra'
 import { HEADERS, TopicSerde } from '@vitrine/contracts'
 import type { EventTopic, TopicValues } from '@vitrine/contracts'
 import { EventProducer, connect } from '@vitrine/service-kit'
-import { createCatalogTopics, deleteTestTopics, testEnv, waitFor } from '@vitrine/infra/testing'
+import { waitFor } from '@vitrine/infra/testing'
 import type { TestEnv } from '@vitrine/infra/testing'
-import type { BrowserSuite } from './helpers.ts'
-import { deleteTestSubjects, openPage, screenshot, serveWeb, skipUnlessRunnable, startBrowserSuite, startGateway } from './helpers.ts'
+import type { Page } from 'playwright-core'
+import type { BrowserSuite, ControlledSuite } from './helpers.ts'
+import { deleteTestSubjects, openPage, screenshot, serveWeb, skipUnlessRunnable, startControlledSuite, startGateway } from './helpers.ts'
 
 // The Kafka page against the real broker: what the page does is checked with Kafka's own tools.
 const skip = skipUnlessRunnable()
@@ -17,20 +18,21 @@ const settings = loadSettings()
 
 let env: TestEnv
 let ui: BrowserSuite
+let suite: ControlledSuite | undefined
 
 before(async () => {
   if (skip) return
-  env = testEnv()
-  await createCatalogTopics(env)
-  ui = await startBrowserSuite(env)
+  // With a control plane over the file's own shop (no service runs): the DLQ tab's reprocess goes
+  // through it, since it writes to the shop's retry topic as the Kafka admin.
+  suite = await startControlledSuite({ shop: { services: [] } })
+  env = suite.shop.env
+  ui = suite.ui
 })
 
 after(async () => {
-  await ui?.close()
-  if (env) {
-    await deleteTestTopics(env)
-    await deleteTestSubjects(env)
-  }
+  // The gateway and Chromium, the control plane, then the shop's topics, groups and schemas.
+  await suite?.close()
+  if (env) await deleteTestSubjects(env)
 })
 
 async function topicCommand (...args: string[]): Promise<string> {
@@ -126,10 +128,16 @@ test('a consumer group\'s lag per partition is shown', { skip }, async () => {
     assert.equal(await row.getAttribute('data-lag'), '4')
     assert.match(await row.textContent() ?? '', /aluno-1/)
     assert.equal((await page.getByTestId('group-total-lag').textContent())?.trim(), '4')
+    // The explanation says it with the numbers on screen: the partition, its lag, its reader, and
+    // (the member reading nothing since) that the commit stands still.
+    const explain = page.getByTestId('group-explain')
+    assert.match(await explain.textContent() ?? '', new RegExp(`A partição 0 de ${topic} tem o maior lag: 4 mensagens entre o offset commitado \\(3\\) e o fim do log \\(7\\); o lag total do grupo é 4\\.[\\s\\S]*lida por aluno-1, que está conectado ao grupo`))
+    await waitFor('the commit said to stand still', async () => /o commit não andou nos últimos [\d,]+ s: aluno-1 está parado/.test(await explain.textContent() ?? ''), 10_000)
 
     // The group reads on: the page follows.
     consumer.commitSync([{ topic, partition: 0, offset: 7 }])
     await waitFor('lag 0 on the page', async () => (await row.getAttribute('data-lag')) === '0', 15_000)
+    await waitFor('the explanation follows', async () => /Lag 0 em todas as partições com commit \(1 no total\)/.test(await explain.textContent() ?? ''), 5_000)
     await screenshot(page, 'kafka-grupos-lag')
   } finally {
     await page.close()
@@ -181,6 +189,36 @@ test('a lost connection to the gateway is shown, and so is its return', { skip }
   }
 })
 
+/**
+ * WCAG contrast ratios on the flow page: its muted note's text and the body text against the colour
+ * behind them, and the graph panel's border against the panel.
+ */
+async function contrasts (page: Page): Promise<{ muted: number, ink: number, border: number }> {
+  // A string, not a function: tsx would wrap its inner named functions in a helper the page lacks.
+  return await page.evaluate(`(() => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) ?? []).map(Number)
+    const channel = (v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4 }
+    const luminance = (c) => { const [r, g, b] = rgb(c).slice(0, 3).map(channel); return 0.2126 * r + 0.7152 * g + 0.0722 * b }
+    const ratio = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((m, n) => n - m); return (x + 0.05) / (y + 0.05) }
+    // The first opaque background up the tree (white under all of them).
+    const behind = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const bg = getComputedStyle(e).backgroundColor
+        if (rgb(bg)[3] !== 0 && bg !== 'transparent') return bg
+      }
+      return 'rgb(255, 255, 255)'
+    }
+    const note = document.querySelector('[data-testid="flow-note"]')
+    const main = document.querySelector('main')
+    const graph = document.querySelector('[data-testid="flow-graph"]')
+    return {
+      muted: ratio(getComputedStyle(note).color, behind(note)),
+      ink: ratio(getComputedStyle(main).color, behind(main)),
+      border: ratio(getComputedStyle(graph).borderTopColor, behind(graph))
+    }
+  })()`)
+}
+
 // What an instructor asked for after a rehearsal on a 1366×768 projector, checked in one page: the flow
 // fits the screen with its counter note, A+ reaches chart text, codes read in pt-BR, a failed order's
 // two notifications are explained, the traffic form shows the generator's running settings, the
@@ -229,6 +267,20 @@ test('the rehearsal list: projector fit, A+ on charts, pt-BR codes, two notifica
     }), 10_000)
     assert.match(await page.getByTestId('flow-note').textContent() ?? '', /Os números contam os eventos/)
     await screenshot(page, 'projetor-fluxo-1366x768')
+
+    // A+ is the projector mode: high contrast too. The muted note, body text and a panel's border
+    // against what is behind them (WCAG contrast ratios), off and on; the choice is kept.
+    const off = await contrasts(page)
+    await page.getByTestId('projector-toggle').click()
+    await waitFor('projector mode on', async () => await page.evaluate(() => document.documentElement.classList.contains('projector')), 5_000)
+    const on = await contrasts(page)
+    assert.ok(on.muted >= 7 && on.muted > off.muted, `muted text ${off.muted.toFixed(2)} → ${on.muted.toFixed(2)}:1 (AA is 4.5:1; AAA 7:1)`)
+    assert.ok(on.ink >= 20 && on.ink > off.ink, `body text ${off.ink.toFixed(2)} → ${on.ink.toFixed(2)}:1`)
+    assert.ok(off.border < 3 && on.border >= 3, `a panel's border ${off.border.toFixed(2)} → ${on.border.toFixed(2)}:1 (3:1 to be seen)`)
+    assert.equal(await page.evaluate(() => localStorage.getItem('vitrine.projector')), '1')
+    await screenshot(page, 'projetor-alto-contraste')
+    await page.getByTestId('projector-toggle').click()
+    await waitFor('projector mode off', async () => !(await page.evaluate(() => document.documentElement.classList.contains('projector'))), 5_000)
 
     // A+ reaches the chart's canvas text: the chart is drawn differently, and back the same without it.
     await page.goto(`${ui.web.url}/#/kpis`)

@@ -9,7 +9,8 @@ import { ROOT, labSuite, onPage, screenshot } from './helpers.ts'
 
 // The consumer groups lab's lesson (runbooks/laboratorio/02-grupos.md) in Chromium on the real
 // broker: after each member the page adds, the assignment it shows is what Kafka's own
-// kafka-consumer-groups --describe --members --verbose reports; a closed member's partitions move.
+// kafka-consumer-groups --describe --members --verbose reports; a closed member's partitions move;
+// with more members than partitions, the idle member is the one the tool lists with none.
 // Closing the gateway closes the lab's members and deletes its groups and topic.
 const lab = labSuite()
 const { skip } = lab
@@ -115,6 +116,18 @@ test('the consumer groups lab: each member added is assigned as kafka-consumer-g
       assert.ok(explain.includes(`${name} → ${partitions}`), `${name} → ${partitions} in: ${explain}`)
     }
     assert.match(explain, /Lag total \d+/)
+
+    // Step 6: five members for four partitions. The one left without a partition is the one
+    // kafka-consumer-groups --describe --members lists with none, and the page calls it idle.
+    for (let n = 3; n <= 5; n++) await page.getByTestId('grupos-add-member').click()
+    const five = await assertMatchesKafka(page, group, 5)
+    const idle = Object.entries(five).filter(([, p]) => p === '').map(([c]) => c)
+    assert.equal(idle.length, 1, JSON.stringify(five))
+    const idleRow = page.locator(`[data-testid=grupos-member][data-client-id="${idle[0]}"]`)
+    assert.equal(await idleRow.getAttribute('data-partitions'), '')
+    assert.match(await idleRow.textContent() ?? '', /ocioso/)
+    const idleName = (await idleRow.getAttribute('data-name'))!
+    await waitFor('the idle member explained', async () => new RegExp(`Há 5 membros para 4 partições: ${idleName} está ocioso`).test(await page.getByTestId('grupos-explain').textContent() ?? ''), 5_000)
     await screenshot(page, 'lab-grupos')
 
     // Encerrar laboratório: confirmed, the group goes.

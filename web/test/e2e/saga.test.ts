@@ -211,10 +211,48 @@ test('every page shows the live orders: flow, events (click → order), metrics'
     assert.equal(res.status, 202)
     const { orderId } = await res.json() as { orderId: string }
     await waitFor('orders.new counted on the graph', async () => Number(await page.locator('[data-testid="flow-topic"][data-topic="orders.new"] .count').textContent()) >= 1, 15_000)
+    // The explanation repeats the graph's counters (it follows them within a second) and says where the orders are.
+    const flowSays = await waitFor('the flow explained with the graph\'s numbers', async () => {
+      const [text, created, confirmed, failed] = await page.evaluate(() => [
+        document.querySelector('[data-testid="flow-explain"]')?.textContent ?? '',
+        ...['orders.new', 'orders.confirmed', 'orders.failed'].map(t => document.querySelector(`[data-testid="flow-topic"][data-topic="${t}"] .count`)?.textContent ?? '?')
+      ])
+      return new RegExp(`abriu: ${created} pedidos? entr\\w+ \\(orders\\.new\\), ${confirmed} \\w+ confirmados? \\(orders\\.confirmed\\) e ${failed} falh\\w+ \\(orders\\.failed\\)`).test(text!) ? text : undefined
+    }, 5_000, 200)
+    assert.match(flowSays!, /pedidos? (está|estão) em andamento: \d+ depois de [\w.-]+, esperando [\w-]+|Nenhum pedido em andamento/)
     await page.waitForTimeout(800)
     await screenshot(page, 'fluxo-ao-vivo')
 
     await page.goto(`${ui.web.url}/#/eventos`)
+    // The explanation's last-minute figures are the list's own: the "último minuto" window shows as
+    // many events, and filtered on the topic it names, as many of that topic.
+    await page.getByTestId('filter-window').selectOption('1')
+    const shown = async (): Promise<{ text: string, showing: string }> => await page.evaluate(() => ({
+      text: document.querySelector('[data-testid="events-explain"]')?.textContent ?? '',
+      showing: /Mostrando ([\d.]+) de/.exec(document.querySelector('[data-testid="events-count"]')?.textContent ?? '')?.[1] ?? '?'
+    }))
+    const minute = await waitFor('the last minute explained', async () => {
+      const { text, showing } = await shown()
+      const said = /chegaram ([\d.]+) eventos?/.exec(text)?.[1]
+      return said !== undefined && said === showing ? text : undefined
+    }, 5_000, 200)
+    // The topic it names: the one that dominates, or one of those that tie (one order: one event per step).
+    const named = (text: string): { topic: string, events: string } | undefined => {
+      const m = /mais aparece é ([\w.-]+), com ([\d.]+) de/.exec(text) ?? /empatam com ([\d.]+) eventos? cada \(como ([\w.-]+)\)/.exec(text)
+      if (!m) return undefined
+      return m[0].startsWith('mais') ? { topic: m[1]!, events: m[2]! } : { topic: m[2]!, events: m[1]! }
+    }
+    const top = named(minute)
+    assert.ok(top, minute)
+    await page.getByTestId('filter-topic').selectOption(top.topic)
+    // (The panel ignores the filters: events arriving meanwhile change both, so they are read together.)
+    await waitFor(`the list filtered on ${top.topic} shows as many as the panel says`, async () => {
+      const { text, showing } = await shown()
+      const now = named(text)
+      return now?.topic === top.topic && now.events === showing
+    }, 5_000, 200)
+    await page.getByTestId('filter-topic').selectOption('')
+    await page.getByTestId('filter-window').selectOption('0')
     await page.getByTestId('search-order').fill(orderId)
     const card = page.locator(`[data-testid="event-card"][data-order="${orderId}"]`).first()
     await card.waitFor({ timeout: 20_000 })
@@ -235,6 +273,13 @@ test('every page shows the live orders: flow, events (click → order), metrics'
     assert.ok(counted.orders.created >= 1)
     // The page refreshes its figures on its own timer: wait for the rate, not a guessed pause.
     await waitFor('the success rate shown as a percentage', async () => /%/.test(await page.getByTestId('metric-success').textContent() ?? ''), 15_000)
+    // The explanation uses the cards' figures: the success rate and the confirmed and failed counts.
+    await waitFor('the metrics explained with the cards\' numbers', async () => {
+      const card = await page.getByTestId('metric-success').textContent() ?? ''
+      const text = await page.getByTestId('metrics-explain').textContent() ?? ''
+      const [, rate, confirmed, failed] = /([\d,]+%)\s*([\d.]+) confirmados · ([\d.]+) falharam/.exec(card) ?? []
+      return rate !== undefined && text.includes(`Taxa de sucesso ${rate}: dos `) && new RegExp(`, ${confirmed} confirmados?, ${failed} falh[\\s\\S]*, ${confirmed} (foi confirmado|foram confirmados)`).test(text)
+    }, 5_000, 200)
     await screenshot(page, 'metricas')
     assert.deepEqual(errors, [])
   } finally {

@@ -57,11 +57,13 @@ test('the events panel: the last minute\'s count, rate, dominant topic and failu
     ev('orders.new', 'c', 'checkout-api', 61_000)
   ]
   const m = eventsLastMinute(events, NOW)
-  assert.deepEqual(m, { events: 3, orders: 2, failures: 1, top: { topic: 'orders.new', events: 2 } })
+  assert.deepEqual(m, { events: 3, orders: 2, failures: 1, top: { topic: 'orders.new', events: 2, tied: 1 } })
   const lines = eventsExplain(m, events.length)
   assert.equal(lines[0], 'No último minuto chegaram 3 eventos (0,1 por segundo) de 2 pedidos: cada pedido escreve vários eventos, um por passo da saga.')
   assert.equal(lines[1], 'O tópico que mais aparece é orders.new, com 2 de 3 (66,7%).')
   assert.match(lines[2]!, /^1 deles é falha/)
+  // One order's saga: one event per topic, none dominates.
+  assert.equal(eventsExplain(eventsLastMinute(events.slice(1, 3), NOW), 2)[1], 'Nenhum tópico domina: 2 tópicos empatam com 1 evento cada (como orders.new).')
   assert.match(eventsExplain(eventsLastMinute(events, NOW + 120_000), 4)[0]!, /Nenhum evento no último minuto: a loja está parada \(a página guarda 4 eventos/)
 })
 
@@ -86,6 +88,6 @@ test('the metrics panel reads the gateway\'s figures', () => {
   const s = { orders: { created: 10, confirmed: 6, failed: 2, pending: 2 }, successRate: 0.75, meanProcessingMs: 1500, compensations: 2, deadLetters: 0 } as StatsSnapshot
   const lines = statsExplain(s)
   assert.equal(lines[0], 'Desde que o gateway começou: 10 pedidos criados, 6 confirmados, 2 falharam e 2 em andamento.')
-  assert.equal(lines[1], 'Taxa de sucesso 75%: 6 confirmados de 8 que terminaram, em 1,5 s em média de orders.new até o fim.')
+  assert.equal(lines[1], 'Taxa de sucesso 75%: dos 8 pedidos que terminaram, 6 foram confirmados, em 1,5 s em média de orders.new até o fim.')
   assert.match(lines[2]!, /^2 compensações .* e 0 dead-letters/)
 })
