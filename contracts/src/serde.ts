@@ -3,6 +3,8 @@ import avro from 'avsc'
 import type { EventTopic, TopicValues } from './events.ts'
 import { latestSchema, schemaVersions } from './schemas.ts'
 import { TOPICS, findTopic } from './topics.ts'
+import type { RegistryLogin } from './registry-login.ts'
+import { registryAuthHeaders, registryClientArgs, registryLogin } from './registry-login.ts'
 
 export function subjectOf (topic: string): string {
   return `${topic}-value`
@@ -28,9 +30,12 @@ export class TopicSerde {
   private readonly ids = new Map<string, number>()
   private readonly readers = new Map<string, { reader: avro.Type, resolver?: avro.Resolver }>()
 
-  /** `prefix` is put before every topic (and so every subject) name: tests run a saga on their own topics. */
-  constructor (private readonly registryUrl: string, readonly prefix = '') {
-    this.registry = new SchemaRegistry({ host: registryUrl })
+  /**
+   * `prefix` is put before every topic (and so every subject) name: tests run a saga on their own topics.
+   * `login`: a service passes its config's (registryLogin(config)); a tool's default is its environment's.
+   */
+  constructor (private readonly registryUrl: string, readonly prefix = '', private readonly login: RegistryLogin | null = registryLogin()) {
+    this.registry = new SchemaRegistry(registryClientArgs(registryUrl, login))
   }
 
   async register (topic: string): Promise<number> {
@@ -51,7 +56,7 @@ export class TopicSerde {
   }
 
   private async subjectExists (subject: string): Promise<boolean> {
-    const res = await fetch(`${this.registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, { signal: AbortSignal.timeout(10_000) })
+    const res = await fetch(`${this.registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(subject)}/versions`, { headers: registryAuthHeaders(this.login), signal: AbortSignal.timeout(10_000) })
     if (res.status === 404) return false
     if (!res.ok) throw new SerdeError(`schema registry answered ${res.status} for the versions of ${subject}`)
     return ((await res.json()) as unknown[]).length > 0

@@ -1,5 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
-import { subjectOf, wireSchemaId } from '@vitrine/contracts'
+import { registryAuthHeaders, registryClientArgs, subjectOf, wireSchemaId } from '@vitrine/contracts'
 import { readTopicNow } from '@vitrine/service-kit'
 import { createAdmin } from '../topics.ts'
 import { produceOne, recreateTopic } from './lab.ts'
@@ -78,9 +78,10 @@ export default defineExercise({
     }
     // Every version of an earlier attempt goes (soft delete, then for good), then v1 alone again.
     const url = `${base(ctx)}/subjects/${encodeURIComponent(subject)}`
-    const soft = await fetch(url, { method: 'DELETE' })
-    if (soft.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE' })
-    const registry = new SchemaRegistry({ host: ctx.registryUrl })
+    // As admin (the exercise tools' login, KAFKA_AUTH=scram): the registry lets only admin change an exercise's subject.
+    const soft = await fetch(url, { method: 'DELETE', headers: registryAuthHeaders() })
+    if (soft.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders() })
+    const registry = new SchemaRegistry(registryClientArgs(ctx.registryUrl))
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(CLIENTE_V1) }, { subject })
     await produceOne(ctx.brokers, topic, 'cliente-1', await registry.encode(id, { id: 'cliente-1', nome: 'Ana' }))
   },

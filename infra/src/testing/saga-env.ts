@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import Kafka from 'node-rdkafka'
-import { TOPICS } from '@vitrine/contracts'
+import { TOPICS, registryAuthHeaders } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
 import { connect, envKafkaSecurity, errorsPlugin, migrate, serverOptions } from '@vitrine/service-kit'
 import type { Db, ServiceConfig, Tx } from '@vitrine/service-kit'
@@ -98,8 +98,9 @@ export async function deleteTestSubjects (env: TestEnv): Promise<void> {
   const names = new Set([...TOPICS.filter(t => t.schema !== null).map(t => `${env.prefix}${t.name}-value`), ...listed.filter(x => x.startsWith(env.prefix))])
   for (const name of names) {
     const url = `${base}/subjects/${encodeURIComponent(name)}`
-    const soft = await fetch(url, { method: 'DELETE' }).catch(() => undefined)
-    if (soft?.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined)
+    // As the test's login (admin on a KAFKA_AUTH=scram stack: testEnv adopts it).
+    const soft = await fetch(url, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => undefined)
+    if (soft?.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => undefined)
   }
 }
 

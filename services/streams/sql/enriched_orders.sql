@@ -35,6 +35,8 @@ CREATE TABLE enriched_orders (
   'value.fields-include' = 'ALL',
   'value.format' = 'avro-confluent',
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
+  'value.avro-confluent.basic-auth.credentials-source' = '${REGISTRY_CREDENTIALS_SOURCE}',
+  'value.avro-confluent.basic-auth.user-info' = '${REGISTRY_USER_INFO}',
   'value.avro-confluent.schema' = '${SCHEMA:enriched-order}',
   'sink.delivery-guarantee' = 'exactly-once',
   'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',

@@ -32,6 +32,8 @@ CREATE TABLE revenue_by_tier (
   'value.fields-include' = 'ALL',
   'value.format' = 'avro-confluent',
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
+  'value.avro-confluent.basic-auth.credentials-source' = '${REGISTRY_CREDENTIALS_SOURCE}',
+  'value.avro-confluent.basic-auth.user-info' = '${REGISTRY_USER_INFO}',
   'value.avro-confluent.schema' = '${SCHEMA:revenue-by-tier}',
   'sink.delivery-guarantee' = 'exactly-once',
   'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',

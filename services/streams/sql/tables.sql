@@ -11,6 +11,10 @@
 --                         SASL_PLAINTEXT como o usuário streams (ScramLoginModule sombreado do conector, senha do
 --                         .vitrine/secrets), com as ACLs que o catálogo dá ao streams
 --   ${SCHEMA_REGISTRY_URL} API Confluent do nosso registry (Apicurio)
+--   ${REGISTRY_CREDENTIALS_SOURCE}, ${REGISTRY_USER_INFO}
+--                         o login do Flink no registry: vazios sem login; com KAFKA_AUTH=scram,
+--                         USER_INFO e 'streams:<senha>' (o mesmo usuário e a mesma senha do Kafka:
+--                         o registry só deixa o streams registrar os schemas dos tópicos streams.*)
 --   ${GROUP_SUFFIX}        sufixo dos consumer groups do Flink
 --   ${SCHEMA:nome}         o .avsc de contracts/schemas (a versão mais nova), como texto
 -- ============================================================================
@@ -57,6 +61,8 @@ CREATE TABLE orders_new (
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'avro-confluent',
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
+  'value.avro-confluent.basic-auth.credentials-source' = '${REGISTRY_CREDENTIALS_SOURCE}',
+  'value.avro-confluent.basic-auth.user-info' = '${REGISTRY_USER_INFO}',
   'value.avro-confluent.schema' = '${SCHEMA:order-created}'
 );
 
@@ -81,6 +87,8 @@ CREATE TABLE orders_confirmed (
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'avro-confluent',
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
+  'value.avro-confluent.basic-auth.credentials-source' = '${REGISTRY_CREDENTIALS_SOURCE}',
+  'value.avro-confluent.basic-auth.user-info' = '${REGISTRY_USER_INFO}',
   'value.avro-confluent.schema' = '${SCHEMA:order-confirmed}'
 );
 

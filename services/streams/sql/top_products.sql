@@ -29,6 +29,8 @@ CREATE TABLE top_products (
   'value.fields-include' = 'EXCEPT_KEY',
   'value.format' = 'avro-confluent',
   'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}',
+  'value.avro-confluent.basic-auth.credentials-source' = '${REGISTRY_CREDENTIALS_SOURCE}',
+  'value.avro-confluent.basic-auth.user-info' = '${REGISTRY_USER_INFO}',
   'value.avro-confluent.schema' = '${SCHEMA:top-products}',
   'sink.delivery-guarantee' = 'exactly-once',
   'sink.transactional-id-prefix' = '${TRANSACTIONAL_ID}',

@@ -26,10 +26,16 @@ export interface SqlParams {
   KAFKA_SECURITY_PROTOCOL?: string
   KAFKA_SASL_MECHANISM?: string
   KAFKA_SASL_JAAS_CONFIG?: string
+  /** The avro-confluent format's registry login (kafkaSqlLogin): none when left out. */
+  REGISTRY_CREDENTIALS_SOURCE?: string
+  REGISTRY_USER_INFO?: string
 }
 
-/** No login, the Kafka clients' own defaults (the JAAS config is read only on a SASL connection). */
-const PLAINTEXT_LOGIN = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_JAAS_CONFIG: '' }
+/**
+ * No login, the Kafka clients' own defaults (the JAAS config is read only on a SASL connection). The
+ * registry client sends no credentials when its credentials source is empty (Confluent's RestService).
+ */
+const PLAINTEXT_LOGIN = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_JAAS_CONFIG: '', REGISTRY_CREDENTIALS_SOURCE: '', REGISTRY_USER_INFO: '' }
 
 /**
  * Flink's SQL Kafka connector (flink-sql-connector-kafka) carries the Kafka client shaded under
@@ -39,16 +45,20 @@ const PLAINTEXT_LOGIN = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_MECHA
 export const SHADED_SCRAM_LOGIN = 'org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule'
 
 /**
- * The Kafka connector's login options (properties.security.protocol, .sasl.mechanism, .sasl.jaas.config)
- * for a SCRAM principal (KAFKA_AUTH=scram: the `streams` principal and its ACLs), or no login. Flink hides
- * `*.jaas.config` values in its UI and logs (a sensitive key), so the password is not shown there.
+ * The jobs' login options for a SCRAM principal (KAFKA_AUTH=scram: the `streams` principal and its ACLs),
+ * or no login: the Kafka connector's (properties.security.protocol, .sasl.mechanism, .sasl.jaas.config)
+ * and the avro-confluent format's registry login (basic-auth USER_INFO, the same principal and password:
+ * the registry lets it register its streams.* outputs' schemas). Flink hides `*.jaas.config` and
+ * `*basic-auth*` values in its UI and logs (sensitive keys), so the password is not shown there.
  */
-export function kafkaSqlLogin (login: { username: string, password: string, mechanism?: string } | null): Pick<SqlParams, 'KAFKA_SECURITY_PROTOCOL' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_JAAS_CONFIG'> {
+export function kafkaSqlLogin (login: { username: string, password: string, mechanism?: string } | null): Pick<SqlParams, 'KAFKA_SECURITY_PROTOCOL' | 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_JAAS_CONFIG' | 'REGISTRY_CREDENTIALS_SOURCE' | 'REGISTRY_USER_INFO'> {
   if (login === null) return PLAINTEXT_LOGIN
   return {
     KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT',
     KAFKA_SASL_MECHANISM: login.mechanism ?? 'SCRAM-SHA-512',
-    KAFKA_SASL_JAAS_CONFIG: `${SHADED_SCRAM_LOGIN} required username="${login.username}" password="${login.password}";`
+    KAFKA_SASL_JAAS_CONFIG: `${SHADED_SCRAM_LOGIN} required username="${login.username}" password="${login.password}";`,
+    REGISTRY_CREDENTIALS_SOURCE: 'USER_INFO',
+    REGISTRY_USER_INFO: `${login.username}:${login.password}`
   }
 }
 

@@ -1,7 +1,8 @@
 import avro from 'avsc'
 import { ShopError, invalidInput } from '@vitrine/service-kit'
 import type { FieldError } from '@vitrine/service-kit'
-import { LAB_PREFIX } from '@vitrine/contracts'
+import { LAB_PREFIX, registryAuthHeaders } from '@vitrine/contracts'
+import type { RegistryLogin } from '@vitrine/contracts'
 
 // The schema-evolution lab: a lab subject (`lab.<name>-value`, on the lab topic `lab.<name>`) is
 // seeded with a copy of one of the shop's schemas, then evolved through the registry's own
@@ -147,7 +148,8 @@ export function readVerdict (compatible: boolean, level: Level, latest: number, 
 export class LabRegistry {
   private readonly base: string
 
-  constructor (url: string, private readonly timeoutMs = 10_000) {
+  /** `login`: the gateway's principal (KAFKA_AUTH=scram), which the registry lets write the lab's subjects. */
+  constructor (url: string, private readonly login: RegistryLogin | null = null, private readonly timeoutMs = 10_000) {
     this.base = url.replace(/\/+$/, '')
   }
 
@@ -157,7 +159,7 @@ export class LabRegistry {
       res = await fetch(base + path, {
         method,
         signal: AbortSignal.timeout(this.timeoutMs),
-        headers: { accept: 'application/vnd.schemaregistry.v1+json, application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: { accept: 'application/vnd.schemaregistry.v1+json, application/json', ...registryAuthHeaders(this.login), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {})
       })
     } catch (err) {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { TopicSerde, topicsWrittenBy } from '@vitrine/contracts'
+import { TopicSerde, registryLogin, topicsWrittenBy } from '@vitrine/contracts'
 import type { ServiceName } from '@vitrine/contracts'
 
 export interface RegistryStatus {
@@ -21,7 +21,8 @@ declare module 'fastify' {
  * trying with backoff. Encoding and decoding meanwhile fail as transient errors the callers retry.
  */
 export default fp<{ service: ServiceName }>(async (fastify, opts) => {
-  const serde = new TopicSerde(fastify.config.SCHEMA_REGISTRY_URL, fastify.config.TOPIC_PREFIX)
+  // The service's own Kafka principal (KAFKA_AUTH=scram): the registry lets it change only its topics' subjects.
+  const serde = new TopicSerde(fastify.config.SCHEMA_REGISTRY_URL, fastify.config.TOPIC_PREFIX, registryLogin(fastify.config))
   const topics = topicsWrittenBy(opts.service).filter(t => t.schema !== null).map(t => t.name)
   const status: RegistryStatus = { registered: false, error: undefined }
   let timer: NodeJS.Timeout | undefined

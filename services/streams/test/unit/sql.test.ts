@@ -91,3 +91,18 @@ test('every Kafka table logs in as the streams principal with KAFKA_AUTH=scram, 
     }
   }
 })
+
+test('every avro-confluent table logs in to the registry as the streams principal with KAFKA_AUTH=scram, and sends no credentials on PLAINTEXT', () => {
+  const scram = { ...params, ...kafkaSqlLogin({ username: 'streams', password: 'pw' }) }
+  for (const job of JOBS) {
+    for (const [login, source, info] of [[scram, 'USER_INFO', 'streams:pw'], [params, '', '']] as const) {
+      const tables = jobStatements(job, login).filter(st => st.includes("'value.format' = 'avro-confluent'"))
+      // Each job reads orders.new or orders.confirmed and writes its streams.* output in Avro.
+      assert.ok(tables.length >= 2, job)
+      for (const st of tables) {
+        assert.ok(st.includes(`'value.avro-confluent.basic-auth.credentials-source' = '${source}'`), `${job}: ${st.slice(0, 60)}`)
+        assert.ok(st.includes(`'value.avro-confluent.basic-auth.user-info' = '${info}'`), `${job}: ${st.slice(0, 60)}`)
+      }
+    }
+  }
+})

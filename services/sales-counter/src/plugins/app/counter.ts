@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter } from 'prom-client'
-import { TopicSerde } from '@vitrine/contracts'
+import { TopicSerde, registryLogin } from '@vitrine/contracts'
 import { rdkafkaSecurity, single } from '@vitrine/service-kit'
 import type { SalesCounterConfigType } from '../../config.ts'
 import { SalesCounter } from '../../counter.ts'
@@ -15,7 +15,7 @@ declare module 'fastify' {
 
 /** The counter and the recount it is compared with; the counter stops (consumer, then producers) on close. */
 export default fp<{ config: SalesCounterConfigType }>(async (fastify, { config }) => {
-  const serde = new TopicSerde(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX)
+  const serde = new TopicSerde(config.SCHEMA_REGISTRY_URL, config.TOPIC_PREFIX, registryLogin(config))
   await serde.register('sales.totals')
   const registers = [fastify.metrics.registry]
   const batches = single(fastify.metrics.registry, 'vitrine_counter_batches_total', () => new Counter({ name: 'vitrine_counter_batches_total', help: 'Batches of the sales-counter, by outcome (committed; aborted: a transaction aborted or a batch read again)', labelNames: ['outcome'] as const, registers }))

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import avro from 'avsc'
-import { TOPICS, subjectOf, wireSchemaId } from '@vitrine/contracts'
+import { TOPICS, registryLogin, subjectOf, wireSchemaId } from '@vitrine/contracts'
 import { EventProducer, ShopError, invalidInput } from '@vitrine/service-kit'
 import type { Logger } from '@vitrine/service-kit'
 import type { GatewayConfigType } from '../../../config.ts'
@@ -20,7 +20,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   const browser = fastify.registryBrowser
   // Made on first use: a gateway registers these routes before anyone asks the registry anything.
   let labRegistry: LabRegistry | undefined
-  const registry = (): LabRegistry => (labRegistry ??= new LabRegistry(config.SCHEMA_REGISTRY_URL))
+  const registry = (): LabRegistry => (labRegistry ??= new LabRegistry(config.SCHEMA_REGISTRY_URL, registryLogin(config)))
   const LAB_SUBJECT = new RegExp(LAB_SUBJECT_PATTERN)
   const sources = new Set(TOPICS.filter(t => t.schema !== null).map(t => subjectOf(config.TOPIC_PREFIX + t.name)))
 
