@@ -185,12 +185,13 @@ export class ControlPlane {
     return createAdmin(this.kafkaBrokers(), clientId, adminSasl(this.s))
   }
 
+  /** The shop's brokers and database: its services' (a test's shop on another stack), else the stack's. */
   kafkaBrokers (): string {
-    return process.env.KAFKA_BROKERS ?? bootstrapServers(this.s)
+    return this.a.env.KAFKA_BROKERS ?? process.env.KAFKA_BROKERS ?? bootstrapServers(this.s)
   }
 
   databaseUrl (): string {
-    return databaseUrl(this.s)
+    return this.a.env.DATABASE_URL ?? databaseUrl(this.s)
   }
 
   /**
