@@ -13,7 +13,8 @@ import { missingTools, observabilityTools, prepareAlertmanager, preparePrometheu
 import { appSettings } from './apps.ts'
 import { flinkReady, prepareFlink, submitStreamsJobs } from './streams-flink.ts'
 import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCdcConnector } from './streams-connect.ts'
-import { adminSasl, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
+import { adminSasl, kafkaCredentials, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
+import { ensureScramUsers } from './security/scram-users.ts'
 import { httpAuthSetting } from './security/http-auth.ts'
 import { forgetAuthMode, recordAuthMode, runningAuthMode } from './security/auth-mode.ts'
 import { deriveAcls } from './security/acls.ts'
@@ -464,6 +465,11 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
           for (const line of formatReport(report)) info(line)
           // KAFKA_AUTH=scram: each principal's ACLs, derived from the same catalog (security/acls.ts).
           if (s.kafkaAuth === 'scram') for (const line of formatAclReport(await applyAcls(admin, deriveAcls()))) info(line)
+          // A cluster formatted before a user joined the catalog (drill) gains it here, with the state folder's password.
+          if (s.kafkaAuth === 'scram' && !process.env.KAFKA_BROKERS) {
+            const added = await ensureScramUsers(admin, kafkaCredentials(s.stateDir))
+            if (added.length > 0) info(`Usuários SCRAM criados neste cluster: ${added.join(', ')}`)
+          }
         } finally {
           await admin.close()
         }

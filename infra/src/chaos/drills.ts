@@ -11,6 +11,7 @@ import { toolAuthHeaders } from '../security/http-auth.ts'
 import { metricSum, metricsOf, ordersSince, placeOrder, productWithStock, sagaServices } from '../exercises/saga.ts'
 import type { ExerciseContext } from '../exercises/types.ts'
 import { produceOne } from '../exercises/lab.ts'
+import { withDrillGrant } from '../security/drill-grant.ts'
 import { isAlive, readPid, sleep } from '../proc.ts'
 import { components } from '../stack.ts'
 import { createAdmin } from '../topics.ts'
@@ -39,7 +40,7 @@ export const SCENES: readonly Scene[] = [
   { name: 'pagamento-parado', title: 'Pagamento parado', defaultSeconds: 30, description: 'Para o serviço payment por 30 s e o sobe de novo: os pedidos esperam em orders.new (o lag do grupo payment cresce) e terminam quando ele volta.' },
   { name: 'estoque-lento', title: 'Estoque lento', defaultSeconds: 30, description: 'Liga no inventory um atraso de 1,5 s por registro consumido (toggle handlerDelayMs, sem reiniciar): o lag cresce e os pedidos demoram, mas terminam.' },
   { name: 'postgres-pausado', title: 'PostgreSQL pausado', defaultSeconds: 15, description: 'Congela o PostgreSQL (SIGSTOP) e o descongela (SIGCONT): transações esperam ou falham e são retentadas; nada se perde.' },
-  { name: 'schema-invalido', title: 'Schema inválido', defaultSeconds: 0, description: 'Publica em orders.new um registro com um schema id que o registry não conhece e outro com um schema incompatível: o leitor manda os dois para orders.dlq.' },
+  { name: 'schema-invalido', title: 'Schema inválido', defaultSeconds: 0, description: 'Publica em orders.new um registro com um schema id que o registry não conhece e outro com um schema incompatível: o leitor manda os dois para orders.dlq. Com ACLs (KAFKA_AUTH=scram) quem escreve é o usuário drill, com WRITE em orders.new concedido só durante a simulação e revogado no fim.' },
   { name: 'rajada', title: 'Rajada de 1.000 pedidos', defaultSeconds: 0, description: 'Envia 1.000 pedidos o mais rápido possível pelo checkout-api: o lag sobe e desce; estoque nunca negativo, uma cobrança por pedido.' },
   { name: 'lider-morto', title: 'Líder do broker morto', defaultSeconds: 20, description: 'Mata (SIGKILL) o broker líder da partição 0 de orders.new e o sobe de novo: outro broker assume a liderança e os pedidos seguem. Precisa de 3 brokers.' }
 ]
@@ -431,12 +432,15 @@ export class ChaosDrills {
     const wrongKey = `caos-${run.id.slice(0, 8)}-schema-incompativel`
     // Magic byte 0, then a 4-byte schema id far past any the registry handed out.
     const unknown = Buffer.concat([Buffer.from([0]), Buffer.from([0x7f, 0xff, 0xff, 0x00]), Buffer.from('nada')])
-    await produceOne(ctx.brokers, topic, unknownKey, unknown)
-    this.note(run, `publicado em ${topic} um registro com schema id ${0x7fffff00} (não registrado)`)
-    const registry = new SchemaRegistry({ host: ctx.registryUrl })
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'CaosIncompativel', namespace: 'vitrine.caos', fields: [{ name: 'ruido', type: 'int' }] }) }, { subject: `vitrine-caos-incompativel${ctx.schemaSuffix}-value` })
-    await produceOne(ctx.brokers, topic, wrongKey, await registry.encode(id, { ruido: 42 }))
-    this.note(run, `publicado em ${topic} um registro com schema id ${id} (registrado, incompatível com orders.new)`)
+    // Only checkout-api may write orders.new: the two records go as `drill`, granted WRITE for this drill alone.
+    await withDrillGrant(this.plane.settings.stack, ctx.brokers, topic, run.scene, text => { this.note(run, text) }, async security => {
+      await produceOne(ctx.brokers, topic, unknownKey, unknown, security)
+      this.note(run, `publicado em ${topic} um registro com schema id ${0x7fffff00} (não registrado)`)
+      const registry = new SchemaRegistry({ host: ctx.registryUrl })
+      const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'CaosIncompativel', namespace: 'vitrine.caos', fields: [{ name: 'ruido', type: 'int' }] }) }, { subject: `vitrine-caos-incompativel${ctx.schemaSuffix}-value` })
+      await produceOne(ctx.brokers, topic, wrongKey, await registry.encode(id, { ruido: 42 }), security)
+      this.note(run, `publicado em ${topic} um registro com schema id ${id} (registrado, incompatível com orders.new)`)
+    })
     const dlq = ctx.topicPrefix + DLQ_TOPIC
     const deadline = Date.now() + 60_000
     for (;;) {

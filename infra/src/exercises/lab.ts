@@ -1,6 +1,6 @@
 import type { Admin, CreateTopicsOptions } from '@platformatic/kafka'
 import { EventProducer } from '@vitrine/service-kit'
-import type { Delivered } from '@vitrine/service-kit'
+import type { Delivered, KafkaSecurity } from '@vitrine/service-kit'
 import pino from 'pino'
 import { sleep } from '../proc.ts'
 
@@ -26,9 +26,12 @@ export async function recreateTopic (admin: Admin, name: string, options: Omit<C
   }
 }
 
-/** Writes one record with acks=all (kit's idempotent producer) and closes the producer. */
-export async function produceOne (brokers: string, topic: string, key: string, value: Buffer): Promise<Delivered> {
-  const producer = new EventProducer(brokers, 'vitrine-exercise', pino({ level: 'warn' }))
+/**
+ * Writes one record with acks=all (kit's idempotent producer) and closes the producer. `security`:
+ * another login than the process's own (a chaos drill's forbidden write goes as `drill`).
+ */
+export async function produceOne (brokers: string, topic: string, key: string, value: Buffer, security?: KafkaSecurity): Promise<Delivered> {
+  const producer = new EventProducer(brokers, 'vitrine-exercise', pino({ level: 'warn' }), undefined, security === undefined ? {} : { security })
   try {
     await producer.connect()
     return await producer.send({ topic, key, value, headers: {} })

@@ -13,12 +13,17 @@ import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/con
 //   suffix or a random part chosen at run time (KAFKA_GROUP_SUFFIX, a reader's uuid, an instance id).
 // - Only `admin` is a super user (with `controller`, which only the controller listener accepts):
 //   topics, the catalog, exercises and the control plane run as admin; nothing else bypasses ACLs.
+// - `drill` holds no standing ACL: a chaos drill that needs a forbidden write (a record no reader can
+//   decode, into a topic only its writer service may write) gets drillAcls() for the drill's length
+//   and loses them after (infra/src/security/drill-grant.ts).
 
 export const ADMIN_PRINCIPAL = 'admin'
 /** The brokers' identity on the controller listener (SASL/PLAIN, see kafka-auth.ts); no client listener accepts it. */
 export const CONTROLLER_PRINCIPAL = 'controller'
 /** Apicurio Registry's kafkasql storage (infra/src/stack.ts). */
 export const REGISTRY_PRINCIPAL = 'registry'
+/** The chaos drills' forbidden writes: no ACL of its own, only a grant for one drill (drill-grant.ts). */
+export const DRILL_PRINCIPAL = 'drill'
 
 /** Apicurio's storage topics, the same list the gateway's console protects (services/gateway/src/lib/kafka-console.ts). */
 export const REGISTRY_TOPICS = ['kafkasql-journal', 'kafkasql-snapshots', 'registry-events'] as const
@@ -46,9 +51,9 @@ export interface DeriveOptions {
   catalog?: readonly TopicSpec[]
 }
 
-/** Every principal that gets a SCRAM user: the admin, each service of the catalog, the registry. */
+/** Every principal that gets a SCRAM user: the admin, each service of the catalog, the registry, the drills'. */
 export function scramPrincipals (): string[] {
-  return [ADMIN_PRINCIPAL, ...SERVICES, REGISTRY_PRINCIPAL]
+  return [ADMIN_PRINCIPAL, ...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL]
 }
 
 export const SUPER_USERS = [ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL] as const
@@ -176,6 +181,14 @@ function gatewayLabs (prefix: string): AclRule[] {
     ...allow(g, 'GROUP', lab, 'PREFIXED', ['READ', 'DESCRIBE', 'DELETE'], 'laboratórios: os grupos de consumo lab.* (entram, confirmam offsets, são apagados)'),
     ...allow(g, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['DESCRIBE'], 'laboratórios e página de ACLs: quórum KRaft, segmentos do log e as próprias ACLs (só leitura)')
   ]
+}
+
+/**
+ * What a drill's forbidden write needs, granted to `drill` for that drill only: WRITE on the one topic
+ * (LITERAL, the name with the run's prefix) and DESCRIBE, so its producer sees the topic's partitions.
+ */
+export function drillAcls (topic: string, drill: string): AclRule[] {
+  return allow(DRILL_PRINCIPAL, 'TOPIC', topic, 'LITERAL', ['WRITE', 'DESCRIBE'], `simulação ${drill}: escrita proibida concedida só durante a simulação`)
 }
 
 function dedupe (rules: AclRule[]): AclRule[] {

@@ -56,7 +56,7 @@ export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promi
   const missing = rules.filter(r => !have.has(aclKey(r)))
   // One request per few hundred entries keeps each well under the broker's request size.
   for (let i = 0; i < missing.length; i += 200) await admin.createAcls({ creations: missing.slice(i, i + 200).map(toKafkaAcl) })
-  if (missing.length > 0) await untilBrokerHas(admin, rules)
+  if (missing.length > 0) await untilBroker(admin, rules, true)
   const wanted = new Set(rules.map(aclKey))
   const principals = new Set(rules.map(r => r.principal))
   const extra = present.filter(p => principals.has(p.principal) && !wanted.has(aclKey(p)))
@@ -64,26 +64,27 @@ export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promi
 }
 
 /**
- * The controller commits new ACLs before a broker's authorizer has loaded them from the metadata log;
- * a client refused in between would be refused for nothing. DescribeAcls is answered from the
- * broker's own authorizer, so once it lists them all, they are in force there.
+ * The controller commits new ACLs (and deletions) before a broker's authorizer has loaded them from
+ * the metadata log; a client refused (or let through) in between would be so for nothing. DescribeAcls
+ * is answered from the broker's own authorizer, so once it lists them all (or none), that is in force there.
  */
-async function untilBrokerHas (admin: Admin, rules: readonly AclRule[], timeoutMs = 15_000): Promise<void> {
+async function untilBroker (admin: Admin, rules: ReadonlyArray<Omit<AclRule, 'why'>>, present: boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const have = new Set((await listAcls(admin)).map(aclKey))
-    const missing = rules.filter(r => !have.has(aclKey(r)))
-    if (missing.length === 0) return
-    if (Date.now() > deadline) throw new Error(`${missing.length} ACL(s) created but not yet in force on the broker after ${timeoutMs / 1000} s (first: ${aclKey(missing[0]!)})`)
+    const wrong = rules.filter(r => have.has(aclKey(r)) !== present)
+    if (wrong.length === 0) return
+    if (Date.now() > deadline) throw new Error(`${wrong.length} ACL(s) ${present ? 'created but not yet in force' : 'deleted but still in force'} on the broker after ${timeoutMs / 1000} s (first: ${aclKey(wrong[0]!)})`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
 
-/** Deletes exactly these rules (a test prefix's ACLs when the test ends, a drill's grant). */
+/** Deletes exactly these rules (a test prefix's ACLs when the test ends, a drill's grant), once the broker no longer holds them. */
 export async function revokeAcls (admin: Admin, rules: ReadonlyArray<Omit<AclRule, 'why'>>): Promise<void> {
   for (let i = 0; i < rules.length; i += 200) {
     await admin.deleteAcls({ filters: rules.slice(i, i + 200).map(toKafkaAcl) })
   }
+  if (rules.length > 0) await untilBroker(admin, rules, false)
 }
 
 export function formatAclReport (r: AclReport): string[] {

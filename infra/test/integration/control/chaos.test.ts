@@ -69,4 +69,7 @@ test('an unregistered and an incompatible schema id on orders.new: both dead-let
   assertTimeline(run)
   assert.ok(run.events.some(e => /orders\.dlq/.test(e.text)), JSON.stringify(run.events))
   assert.ok(run.samples.some(s => s.errorsPerSec > 0), `no errors sampled: ${JSON.stringify(run.samples)}`)
+  // make test's stack has no authorizer: no grant to the drill principal, and the timeline says why
+  // (with KAFKA_AUTH=scram the grant and its revoke: test/integration/security/kafka-acls.test.ts).
+  assert.ok(run.events.some(e => /não tem autorizador \(KAFKA_AUTH=none\): nenhuma ACL concedida a drill/.test(e.text)), JSON.stringify(run.events))
 })

@@ -9,7 +9,10 @@ import { ROOT, bootstrapServers } from '../../../src/settings.ts'
 import { up } from '../../../src/stack.ts'
 import { nodeDir } from '../../../src/kafka-node.ts'
 import { createAdmin } from '../../../src/topics.ts'
-import { REGISTRY_PRINCIPAL, deriveAcls } from '../../../src/security/acls.ts'
+import { DRILL_PRINCIPAL, REGISTRY_PRINCIPAL, deriveAcls, drillAcls } from '../../../src/security/acls.ts'
+import { drillLogin, grantDrill, revokeDrill, withDrillGrant } from '../../../src/security/drill-grant.ts'
+import { deleteScramUser, missingScramUsers } from '../../../src/security/scram-users.ts'
+import { produceOne } from '../../../src/exercises/lab.ts'
 import { adminSasl, kafkaCredentials, platformaticSasl, rdkafkaSasl, secretsDir } from '../../../src/security/kafka-auth.ts'
 import { freeBrokerBase, isolatedSettings } from '../../../src/testing/stack-env.ts'
 import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readAllNow, readTopic, serviceEnv, testEnv, waitFor } from '../../../src/testing/saga-env.ts'
@@ -27,7 +30,8 @@ import { randomUUID } from 'node:crypto'
 // to write and to read every catalog topic, and the broker's answers must be exactly the catalog's.
 
 const { ERR_TOPIC_AUTHORIZATION_FAILED: TOPIC_DENIED } = Kafka.CODES.ERRORS
-const PRINCIPALS = [...SERVICES, REGISTRY_PRINCIPAL]
+// drill holds no standing ACL: the catalog makes it neither writer nor reader of anything.
+const PRINCIPALS = [...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL]
 
 type Outcome = 'ok' | 'denied' | string
 
@@ -169,7 +173,7 @@ async function joinAndRead (bootstrap: string, sasl: Record<string, string>, gro
   }
 }
 
-test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog allows; a forged CONFIRM and a wrong password are refused', { timeout: 180_000 }, async t => {
+test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog allows; a forged CONFIRM and a wrong password are refused', { timeout: 200_000 }, async t => {
   const s = isolatedSettings(t, await freeBrokerBase(), { kafkaAuth: 'scram' })
   await up(s, { only: ['kafka-1'], catalog: true })
   const bootstrap = bootstrapServers(s)
@@ -215,6 +219,46 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       }
     }
     assert.deepEqual(wrong, [])
+  })
+
+  await t.test('the drill principal: a cluster formatted without it gains its user at up; refused on orders.new before the grant, allowed during, refused after the revoke, also when the drill\'s write fails', async () => {
+    const admin = createAdmin(bootstrap, 'acl-test-drill', adminSasl(s))
+    try {
+      // A cluster formatted before `drill` joined the catalog: its user is missing until `up` adds it.
+      await deleteScramUser(admin, DRILL_PRINCIPAL)
+      await waitFor('drill\'s SCRAM user gone', async () => (await missingScramUsers(admin, [DRILL_PRINCIPAL])).length === 1 ? true : undefined, 10_000, 100)
+      await up(s, { only: ['kafka-1'], catalog: true })
+      assert.deepEqual(await missingScramUsers(admin), [], 'up left a SCRAM user of scramPrincipals() missing')
+
+      const drill = sasl(DRILL_PRINCIPAL)
+      assert.equal((await produceEach(bootstrap, drill, ['orders.new'])).get('orders.new'), 'denied', 'drill wrote orders.new without a grant')
+      const rules = drillAcls('orders.new', 'acl-test')
+      await grantDrill(admin, rules)
+      try {
+        // Only the granted topic.
+        assert.deepEqual(Object.fromEntries(await produceEach(bootstrap, drill, ['orders.new', 'orders.confirmed'])), { 'orders.new': 'ok', 'orders.confirmed': 'denied' })
+        // The drill's own writer (kit's idempotent producer) with the drill's login, as the chaos drill writes.
+        const delivered = await produceOne(bootstrap, 'orders.new', 'acl-test-drill', Buffer.from('drill'), drillLogin(s))
+        assert.equal(delivered.topic, 'orders.new')
+      } finally {
+        await revokeDrill(admin, rules)
+      }
+      assert.equal((await produceEach(bootstrap, drill, ['orders.new'])).get('orders.new'), 'denied', 'drill still writes orders.new after the revoke')
+
+      // The drill's wrapper: granted and revoked around the write, said in pt-BR, revoked when the write throws too.
+      const notes: string[] = []
+      await assert.rejects(withDrillGrant(s, bootstrap, 'orders.new', 'acl-test', text => notes.push(text), async security => {
+        await produceOne(bootstrap, 'orders.new', 'acl-test-drill', Buffer.from('drill'), security)
+        throw new Error('the drill failed after its write')
+      }), /the drill failed after its write/)
+      assert.match(notes[0] ?? '', /^ACL concedida a drill: WRITE \(e DESCRIBE\) em orders\.new/)
+      assert.match(notes.at(-1) ?? '', /^ACL de drill revogada: WRITE em orders\.new/)
+      assert.deepEqual((await listAcls(admin)).filter(r => r.principal === DRILL_PRINCIPAL), [], 'a grant of drill is left on the broker')
+      assert.equal((await produceEach(bootstrap, drill, ['orders.new'])).get('orders.new'), 'denied')
+    } finally {
+      await revokeDrill(admin, drillAcls('orders.new', 'acl-test')).catch(() => {})
+      await admin.close()
+    }
   })
 
   await t.test('a forged orders.commands CONFIRM from checkout-api or the gateway is refused and nothing is appended', async () => {

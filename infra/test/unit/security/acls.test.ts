@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
-import { ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
+import { ADMIN_PRINCIPAL, DRILL_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, drillAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
 
 // The ACLs derived from the catalog, checked against the catalog itself: who writes and reads each topic.
 
@@ -109,9 +109,13 @@ test('a test prefix moves topics, Connect and the transactional ids, never widen
   assert.deepEqual(prefixOnlyAcls(''), [])
 })
 
-test('principals: one SCRAM user per service, the registry and the admin; only the admin is super, and only the gateway has wildcards', () => {
-  assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, ...SERVICES].sort())
+test('principals: one SCRAM user per service, the registry, the drills\' and the admin; only the admin is super, and only the gateway has wildcards', () => {
+  assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL, ...SERVICES].sort())
   assert.ok(!rules.some(r => r.principal === ADMIN_PRINCIPAL), 'the admin is a super user and needs no ACL')
+  // drill has no standing ACL: a drill grants its one write and takes it back (drill-grant.ts).
+  assert.ok(!rules.some(r => r.principal === DRILL_PRINCIPAL), 'drill holds a standing ACL')
+  assert.deepEqual(drillAcls('t1.orders.new', 'schema-invalido').map(r => `${r.principal} ${r.resource} ${r.pattern} ${r.name} ${r.operation} ${r.permission}`),
+    ['drill TOPIC LITERAL t1.orders.new WRITE ALLOW', 'drill TOPIC LITERAL t1.orders.new DESCRIBE ALLOW'])
   for (const s of [...SERVICES, REGISTRY_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
   // Only read-only cluster rights, the gateway's: the broker's default.replication.factor (console),
   // the quorum, log dirs and ACLs (labs, ACL page). Never ALTER: it would let the gateway create ACLs.
