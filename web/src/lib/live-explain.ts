@@ -1,5 +1,6 @@
 import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from './types.ts'
-import { count, duration, percent } from './format.ts'
+import { clock, count, duration, percent } from './format.ts'
+import { stepLabel } from './labels.ts'
 
 // The live views' explanation panels: what the numbers on screen mean right now, in pt-BR. Pure
 // functions of the state each page already holds (no request of their own), so a page derives its
@@ -175,5 +176,29 @@ export function statsExplain (s: StatsSnapshot): string[] {
   out.push(s.compensations + s.deadLetters === 0
     ? 'Nenhuma compensação e nenhuma dead-letter: nada precisou ser desfeito nem ficou sem processar.'
     : `${plural(s.compensations, 'compensação', 'compensações')} (estornos e liberações de estoque de pedidos que falharam) e ${plural(s.deadLetters, 'dead-letter', 'dead-letters')} (eventos que nenhum serviço conseguiu processar).`)
+  return out
+}
+
+/** The order page's panel, from its timeline (oldest first) as the page shows it. */
+export function orderExplain (steps: readonly LiveEvent[]): string[] {
+  const first = steps[0]
+  const last = steps.at(-1)
+  if (!first || !last) return []
+  const writers = [...new Set(steps.map(e => e.producer).filter((p): p is string => p !== null))]
+  const ended = steps.find(e => TERMINAL.has(e.topic))
+  const span = duration(last.timestamp - first.timestamp)
+  const events = plural(steps.length, 'evento', 'eventos')
+  const out: string[] = []
+  if (ended?.topic === 'orders.confirmed') {
+    out.push(`Confirmado: ${events} em ${span} do primeiro ao último, escritos por ${names(writers)}; cada serviço reagiu ao evento do anterior.`)
+  } else if (ended) {
+    out.push(`Falhou: ${events} em ${span}, escritos por ${names(writers)}.`)
+  } else {
+    out.push(`Em andamento: ${events} até agora, escritos por ${names(writers)}; o último foi “${stepLabel(last)}” (${last.topic}) às ${clock(last.timestamp).slice(0, 8)}.`)
+  }
+  const undone = steps.filter(e => e.outcome === 'compensation')
+  if (undone.length > 0) out.push(`${plural(undone.length, 'compensação desfez', 'compensações desfizeram')} o que já tinha sido feito (${[...new Set(undone.map(e => e.topic))].join(', ')}): numa saga não há rollback, cada serviço desfaz o seu passo com um evento novo.`)
+  else if (ended && ended.topic !== 'orders.confirmed') out.push('Nenhuma compensação: nada do que falhou precisou ser desfeito.')
+  if (steps.some(e => e.outcome === 'retry')) out.push('Houve nova tentativa: um serviço não conseguiu processar um evento e o mandou para um tópico de retry, que ele mesmo relê depois de uma espera.')
   return out
 }

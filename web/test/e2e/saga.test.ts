@@ -80,6 +80,11 @@ test('an order placed in the form reaches confirmed, every step on its timeline 
     const got = await steps(page)
     assert.deepEqual(got.map(s => s.topic).filter(t => expected.includes(t)), expected, 'in the order they happened')
     assert.equal(got.filter(s => s.outcome === 'compensation').length, 0)
+    // The explanation counts the timeline's events and names how the order ended.
+    await waitFor('the order explained with its timeline', async () => {
+      const n = await page.getByTestId('timeline-step').count()
+      return (await page.getByTestId('order-explain').textContent() ?? '').includes(`Confirmado: ${n} eventos em `)
+    }, 5_000, 200)
 
     // The coordinates shown are the record's own, as Kafka has it.
     const [created] = (await readTopic(saga.env.brokers, saga.env.prefix + 'orders.new', rs => rs.some(r => r.key === orderId), 15_000)).filter(r => r.key === orderId)
@@ -156,6 +161,10 @@ test('an order made to fail shows its compensation', { skip }, async () => {
     assert.equal(await refund.getAttribute('data-outcome'), 'compensation')
     assert.match(await refund.getAttribute('class') ?? '', /\bcompensation\b/, 'highlighted as a compensation')
     assert.match(await page.getByTestId('compensation-count').textContent() ?? '', /1 compensação/)
+    await waitFor('the failure explained with the timeline\'s numbers', async () => {
+      const n = await page.getByTestId('timeline-step').count()
+      return new RegExp(`Falhou: ${n} eventos em [\\s\\S]*1 compensação desfez o que já tinha sido feito \\(payments\\.refunded\\)`).test(await page.getByTestId('order-explain').textContent() ?? '')
+    }, 5_000, 200)
     await screenshot(page, 'pedido-compensacao')
   } finally {
     await page.close()

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
+import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
 import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
@@ -90,4 +90,15 @@ test('the metrics panel reads the gateway\'s figures', () => {
   assert.equal(lines[0], 'Desde que o gateway começou: 10 pedidos criados, 6 confirmados, 2 falharam e 2 em andamento.')
   assert.equal(lines[1], 'Taxa de sucesso 75%: dos 8 pedidos que terminaram, 6 foram confirmados, em 1,5 s em média de orders.new até o fim.')
   assert.match(lines[2]!, /^2 compensações .* e 0 dead-letters/)
+})
+
+test('the order panel: how it ended, in how many events by whom, and what was undone', () => {
+  const confirmed = [ev('orders.new', 'o', 'checkout-api', 3_000), ev('payments.approved', 'o', 'payment', 2_500), ev('inventory.reserved', 'o', 'inventory', 2_000), ev('orders.confirmed', 'o', 'checkout-api', 1_800)]
+  assert.deepEqual(orderExplain(confirmed), ['Confirmado: 4 eventos em 1,2 s do primeiro ao último, escritos por checkout-api, payment e inventory; cada serviço reagiu ao evento do anterior.'])
+  const failed = [confirmed[0]!, confirmed[1]!, ev('inventory.failed', 'o', 'inventory', 2_000, { outcome: 'failure' }), ev('payments.refunded', 'o', 'payment', 1_500, { outcome: 'compensation' }), ev('orders.failed', 'o', 'checkout-api', 1_000, { outcome: 'failure' })]
+  const lines = orderExplain(failed)
+  assert.equal(lines[0], 'Falhou: 5 eventos em 2 s, escritos por checkout-api, payment e inventory.')
+  assert.match(lines[1]!, /^1 compensação desfez o que já tinha sido feito \(payments\.refunded\)/)
+  assert.match(orderExplain(confirmed.slice(0, 2))[0]!, /^Em andamento: 2 eventos até agora, escritos por checkout-api e payment; o último foi “Pagamento aprovado” \(payments\.approved\) às /)
+  assert.deepEqual(orderExplain([]), [])
 })
