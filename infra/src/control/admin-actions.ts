@@ -12,7 +12,7 @@ export interface AdminActionsOptions { plane: ControlPlane }
 
 const adminActions: FastifyPluginAsyncTypebox<AdminActionsOptions> = async (fastify, { plane }) => {
   fastify.post('/kafka/elect-leaders', {
-    schema: { body: ElectLeadersRequest, response: { 200: ElectionResult, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } }
+    schema: { body: ElectLeadersRequest, response: { 200: ElectionResult, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 500: ErrorBody } }
   }, async (request) => {
     const admin = plane.kafkaAdmin('vitrine-control-elect')
     try {
@@ -26,7 +26,7 @@ const adminActions: FastifyPluginAsyncTypebox<AdminActionsOptions> = async (fast
   // back once unless `force`. Its reader and producer log in from this process's environment, which
   // is the admin's (apps.ts starts the control plane with it; as-admin.ts does the same for make).
   fastify.post('/dlq/replay', {
-    schema: { body: DlqReplayRequest, response: { 200: DlqReplayResult, 400: ErrorBody } }
+    schema: { body: DlqReplayRequest, response: { 200: DlqReplayResult, 400: ErrorBody, 500: ErrorBody } }
   }, async (request) => {
     const sql = connect(plane.databaseUrl(), 'vitrine_ops', 1)
     const producer = new EventProducer(plane.kafkaBrokers(), 'control-dlq-replay', pino({ level: 'warn' }))
