@@ -97,6 +97,7 @@ export class EventProducer {
   private readonly headerList: Headers = []
   private connected = false
   private pollMs = 0
+  private pollTimer: NodeJS.Timeout | undefined
   private recreating: Promise<void> | undefined
   private fatal: { message: string, at: number } | undefined
   private readonly security: KafkaSecurity
@@ -119,18 +120,22 @@ export class EventProducer {
       'metadata.broker.list': this.brokers,
       'client.id': this.clientId,
       'enable.idempotence': true,
-      acks: 'all',
       'linger.ms': this.lingerMs,
       'compression.type': 'lz4',
       dr_cb: true,
       'socket.keepalive.enable': true,
       'queue.buffering.max.messages': 200_000,
-      ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {}),
       ...this.options.config,
       ...this.security
-    // murmur2, as Kafka's Java clients: a key lands on the same partition whoever writes it. A topic
-    // setting: put in the global config, node-rdkafka's (empty) topic config would replace it.
-    } as Kafka.ProducerGlobalConfig, { partitioner: PARTITIONER, ...this.options.topicConfig })
+    // Topic settings go in the topic config: node-rdkafka always sets one (empty by default), and it
+    // replaces whatever topic settings the global config held (a message.timeout.ms there was 300 s).
+    // murmur2, as Kafka's Java clients: a key lands on the same partition whoever writes it.
+    } as Kafka.ProducerGlobalConfig, {
+      partitioner: PARTITIONER,
+      acks: -1,
+      ...(this.options.messageTimeoutMs !== undefined ? { 'message.timeout.ms': this.options.messageTimeoutMs } : {}),
+      ...this.options.topicConfig
+    })
     // A refused SASL login only shows in librdkafka's log (security.ts saslFailure): connect() fails at once with it.
     producer.on('event.log', e => {
       const reason = saslFailure(e.message)
@@ -170,15 +175,22 @@ export class EventProducer {
     }).finally(() => { this.onAuthFailure = undefined })
     // Delivery reports only arrive while the producer is polled: often while a batch waits for
     // them, seldom when none does (errors are read by the same poll).
-    producer.setPollInterval(POLL_IDLE_MS)
-    if (producer === this.producer) this.pollMs = POLL_IDLE_MS
+    this.pollEvery(this.pollMs === 0 ? POLL_IDLE_MS : this.pollMs)
   }
 
-  /** Polls the current client every `ms`, changing its timer only when that changes. */
+  /**
+   * Polls the current client every `ms`, changing the timer only when that changes. Our own timer, not
+   * node-rdkafka's setPollInterval: each of its calls adds a 'disconnected' listener, and this switches
+   * between busy and idle on every batch.
+   */
   private pollEvery (ms: number): void {
-    if (this.pollMs === ms || !this.producer.isConnected()) return
+    if (this.pollMs === ms && this.pollTimer !== undefined) return
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer)
     this.pollMs = ms
-    this.producer.setPollInterval(ms)
+    this.pollTimer = setInterval(() => {
+      // A client being recreated or closed throws here; its successor is polled on the next tick.
+      try { this.producer.poll() } catch {}
+    }, ms).unref()
   }
 
   async connect (): Promise<void> {
@@ -212,7 +224,7 @@ export class EventProducer {
       try {
         await this.open(next)
         this.producer = next
-        this.pollMs = POLL_IDLE_MS
+        this.pollEvery(POLL_IDLE_MS)
         break
       } catch (err) {
         this.log.warn({ err, attempt }, 'could not connect the new producer yet')
@@ -328,5 +340,8 @@ export class EventProducer {
     if (this.recreating) await this.recreating
     await new Promise<void>(resolve => this.producer.flush(10_000, () => resolve()))
     await new Promise<void>(resolve => this.producer.disconnect(5_000, () => resolve()))
+    clearInterval(this.pollTimer)
+    this.pollTimer = undefined
+    this.pollMs = 0
   }
 }

@@ -62,3 +62,20 @@ test('sendBatch: one record the broker refuses rejects the batch; the others are
   const [d] = await producer.sendBatch([ok])
   assert.equal(d!.topic, ok.topic)
 })
+
+test('messageTimeoutMs reaches librdkafka: a record for a topic that never appears rejects after it, not after the 300 s default', { timeout: 60_000 }, async (t) => {
+  // A topic setting: given in the global config, node-rdkafka's topic config silently replaced it.
+  const quick = new EventProducer(env.brokers, 'kit-producer-timeout', testLog, 5, { messageTimeoutMs: 1500 })
+  await quick.connect()
+  t.after(async () => { await quick.close() })
+  const started = Date.now()
+  await assert.rejects(quick.send({ topic: `${env.prefix}no-such-topic`, key: 'k', value: Buffer.from('x'), headers: {} }), /timed out/i)
+  assert.ok(Date.now() - started < 15_000, `rejected after ${Date.now() - started} ms`)
+})
+
+test('switching between busy and idle polling on every batch adds no listener to the client (no leak)', { timeout: 60_000 }, async () => {
+  const client = (producer as unknown as { producer: { listenerCount: (event: string) => number } }).producer
+  const before = client.listenerCount('disconnected')
+  for (let i = 0; i < 30; i++) await producer.send({ topic: env.prefix + 'orders.new', key: `poll-${i}`, value: Buffer.from('x'), headers: {} })
+  assert.equal(client.listenerCount('disconnected'), before)
+})
