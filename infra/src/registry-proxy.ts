@@ -31,7 +31,10 @@ export function rewrite (url: string): string {
  * and the runbooks' `curl -s localhost:8081/...` lines keep working. A read that does send
  * credentials has them checked, so a wrong password never looks like a working one.
  */
-export type ProxyAuth = { kafkaAuth: 'none' } | { kafkaAuth: 'scram', stateDir: string }
+export type ProxyAuth = { kafkaAuth: 'none' } | { kafkaAuth: 'scram', stateDir: string, onDecision?: (d: RegistryDecision) => void }
+
+/** Who did what, for every write and every refusal (never a password): the program logs them; tests read them. */
+export interface RegistryDecision { principal: string | null, method: string, path: string, subject: string | null, status: 'allowed' | 401 | 403 }
 
 const REALM = 'Basic realm="vitrine-schema-registry", charset="UTF-8"'
 
@@ -44,15 +47,22 @@ function refuse (res: ServerResponse, status: 401 | 403, message: string): void 
 /** Whether the request may go on; when not, the refusal has been sent. */
 function admit (auth: ProxyAuth, req: IncomingMessage, res: ServerResponse): boolean {
   if (auth.kafkaAuth === 'none') return true
-  const access = classifyRegistryRequest(req.method ?? 'GET', req.url ?? '/')
+  const method = req.method ?? 'GET'
+  const path = (req.url ?? '/').split('?')[0]!
+  const access = classifyRegistryRequest(method, req.url ?? '/')
   const login = basicCredentials(req.headers.authorization)
+  const decide = (principal: string | null, status: RegistryDecision['status']): void => {
+    if (status !== 'allowed' || access.kind !== 'read') auth.onDecision?.({ principal, method, path, subject: access.kind === 'subject' ? access.subject : null, status })
+  }
   let principal: string | null = null
   if (login === null) {
+    decide(null, 401)
     refuse(res, 401, 'malformed Authorization header: HTTP Basic with a Kafka principal and its password is expected')
     return false
   }
   if (login !== undefined) {
     if (!checkLogin(kafkaCredentials(auth.stateDir), login.username, login.password)) {
+      decide(login.username, 401)
       refuse(res, 401, `wrong user or password for ${JSON.stringify(login.username)}: the registry takes the Kafka principals' SCRAM passwords`)
       return false
     }
@@ -60,14 +70,17 @@ function admit (auth: ProxyAuth, req: IncomingMessage, res: ServerResponse): boo
   }
   const verdict = authorizeRegistry(principal, access)
   if (verdict === 'unauthenticated') {
+    decide(null, 401)
     refuse(res, 401, 'writing to the schema registry needs credentials (HTTP Basic: a Kafka principal and its password)')
     return false
   }
   if (verdict === 'forbidden') {
+    decide(principal, 403)
     const what = access.kind === 'subject' ? `subject ${access.subject}: only the writer of its topic (or admin) may change it` : `${access.kind === 'admin' ? access.what : 'this'}: only admin may do it`
     refuse(res, 403, `User ${principal ?? ''} is denied operation on ${what}`)
     return false
   }
+  decide(principal, 'allowed')
   return true
 }
 
@@ -104,7 +117,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     console.error('usage: registry-proxy <listenPort> <backendPort> [<stateDir> (KAFKA_AUTH=scram)]')
     process.exit(2)
   }
-  const server = createProxy(backendPort, stateDir ? { kafkaAuth: 'scram', stateDir } : { kafkaAuth: 'none' })
+  // One line per write and per refusal: who changed which subject is in the registry's log.
+  const onDecision = (d: RegistryDecision): void => { console.log(JSON.stringify({ time: new Date().toISOString(), msg: 'registry access', ...d })) }
+  const server = createProxy(backendPort, stateDir ? { kafkaAuth: 'scram', stateDir, onDecision } : { kafkaAuth: 'none' })
   server.listen(listenPort, '127.0.0.1', () => console.log(`registry proxy on :${listenPort} -> Apicurio on :${backendPort}${stateDir ? ' (writes need a Kafka principal\'s credentials)' : ''}`))
   const close = (): void => { server.close(() => process.exit(0)); setTimeout(() => process.exit(0), 2000).unref() }
   process.on('SIGTERM', close)

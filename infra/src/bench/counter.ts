@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import Kafka from 'node-rdkafka'
-import { TopicSerde, topic } from '@vitrine/contracts'
+import { TopicSerde, registryAuthHeaders, topic } from '@vitrine/contracts'
 import { PARTITIONER, envKafkaSecurity } from '@vitrine/service-kit'
 import { ROOT } from '../settings.ts'
 import { freePort, sleep } from '../proc.ts'
@@ -94,8 +94,8 @@ async function runMode (o: CounterBenchOptions, mode: 'exactly-once' | 'at-least
     await admin.close().catch(() => {})
     for (const n of names) {
       const url = `${o.registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(`${n}-value`)}`
-      await fetch(url, { method: 'DELETE' }).catch(() => {})
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => {})
+      await fetch(url, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => {})
+      await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => {})
     }
   }
 }

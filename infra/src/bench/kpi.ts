@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import Kafka from 'node-rdkafka'
-import { TopicSerde, topic } from '@vitrine/contracts'
+import { TopicSerde, registryAuthHeaders, topic } from '@vitrine/contracts'
 import type { OrderKpis } from '@vitrine/contracts'
 import { FROM_BEGINNING, KafkaReader, PARTITIONER, envKafkaSecurity } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
@@ -212,8 +212,8 @@ export async function measureKpiJob (o: KpiBenchOptions): Promise<KpiJobFigures>
     await admin.close().catch(() => {})
     for (const n of names) {
       const url = `${o.registryUrl.replace(/\/$/, '')}/subjects/${encodeURIComponent(`${n}-value`)}`
-      await fetch(url, { method: 'DELETE' }).catch(() => {})
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => {})
+      await fetch(url, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => {})
+      await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders() }).catch(() => {})
     }
     // The submitter's memory of the job and the job's retained checkpoints: nothing will resume it.
     rmSync(join(flinkStateDir(s.stateDir), `jobs-${prefix.replace(/\W/g, '')}.json`), { force: true })

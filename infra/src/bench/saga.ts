@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:
 import { join } from 'node:path'
 import postgres from 'postgres'
 import type { Admin } from '@platformatic/kafka'
-import { topicsReadBy } from '@vitrine/contracts'
+import { registryAuthHeaders, topicsReadBy } from '@vitrine/contracts'
 import type { ServiceName } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
 import type { StackSettings } from '../settings.ts'
@@ -236,8 +236,8 @@ export class BenchSaga {
       for (const subject of subjects.filter(n => n.startsWith(this.env.prefix))) {
         const at = `${this.env.registryUrl}/subjects/${encodeURIComponent(subject)}`
         // Confluent's API deletes in two steps: soft, then permanent.
-        await fetch(at, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
-        await fetch(`${at}?permanent=true`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) })
+        await fetch(at, { method: 'DELETE', headers: registryAuthHeaders(), signal: AbortSignal.timeout(10_000) })
+        await fetch(`${at}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders(), signal: AbortSignal.timeout(10_000) })
       }
     })
     await attempt('database schemas', async () => {

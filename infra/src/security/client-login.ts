@@ -1,3 +1,4 @@
+import { registryAuthHeaders, registryLogin } from '@vitrine/contracts'
 import type { StackSettings } from '../settings.ts'
 import { loadSettings } from '../settings.ts'
 import { ADMIN_PRINCIPAL } from './acls.ts'
@@ -25,4 +26,12 @@ export function adoptAdminLogin (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'
   const vars = kafkaLoginEnv(s, ADMIN_PRINCIPAL)
   for (const [k, v] of Object.entries(vars)) process.env[k] = v
   return () => { for (const k of Object.keys(vars)) Reflect.deleteProperty(process.env, k) }
+}
+
+/**
+ * The Authorization header that logs a call of the supervisor in to the stack's Schema Registry as
+ * `principal` (admin by default: the global compatibility rule is the admin's); none on a PLAINTEXT stack.
+ */
+export function registryLoginHeaders (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'>, principal = ADMIN_PRINCIPAL): Record<string, string> {
+  return registryAuthHeaders(registryLogin(kafkaLoginEnv(s, principal)))
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import pino from 'pino'
-import { HEADERS, TopicSerde } from '@vitrine/contracts'
+import { HEADERS, TopicSerde, registryAuthHeaders } from '@vitrine/contracts'
 import { EventProducer, readTopicNow } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
 import { sleep } from '@vitrine/service-kit/time'
@@ -394,7 +394,7 @@ const incompatibleSchema: MatrixRow = {
     // An incompatible version (a required field added, no default) under orders.new's subject: BACKWARD refuses it.
     const subject = `${saga.env.prefix}orders.new-value`
     const bad = { type: 'record', name: 'OrderCreated', namespace: 'vitrine.orders', fields: [{ name: 'eventId', type: 'string' }, { name: 'campoNovoObrigatorio', type: 'long' }] }
-    const reg = await fetch(`${saga.env.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema: JSON.stringify(bad) }) })
+    const reg = await fetch(`${saga.env.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`, { method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...registryAuthHeaders() }, body: JSON.stringify({ schema: JSON.stringify(bad) }) })
     if (reg.status !== 409) extra.push(`an incompatible schema for ${subject} answered ${reg.status}, not 409`)
     // Confluent's framing (magic byte 0, a 4-byte schema id) with an id no registry issued.
     const framed = Buffer.concat([Buffer.from([0]), Buffer.from([0x7f, 0xff, 0xff, 0x00]), Buffer.from('dados num esquema que ninguém registrou')])
