@@ -1,7 +1,7 @@
 import type { Acl, Admin } from '@platformatic/kafka'
 import { AclOperations, AclPermissionTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka'
 import type { AclOperation, AclPattern, AclPermission, AclResource, AclRule } from './acls.ts'
-import { aclKey } from './acls.ts'
+import { DRILL_PRINCIPAL, aclKey } from './acls.ts'
 
 // Puts the derived ACLs (acls.ts) on a running cluster through the admin principal, like
 // applyCatalog does for topics: creates what is missing, and reports (never silently removes) an
@@ -49,7 +49,7 @@ export async function listAcls (admin: Admin): Promise<Array<Omit<AclRule, 'why'
   })))
 }
 
-/** Creates the rules the cluster lacks; `extra` lists the ACLs of the same principals that `rules` does not hold. */
+/** Creates the rules the cluster lacks; `extra` lists the ACLs of the same principals (and drill's) that `rules` does not hold. */
 export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promise<AclReport> {
   const present = await listAcls(admin)
   const have = new Set(present.map(aclKey))
@@ -58,7 +58,8 @@ export async function applyAcls (admin: Admin, rules: readonly AclRule[]): Promi
   for (let i = 0; i < missing.length; i += 200) await admin.createAcls({ creations: missing.slice(i, i + 200).map(toKafkaAcl) })
   if (missing.length > 0) await untilBroker(admin, rules, true)
   const wanted = new Set(rules.map(aclKey))
-  const principals = new Set(rules.map(r => r.principal))
+  // drill has no rules of its own: any ACL it holds is a drill's grant left behind (a plane killed mid-drill).
+  const principals = new Set([...rules.map(r => r.principal), DRILL_PRINCIPAL])
   const extra = present.filter(p => principals.has(p.principal) && !wanted.has(aclKey(p)))
   return { created: missing.length, unchanged: rules.length - missing.length, extra }
 }
@@ -89,6 +90,7 @@ export async function revokeAcls (admin: Admin, rules: ReadonlyArray<Omit<AclRul
 
 export function formatAclReport (r: AclReport): string[] {
   const lines = [`ACLs: ${r.created} criadas, ${r.unchanged} já existiam`]
-  for (const e of r.extra) lines.push(`ACL a mais (não vem do catálogo; remova com infra/bin/kafka acls --remove se não for de um exercício): User:${e.principal} ${e.permission} ${e.operation} em ${e.resource} ${e.pattern} ${e.name}`)
+  for (const e of r.extra.filter(e => e.principal === DRILL_PRINCIPAL)) lines.push(`ACL de uma simulação de caos que ficou sem revogar (o plano de controle parou no meio dela?): User:${e.principal} ${e.permission} ${e.operation} em ${e.resource} ${e.pattern} ${e.name}; remova com infra/bin/kafka acls --remove`)
+  for (const e of r.extra.filter(e => e.principal !== DRILL_PRINCIPAL)) lines.push(`ACL a mais (não vem do catálogo; remova com infra/bin/kafka acls --remove se não for de um exercício): User:${e.principal} ${e.permission} ${e.operation} em ${e.resource} ${e.pattern} ${e.name}`)
   return lines
 }
