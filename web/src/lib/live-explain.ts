@@ -1,5 +1,5 @@
-import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from './types.ts'
-import { clock, count, duration, percent } from './format.ts'
+import type { CatalogTopic, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from './types.ts'
+import { clock, count, duration, money, percent } from './format.ts'
 import { stepLabel } from './labels.ts'
 
 // The live views' explanation panels: what the numbers on screen mean right now, in pt-BR. Pure
@@ -200,5 +200,23 @@ export function orderExplain (steps: readonly LiveEvent[]): string[] {
   if (undone.length > 0) out.push(`${plural(undone.length, 'compensação desfez', 'compensações desfizeram')} o que já tinha sido feito (${[...new Set(undone.map(e => e.topic))].join(', ')}): numa saga não há rollback, cada serviço desfaz o seu passo com um evento novo.`)
   else if (ended && ended.topic !== 'orders.confirmed') out.push('Nenhuma compensação: nada do que falhou precisou ser desfeito.')
   if (steps.some(e => e.outcome === 'retry')) out.push('Houve nova tentativa: um serviço não conseguiu processar um evento e o mandou para um tópico de retry, que ele mesmo relê depois de uma espera.')
+  return out
+}
+
+/** The Flink KPIs page's panel: the last closed window, the live bucket, the best seller and the best tier. */
+export function kpisExplain (k: KpiSnapshot | null): string[] {
+  const last = k?.windows.at(-1)
+  const bucket = k?.live.at(-1)
+  const out: string[] = []
+  if (!last) {
+    out.push('Nenhuma janela de 1 minuto fechou ainda: o Flink só escreve uma janela depois que ela fecha (quando o tempo dos eventos passa do fim dela) e só publica no checkpoint, então os cards ficam em “—” no primeiro minuto e pouco.')
+  } else {
+    out.push(`Na última janela fechada, ${plural(last.orders, 'pedido confirmado somou', 'pedidos confirmados somaram')} ${money(last.revenueCents)}, de ${plural(last.uniqueCustomers, 'cliente', 'clientes')}: ticket médio ${money(last.avgTicketCents)} (receita ÷ pedidos).`)
+  }
+  if (bucket) out.push(`O bloco de 5 minutos ao vivo já tem ${plural(bucket.orders, 'pedido', 'pedidos')} (${money(bucket.revenueCents)}): ele é atualizado a cada pedido, sem esperar a janela fechar.`)
+  const best = k?.topProducts[0]
+  if (best) out.push(`O produto que mais vendeu na última janela foi ${best.productId}: ${plural(best.quantity, 'unidade', 'unidades')} em ${plural(best.orders, 'pedido', 'pedidos')}.`)
+  const tier = k?.revenueByTier[0]
+  if (tier) out.push(`O tier de cliente que mais fatura é ${tier.tier}: ${money(tier.revenueCents)} em ${plural(tier.orders, 'pedido', 'pedidos')} (o tier vem da tabela de clientes do PostgreSQL, capturada pelo Debezium e juntada a cada pedido no Flink).`)
   return out
 }

@@ -286,6 +286,9 @@ test('the rehearsal list: projector fit, A+ on charts, pt-BR codes, two notifica
     await page.goto(`${ui.web.url}/#/kpis`)
     const canvas = page.locator('[data-testid="kpis-page"] canvas').first()
     await canvas.waitFor()
+    // Its explanation follows the cards: no closed window on screen, and it says why.
+    if ((await page.getByTestId('kpi-orders').locator('strong').textContent())?.trim() === '—') assert.match(await page.getByTestId('kpis-explain').textContent() ?? '', /Nenhuma janela de 1 minuto fechou ainda/)
+    else assert.match(await page.getByTestId('kpis-explain').textContent() ?? '', /Na última janela fechada, \d+ pedidos? confirmados?/)
     const drawn = async (): Promise<string> => await canvas.evaluate(c => (c as HTMLCanvasElement).toDataURL())
     await page.waitForTimeout(300)
     const normal = await drawn()

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
-import type { CatalogTopic, GroupDetail, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
+import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
 const NOW = 1_700_000_000_000
@@ -101,4 +101,20 @@ test('the order panel: how it ended, in how many events by whom, and what was un
   assert.match(lines[1]!, /^1 compensação desfez o que já tinha sido feito \(payments\.refunded\)/)
   assert.match(orderExplain(confirmed.slice(0, 2))[0]!, /^Em andamento: 2 eventos até agora, escritos por checkout-api e payment; o último foi “Pagamento aprovado” \(payments\.approved\) às /)
   assert.deepEqual(orderExplain([]), [])
+})
+
+test('the KPIs panel: the last closed window, the live bucket, the best seller and tier; before any window, why none', () => {
+  assert.match(kpisExplain(null)[0]!, /^Nenhuma janela de 1 minuto fechou ainda/)
+  const k = {
+    windows: [{ windowStart: NOW - 120_000, orders: 3, revenueCents: 14970, avgTicketCents: 4990, uniqueCustomers: 2 }],
+    live: [{ bucketStart: NOW - 60_000, orders: 5, revenueCents: 24950 }],
+    topProducts: [{ windowStart: NOW - 120_000, rank: 1, productId: 'prod_1', quantity: 4, orders: 3, revenueCents: 19960 }],
+    revenueByTier: [{ tier: 'gold', orders: 2, revenueCents: 9980, avgTicketCents: 4990 }],
+    updatedAt: NOW
+  } as unknown as KpiSnapshot
+  const lines = kpisExplain(k).map(l => l.replace(/\u00a0/g, ' '))
+  assert.equal(lines[0], 'Na última janela fechada, 3 pedidos confirmados somaram R$ 149,70, de 2 clientes: ticket médio R$ 49,90 (receita ÷ pedidos).')
+  assert.match(lines[1]!, /^O bloco de 5 minutos ao vivo já tem 5 pedidos \(R\$ 249,50\)/)
+  assert.equal(lines[2], 'O produto que mais vendeu na última janela foi prod_1: 4 unidades em 3 pedidos.')
+  assert.match(lines[3]!, /^O tier de cliente que mais fatura é gold: R\$ 99,80 em 2 pedidos/)
 })
