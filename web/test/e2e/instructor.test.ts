@@ -42,7 +42,7 @@ after(async () => {
   await shop?.close()
 })
 
-test('the glossary opens from the header and #/glossario/<termo> highlights the term; the instructor bar pauses and resumes the generator, a cancelled reset sends nothing and a confirmed one leaves no order and the seed stock', { skip, timeout: 120_000 }, async () => {
+test('the glossary opens from the header and #/glossario/<termo> highlights the term; the instructor bar pauses and resumes the generator, a cancelled reset sends nothing and a confirmed one leaves no order and the seed stock', { skip, timeout: 180_000 }, async () => {
   const errors: string[] = []
   const page = await openPage(ui.browser, errors)
   const resets: string[] = []
