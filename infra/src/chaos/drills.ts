@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import type { Admin } from '@platformatic/kafka'
-import { DLQ_TOPIC } from '@vitrine/contracts'
+import { DLQ_TOPIC, registryClientArgs } from '@vitrine/contracts'
 import { ShopError, readTopicNow } from '@vitrine/service-kit'
 import type { ControlPlane } from '../control/plane.ts'
 import { exerciseContext } from '../exercises/context.ts'
@@ -436,7 +436,8 @@ export class ChaosDrills {
     await withDrillGrant(this.plane.settings.stack, ctx.brokers, topic, run.scene, text => { this.note(run, text) }, async security => {
       await produceOne(ctx.brokers, topic, unknownKey, unknown, security)
       this.note(run, `publicado em ${topic} um registro com schema id ${0x7fffff00} (não registrado)`)
-      const registry = new SchemaRegistry({ host: ctx.registryUrl })
+      // The drill's forbidden write: as admin (the control plane's login), the only one the registry lets register a subject outside the catalog.
+      const registry = new SchemaRegistry(registryClientArgs(ctx.registryUrl))
       const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'CaosIncompativel', namespace: 'vitrine.caos', fields: [{ name: 'ruido', type: 'int' }] }) }, { subject: `vitrine-caos-incompativel${ctx.schemaSuffix}-value` })
       await produceOne(ctx.brokers, topic, wrongKey, await registry.encode(id, { ruido: 42 }), security)
       this.note(run, `publicado em ${topic} um registro com schema id ${id} (registrado, incompatível com orders.new)`)
