@@ -1,12 +1,13 @@
 #!/bin/sh
 # GENERATED from infra/src/security/acls.ts by infra/src/compose-security.ts. Do not edit; regenerate with
 #   node_modules/.bin/tsx infra/src/compose-security.ts
-# Grants each principal the ACLs of the catalog (and the Confluent registry's, compose-security.ts), as
-# `make up` does (run by the acl-init service in compose.yaml). It only adds: an ACL granted by hand for a
-# drill stays until it is removed with kafka-acls --remove.
+# Makes the SCRAM users the cluster lacks and grants each principal the ACLs of the catalog (and the
+# Confluent registry's, compose-security.ts), as `make up` does (run by the acl-init service in
+# compose.yaml). It only adds: an ACL granted by hand for a drill stays until kafka-acls --remove.
 set -eu
 BOOTSTRAP="${BOOTSTRAP:-kafka:19092}"
 KAFKA_ACLS="${KAFKA_ACLS:-/opt/kafka/bin/kafka-acls.sh}"
+KAFKA_CONFIGS="${KAFKA_CONFIGS:-/opt/kafka/bin/kafka-configs.sh}"
 # With compose's SASL (the admin's password from compose/.env) Kafka's tools log in as the admin.
 COMMAND_CONFIG="${COMMAND_CONFIG:-}"
 if [ -z "$COMMAND_CONFIG" ] && [ -n "${VITRINE_KAFKA_PASSWORD_ADMIN:-}" ]; then
@@ -15,10 +16,38 @@ if [ -z "$COMMAND_CONFIG" ] && [ -n "${VITRINE_KAFKA_PASSWORD_ADMIN:-}" ]; then
   printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-512' \
     "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"$VITRINE_KAFKA_PASSWORD_ADMIN\";" > "$COMMAND_CONFIG"
 fi
+failed=0
+
+# A user the cluster has is left as it is; a missing one is made with compose/.env's password.
+have=$("$KAFKA_CONFIGS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --describe --entity-type users)
+user () {
+  case "$have" in
+    *"user-principal '$1' "*) return 0 ;;
+  esac
+  if [ -z "$2" ]; then
+    echo "O usuário SCRAM $1 não existe no Kafka e compose/.env não tem a senha dele: rode node_modules/.bin/tsx infra/src/compose-secrets.ts na raiz do repositório." >&2
+    failed=1
+    return 0
+  fi
+  "$KAFKA_CONFIGS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --alter \
+    --add-config "SCRAM-SHA-512=[password=$2]" --entity-type users --entity-name "$1" > /dev/null || failed=1
+  echo "usuário SCRAM criado: $1"
+}
+user admin "${VITRINE_KAFKA_PASSWORD_ADMIN:-}"
+user checkout-api "${VITRINE_KAFKA_PASSWORD_CHECKOUT_API:-}"
+user payment "${VITRINE_KAFKA_PASSWORD_PAYMENT:-}"
+user inventory "${VITRINE_KAFKA_PASSWORD_INVENTORY:-}"
+user notification "${VITRINE_KAFKA_PASSWORD_NOTIFICATION:-}"
+user orchestrator "${VITRINE_KAFKA_PASSWORD_ORCHESTRATOR:-}"
+user gateway "${VITRINE_KAFKA_PASSWORD_GATEWAY:-}"
+user sales-counter "${VITRINE_KAFKA_PASSWORD_SALES_COUNTER:-}"
+user streams "${VITRINE_KAFKA_PASSWORD_STREAMS:-}"
+user connect "${VITRINE_KAFKA_PASSWORD_CONNECT:-}"
+user registry "${VITRINE_KAFKA_PASSWORD_REGISTRY:-}"
+user drill "${VITRINE_KAFKA_PASSWORD_DRILL:-}"
 
 # Four at a time: each line is a JVM start.
 pids=''
-failed=0
 acl () {
   "$KAFKA_ACLS" --bootstrap-server "$BOOTSTRAP" ${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --add "$@" > /dev/null &
   pids="$pids $!"
@@ -81,7 +110,7 @@ acl --allow-principal User:registry --resource-pattern-type LITERAL --operation 
 acl --allow-principal User:registry --resource-pattern-type PREFIXED --operation Describe --operation Read --group apicurio- --group schema-registry
 drain
 if [ "$failed" != 0 ]; then
-  echo "kafka-acls falhou (veja acima): as ACLs do catálogo não estão todas no broker" >&2
+  echo "kafka-configs ou kafka-acls falhou (veja acima): os usuários e as ACLs do catálogo não estão todos no broker" >&2
   exit 1
 fi
 echo "ACLs aplicadas: 359 regras para 10 principals"

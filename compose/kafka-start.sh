@@ -47,9 +47,7 @@ if [ -s "$data/meta.properties" ]; then
     echo "O volume de dados do Kafka ($data) foi formatado sem usuários SCRAM (por uma versão anterior do compose/). Recomece do zero: docker compose down -v (tópicos e mensagens do Docker recomeçam)." >&2
     exit 1
   fi
-  for u in $users; do
-    grep -qx "$u" "$marker" || echo "aviso: o usuário SCRAM $u não existe neste volume (veio depois do primeiro start): crie-o com kafka-configs --alter --entity-type users --entity-name $u, ou recomece com docker compose down -v" >&2
-  done
+  # A user the catalog gained since is made by acl-init (acls.sh), with compose/.env's password.
 else
   # server.properties from the KAFKA_* variables, by the image's own generator (it also formats the
   # scratch log dir given here), then the real log dir formatted with every SCRAM user. Without

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { AclOperation, AclRule } from './security/acls.ts'
-import { ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL, REGISTRY_PRINCIPAL, deriveAcls, scramPrincipals } from './security/acls.ts'
+import { ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, deriveAcls, scramPrincipals } from './security/acls.ts'
 import { SCRAM_MECHANISM, brokerSecurityLines } from './security/kafka-auth.ts'
 import { ROOT } from './settings.ts'
 
@@ -14,7 +14,8 @@ import { ROOT } from './settings.ts'
 // - compose/kafka-start.sh, every Kafka container's entrypoint: the broker's SASL settings as the
 //   image's KAFKA_* variables, and the storage formatted with every SCRAM user (the image's own start
 //   formats without them: it has no --add-scram), then the image's own start;
-// - compose/acls.sh, run once by acl-init: `kafka-acls --add` for every derived ACL, as the admin.
+// - compose/acls.sh, run once by acl-init as the admin: the SCRAM users a volume formatted earlier lacks
+//   (kafka-configs), then `kafka-acls --add` for every derived ACL.
 // The passwords are in compose/.env (git-ignored, 600), written by infra/src/compose-secrets.ts.
 
 export const KAFKA_START_SCRIPT = join(ROOT, 'compose', 'kafka-start.sh')
@@ -38,16 +39,21 @@ export function passwordVar (principal: string): string {
 /**
  * compose's registry is Confluent's image, not Apicurio: it keeps schemas in `_schemas` and joins the
  * group `schema-registry` (leader election) and `schema-registry-<host>-<port>` (its reader). The registry
- * principal gets those instead of nothing, and the gateway's console may not delete `_schemas`, as it may
- * not delete Apicurio's topics locally. The only ACLs compose adds to deriveAcls().
+ * principal gets those besides Apicurio's, and every DENY the gateway has on Apicurio's storage topics
+ * (deleting them, reading them) holds on `_schemas` too. The only ACLs compose adds to deriveAcls().
  */
 export const CONFLUENT_REGISTRY_TOPIC = '_schemas'
 export function confluentRegistryAcls (): AclRule[] {
   const ops: AclOperation[] = ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DESCRIBE_CONFIGS']
+  const storage = REGISTRY_TOPICS as readonly string[]
+  const denied = [...new Set(deriveAcls().filter(r => r.principal !== REGISTRY_PRINCIPAL && r.permission === 'DENY' && r.resource === 'TOPIC' && storage.includes(r.name)).map(r => `${r.principal}|${r.operation}`))]
   return [
     ...ops.map(operation => ({ principal: REGISTRY_PRINCIPAL, resource: 'TOPIC' as const, name: CONFLUENT_REGISTRY_TOPIC, pattern: 'LITERAL' as const, operation, permission: 'ALLOW' as const, why: 'armazenamento do Schema Registry da Confluent (compose)' })),
     ...(['READ', 'DESCRIBE'] as const).map(operation => ({ principal: REGISTRY_PRINCIPAL, resource: 'GROUP' as const, name: 'schema-registry', pattern: 'PREFIXED' as const, operation, permission: 'ALLOW' as const, why: 'grupos do Schema Registry da Confluent (compose)' })),
-    { principal: 'gateway', resource: 'TOPIC', name: CONFLUENT_REGISTRY_TOPIC, pattern: 'LITERAL', operation: 'DELETE', permission: 'DENY', why: 'console: tópico do registry não se apaga' }
+    ...denied.map(k => {
+      const [principal, operation] = k.split('|') as [string, AclOperation]
+      return { principal, resource: 'TOPIC' as const, name: CONFLUENT_REGISTRY_TOPIC, pattern: 'LITERAL' as const, operation, permission: 'DENY' as const, why: 'o armazenamento do registry (Confluent, compose) é só dele' }
+    })
   ]
 }
 
@@ -159,9 +165,7 @@ if [ -s "$data/meta.properties" ]; then
     echo "O volume de dados do Kafka ($data) foi formatado sem usuários SCRAM (por uma versão anterior do compose/). Recomece do zero: docker compose down -v (tópicos e mensagens do Docker recomeçam)." >&2
     exit 1
   fi
-  for u in $users; do
-    grep -qx "$u" "$marker" || echo "aviso: o usuário SCRAM $u não existe neste volume (veio depois do primeiro start): crie-o com kafka-configs --alter --entity-type users --entity-name $u, ou recomece com docker compose down -v" >&2
-  done
+  # A user the catalog gained since is made by acl-init (acls.sh), with compose/.env's password.
 else
   # server.properties from the KAFKA_* variables, by the image's own generator (it also formats the
   # scratch log dir given here), then the real log dir formatted with every SCRAM user. Without
@@ -217,23 +221,45 @@ function aclCommands (rules: readonly AclRule[]): string[] {
   })
 }
 
-/** The script acl-init runs: every ACL of composeAcls(), added as the admin (adding one that exists changes nothing). */
-export function aclsScript (rules: readonly AclRule[] = composeAcls()): string {
+/**
+ * The script acl-init runs, as the admin: the SCRAM users the cluster lacks (a principal the catalog gained
+ * after the volume was formatted; `make up` does the same, security/scram-users.ts), then every ACL of
+ * composeAcls() (adding one that exists changes nothing).
+ */
+export function aclsScript (rules: readonly AclRule[] = composeAcls(), users: readonly string[] = scramPrincipals()): string {
   const commands = aclCommands(rules)
   return `#!/bin/sh
 # GENERATED from infra/src/security/acls.ts by infra/src/compose-security.ts. Do not edit; regenerate with
 #   ${REGENERATE_SECURITY}
-# Grants each principal the ACLs of the catalog (and the Confluent registry's, compose-security.ts), as
-# \`make up\` does (run by the acl-init service in compose.yaml). It only adds: an ACL granted by hand for a
-# drill stays until it is removed with kafka-acls --remove.
+# Makes the SCRAM users the cluster lacks and grants each principal the ACLs of the catalog (and the
+# Confluent registry's, compose-security.ts), as \`make up\` does (run by the acl-init service in
+# compose.yaml). It only adds: an ACL granted by hand for a drill stays until kafka-acls --remove.
 set -eu
 BOOTSTRAP="\${BOOTSTRAP:-kafka:19092}"
 KAFKA_ACLS="\${KAFKA_ACLS:-/opt/kafka/bin/kafka-acls.sh}"
+KAFKA_CONFIGS="\${KAFKA_CONFIGS:-/opt/kafka/bin/kafka-configs.sh}"
 ${adminLoginPreamble()}
+failed=0
+
+# A user the cluster has is left as it is; a missing one is made with compose/.env's password.
+have=$("$KAFKA_CONFIGS" --bootstrap-server "$BOOTSTRAP" \${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --describe --entity-type users)
+user () {
+  case "$have" in
+    *"user-principal '$1' "*) return 0 ;;
+  esac
+  if [ -z "$2" ]; then
+    echo "O usuário SCRAM $1 não existe no Kafka e compose/.env não tem a senha dele: rode ${SECRETS_COMMAND} na raiz do repositório." >&2
+    failed=1
+    return 0
+  fi
+  "$KAFKA_CONFIGS" --bootstrap-server "$BOOTSTRAP" \${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --alter \\
+    --add-config "${SCRAM_MECHANISM}=[password=$2]" --entity-type users --entity-name "$1" > /dev/null || failed=1
+  echo "usuário SCRAM criado: $1"
+}
+${users.map(u => `user ${u} "\${${passwordVar(u)}:-}"`).join('\n')}
 
 # Four at a time: each line is a JVM start.
 pids=''
-failed=0
 acl () {
   "$KAFKA_ACLS" --bootstrap-server "$BOOTSTRAP" \${COMMAND_CONFIG:+--command-config "$COMMAND_CONFIG"} --add "$@" > /dev/null &
   pids="$pids $!"
@@ -248,7 +274,7 @@ drain () {
 ${commands.join('\n')}
 drain
 if [ "$failed" != 0 ]; then
-  echo "kafka-acls falhou (veja acima): as ACLs do catálogo não estão todas no broker" >&2
+  echo "kafka-configs ou kafka-acls falhou (veja acima): os usuários e as ACLs do catálogo não estão todos no broker" >&2
   exit 1
 fi
 echo "ACLs aplicadas: ${rules.length} regras para ${new Set(rules.map(r => r.principal)).size} principals"

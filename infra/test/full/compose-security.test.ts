@@ -93,6 +93,7 @@ test('compose\'s kafka-start.sh, acls.sh and topics.sh on the real Kafka classes
   script('kafka-run-class.sh', `exec ${java} "$@"`)
   script('kafka-storage.sh', `exec ${java} kafka.tools.StorageTool "$@"`)
   const kafkaAcls = script('kafka-acls.sh', `exec ${java} org.apache.kafka.tools.AclCommand "$@"`)
+  const kafkaConfigs = script('kafka-configs.sh', `exec ${java} kafka.admin.ConfigCommand "$@"`)
   const kafkaTopics = script('kafka-topics.sh', `exec ${java} org.apache.kafka.tools.TopicCommand "$@"`)
   // The image's own start (/etc/kafka/docker/run): its wrapper again (a formatted log dir is fine), then the broker.
   const imageStart = script('run', [
@@ -165,8 +166,20 @@ test('compose\'s kafka-start.sh, acls.sh and topics.sh on the real Kafka classes
   assert.ok(sampleScript.includes('--allow-principal User:checkout-api --allow-principal User:payment'), 'no line shared by two principals')
   assert.ok(readFileSync(ACLS_SCRIPT, 'utf8').startsWith(sampleScript.slice(0, sampleScript.indexOf('\nacl --'))), 'the sample script is not the committed one\'s kind')
   writeFileSync(join(dir, 'acls.sh'), sampleScript)
-  const acls = spawnSync('sh', [join(dir, 'acls.sh')], { env: { PATH: process.env.PATH, KAFKA_ACLS: kafkaAcls, BOOTSTRAP: bootstrap, [passwordVar(ADMIN_PRINCIPAL)]: credentials[ADMIN_PRINCIPAL]! }, encoding: 'utf8', timeout: 400_000 })
+  // A principal the catalog gained after the volume was formatted: its user is gone from the cluster,
+  // and acl-init makes it again (its describe of the users must find every other one).
+  const late = scramPrincipals().at(-1)!
+  const deleted = spawnSync(kafkaConfigs, ['--bootstrap-server', bootstrap, '--command-config', join(dir, 'vitrine-admin.properties'), '--alter', '--delete-config', 'SCRAM-SHA-512', '--entity-type', 'users', '--entity-name', late], { encoding: 'utf8', timeout: 120_000 })
+  assert.equal(deleted.status, 0, deleted.stderr)
+  const lateAdmin = adminOf(bootstrap, late, credentials[late]!)
+  await assert.rejects(lateAdmin.metadata({ topics: [] }))
+  await lateAdmin.close()
+  const acls = spawnSync('sh', [join(dir, 'acls.sh')], { env: { PATH: process.env.PATH, KAFKA_ACLS: kafkaAcls, KAFKA_CONFIGS: kafkaConfigs, BOOTSTRAP: bootstrap, ...Object.fromEntries(composePrincipals().map(p => [passwordVar(p), credentials[p]!])) }, encoding: 'utf8', timeout: 400_000 })
   assert.equal(acls.status, 0, acls.stderr + acls.stdout)
+  assert.deepEqual(acls.stdout.split('\n').filter(l => l.startsWith('usuário SCRAM criado')), [`usuário SCRAM criado: ${late}`])
+  const back = adminOf(bootstrap, late, credentials[late]!)
+  await until(`${late} logs in again`, async () => await back.metadata({ topics: [] }), 30_000)
+  await back.close()
   const held = new Set((await listAcls(admin)).map(aclKey))
   assert.deepEqual(held, new Set(sample.map(aclKey)))
 

@@ -42,20 +42,27 @@ const UPPER = (op: string): string => op.replace(/([a-z])([A-Z])/g, '$1_$2').toU
  * Runs an ACL script with a stand-in for kafka-acls.sh that records each call's arguments (one file per
  * call: the script runs four at a time), as the admin: returns the calls and the login file's text.
  */
-function runAclScript (t: { after: (fn: () => void) => void }, script: string): { calls: string[][], login: string[] } {
+function runAclScript (t: { after: (fn: () => void) => void }, script: string, env: Record<string, string> = { [passwordVar(ADMIN_PRINCIPAL)]: 'the-admin-password' }, haveUsers = scramPrincipals()): { status: number | null, stderr: string, calls: string[][], userCalls: string[][], login: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-acls-sh-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   mkdirSync(join(dir, 'calls'))
-  const stub = join(dir, 'kafka-acls.sh')
-  writeFileSync(stub, `#!/bin/sh\nf=$(mktemp -p '${join(dir, 'calls')}')\nfor a in "$@"; do printf '%s\\n' "$a"; done > "$f"\n`)
-  chmodSync(stub, 0o755)
+  mkdirSync(join(dir, 'users'))
+  const stub = (name: string, body: string): string => {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`)
+    chmodSync(join(dir, name), 0o755)
+    return join(dir, name)
+  }
+  const record = (folder: string): string => `f=$(mktemp -p '${join(dir, folder)}')\nfor a in "$@"; do printf '%s\\n' "$a"; done > "$f"`
+  const acls = stub('kafka-acls.sh', record('calls'))
+  // kafka-configs --describe answers as Kafka 4's ConfigCommand does for the users the cluster has.
+  const configs = stub('kafka-configs.sh', `case " $* " in *" --describe "*) ${haveUsers.map(u => `echo "SCRAM credential configs for user-principal '${u}' are SCRAM-SHA-512=iterations=4096"`).join('; ') || 'true'} ;; *) ${record('users')} ;; esac`)
   const file = join(dir, 'acls.sh')
   writeFileSync(file, script)
-  const r = spawnSync('sh', [file], { env: { PATH: process.env.PATH, KAFKA_ACLS: stub, BOOTSTRAP: 'localhost:1', [passwordVar(ADMIN_PRINCIPAL)]: 'the-admin-password' }, encoding: 'utf8' })
-  assert.equal(r.status, 0, r.stderr)
-  const calls = readdirSync(join(dir, 'calls')).map(f => readFileSync(join(dir, 'calls', f), 'utf8').trimEnd().split('\n'))
-  const config = calls[0]![calls[0]!.indexOf('--command-config') + 1]!
-  return { calls, login: readFileSync(config, 'utf8').trimEnd().split('\n') }
+  const r = spawnSync('sh', [file], { env: { PATH: process.env.PATH, KAFKA_ACLS: acls, KAFKA_CONFIGS: configs, BOOTSTRAP: 'localhost:1', ...env }, encoding: 'utf8' })
+  const read = (folder: string): string[][] => readdirSync(join(dir, folder)).map(f => readFileSync(join(dir, folder, f), 'utf8').trimEnd().split('\n'))
+  const calls = read('calls')
+  const config = calls[0]?.[calls[0].indexOf('--command-config') + 1]
+  return { status: r.status, stderr: r.stderr, calls, userCalls: read('users'), login: config === undefined ? [] : readFileSync(config, 'utf8').trimEnd().split('\n') }
 }
 
 /** The ACL entries kafka-acls --add calls make: every principal × operation × resource of each call. */
@@ -94,7 +101,9 @@ test('compose/kafka-start.sh and compose/acls.sh are what the catalog and the se
 })
 
 test('acls.sh grants exactly deriveAcls() plus the Confluent registry\'s own entries, each principal only its own, as the admin', t => {
-  const { calls, login } = runAclScript(t, readFileSync(ACLS_SCRIPT, 'utf8'))
+  const { status, stderr, calls, userCalls, login } = runAclScript(t, readFileSync(ACLS_SCRIPT, 'utf8'))
+  assert.equal(status, 0, stderr)
+  assert.deepEqual(userCalls, [], 'a user the cluster has was made again')
   assert.deepEqual(login, ['security.protocol=SASL_PLAINTEXT', `sasl.mechanism=${SCRAM_MECHANISM}`, 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="the-admin-password";'])
   const granted = aclsOfCalls(calls)
   const keys = granted.map(aclKey)
@@ -108,6 +117,10 @@ test('acls.sh grants exactly deriveAcls() plus the Confluent registry\'s own ent
   for (const r of extra) {
     assert.ok(r.principal === REGISTRY_PRINCIPAL || (r.principal === 'gateway' && r.permission === 'DENY'), aclKey(r))
   }
+  // The console is kept off Confluent's storage as off Apicurio's.
+  for (const r of deriveAcls().filter(r => r.principal === 'gateway' && r.permission === 'DENY' && r.name === 'kafkasql-journal')) {
+    assert.ok(keys.includes(aclKey({ ...r, name: '_schemas' })), `gateway ${r.operation} DENY on _schemas`)
+  }
   // No super user gets an ACL, and nothing is granted to everyone.
   assert.ok(!granted.some(r => r.principal === ADMIN_PRINCIPAL || r.principal === '*'))
 })
@@ -118,6 +131,24 @@ test('acls.sh drifts with the catalog: a rule more or less changes what it grant
   assert.ok(!granted.has('checkout-api|TOPIC|LITERAL|orders.confirmed|WRITE|ALLOW'))
   assert.ok(granted.has('checkout-api|TOPIC|LITERAL|orders.new|WRITE|ALLOW'))
   assert.equal(granted.size, fewer.length)
+})
+
+test('acls.sh makes the SCRAM users the cluster lacks, with compose/.env\'s password, and stops when compose/.env has none', t => {
+  const env = Object.fromEntries(composePrincipals().map(p => [passwordVar(p), `pw-${p}`]))
+  const lacking = scramPrincipals().slice(-1)[0]!
+  const made = runAclScript(t, readFileSync(ACLS_SCRIPT, 'utf8'), env, scramPrincipals().filter(u => u !== lacking))
+  assert.equal(made.status, 0, made.stderr)
+  assert.equal(made.userCalls.length, 1)
+  const call = made.userCalls[0]!
+  for (const [flag, value] of [['--alter', undefined], ['--add-config', `${SCRAM_MECHANISM}=[password=pw-${lacking}]`], ['--entity-type', 'users'], ['--entity-name', lacking], ['--command-config', undefined]] as const) {
+    assert.ok(call.includes(flag), `${flag} in ${call.join(' ')}`)
+    if (value !== undefined) assert.equal(call[call.indexOf(flag) + 1], value)
+  }
+  // Without its password (compose/.env from before the principal existed): a clear failure, after the ACLs.
+  const missing = runAclScript(t, readFileSync(ACLS_SCRIPT, 'utf8'), { ...env, [passwordVar(lacking)]: '' }, scramPrincipals().filter(u => u !== lacking))
+  assert.equal(missing.status, 1)
+  assert.match(missing.stderr, new RegExp(`O usuário SCRAM ${lacking} não existe no Kafka .*tsx infra/src/compose-secrets\\.ts`))
+  assert.ok(missing.calls.length > 0, 'the ACLs were not applied')
 })
 
 test('kafka-start.sh formats the storage with every SCRAM user of scramPrincipals() and refuses missing passwords', () => {
@@ -190,13 +221,11 @@ test('every Kafka container starts through kafka-start.sh with compose/.env, and
   }
   assert.equal(three['kafka-controller']?.entrypoint?.[1], '/vitrine/kafka-start.sh')
 
-  // The admin's tools: topic-init and acl-init get the admin's password and nothing else.
-  for (const name of ['topic-init', 'acl-init']) {
-    const svc = one[name]
-    const passwords = Object.keys(svc?.environment ?? {}).filter(k => k.startsWith('VITRINE_KAFKA_PASSWORD_'))
-    assert.deepEqual(passwords, [passwordVar(ADMIN_PRINCIPAL)], name)
-    assert.equal(svc?.depends_on?.kafka?.condition, 'service_healthy', name)
-  }
+  // The admin's tools: topic-init gets the admin's password and nothing else; acl-init every password (it makes missing users).
+  const topicInit = one['topic-init']
+  assert.deepEqual(Object.keys(topicInit?.environment ?? {}).filter(k => k.startsWith('VITRINE_KAFKA_PASSWORD_')), [passwordVar(ADMIN_PRINCIPAL)])
+  assert.equal(one['acl-init']?.env_file, '.env')
+  for (const name of ['topic-init', 'acl-init']) assert.equal(one[name]?.depends_on?.kafka?.condition, 'service_healthy', name)
   assert.deepEqual(one['acl-init']?.entrypoint, ['/bin/sh', '/vitrine/acls.sh'])
   assert.ok(one['acl-init']?.volumes?.includes('./acls.sh:/vitrine/acls.sh:ro'))
   assert.deepEqual(Object.keys(three['acl-init']?.depends_on ?? {}).sort(), ['kafka-2', 'kafka-3'])
