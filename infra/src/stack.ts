@@ -16,6 +16,7 @@ import { connectReady, dropCdcSlot, prepareCdcTables, prepareConnect, registerCd
 import { adminSasl, kafkaCredentials, writeAdminCommandConfig, writeRegistryKafkaConfig } from './security/kafka-auth.ts'
 import { ensureScramUsers } from './security/scram-users.ts'
 import { httpAuthSetting } from './security/http-auth.ts'
+import { registryLoginHeaders } from './security/client-login.ts'
 import { forgetAuthMode, recordAuthMode, runningAuthMode } from './security/auth-mode.ts'
 import { deriveAcls } from './security/acls.ts'
 import { applyAcls, formatAclReport } from './security/apply.ts'
@@ -162,7 +163,8 @@ export function components (s: StackSettings): Component[] {
     after: ['registry-backend'],
     readyTimeoutMs: 20_000,
     start: async () => {
-      const { command, args } = nodeTs(join(ROOT, 'infra/src/registry-proxy.ts'), [String(s.registryPort), String(s.registryBackendPort)])
+      // KAFKA_AUTH=scram: the state folder's Kafka passwords guard the registry's writes (registry-proxy.ts).
+      const { command, args } = nodeTs(join(ROOT, 'infra/src/registry-proxy.ts'), [String(s.registryPort), String(s.registryBackendPort), ...(s.kafkaAuth === 'scram' ? [s.stateDir] : [])])
       return spawnDetached(s.stateDir, 'registry', command, args)
     },
     ready: async () => await httpOk(`http://127.0.0.1:${s.registryPort}/subjects`)
@@ -482,7 +484,8 @@ async function startAll (s: StackSettings, options: UpOptions): Promise<void> {
         await step('Compatibilidade global do Schema Registry = BACKWARD', async () => {
           const res = await fetch(`${registryUrl(s)}/config`, {
             method: 'PUT',
-            headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+            // KAFKA_AUTH=scram: as admin, the only principal the registry lets set the global rule.
+            headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', ...registryLoginHeaders(s) },
             body: JSON.stringify({ compatibility: 'BACKWARD' })
           })
           if (!res.ok) throw new Error(`PUT ${registryUrl(s)}/config answered ${res.status}: ${await res.text()}`)
