@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { loadSettings } from '../settings.ts'
+import { bootstrapServers, databaseUrl, loadSettings, registryUrl } from '../settings.ts'
 import { adoptAdminLogin } from './client-login.ts'
 import { toolAuthHeaders } from './http-auth.ts'
 
@@ -13,8 +13,12 @@ if (script === undefined) {
   process.exit(2)
 }
 adoptAdminLogin()
+const settings = loadSettings()
+// The stack of these settings (KAFKA_PORT, SCHEMA_REGISTRY_PORT...), not kit's defaults, unless the environment names others.
+process.env.KAFKA_BROKERS ||= bootstrapServers(settings)
+process.env.SCHEMA_REGISTRY_URL ||= registryUrl(settings)
+process.env.DATABASE_URL ||= databaseUrl(settings)
 // Its HTTP calls to the shop go as the instructor too (HTTP_AUTH=jwt; ignored with none): a short-lived token.
-const stateDir = loadSettings().stateDir
-process.env.VITRINE_TOOL_AUTHORIZATION = toolAuthHeaders(stateDir, basename(script, '.ts')).authorization ?? ''
+process.env.VITRINE_TOOL_AUTHORIZATION = toolAuthHeaders(settings.stateDir, basename(script, '.ts')).authorization ?? ''
 process.argv = [process.argv[0]!, resolve(script), ...args]
 await import(pathToFileURL(resolve(script)).href)
