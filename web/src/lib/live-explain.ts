@@ -1,4 +1,4 @@
-import type { CatalogTopic, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from './types.ts'
+import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from './types.ts'
 import { clock, count, duration, money, percent } from './format.ts'
 import { stepLabel } from './labels.ts'
 
@@ -218,5 +218,18 @@ export function kpisExplain (k: KpiSnapshot | null): string[] {
   if (best) out.push(`O produto que mais vendeu na última janela foi ${best.productId}: ${plural(best.quantity, 'unidade', 'unidades')} em ${plural(best.orders, 'pedido', 'pedidos')}.`)
   const tier = k?.revenueByTier[0]
   if (tier) out.push(`O tier de cliente que mais fatura é ${tier.tier}: ${money(tier.revenueCents)} em ${plural(tier.orders, 'pedido', 'pedidos')} (o tier vem da tabela de clientes do PostgreSQL, capturada pelo Debezium e juntada a cada pedido no Flink).`)
+  return out
+}
+
+/** The exercises scoreboard's panel: how many are done, which one comes next and what its checker still misses. */
+export function exercisesExplain (list: readonly ExerciseView[]): string[] {
+  if (list.length === 0) return []
+  const done = list.filter(e => e.status.done).length
+  const unavailable = list.filter(e => !e.status.done && e.status.unavailable !== null).length
+  const out = [`${count(done)} de ${plural(list.length, 'exercício feito', 'exercícios feitos')}${unavailable > 0 ? ` (${count(unavailable)} não ${unavailable === 1 ? 'roda' : 'rodam'} nesta loja)` : ''}: um exercício conta como feito quando o verificador dele vê o resultado no sistema de verdade, não quando alguém diz que fez.`]
+  const next = list.find(e => !e.status.done && e.status.unavailable === null)
+  if (!next) out.push(done === list.length ? 'Todos feitos.' : 'Os que faltam não rodam nesta loja (veja o motivo em cada um).')
+  else if (next.status.checkedAt === null) out.push(`O próximo é o ${next.n} (${next.title}): comece com make exercicio N=${next.n}; o verificador ainda não olhou.`)
+  else out.push(`O próximo é o ${next.n} (${next.title}): o verificador diz que ainda falta ${next.status.missing.length === 0 ? 'algo' : `“${next.status.missing[0]!}”`}${next.status.missing.length > 1 ? ` e mais ${count(next.status.missing.length - 1)}` : ''}.`)
   return out
 }

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test'
 import type { TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { consumeAndCommit, openProducer, produceAll } from '@vitrine/infra/testing'
+import { consumeAndCommit, openProducer, produceAll, waitFor } from '@vitrine/infra/testing'
 import type { ControlledSuite } from './helpers.ts'
 import { onPage, screenshot, serveWeb, skipUnlessRunnable, startControlledSuite, startGateway } from './helpers.ts'
 
@@ -51,6 +51,9 @@ test('the scoreboard shows exercise 1 turning done, live, after its solution run
     await page.locator('[data-testid=exercise][data-n="1"][data-done="true"]').waitFor({ timeout: 20_000 })
     assert.match(await card.locator('[data-testid=exercise-done]').innerText(), /feito ✔ em \d{2}\/\d{2},? \d{2}:\d{2}:\d{2}/)
     assert.match(await page.locator('[data-testid=exercises-score]').innerText(), /^1 de 12 feitos$/)
+    // The explanation counts what the scoreboard shows and names the next exercise with its checker's words.
+    await waitFor('the scoreboard explained', async () => /agora\s*1 de 12 exercícios feitos/.test(await page.getByTestId('exercises-explain').textContent() ?? ''), 5_000)
+    assert.match(await page.getByTestId('exercises-explain').textContent() ?? '', /O próximo é o \d+ \(/)
     assert.equal(await card.locator('[data-testid=exercise-missing]').count(), 0)
     assert.match(await card.locator('[data-testid=exercise-seen]').innerText(), /resposta ".*" confere/)
     await screenshot(page, 'exercicios')

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { eventsExplain, eventsLastMinute, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
-import type { CatalogTopic, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
+import { eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
 const NOW = 1_700_000_000_000
@@ -117,4 +117,17 @@ test('the KPIs panel: the last closed window, the live bucket, the best seller a
   assert.match(lines[1]!, /^O bloco de 5 minutos ao vivo já tem 5 pedidos \(R\$ 249,50\)/)
   assert.equal(lines[2], 'O produto que mais vendeu na última janela foi prod_1: 4 unidades em 3 pedidos.')
   assert.match(lines[3]!, /^O tier de cliente que mais fatura é gold: R\$ 99,80 em 2 pedidos/)
+})
+
+test('the exercises panel: how many are done and what the next one\'s checker still misses', () => {
+  const status = { done: false, doneAt: null, checkedAt: null, setupAt: null, missing: [], seen: [], unavailable: null }
+  const list = [
+    { n: 1, slug: '01', title: 'Produzir e consumir', concepts: [], page: 'p', status: { ...status, done: true, doneAt: 'x', checkedAt: 'x' } },
+    { n: 2, slug: '02', title: 'Réplicas', concepts: [], page: 'p', status: { ...status, unavailable: 'precisa de 3 brokers' } },
+    { n: 3, slug: '03', title: 'Lag de um consumer group', concepts: [], page: 'p', status: { ...status, checkedAt: 'x', missing: ['o grupo ex03-leitor ainda tem lag 42: consuma até o fim', 'outra'] } }
+  ] as ExerciseView[]
+  const lines = exercisesExplain(list)
+  assert.match(lines[0]!, /^1 de 3 exercícios feitos \(1 não roda nesta loja\): /)
+  assert.equal(lines[1], 'O próximo é o 3 (Lag de um consumer group): o verificador diz que ainda falta “o grupo ex03-leitor ainda tem lag 42: consuma até o fim” e mais 1.')
+  assert.deepEqual(exercisesExplain([]), [])
 })
