@@ -1,4 +1,4 @@
-import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from './types.ts'
+import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from './types.ts'
 import { clock, count, duration, money, percent } from './format.ts'
 import { stepLabel } from './labels.ts'
 
@@ -231,5 +231,24 @@ export function exercisesExplain (list: readonly ExerciseView[]): string[] {
   if (!next) out.push(done === list.length ? 'Todos feitos.' : 'Os que faltam não rodam nesta loja (veja o motivo em cada um).')
   else if (next.status.checkedAt === null) out.push(`O próximo é o ${next.n} (${next.title}): comece com make exercicio N=${next.n}; o verificador ainda não olhou.`)
   else out.push(`O próximo é o ${next.n} (${next.title}): o verificador diz que ainda falta ${next.status.missing.length === 0 ? 'algo' : `“${next.status.missing[0]!}”`}${next.status.missing.length > 1 ? ` e mais ${count(next.status.missing.length - 1)}` : ''}.`)
+  return out
+}
+
+/** The Kafka › Tópicos detail's panel: where the messages are, who leads, whether the replicas keep up. */
+export function topicExplain (t: TopicDetail): string[] {
+  const parts = t.partitionDetails
+  const leaders = new Map<number, number>()
+  for (const p of parts) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1)
+  const byLeader = [...leaders].sort((a, b) => a[0] - b[0]).map(([b, n]) => `broker ${b} lidera ${n}`).join(', ')
+  const out = [`${plural(t.partitions, 'partição', 'partições')}, fator de replicação ${t.replicationFactor}: cada partição tem um líder, o broker que recebe as escritas e as leituras${t.replicationFactor > 1 ? `, e ${plural(t.replicationFactor - 1, 'cópia seguidora', 'cópias seguidoras')}` : ' (e nenhuma cópia: se o broker cair, a partição fica fora do ar)'}; ${byLeader}.`]
+  const fullest = [...parts].sort((a, b) => b.messages - a.messages)[0]
+  if (!fullest || t.messages === 0) out.push('Nenhuma mensagem guardada agora.')
+  else out.push(`${plural(t.messages, 'mensagem guardada', 'mensagens guardadas')}; a partição ${fullest.partition} tem mais (${count(fullest.messages)}, ${percent(fullest.messages / t.messages)}): mensagens com a mesma chave vão sempre para a mesma partição, então chaves repetidas concentram.`)
+  const trimmed = parts.filter(p => p.low > 0)
+  if (trimmed.length > 0) out.push(`Em ${plural(trimmed.length, 'partição', 'partições')} o início (low) passou de 0: as mensagens mais antigas já foram apagadas (retenção ou compactação); os offsets não recomeçam.`)
+  const behind = parts.filter(p => p.outOfSync.length > 0)
+  out.push(behind.length > 0
+    ? `Fora do ISR: ${behind.map(p => `partição ${p.partition} (broker ${p.outOfSync.join(', ')})`).join('; ')}: essas réplicas estão atrasadas ou com o broker parado, e não contam para acks=all.`
+    : 'Todas as réplicas estão no ISR (em dia com o líder).')
   return out
 }

@@ -69,6 +69,8 @@ test('the Kafka page creates a topic that exists on the broker, then deletes it'
     assert.match(described, new RegExp(`Topic: ${name.replace(/\./g, '\\.')}\\s+TopicId: \\S+\\s+PartitionCount: 2\\s+ReplicationFactor: 1`))
     await page.getByTestId('partition-table').locator('tbody tr').nth(1).waitFor()
     assert.equal(await page.getByTestId('partition-table').locator('tbody tr').count(), 2)
+    // The explanation reads the table: two partitions, one replica each, nothing stored yet.
+    assert.match(await page.getByTestId('topic-explain').textContent() ?? '', /2 partições, fator de replicação 1: [\s\S]*broker \d+ lidera 2\.[\s\S]*Nenhuma mensagem guardada agora\./)
     await screenshot(page, 'kafka-topico')
 
     // Deleting asks for the name to be typed.

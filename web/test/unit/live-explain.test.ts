@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain } from '../../src/lib/live-explain.ts'
-import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot } from '../../src/lib/types.ts'
+import { eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
 const NOW = 1_700_000_000_000
@@ -130,4 +130,17 @@ test('the exercises panel: how many are done and what the next one\'s checker st
   assert.match(lines[0]!, /^1 de 3 exercícios feitos \(1 não roda nesta loja\): /)
   assert.equal(lines[1], 'O próximo é o 3 (Lag de um consumer group): o verificador diz que ainda falta “o grupo ex03-leitor ainda tem lag 42: consuma até o fim” e mais 1.')
   assert.deepEqual(exercisesExplain([]), [])
+})
+
+test('the topic panel: leaders, where the messages are, trimmed starts and replicas out of the ISR', () => {
+  const p = (partition: number, leader: number, messages: number, low = 0, outOfSync: number[] = []): TopicDetail['partitionDetails'][number] => ({ partition, leader, replicas: [1, 2], isr: [1, 2], outOfSync, low, high: low + messages, messages })
+  const t = { name: 't', partitions: 2, replicationFactor: 2, messages: 4, partitionDetails: [p(0, 1, 3, 5, [2]), p(1, 2, 1)] } as TopicDetail
+  const lines = topicExplain(t)
+  assert.equal(lines[0], '2 partições, fator de replicação 2: cada partição tem um líder, o broker que recebe as escritas e as leituras, e 1 cópia seguidora; broker 1 lidera 1, broker 2 lidera 1.')
+  assert.match(lines[1]!, /^4 mensagens guardadas; a partição 0 tem mais \(3, 75%\)/)
+  assert.match(lines[2]!, /^Em 1 partição o início \(low\) passou de 0/)
+  assert.match(lines[3]!, /^Fora do ISR: partição 0 \(broker 2\)/)
+  const empty = topicExplain({ ...t, replicationFactor: 1, messages: 0, partitionDetails: [p(0, 1, 0), p(1, 1, 0)] })
+  assert.match(empty[0]!, /nenhuma cópia: se o broker cair/)
+  assert.deepEqual(empty.slice(1), ['Nenhuma mensagem guardada agora.', 'Todas as réplicas estão no ISR (em dia com o líder).'])
 })
