@@ -147,18 +147,19 @@ function gatewayConsole (prefix: string, catalog: readonly TopicSpec[]): AclRule
   const g = 'gateway'
   const rules: AclRule[] = [
     ...allow(g, 'TOPIC', '*', 'LITERAL', ['DESCRIBE', 'DESCRIBE_CONFIGS', 'CREATE', 'DELETE'], 'console: lista, descreve, cria e apaga tópicos de rascunho'),
+    // The console's message browser and the live feed read any topic: the catalog's (retry tiers and CDC
+    // included), scratch topics, the exercises' ex.*, the registry's journal. Reading forges nothing;
+    // a topic it could see but not read would show an empty page while its offsets say otherwise.
+    ...allow(g, 'TOPIC', '*', 'LITERAL', ['READ'], 'console e feed ao vivo: lê as mensagens de qualquer tópico'),
     ...allow(g, 'GROUP', '*', 'LITERAL', ['DESCRIBE'], 'console e métricas: lag de todos os grupos'),
     // The create form proposes the broker's default.replication.factor (a DescribeConfigs of the BROKER resource).
-    ...allow(g, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['DESCRIBE_CONFIGS'], 'console: lê a replicação padrão do broker'),
-    // Exercise topics (exNN.*, infra/src/exercises) are browsed in the console during the labs.
-    ...allow(g, 'TOPIC', 'ex', 'PREFIXED', ['READ'], 'console: mensagens dos tópicos dos exercícios')
+    ...allow(g, 'CLUSTER', 'kafka-cluster', 'LITERAL', ['DESCRIBE_CONFIGS'], 'console: lê a replicação padrão do broker')
   ]
   rules.push(...gatewayLabs(prefix))
-  // The live feed (services/gateway/src/plugins/app/live.ts) follows every catalog topic, also those the
-  // gateway is no catalog reader of (the retry tiers, the CDC topics): the whole flow is the product's main view.
-  for (const spec of catalog) {
-    if (!(spec.readers as readonly string[]).includes(g)) rules.push(...allow(g, 'TOPIC', prefix + spec.name, 'LITERAL', ['READ'], `feed ao vivo: o gateway mostra ${spec.name}`))
-  }
+  // Except Kafka Connect's own topics (connect.configs holds the connectors' settings, database password
+  // included) and the registry's storage (its alone): the browser says the broker refused them.
+  rules.push({ principal: g, resource: 'TOPIC', name: `${prefix}connect.`, pattern: 'PREFIXED', operation: 'READ', permission: 'DENY', why: 'console: a configuração do Connect (com a senha do banco) não se lê' })
+  for (const name of REGISTRY_TOPICS) rules.push({ principal: g, resource: 'TOPIC', name, pattern: 'LITERAL', operation: 'READ', permission: 'DENY', why: 'console: o armazenamento do registry é só dele' })
   const protectedTopics = [...catalog.map(spec => ({ name: prefix + spec.name, pattern: 'LITERAL' as const })), ...REGISTRY_TOPICS.map(name => ({ name, pattern: 'LITERAL' as const })), { name: `${prefix}connect.`, pattern: 'PREFIXED' as const }]
   for (const p of protectedTopics) rules.push({ principal: g, resource: 'TOPIC', name: p.name, pattern: p.pattern, operation: 'DELETE', permission: 'DENY', why: 'console: tópico do catálogo, do registry ou do Connect não se apaga' })
   return rules

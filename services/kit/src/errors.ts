@@ -16,6 +16,7 @@ export const HTTP_ERROR_CODES: Record<`SHOP_ERR_${string}`, { status: number, me
   SHOP_ERR_LAB_NEEDS_THREE_BROKERS: { status: 409, meaning: 'o laboratório de replicação precisa de 3 brokers (make demo BROKERS=3)' },
   SHOP_ERR_LAB_TOPIC: { status: 409, meaning: 'o broker recusou criar o tópico do laboratório' },
   SHOP_ERR_LAB_ELECTION: { status: 409, meaning: 'o controller recusou a eleição de líder preferido' },
+  SHOP_ERR_KAFKA_READ_REFUSED: { status: 403, meaning: 'o Kafka recusou ler este tópico ao usuário do serviço (TOPIC_AUTHORIZATION_FAILED: sem ACL de READ; com KAFKA_AUTH=scram, veja Kafka › ACLs)' },
   SHOP_ERR_KAFKA_AUTHENTICATION: { status: 503, meaning: 'o Kafka recusou o login SASL/SCRAM do serviço (usuário ou senha errados)' },
   SHOP_ERR_UNKNOWN_PRODUCT: { status: 400, meaning: 'o pedido cita um produto que não está no catálogo' },
   SHOP_ERR_INACTIVE_PRODUCT: { status: 400, meaning: 'o pedido cita um produto inativo' },

@@ -20,7 +20,7 @@ import { TEST_AUTH } from '../../../src/testing/auth.ts'
 import { applyAcls, listAcls } from '../../../src/security/apply.ts'
 import { adoptAdminLogin, kafkaLoginEnv } from '../../../src/security/client-login.ts'
 import { freePort } from '../../../src/proc.ts'
-import { EventProducer, endOffsets, signToken } from '@vitrine/service-kit'
+import { EventProducer, KafkaReader, endOffsets, signToken } from '@vitrine/service-kit'
 import type { TopicValues } from '@vitrine/contracts'
 import pino from 'pino'
 import { randomUUID } from 'node:crypto'
@@ -173,7 +173,7 @@ async function joinAndRead (bootstrap: string, sasl: Record<string, string>, gro
   }
 }
 
-test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog allows; a forged CONFIRM and a wrong password are refused', { timeout: 240_000 }, async t => {
+test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog allows; a forged CONFIRM and a wrong password are refused', { timeout: 420_000 }, async t => {
   const s = isolatedSettings(t, await freeBrokerBase(), { kafkaAuth: 'scram' })
   await up(s, { only: ['kafka-1'], catalog: true })
   const bootstrap = bootstrapServers(s)
@@ -270,6 +270,26 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       await forged(admin)
     } finally {
       await admin.close()
+    }
+  })
+
+  await t.test('the console\'s message browser: the gateway reads a scratch topic; Connect\'s own topics are refused, and the reader says so', async () => {
+    const asAdmin = createAdmin(bootstrap, 'acl-test-browser', adminSasl(s))
+    const scratch = 'rascunho-acl-test'
+    const connectTopic = 'connect.configs'
+    const reader = new KafkaReader(bootstrap, 'acl-test-browser', 'read_committed', sasl('gateway'))
+    try {
+      await asAdmin.createTopics({ topics: [scratch, connectTopic], partitions: 1, replicas: 1 })
+      const written = await produceEach(bootstrap, sasl('admin'), [scratch, connectTopic])
+      assert.deepEqual([written.get(scratch), written.get(connectTopic)], ['ok', 'ok'])
+      const { records } = await reader.read([{ topic: scratch, partition: 0, offset: 0, until: 1 }], { timeoutMs: 15_000 })
+      assert.equal(records.length, 1, 'the gateway read the scratch topic\'s record')
+      // Never an empty page: the refusal is an error with its code (the browser shows it).
+      await assert.rejects(reader.read([{ topic: connectTopic, partition: 0, offset: 0, until: 1 }], { timeoutMs: 15_000 }), (err: { code?: string }) => err.code === 'SHOP_ERR_KAFKA_READ_REFUSED')
+    } finally {
+      await reader.close()
+      await asAdmin.deleteTopics({ topics: [scratch, connectTopic] }).catch(() => {})
+      await asAdmin.close()
     }
   })
 

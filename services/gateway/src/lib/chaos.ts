@@ -24,7 +24,7 @@ export async function chaosCall (baseUrl: string, method: 'GET' | 'POST' | 'DELE
 
 /**
  * An action the control plane does as the Kafka admin because the gateway's principal may not (kit's
- * control-actions.ts): relayed like chaosCall, but a control plane that is not there is a 503 that
+ * control-actions.ts): relayed like chaosCall, but a control plane that is not there is the 502 every relay answers, whose message
  * says to start it (make demo), since without it the action cannot be done at all.
  */
 export async function adminAction (baseUrl: string, path: string, body: unknown, timeoutMs: number, action: string): Promise<{ status: number, body: unknown }> {
@@ -32,7 +32,7 @@ export async function adminAction (baseUrl: string, path: string, body: unknown,
     return await chaosCall(baseUrl, 'POST', path, timeoutMs, body)
   } catch (err) {
     if (err instanceof ShopError && err.code === 'SHOP_ERR_UPSTREAM_UNAVAILABLE') {
-      throw new ShopError('SHOP_ERR_CONTROL_UNAVAILABLE', `${action} is done by the control plane (as the Kafka admin), which is not reachable: start the shop with make demo`, 503, { service: 'control', hint: CONTROL_HINT })
+      throw new ShopError('SHOP_ERR_UPSTREAM_UNAVAILABLE', `${action} is done by the control plane (as the Kafka admin), which is not reachable: start the shop with make demo`, 502, { service: 'control', hint: CONTROL_HINT })
     }
     throw err
   }

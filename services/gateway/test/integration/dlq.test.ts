@@ -77,11 +77,11 @@ test('the DLQ console: a dead letter with its stored bytes, replayed once to its
   assert.deepEqual(retried[0]!.value, value, 'the original bytes, unchanged')
 })
 
-test('the DLQ replay without the control plane: 503 whose hint says to start it with make demo, never its address', async (t) => {
+test('the DLQ replay without the control plane: 502 whose hint says to start it with make demo, never its address', async (t) => {
   const { app, url } = await routesWithoutControl(t, dlq)
   const res = await app.inject({ method: 'POST', url: '/dlq/replay', payload: { offsets: [0] } })
-  assert.equal(res.statusCode, 503, res.body)
-  assert.equal(res.json().code, 'SHOP_ERR_CONTROL_UNAVAILABLE')
+  assert.equal(res.statusCode, 502, res.body)
+  assert.equal(res.json().code, 'SHOP_ERR_UPSTREAM_UNAVAILABLE')
   assert.match(res.json().message, /make demo/)
   assert.match(res.json().details.hint, /make demo/)
   assert.ok(!res.body.includes(url), 'the address stays inside the gateway')

@@ -71,10 +71,10 @@ test('what needs three brokers answers 409 with the hint; the shared broker is n
   assert.equal((await api('GET', `${BASE}/state`)).body.topic.exists, false, 'nothing was created')
 })
 
-test('the preferred-leader election without the control plane (it sends ElectLeaders as the Kafka admin): 503 saying to start it with make demo', { timeout: 30_000 }, async () => {
+test('the preferred-leader election without the control plane (it sends ElectLeaders as the Kafka admin): 502 saying to start it with make demo', { timeout: 30_000 }, async () => {
   const r = await api('POST', `${BASE}/elect-preferred`)
-  assert.equal(r.status, 503, JSON.stringify(r.body))
-  assert.equal(r.body.code, 'SHOP_ERR_CONTROL_UNAVAILABLE')
+  assert.equal(r.status, 502, JSON.stringify(r.body))
+  assert.equal(r.body.code, 'SHOP_ERR_UPSTREAM_UNAVAILABLE')
   assert.match(r.body.details.hint, /make demo/)
   assert.doesNotMatch(JSON.stringify(r.body), /127\.0\.0\.1:9/, 'the address stays inside the gateway')
 })

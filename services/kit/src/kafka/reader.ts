@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import Kafka from 'node-rdkafka'
+import { ShopError } from '../errors.ts'
 import { headersOf } from './consumer.ts'
 import type { KafkaSecurity } from './security.ts'
 import { envKafkaSecurity } from './security.ts'
@@ -135,7 +136,11 @@ export class KafkaReader {
         let idle = true
         while (Date.now() < deadline && !options.signal?.aborted) {
           c.setDefaultConsumeTimeout(idle ? 50 : 0)
-          const msgs = await new Promise<Kafka.Message[]>(resolve => c.consume(idle ? 1 : 500, (_err, m) => resolve(m ?? [])))
+          const msgs = await new Promise<Kafka.Message[]>((resolve, reject) => c.consume(idle ? 1 : 500, (err, m) => {
+            // A topic this principal may see but not read: said, never shown as an empty topic.
+            if (err?.code === Kafka.CODES.ERRORS.ERR_TOPIC_AUTHORIZATION_FAILED) reject(new ShopError('SHOP_ERR_KAFKA_READ_REFUSED', `kafka refused to let this principal read ${open.map(r => r.topic).filter((t, i, a) => a.indexOf(t) === i).join(', ')}: TOPIC_AUTHORIZATION_FAILED (no READ ACL)`, 403))
+            else resolve(m ?? [])
+          }))
           idle = msgs.length === 0
           let added = false
           for (const m of msgs) {

@@ -23,7 +23,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   // The control plane replays, as the Kafka admin: the gateway's principal may not write to the shop's
   // topics (the admin surface could forge events). Its 400 (an offset not in the DLQ) comes back as is.
   fastify.post('/dlq/replay', {
-    schema: { body: DlqReplayRequest, response: { 200: ReplayResult, 400: ErrorBody, 502: ErrorBody, 503: ErrorBody } }
+    schema: { body: DlqReplayRequest, response: { 200: ReplayResult, 400: ErrorBody, 502: ErrorBody } }
   }, async (request, reply) => {
     const { status, body } = await adminAction(config.CONTROL_URL, '/dlq/replay', request.body, config.CONTROL_TIMEOUT_MS, 'the DLQ replay')
     if (status === 200) request.log.info({ offsets: request.body.offsets, force: request.body.force ?? false }, 'dead letters replayed through the control plane')

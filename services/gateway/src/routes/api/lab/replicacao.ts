@@ -49,7 +49,7 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
   }, async (request) => await lab.broker(request.params.id, request.params.action))
 
   fastify.post('/elect-preferred', {
-    schema: { summary: 'Eleição de líder preferido em todas as partições (pelo plano de controle, como admin do Kafka)', response: { 200: ElectionResult, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody } }
+    schema: { summary: 'Eleição de líder preferido em todas as partições (pelo plano de controle, como admin do Kafka)', response: { 200: ElectionResult, 409: ErrorBody, 502: ErrorBody } }
   }, async () => await lab.electPreferred())
 }
 
