@@ -1,4 +1,4 @@
-import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from './types.ts'
+import type { CatalogTopic, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from './types.ts'
 import { clock, count, duration, money, percent } from './format.ts'
 import { stepLabel } from './labels.ts'
 
@@ -251,4 +251,21 @@ export function topicExplain (t: TopicDetail): string[] {
     ? `Fora do ISR: ${behind.map(p => `partição ${p.partition} (broker ${p.outOfSync.join(', ')})`).join('; ')}: essas réplicas estão atrasadas ou com o broker parado, e não contam para acks=all.`
     : 'Todas as réplicas estão no ISR (em dia com o líder).')
   return out
+}
+
+/** The dead-letter tab's panel: how many, from which groups and topics, and the most common error. */
+export function dlqExplain (records: readonly DeadLetter[]): string[] {
+  if (records.length === 0) return ['A dead-letter está vazia: todo evento que um serviço não conseguiu processar de primeira passou numa nova tentativa.']
+  const tally = (f: (d: DeadLetter) => string): Array<[string, number]> => {
+    const m = new Map<string, number>()
+    for (const d of records) m.set(f(d), (m.get(f(d)) ?? 0) + 1)
+    return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  }
+  const groups = tally(d => d.group).map(([g, n]) => `${count(n)} do grupo ${g}`)
+  const topics = tally(d => d.originalTopic).map(([t, n]) => `${count(n)} de ${t}`)
+  const [error, times] = tally(d => d.error)[0]!
+  return [
+    `${plural(records.length, 'mensagem esgotou', 'mensagens esgotaram')} as novas tentativas: ${names(groups)}; vindas de ${names(topics)}.`,
+    `O erro mais comum${times > 1 ? ` (${count(times)} vezes)` : ''}: “${error}”. Corrija a causa antes de reprocessar, senão a mensagem volta para cá depois das mesmas tentativas.`
+  ]
 }

@@ -356,6 +356,9 @@ test('the rehearsal list: projector fit, A+ on charts, pt-BR codes, two notifica
     await page.goto(`${ui.web.url}/#/kafka/dlq`)
     const row = page.getByTestId('dlq-row').first()
     await row.waitFor({ timeout: 15_000 })
+    // The explanation counts the table's rows and names the group that gave up on them.
+    const dlqRows = await page.getByTestId('dlq-row').count()
+    assert.match(await page.getByTestId('dlq-explain').textContent() ?? '', new RegExp(`${dlqRows} mensage(m esgotou|ns esgotaram) as novas tentativas: [\\s\\S]*do grupo payment`))
     await row.getByTestId('dlq-bytes-toggle').click()
     assert.match(await page.getByTestId('dlq-hex').textContent() ?? '', /^0000 {2}00 /)
     await row.getByTestId('dlq-replay').click()

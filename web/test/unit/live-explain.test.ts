@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
-import type { CatalogTopic, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
+import { dlqExplain, eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
 const NOW = 1_700_000_000_000
@@ -143,4 +143,12 @@ test('the topic panel: leaders, where the messages are, trimmed starts and repli
   const empty = topicExplain({ ...t, replicationFactor: 1, messages: 0, partitionDetails: [p(0, 1, 0), p(1, 1, 0)] })
   assert.match(empty[0]!, /nenhuma cópia: se o broker cair/)
   assert.deepEqual(empty.slice(1), ['Nenhuma mensagem guardada agora.', 'Todas as réplicas estão no ISR (em dia com o líder).'])
+})
+
+test('the dead-letter panel: how many, from which groups and topics, the most common error', () => {
+  const d = (group: string, originalTopic: string, error: string): DeadLetter => ({ group, originalTopic, error } as DeadLetter)
+  const lines = dlqExplain([d('payment', 'orders.new', 'boom'), d('payment', 'orders.new', 'boom'), d('inventory', 'payments.approved', 'x')])
+  assert.equal(lines[0], '3 mensagens esgotaram as novas tentativas: 2 do grupo payment e 1 do grupo inventory; vindas de 2 de orders.new e 1 de payments.approved.')
+  assert.match(lines[1]!, /^O erro mais comum \(2 vezes\): “boom”\./)
+  assert.match(dlqExplain([])[0]!, /^A dead-letter está vazia/)
 })
