@@ -269,3 +269,29 @@ export function dlqExplain (records: readonly DeadLetter[]): string[] {
     `O erro mais comum${times > 1 ? ` (${count(times)} vezes)` : ''}: “${error}”. Corrija a causa antes de reprocessar, senão a mensagem volta para cá depois das mesmas tentativas.`
   ]
 }
+
+/** What the exactly-once page shows of the sales-counter (its own state type lives in the page). */
+export interface CounterFigures {
+  mode: 'at-least-once' | 'exactly-once'
+  totals: { orders: number, revenueCents: number }
+  truth: { orders: number, revenueCents: number } | null
+  duplicates: number | null
+  batches: { committed: number, aborted: number }
+  restoredFrom: { offset: number, orders: number } | null
+}
+
+/** The exactly-once page's panel: the counter against the recount, and why they differ or agree in this mode. */
+export function exactlyOnceExplain (c: CounterFigures, restarts: number): string[] {
+  const out: string[] = []
+  const dups = c.duplicates ?? 0
+  if (c.truth === null) out.push(`O contador soma ${plural(c.totals.orders, 'pedido', 'pedidos')}; a recontagem direto do tópico ainda não saiu.`)
+  else if (dups === 0) out.push(`O contador soma ${plural(c.totals.orders, 'pedido', 'pedidos')} e a recontagem de orders.confirmed dá ${count(c.truth.orders)}: nenhuma duplicata.`)
+  else out.push(`O contador soma ${plural(c.totals.orders, 'pedido', 'pedidos')}, mas a recontagem de orders.confirmed dá ${count(c.truth.orders)}: ${plural(dups, 'pedido foi contado', 'pedidos foram contados')} duas vezes.`)
+  if (c.mode === 'at-least-once') {
+    out.push(`Em at-least-once o total é publicado antes de confirmar os offsets: se o processo cai entre os dois passos${restarts > 0 ? ` (caiu ${count(restarts)}× desde que esta página abriu)` : ''}, a nova instância relê os pedidos já somados e soma de novo.`)
+  } else {
+    out.push(`Em exactly-once o total e os offsets vão na mesma transação: ${plural(c.batches.committed, 'lote confirmado', 'lotes confirmados')} e ${plural(c.batches.aborted, 'abortado', 'abortados')}; um lote abortado some para quem lê com read_committed, então uma queda não deixa soma dobrada${dups > 0 ? ' — as duplicatas que aparecem vêm de antes, do modo at-least-once' : ''}.`)
+  }
+  if (c.restoredFrom) out.push(`Esta instância começou do último total confirmado em sales.totals (offset ${count(c.restoredFrom.offset)}, ${plural(c.restoredFrom.orders, 'pedido', 'pedidos')}): o tópico compactado é todo o estado dela.`)
+  return out
+}

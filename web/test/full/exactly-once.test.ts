@@ -74,6 +74,8 @@ test('the page shows the totals against the recount, a crash leaving an aborted 
     assert.equal(await page.locator('[data-testid=truth-orders]').innerText(), '4')
     assert.equal(await page.locator('[data-testid=duplicates]').getAttribute('data-count'), '0')
     assert.equal(await page.locator('[data-testid=current-mode]').innerText(), 'exactly-once')
+    // The explanation says it with the numbers on screen.
+    await waitFor('the totals explained', async () => /O contador soma 4 pedidos e a recontagem de orders\.confirmed dá 4: nenhuma duplicata\.[\s\S]*Em exactly-once o total e os offsets vão na mesma transação/.test(await page.getByTestId('eos-explain').textContent() ?? ''), 5_000)
 
     // "derrubar agora": the next batch exits the counter between producing and committing.
     await page.locator('[data-testid=crash-now]').click()
@@ -87,6 +89,7 @@ test('the page shows the totals against the recount, a crash leaving an aborted 
     startCounter()
     await page.locator('[data-testid=counted-orders]', { hasText: '7' }).waitFor({ timeout: 90_000 })
     assert.equal(await page.locator('[data-testid=duplicates]').getAttribute('data-count'), '0')
+    await waitFor('the restart explained', async () => /soma 7 pedidos e a recontagem de orders\.confirmed dá 7: nenhuma duplicata[\s\S]*Esta instância começou do último total confirmado em sales\.totals/.test(await page.getByTestId('eos-explain').textContent() ?? ''), 5_000)
     // The crashed transaction's record: read_uncommitted sees it, read_committed never will.
     await page.locator('[data-testid=records] tr[data-kind=aborted]').first().waitFor({ timeout: 20_000 })
     assert.ok(await page.locator('[data-testid=records] tr[data-kind=marker]').count() > 0, 'transaction markers shown')

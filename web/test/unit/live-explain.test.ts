@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { dlqExplain, eventsExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
+import { dlqExplain, eventsExplain, exactlyOnceExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
 import type { CatalogTopic, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
@@ -151,4 +151,14 @@ test('the dead-letter panel: how many, from which groups and topics, the most co
   assert.equal(lines[0], '3 mensagens esgotaram as novas tentativas: 2 do grupo payment e 1 do grupo inventory; vindas de 2 de orders.new e 1 de payments.approved.')
   assert.match(lines[1]!, /^O erro mais comum \(2 vezes\): “boom”\./)
   assert.match(dlqExplain([])[0]!, /^A dead-letter está vazia/)
+})
+
+test('the exactly-once panel: the counter against the recount, and what the mode does on a crash', () => {
+  const base = { totals: { orders: 12, revenueCents: 0 }, truth: { orders: 10, revenueCents: 0 }, duplicates: 2, batches: { committed: 4, aborted: 1 }, restoredFrom: null }
+  const alo = exactlyOnceExplain({ ...base, mode: 'at-least-once' }, 1)
+  assert.equal(alo[0], 'O contador soma 12 pedidos, mas a recontagem de orders.confirmed dá 10: 2 pedidos foram contados duas vezes.')
+  assert.match(alo[1]!, /caiu 1× desde que esta página abriu/)
+  const eos = exactlyOnceExplain({ ...base, mode: 'exactly-once', restoredFrom: { offset: 7, orders: 10 } }, 0)
+  assert.match(eos[1]!, /4 lotes confirmados e 1 abortado; .* vêm de antes, do modo at-least-once\.$/)
+  assert.match(eos[2]!, /offset 7, 10 pedidos/)
 })
