@@ -15,6 +15,7 @@
 --                         o login do Flink no registry: vazios sem login; com KAFKA_AUTH=scram,
 --                         USER_INFO e 'streams:<senha>' (o mesmo usuário e a mesma senha do Kafka:
 --                         o registry só deixa o streams registrar os schemas dos tópicos streams.*)
+--   ${GROUP_ID}            consumer group do Flink: streams para os jobs; a página SQL do gateway usa o seu
 --   ${GROUP_SUFFIX}        sufixo dos consumer groups do Flink
 --   ${SCHEMA:nome}         o .avsc de contracts/schemas (a versão mais nova), como texto
 -- ============================================================================
@@ -56,7 +57,7 @@ CREATE TABLE orders_new (
   'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
   'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
   'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
-  'properties.group.id' = 'streams${GROUP_SUFFIX}',
+  'properties.group.id' = '${GROUP_ID}${GROUP_SUFFIX}',
   'properties.isolation.level' = 'read_committed',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'avro-confluent',
@@ -82,7 +83,7 @@ CREATE TABLE orders_confirmed (
   'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
   'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
   'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
-  'properties.group.id' = 'streams${GROUP_SUFFIX}',
+  'properties.group.id' = '${GROUP_ID}${GROUP_SUFFIX}',
   'properties.isolation.level' = 'read_committed',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'avro-confluent',
@@ -124,7 +125,7 @@ CREATE TABLE customers (
   'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
   'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
   'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
-  'properties.group.id' = 'streams${GROUP_SUFFIX}',
+  'properties.group.id' = '${GROUP_ID}${GROUP_SUFFIX}',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'debezium-json',
   'value.debezium-json.schema-include' = '${CDC_SCHEMA_INCLUDE}'
@@ -148,7 +149,7 @@ CREATE TABLE products (
   'properties.security.protocol' = '${KAFKA_SECURITY_PROTOCOL}',
   'properties.sasl.mechanism' = '${KAFKA_SASL_MECHANISM}',
   'properties.sasl.jaas.config' = '${KAFKA_SASL_JAAS_CONFIG}',
-  'properties.group.id' = 'streams${GROUP_SUFFIX}',
+  'properties.group.id' = '${GROUP_ID}${GROUP_SUFFIX}',
   'scan.startup.mode' = 'earliest-offset',
   'value.format' = 'debezium-json',
   'value.debezium-json.schema-include' = '${CDC_SCHEMA_INCLUDE}'

@@ -16,6 +16,8 @@ export interface SqlParams {
   KAFKA_BROKERS: string
   SCHEMA_REGISTRY_URL: string
   GROUP_SUFFIX: string
+  /** The Flink tables' consumer group (before GROUP_SUFFIX): `streams` for the jobs; another reader (the gateway's SQL page) its own principal's group. */
+  GROUP_ID?: string
   CDC_CUSTOMERS_TOPIC: string
   CDC_PRODUCTS_TOPIC: string
   /** 'true' when Kafka Connect's JsonConverter writes the schema beside each payload. */
@@ -72,7 +74,7 @@ const quote = (s: string): string => s.replaceAll("'", "''")
 export function renderSql (text: string, params: SqlParams): string {
   return text.replace(/\$\{([A-Z_]+)(?::([a-z0-9-]+))?\}/g, (_m, name: string, schema: string | undefined) => {
     if (name === 'SCHEMA' && schema) return quote(JSON.stringify(latestSchema(schema)))
-    const value = ({ ...PLAINTEXT_LOGIN, ...params } as unknown as Record<string, string | undefined>)[name]
+    const value = ({ ...PLAINTEXT_LOGIN, GROUP_ID: 'streams', ...params } as unknown as Record<string, string | undefined>)[name]
     if (value === undefined) throw new SqlParamError(`SQL parameter \${${name}} has no value`)
     return quote(value)
   })

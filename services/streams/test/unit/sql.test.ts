@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { latestSchema } from '@vitrine/contracts'
-import { JOBS, SqlParamError, checkReadOnly, jobStatements, kafkaSqlLogin, renderSql, splitStatements } from '../../src/sql.ts'
+import { JOBS, SqlParamError, checkReadOnly, jobStatements, kafkaSqlLogin, readerStatements, renderSql, splitStatements } from '../../src/sql.ts'
 import { rootCause } from '../../src/sql-gateway.ts'
 import { resumePlan } from '../../src/submit.ts'
 
@@ -105,4 +105,14 @@ test('every avro-confluent table logs in to the registry as the streams principa
       }
     }
   }
+})
+
+test('the source tables join the jobs\' group, streams + suffix, unless a reader names its own (the gateway\'s SQL page logs in as the gateway)', () => {
+  const groups = (p: Parameters<typeof readerStatements>[0]): string[] => [...new Set(readerStatements(p).join('\n').matchAll(/'properties\.group\.id' = '([^']+)'/g))].map(m => m[1]!)
+  const jobs = groups(params)
+  assert.ok(jobs.length > 0)
+  assert.ok(jobs.every(g => g === 'streams-tabc'), jobs.join())
+  const page = groups({ ...params, GROUP_ID: 'gateway-sql-page', ...kafkaSqlLogin({ username: 'gateway', password: 'p' }) })
+  assert.ok(page.every(g => g === 'gateway-sql-page-tabc'), page.join())
+  assert.match(readerStatements({ ...params, GROUP_ID: 'gateway-sql-page', ...kafkaSqlLogin({ username: 'gateway', password: 'p' }) }).join('\n'), /username="gateway"/)
 })

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ShopError, invalidInput } from '@vitrine/service-kit'
-import { SqlGateway, SqlGatewayError, checkReadOnly, readerStatements } from '@vitrine/streams'
+import { SqlGateway, SqlGatewayError, checkReadOnly, kafkaSqlLogin, readerStatements } from '@vitrine/streams'
 import { ErrorBody } from '../../schemas/common.ts'
 import { KpiSnapshot, SqlBody, SqlResult } from '../../schemas/streams.ts'
 import type { GatewayConfigType } from '../../config.ts'
@@ -33,8 +33,11 @@ const routes: FastifyPluginAsyncTypebox<{ config: GatewayConfigType }> = async (
         TOPIC_PREFIX: prefix,
         KAFKA_BROKERS: config.KAFKA_BROKERS,
         SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL,
-        // The page's reads join no group that matters: its own, never the jobs'.
-        GROUP_SUFFIX: `${config.KAFKA_GROUP_SUFFIX}-sql-page`,
+        // Flink reads as the gateway (KAFKA_AUTH=scram: its principal, which reads every catalog topic),
+        // in a group of the gateway's own, never the jobs'.
+        ...kafkaSqlLogin(config.KAFKA_SECURITY_PROTOCOL === 'sasl_plaintext' ? { username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD, mechanism: config.KAFKA_SASL_MECHANISM } : null),
+        GROUP_ID: 'gateway-sql-page',
+        GROUP_SUFFIX: config.KAFKA_GROUP_SUFFIX,
         CDC_CUSTOMERS_TOPIC: prefix + config.CDC_CUSTOMERS_TOPIC,
         CDC_PRODUCTS_TOPIC: prefix + config.CDC_PRODUCTS_TOPIC,
         CDC_SCHEMA_INCLUDE: 'false'
