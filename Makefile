@@ -19,6 +19,11 @@ dlq: setup
 dlq-replay: setup
 	@$(TSX) infra/src/security/as-admin.ts services/kit/src/ops/dlq-cli.ts replay
 
+# compose-senhas: the Kafka passwords of compose/ in compose/.env (600, git-ignored), the local stack's own (compose/README.md).
+.PHONY: compose-senhas
+compose-senhas: deps
+	@node --import tsx infra/src/compose-secrets.ts
+
 # kafka-senha: a new SCRAM password for S on the broker (kafka-configs), then in <state>/secrets (runbooks/07-seguranca.md).
 .PHONY: kafka-senha
 kafka-senha: deps
@@ -40,7 +45,8 @@ help:
 	@echo "make chaos       - as simulações de caos; make chaos CENA=pagamento-parado roda uma (com make demo rodando); CENA=matriz roda a matriz de falhas"
 	@echo "make prefetch    - baixa antes tudo o que a primeira execução precisa (pacotes npm, jars, pacotes Debian como root): aula com rede fraca"
 	@echo "make dlq | dlq-replay - vê a orders.dlq e devolve mensagens aos grupos (runbooks/01-dlq.md)"
-	@echo "make kafka-senha S=checkout-api - troca a senha SCRAM de um serviço (KAFKA_AUTH=scram; runbooks/07-seguranca.md)"
+	@echo "make kafka-senha S=checkout-api - troca a senha SCRAM de um serviço (runbooks/07-seguranca.md)"
+	@echo "make compose-senhas - senhas do Kafka do compose/ em compose/.env (antes do docker compose up; compose/README.md)"
 	@echo "make bench       - benchmarks (razões contra o teto do próprio Kafka)"
 	@echo "make bench-kafka - só o teto do Kafka (ProducerPerformance, ConsumerPerformance, EndToEndLatency)"
 	@echo "BROKERS=3 make demo - cluster de 3 brokers (replicação 3, min.insync.replicas=2)"
