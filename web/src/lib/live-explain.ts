@@ -1,4 +1,4 @@
-import type { CatalogTopic, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from './types.ts'
+import type { CatalogTopic, ChaosRun, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from './types.ts'
 import { clock, count, duration, money, percent } from './format.ts'
 import { stepLabel } from './labels.ts'
 
@@ -293,5 +293,27 @@ export function exactlyOnceExplain (c: CounterFigures, restarts: number): string
     out.push(`Em exactly-once o total e os offsets vão na mesma transação: ${plural(c.batches.committed, 'lote confirmado', 'lotes confirmados')} e ${plural(c.batches.aborted, 'abortado', 'abortados')}; um lote abortado some para quem lê com read_committed, então uma queda não deixa soma dobrada${dups > 0 ? ' — as duplicatas que aparecem vêm de antes, do modo at-least-once' : ''}.`)
   }
   if (c.restoredFrom) out.push(`Esta instância começou do último total confirmado em sales.totals (offset ${count(c.restoredFrom.offset)}, ${plural(c.restoredFrom.orders, 'pedido', 'pedidos')}): o tópico compactado é todo o estado dela.`)
+  return out
+}
+
+/** The chaos page's panel for the run on screen: the phase, the lag the fault caused, the recovery, the invariants. */
+export function chaosExplain (r: ChaosRun): string[] {
+  const t = (iso: string): string => (Math.round((Date.parse(iso) - Date.parse(r.startedAt)) / 100) / 10).toLocaleString('pt-BR')
+  const within = (from: string | null, to: string | null): ChaosRun['samples'] => r.samples.filter(x => from !== null && x.at >= from && (to === null || x.at <= to))
+  const peak = within(r.faultStartedAt, r.recoveredAt ?? r.finishedAt).reduce((m, x) => Math.max(m, x.lag), 0)
+  const now = r.samples.at(-1)
+  const out: string[] = []
+  if (r.phase === 'baseline') out.push(`Medindo o normal antes da falha: lag ${count(now?.lag ?? 0)}, ${(now?.errorsPerSec ?? 0).toLocaleString('pt-BR')} erros/s.`)
+  else if (r.phase === 'fault') out.push(`A falha está ligada desde t+${t(r.faultStartedAt!)} s: o lag chegou a ${count(peak)} (agora ${count(now?.lag ?? 0)}) e há ${(now?.errorsPerSec ?? 0).toLocaleString('pt-BR')} erros/s.`)
+  else if (r.phase === 'recovering') out.push(`A falha acabou${r.faultEndedAt ? ` em t+${t(r.faultEndedAt)} s` : ''}; esperando o lag voltar a 0 e todo pedido terminar: lag ${count(now?.lag ?? 0)} agora, ${count(peak)} no pico.`)
+  else {
+    out.push(`Durante a falha o lag chegou a ${count(peak)}; ${r.recoveredAt ? `o sistema se recuperou (lag 0, pedidos terminados) ${r.recoverySeconds ?? '?'} s depois do fim da falha` : 'o sistema não se recuperou no tempo da simulação'}.`)
+  }
+  if (r.invariants) {
+    const broken = r.invariants.checks.filter(c => !c.ok)
+    out.push(broken.length === 0
+      ? `As invariantes da saga valem para os ${plural(r.invariants.orders, 'pedido', 'pedidos')} criados desde o início: nada se perdeu nem foi feito duas vezes, mesmo com a falha.`
+      : `${plural(broken.length, 'invariante quebrou', 'invariantes quebraram')} (${broken.map(c => c.name).join(', ')}) nos ${plural(r.invariants.orders, 'pedido', 'pedidos')}: veja abaixo qual pedido e por quê.`)
+  }
   return out
 }

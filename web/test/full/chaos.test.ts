@@ -45,6 +45,11 @@ test('a drill runs from the Caos page: its timeline and its invariant result app
     assert.match(await page.locator('[data-testid=chaos-status]').innerText(), /passou/)
     assert.match(await page.locator('[data-testid=chaos-fault]').innerText(), /^de \d{2}:\d{2}:\d{2}/)
     assert.match(await page.locator('[data-testid=chaos-recovered]').innerText(), /s depois do fim da falha/)
+    // The explanation repeats the facts on screen: the recovery time and the orders the invariants covered.
+    const recovered = /, ([\d.]+) s depois do fim da falha/.exec(await page.locator('[data-testid=chaos-recovered]').innerText())?.[1]
+    const explained = await page.getByTestId('chaos-explain').textContent() ?? ''
+    assert.ok(explained.includes(`se recuperou (lag 0, pedidos terminados) ${recovered} s depois do fim da falha`), explained)
+    assert.match(explained, /As invariantes da saga valem para os? \d+ pedidos? criados desde o início/)
     assert.ok(Number(await page.locator('[data-testid=chaos-chart]').getAttribute('data-samples')) >= 3)
     const checks = page.locator('[data-testid=chaos-check]')
     assert.equal(await checks.count(), 6)

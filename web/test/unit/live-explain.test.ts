@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { TOPICS, writersOf } from '@vitrine/contracts'
-import { dlqExplain, eventsExplain, exactlyOnceExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
-import type { CatalogTopic, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
+import { chaosExplain, dlqExplain, eventsExplain, exactlyOnceExplain, eventsLastMinute, exercisesExplain, flowExplain, groupExplain, kpisExplain, orderExplain, ordersInFlight, statsExplain, topicExplain } from '../../src/lib/live-explain.ts'
+import type { CatalogTopic, ChaosRun, DeadLetter, ExerciseView, GroupDetail, KpiSnapshot, LiveEvent, StatsSnapshot, TopicDetail } from '../../src/lib/types.ts'
 
 const catalog: CatalogTopic[] = TOPICS.map(t => ({ name: t.name, description: t.description, partitions: t.partitions, replicationFactor: t.replicationFactor, key: t.key, schema: t.schema, writers: [...writersOf(t)], readers: [...t.readers], kind: t.kind, config: { ...t.config } }))
 const NOW = 1_700_000_000_000
@@ -161,4 +161,21 @@ test('the exactly-once panel: the counter against the recount, and what the mode
   const eos = exactlyOnceExplain({ ...base, mode: 'exactly-once', restoredFrom: { offset: 7, orders: 10 } }, 0)
   assert.match(eos[1]!, /4 lotes confirmados e 1 abortado; .* vêm de antes, do modo at-least-once\.$/)
   assert.match(eos[2]!, /offset 7, 10 pedidos/)
+})
+
+test('the chaos panel: the lag the fault caused, the recovery and the invariants', () => {
+  const at = (s: number): string => new Date(NOW + s * 1000).toISOString()
+  const times = { startedAt: at(0), faultStartedAt: at(5), faultEndedAt: at(15), recoveredAt: at(18), finishedAt: at(20) }
+  const run = {
+    ...times,
+    recoverySeconds: 3,
+    phase: 'done',
+    samples: [{ at: at(1), lag: 0, errorsPerSec: 0 }, { at: at(8), lag: 40, errorsPerSec: 2 }, { at: at(16), lag: 12, errorsPerSec: 0 }, { at: at(19), lag: 0, errorsPerSec: 0 }],
+    invariants: { ok: true, orders: 9, checkedAt: at(20), checks: [{ name: 'lag', ok: true }] }
+  } as unknown as ChaosRun
+  assert.deepEqual(chaosExplain(run), [
+    'Durante a falha o lag chegou a 40; o sistema se recuperou (lag 0, pedidos terminados) 3 s depois do fim da falha.',
+    'As invariantes da saga valem para os 9 pedidos criados desde o início: nada se perdeu nem foi feito duas vezes, mesmo com a falha.'
+  ])
+  assert.equal(chaosExplain({ ...run, phase: 'fault', recoveredAt: null, finishedAt: null, invariants: null, samples: run.samples.slice(0, 2) })[0], 'A falha está ligada desde t+5 s: o lag chegou a 40 (agora 40) e há 2 erros/s.')
 })
