@@ -187,9 +187,9 @@ function signInLines (): string {
   const mode = httpAuthSetting(process.env.HTTP_AUTH, settings.stateDir)
   return [
     `  Login (HTTP_AUTH=${mode})${mode === 'none' ? '   desligado: toda rota aberta (sem HTTP_AUTH=none, o make demo liga)' : ''}`,
-    `  Kafka                 ${settings.kafkaAuth === 'scram' ? 'SASL/SCRAM e ACLs por serviço (infra/bin/kafka entra como admin; runbooks/07-seguranca.md)' : 'PLAINTEXT, sem autorizador (KAFKA_AUTH=none)'}`,
     `    código do instrutor ${code}   (painel Entrar da interface; fica em ${httpSecretsFile(settings.stateDir)})`,
-    `    token do instrutor  curl -H "Authorization: Bearer ${instructorToken(settings.stateDir)}" ...`
+    `    token do instrutor  curl -H "Authorization: Bearer ${instructorToken(settings.stateDir)}" ...`,
+    `  Kafka                 ${settings.kafkaAuth === 'scram' ? 'SASL/SCRAM e ACLs por serviço (infra/bin/kafka entra como admin; runbooks/07-seguranca.md)' : 'PLAINTEXT, sem autorizador (KAFKA_AUTH=none)'}`
   ].join('\n')
 }
 

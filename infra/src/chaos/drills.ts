@@ -273,7 +273,10 @@ export class ChaosDrills {
     const admin = createAdmin(ctx.brokers, 'vitrine-chaos')
     const traffic = new Traffic(ctx, services.includes('checkout-api') ? this.timings.trafficPerSec : 0)
     const sampler = new Sampler(ctx, admin, services, run, this.timings.sampleMs, () => traffic.refused, text => { this.note(run, text) })
+    let demoTraffic: Record<string, unknown> | undefined
     try {
+      demoTraffic = services.includes('checkout-api') ? await pauseDemoTraffic(ctx) : undefined
+      if (demoTraffic !== undefined) this.note(run, `gerador de tráfego da demo pausado durante a simulação (${String(demoTraffic.rate)} pedido(s)/s): a simulação manda os seus próprios pedidos, e a recuperação espera lag 0 e todo pedido terminado`)
       sampler.start()
       await traffic.start()
       await sleep(this.timings.baselineMs)
@@ -326,6 +329,9 @@ export class ChaosDrills {
       await traffic.done()
       await sampler.stop()
       await admin.close().catch(() => {})
+      if (demoTraffic !== undefined) {
+        await resumeDemoTraffic(ctx, demoTraffic).then(() => { this.note(run, `gerador de tráfego da demo religado: ${String(demoTraffic!.rate)} pedido(s)/s`) }, (err: unknown) => { this.note(run, `não consegui religar o gerador de tráfego da demo (${(err as Error).message}): religue pela barra do instrutor`) })
+      }
       run.phase = 'done'
       run.finishedAt = new Date().toISOString()
     }
@@ -505,6 +511,25 @@ export function resumeAllGroups (): void {
 async function putFaults (ctx: ExerciseContext, service: string, change: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${ctx.serviceUrl(service)}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json', ...toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'chaos') }, body: JSON.stringify(change), signal: AbortSignal.timeout(5000) })
   if (!res.ok) throw new Error(`${service} PUT /faults answered ${res.status}: its fault toggles are missing or refused ${JSON.stringify(change)}`)
+}
+
+/**
+ * The demo's traffic generator (checkout-api's /traffic), paused for a drill: its orders would keep
+ * the lag and the pending orders that recovery waits on from ever reaching 0, and would not be the
+ * drill's. Returns its settings, to start it again after; undefined when it was not running.
+ */
+async function pauseDemoTraffic (ctx: ExerciseContext): Promise<Record<string, unknown> | undefined> {
+  const url = `${ctx.serviceUrl('checkout-api')}/traffic`
+  const headers = toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'chaos')
+  const now = await fetch(url, { headers, signal: AbortSignal.timeout(5000) }).then(async r => await r.json() as { running?: boolean, rate?: number, mode?: string, failPaymentShare?: number, outOfStockShare?: number }).catch(() => undefined)
+  if (now?.running !== true || (now.rate ?? 0) <= 0) return undefined
+  const res = await fetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(5000) })
+  if (!res.ok) throw new Error(`checkout-api DELETE /traffic answered ${res.status}: the demo's traffic generator could not be paused for the drill`)
+  return { rate: now.rate, mode: now.mode, failPaymentShare: now.failPaymentShare, outOfStockShare: now.outOfStockShare }
+}
+
+async function resumeDemoTraffic (ctx: ExerciseContext, settings: Record<string, unknown>): Promise<void> {
+  await fetch(`${ctx.serviceUrl('checkout-api')}/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json', ...toolAuthHeaders(ctx.plane.settings.stack.stateDir, 'chaos') }, body: JSON.stringify(settings), signal: AbortSignal.timeout(5000) })
 }
 
 /** A trickle of orders while the drill runs (its refusals count as errors in the timeline). */

@@ -50,9 +50,17 @@ test('the scenes: an unknown one is a 400 naming body.scene, the leader kill is 
   assert.equal((await api.inject({ method: 'GET', url: '/chaos/drills/nope' })).statusCode, 404)
 })
 
-test('inventory slowed for 2 s through its fault toggle (handlerDelayMs, no restart): the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold', async () => {
+test('inventory slowed for 2 s through its fault toggle (handlerDelayMs, no restart): the lag grows during the fault and goes back to 0, every order since the start ends, invariants hold; the demo\'s traffic generator is paused meanwhile and started again after', async (t) => {
+  // As under make demo: the generator runs (its orders would keep lag and pending orders from reaching 0).
+  const traffic = `${shop.ctx.serviceUrl('checkout-api')}/traffic`
+  assert.equal((await fetch(traffic, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rate: 2 }) })).status, 200)
+  t.after(async () => { await fetch(traffic, { method: 'DELETE' }).catch(() => {}) })
   const run = await runDrill(api, 'estoque-lento', { seconds: 2 })
   assertTimeline(run)
+  assert.ok(run.events.some(e => /gerador de tráfego da demo pausado durante a simulação \(2 pedido/.test(e.text)), JSON.stringify(run.events))
+  assert.ok(run.events.some(e => /gerador de tráfego da demo religado: 2 pedido/.test(e.text)), JSON.stringify(run.events))
+  const after = await (await fetch(traffic)).json() as { running: boolean, rate: number }
+  assert.deepEqual([after.running, after.rate], [true, 2], 'the generator runs again at its rate')
   assert.ok(run.orders >= 4, `orders checked: ${run.orders}`)
   const during = run.samples.filter(s => s.at >= run.faultStartedAt! && s.at <= run.recoveredAt!)
   assert.ok(during.some(s => s.lag > 0), `no lag during the fault: ${JSON.stringify(run.samples)}`)
