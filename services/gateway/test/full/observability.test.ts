@@ -6,9 +6,10 @@ import { io as connect } from 'socket.io-client'
 import { metricsPlugin } from '@vitrine/service-kit'
 import { freePort } from '@vitrine/infra'
 import { consumeAndCommit, observabilityAvailable, startObservability, waitFor } from '@vitrine/infra/testing'
-import { gatewayHarness, orderCreated } from './helper.ts'
+import { gatewayHarness, orderCreated } from '../integration/helper.ts'
 
-// The gateway against a private Prometheus and Alertmanager with our real rules: the proxy answers
+// make test-full (issue 13's tier: make test keeps one end-to-end alert, web/test/e2e/metrics.test.ts, and
+// infra's BrokerDown). The gateway against a private Prometheus and Alertmanager with our real rules: the proxy answers
 // real PromQL, the gateway's own lag gauge moves, and a target that goes down fires ServiceDown,
 // which Alertmanager posts to the webhook and the gateway pushes to browsers; back up, it resolves.
 

@@ -18,6 +18,7 @@ import { OrchestratorConfig } from '@vitrine/orchestrator/config'
 import gatewayApp from '../../src/app.ts'
 import { GatewayConfig } from '../../src/config.ts'
 
+// make test-full (a load scenario; make test compares one order through the UI in web/test/e2e/saga.test.ts).
 // The comparison under the demo's load: the whole shop in this process (each service listening on
 // its own port, as the gateway reaches them over HTTP), on this test's own topics, groups and
 // schemas, with the traffic generator at 20 orders/s in both modes. Ten comparisons in a row must
