@@ -101,19 +101,28 @@ export function composeBrokerSecurity (): Array<[name: string, property: string,
   })
 }
 
-const jaasLogin = (module: string, user: string, passwordExpr: string): string =>
-  `${module} required username=\\"${user}\\" password=\\"${passwordExpr}\\";`
+/**
+ * Shell lines that write a Kafka client's login file for `user` (its password from compose/.env's
+ * variable) to `target`: SCRAM on the client listeners, PLAIN on the controller's.
+ */
+function loginFile (user: string, mechanism: typeof SCRAM_MECHANISM | 'PLAIN', target: string, indent = ''): string {
+  const module = mechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule'
+  const jaas = `${module} required username=\\"${user}\\" password=\\"$${passwordVar(user)}\\";`
+  return `${indent}printf '%s\\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=${mechanism}' \\
+${indent}  "sasl.jaas.config=${jaas}" > ${target}`
+}
 
-/** A POSIX shell fragment: Kafka's tools log in as the admin when compose passes its password (COMMAND_CONFIG). */
+/**
+ * A POSIX shell fragment: Kafka's tools log in as the admin when compose passes its password
+ * (COMMAND_CONFIG). The one preamble of the admin's scripts: acls.sh here, topics.sh (compose-topics.ts).
+ */
 export function adminLoginPreamble (): string {
-  const v = passwordVar(ADMIN_PRINCIPAL)
   return `# With compose's SASL (the admin's password from compose/.env) Kafka's tools log in as the admin.
 COMMAND_CONFIG="\${COMMAND_CONFIG:-}"
-if [ -z "$COMMAND_CONFIG" ] && [ -n "\${${v}:-}" ]; then
+if [ -z "$COMMAND_CONFIG" ] && [ -n "\${${passwordVar(ADMIN_PRINCIPAL)}:-}" ]; then
   COMMAND_CONFIG=$(mktemp)
   chmod 600 "$COMMAND_CONFIG"
-  printf '%s\\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=${SCRAM_MECHANISM}' \\
-    "sasl.jaas.config=${jaasLogin('org.apache.kafka.common.security.scram.ScramLoginModule', ADMIN_PRINCIPAL, '$' + v)}" > "$COMMAND_CONFIG"
+${loginFile(ADMIN_PRINCIPAL, SCRAM_MECHANISM, '"$COMMAND_CONFIG"', '  ')}
 fi`
 }
 
@@ -124,8 +133,6 @@ export function kafkaStartScript (): string {
   const needed = composePrincipals().map(passwordVar)
   const exports = composeBrokerSecurity().map(([name, , value]) => `export ${name}=${dq(value, vars)}`)
   const scram = users.map(u => `  --add-scram "${SCRAM_MECHANISM}=[name=${u},password=\${${passwordVar(u)}}]"`).join(' \\\n')
-  const admin = passwordVar(ADMIN_PRINCIPAL)
-  const controller = passwordVar(CONTROLLER_PRINCIPAL)
   return `#!/bin/bash
 # GENERATED from infra/src/security (acls.ts, kafka-auth.ts) by infra/src/compose-security.ts. Do not edit;
 # regenerate with
@@ -151,10 +158,8 @@ ${exports.join('\n')}
 # Logins for the healthchecks (this container's user only).
 (
 umask 077
-printf '%s\\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=${SCRAM_MECHANISM}' \\
-  "sasl.jaas.config=${jaasLogin('org.apache.kafka.common.security.scram.ScramLoginModule', ADMIN_PRINCIPAL, '$' + admin)}" > /tmp/vitrine-admin.properties
-printf '%s\\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=PLAIN' \\
-  "sasl.jaas.config=${jaasLogin('org.apache.kafka.common.security.plain.PlainLoginModule', CONTROLLER_PRINCIPAL, '$' + controller)}" > /tmp/vitrine-controller.properties
+${loginFile(ADMIN_PRINCIPAL, SCRAM_MECHANISM, '/tmp/vitrine-admin.properties')}
+${loginFile(CONTROLLER_PRINCIPAL, 'PLAIN', '/tmp/vitrine-controller.properties')}
 )
 
 data="\${KAFKA_LOG_DIRS:-/var/lib/kafka/data}"
