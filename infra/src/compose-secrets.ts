@@ -2,6 +2,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { composePrincipals, passwordVar } from './compose-security.ts'
+import { scramPrincipals } from './security/acls.ts'
 import { kafkaCredentials, secretsDir } from './security/kafka-auth.ts'
 import { ROOT, loadSettings } from './settings.ts'
 
@@ -23,6 +24,21 @@ export function composeEnvText (credentials: Record<string, string>, existing = 
     return `${passwordVar(p)}=${password}`
   })
   return [...kept, HEADER, ...lines, ''].join('\n')
+}
+
+/**
+ * The SCRAM principals' passwords as a container got them from compose/.env (its VITRINE_KAFKA_PASSWORD_*
+ * variables), and the principals whose variable is missing: compose's registry proxy checks logins with them.
+ */
+export function composeEnvCredentials (env: NodeJS.ProcessEnv): { credentials: Record<string, string>, missing: string[] } {
+  const credentials: Record<string, string> = {}
+  const missing: string[] = []
+  for (const p of scramPrincipals()) {
+    const password = env[passwordVar(p)]
+    if (password === undefined || password === '') missing.push(passwordVar(p))
+    else credentials[p] = password
+  }
+  return { credentials, missing }
 }
 
 /** Writes compose/.env (600) from the state folder's passwords; returns the file written. */

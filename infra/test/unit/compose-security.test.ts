@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -9,7 +9,8 @@ import type { AclRule } from '../../src/security/acls.ts'
 import { ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, aclKey, deriveAcls, scramPrincipals } from '../../src/security/acls.ts'
 import { SCRAM_MECHANISM, brokerSecurityLines, kafkaCredentials } from '../../src/security/kafka-auth.ts'
 import { ACLS_SCRIPT, COMPOSE_CLIENT_LISTENERS, KAFKA_START_SCRIPT, REGENERATE_SECURITY, aclsScript, composeAcls, composePrincipals, confluentRegistryAcls, kafkaStartScript, passwordVar } from '../../src/compose-security.ts'
-import { COMPOSE_ENV, composeEnvText, writeComposeEnv } from '../../src/compose-secrets.ts'
+import { COMPOSE_ENV, composeEnvCredentials, composeEnvText, writeComposeEnv } from '../../src/compose-secrets.ts'
+import { proxyOptions } from '../../src/registry-proxy.ts'
 import { connectLogin } from '../../src/streams-connect.ts'
 import { ROOT, databaseUrl } from '../../src/settings.ts'
 import { defaultSettings } from '../../src/testing/stack-env.ts'
@@ -27,11 +28,13 @@ interface Service {
   environment?: Record<string, string | number>
   env_file?: string | string[]
   entrypoint?: string[]
+  command?: string[]
+  working_dir?: string
   volumes?: string[]
   depends_on?: Record<string, { condition: string }>
   healthcheck?: { test: string[] }
 }
-interface ComposeFile { services: Record<string, Service> }
+interface ComposeFile { services: Record<string, Service>, 'x-vitrine-env'?: Record<string, string> }
 
 const COMPOSE_FILES = ['compose.yaml', 'compose.3-brokers.yaml']
 const load = (file: string): ComposeFile => parse(readFileSync(join(ROOT, 'compose', file), 'utf8'), { merge: true }) as ComposeFile
@@ -260,6 +263,59 @@ test('every Kafka container starts through kafka-start.sh with compose/.env, and
   // Every password variable the files use is one compose/.env holds.
   for (const file of COMPOSE_FILES) {
     for (const m of readFileSync(join(ROOT, 'compose', file), 'utf8').matchAll(/\$\{(VITRINE_KAFKA_PASSWORD_\w+)/g)) assert.ok(m[1]! in env, `${file} uses ${m[1]}`)
+  }
+})
+
+test('compose\'s registry takes writes only through registry-proxy (infra/src/registry-proxy.ts), with the principals\' compose/.env passwords, as make up', t => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'vitrine-compose-registry-'))
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }))
+  const credentials = kafkaCredentials(stateDir)
+  const env = Object.fromEntries(composePrincipals().map(p => [passwordVar(p), credentials[p]!]))
+  const file = load('compose.yaml')
+  const registry = file.services['schema-registry']!
+  const proxy = file.services['registry-proxy']!
+
+  // The registry itself is published in neither layout: only the compose network reaches it.
+  for (const f of COMPOSE_FILES) {
+    const svc = load(f).services['schema-registry']
+    assert.equal(svc?.ports, undefined, `${f}: schema-registry publishes ${JSON.stringify(svc?.ports)}`)
+    assert.equal(svc?.network_mode, undefined, f)
+  }
+  const backendPort = Number(new URL(String(registry.environment?.SCHEMA_REGISTRY_LISTENERS)).port)
+
+  // The proxy is our own program, from the repository mounted read-only, on Node's own TypeScript support.
+  assert.deepEqual(proxy.volumes, ['..:/vitrine:ro'])
+  assert.equal(proxy.working_dir, '/vitrine')
+  const command = proxy.command ?? []
+  assert.deepEqual(command.slice(0, 2), ['node', '--experimental-transform-types'])
+  const script = command.indexOf('infra/src/registry-proxy.ts')
+  assert.ok(script > 0 && existsSync(join(ROOT, command[script]!)), JSON.stringify(command))
+  assert.ok(command.slice(1, script).every(a => a.startsWith('--')), 'only Node options before the script')
+  // It forwards to cp-schema-registry as is (the Confluent API at its root) and checks logins with compose/.env's passwords.
+  assert.equal(proxy.env_file, '.env')
+  const options = proxyOptions(command.slice(script + 1), env)
+  assert.deepEqual(options.backend, { host: 'schema-registry', port: backendPort, api: 'confluent' })
+  assert.ok(options.passwords !== 'none' && 'credentials' in options.passwords, 'writes need a login')
+  assert.deepEqual(options.passwords.credentials(), composeEnvCredentials(env).credentials)
+  assert.deepEqual(Object.keys(options.passwords.credentials()).sort(), scramPrincipals().sort())
+  // On every interface of its container; the host publishes it on 127.0.0.1 at the registry's usual port.
+  assert.equal(options.listenHost, '0.0.0.0')
+  assert.deepEqual(proxy.ports, [`127.0.0.1:8081:${options.listenPort}`])
+  assert.equal(proxy.depends_on?.['schema-registry']?.condition, 'service_healthy')
+  assert.match(proxy.healthcheck?.test.join(' ') ?? '', new RegExp(`http://127\\.0\\.0\\.1:${options.listenPort}/subjects`))
+
+  // Every client of the registry in compose goes through the proxy: kafka-ui as the admin, the services' address.
+  const proxyUrl = `http://registry-proxy:${options.listenPort}`
+  const ui = file.services['kafka-ui']!
+  assert.equal(ui.environment?.KAFKA_CLUSTERS_0_SCHEMAREGISTRY, proxyUrl)
+  assert.equal(ui.environment?.KAFKA_CLUSTERS_0_SCHEMAREGISTRYAUTH_USERNAME, ADMIN_PRINCIPAL)
+  assert.equal(interpolate(String(ui.environment?.KAFKA_CLUSTERS_0_SCHEMAREGISTRYAUTH_PASSWORD), env), credentials[ADMIN_PRINCIPAL])
+  assert.equal(ui.depends_on?.['registry-proxy']?.condition, 'service_healthy')
+  assert.equal(file['x-vitrine-env']?.SCHEMA_REGISTRY_URL, proxyUrl)
+  for (const f of COMPOSE_FILES) {
+    for (const [name, svc] of Object.entries(load(f).services)) {
+      for (const [k, v] of Object.entries(svc.environment ?? {})) assert.doesNotMatch(String(v), /\/\/schema-registry[:/]/, `${f}: ${name}'s ${k} bypasses the proxy`)
+    }
   }
 })
 

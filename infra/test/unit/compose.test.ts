@@ -59,11 +59,13 @@ const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSy
 
 test('compose.yaml: official images, pinned, with the Kafka version the local setup runs', () => {
   const { services } = load('compose.yaml')
-  assert.deepEqual(Object.keys(services).sort(), ['acl-init', 'alertmanager', 'connect', 'connect-init', 'flink', 'flink-jars', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'schema-registry', 'topic-init'])
+  assert.deepEqual(Object.keys(services).sort(), ['acl-init', 'alertmanager', 'connect', 'connect-init', 'flink', 'flink-jars', 'grafana', 'jmx-agent', 'kafka', 'kafka-ui', 'postgres', 'prometheus', 'registry-proxy', 'schema-registry', 'topic-init'])
   assert.equal(services.kafka?.image, `apache/kafka:${kafkaVersion}`)
   assert.equal(services['topic-init']?.image, services.kafka?.image)
   assert.match(services['schema-registry']?.image ?? '', /^confluentinc\/cp-schema-registry:\d+\.\d+\.\d+$/)
   assert.match(services['kafka-ui']?.image ?? '', /^(ghcr\.io\/)?kafbat\/kafka-ui:v\d+\.\d+\.\d+$/)
+  // An LTS Node with TypeScript support of its own (--experimental-transform-types, Node 22.7 and later).
+  assert.match(services['registry-proxy']?.image ?? '', /^node:(22|24)(-slim)?$/)
   assert.equal(services.postgres?.image, 'postgres:17')
 })
 
@@ -72,7 +74,9 @@ test('compose.yaml: the same host ports as loadSettings() defaults, and the UI o
   const { services } = load('compose.yaml')
   assert.equal(hostPort(services.kafka, s.kafkaPort), s.kafkaPort)
   assert.equal(hostPort(services.postgres, 5432), s.pgPort)
-  assert.equal(hostPort(services['schema-registry']), s.registryPort)
+  // The registry's port is the proxy's, as locally; the registry itself is not published.
+  assert.equal(hostPort(services['registry-proxy']), s.registryPort)
+  assert.equal(services['schema-registry']?.ports, undefined)
   assert.equal(new URL(registryUrl(s)).port, String(s.registryPort))
   assert.equal(hostPort(services['kafka-ui']), 8080)
   // Every published host port is distinct.
