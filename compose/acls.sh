@@ -45,6 +45,7 @@ user streams "${VITRINE_KAFKA_PASSWORD_STREAMS:-}"
 user connect "${VITRINE_KAFKA_PASSWORD_CONNECT:-}"
 user registry "${VITRINE_KAFKA_PASSWORD_REGISTRY:-}"
 user drill "${VITRINE_KAFKA_PASSWORD_DRILL:-}"
+user exercises "${VITRINE_KAFKA_PASSWORD_EXERCISES:-}"
 
 # Four at a time: each line is a JVM start.
 pids=''
@@ -107,9 +108,15 @@ acl --allow-principal User:connect --resource-pattern-type LITERAL --operation C
 acl --allow-principal User:connect --resource-pattern-type PREFIXED --operation Create --operation Describe --operation Write --topic connect.heartbeat
 acl --allow-principal User:registry --resource-pattern-type LITERAL --operation Create --operation Describe --operation DescribeConfigs --operation Read --operation Write --topic kafkasql-journal --topic kafkasql-snapshots --topic registry-events --topic _schemas
 acl --allow-principal User:registry --resource-pattern-type PREFIXED --operation Describe --operation Read --group apicurio- --group schema-registry
+acl --allow-principal User:exercises --resource-pattern-type PREFIXED --operation AlterConfigs --operation Create --operation Delete --operation Describe --operation DescribeConfigs --operation Read --operation Write --topic ex
+acl --allow-principal User:exercises --resource-pattern-type PREFIXED --operation Delete --operation Describe --operation Read --group ex
+acl --allow-principal User:exercises --resource-pattern-type PREFIXED --operation Describe --operation Read --group vitrine-exercise --group vitrine-reader-
+acl --allow-principal User:exercises --resource-pattern-type LITERAL --operation Describe --operation Read --topic products.catalog --topic orders.new --topic payments.requested --topic payments.approved --topic payments.failed --topic payments.refunded --topic inventory.reserved --topic inventory.failed --topic inventory.released --topic orders.confirmed --topic sales.totals --topic orders.failed --topic notifications.sent --topic payments.commands --topic payments.replies --topic inventory.commands --topic inventory.replies --topic orders.commands --topic streams.order-kpis --topic streams.top-products --topic streams.live-kpis --topic streams.enriched-orders --topic streams.revenue-by-tier --topic customers.cdc --topic products.cdc --topic orders.retry.5s --topic orders.retry.30s --topic orders.retry.5m --topic orders.dlq
+acl --allow-principal User:exercises --resource-pattern-type LITERAL --operation Describe --group checkout-api --group payment --group inventory --group notification --group orchestrator --group gateway --group sales-counter --group streams
+acl --allow-principal User:exercises --resource-pattern-type PREFIXED --operation Describe --group checkout-api- --group payment- --group inventory- --group notification- --group orchestrator- --group gateway- --group sales-counter- --group streams-
 drain
 if [ "$failed" != 0 ]; then
   echo "kafka-configs ou kafka-acls falhou (veja acima): os usuários e as ACLs do catálogo não estão todos no broker" >&2
   exit 1
 fi
-echo "ACLs aplicadas: 359 regras para 10 principals"
+echo "ACLs aplicadas: 447 regras para 11 principals"

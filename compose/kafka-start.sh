@@ -8,7 +8,7 @@
 set -euo pipefail
 
 missing=''
-for v in VITRINE_KAFKA_PASSWORD_ADMIN VITRINE_KAFKA_PASSWORD_CHECKOUT_API VITRINE_KAFKA_PASSWORD_PAYMENT VITRINE_KAFKA_PASSWORD_INVENTORY VITRINE_KAFKA_PASSWORD_NOTIFICATION VITRINE_KAFKA_PASSWORD_ORCHESTRATOR VITRINE_KAFKA_PASSWORD_GATEWAY VITRINE_KAFKA_PASSWORD_SALES_COUNTER VITRINE_KAFKA_PASSWORD_STREAMS VITRINE_KAFKA_PASSWORD_CONNECT VITRINE_KAFKA_PASSWORD_REGISTRY VITRINE_KAFKA_PASSWORD_DRILL VITRINE_KAFKA_PASSWORD_CONTROLLER; do
+for v in VITRINE_KAFKA_PASSWORD_ADMIN VITRINE_KAFKA_PASSWORD_CHECKOUT_API VITRINE_KAFKA_PASSWORD_PAYMENT VITRINE_KAFKA_PASSWORD_INVENTORY VITRINE_KAFKA_PASSWORD_NOTIFICATION VITRINE_KAFKA_PASSWORD_ORCHESTRATOR VITRINE_KAFKA_PASSWORD_GATEWAY VITRINE_KAFKA_PASSWORD_SALES_COUNTER VITRINE_KAFKA_PASSWORD_STREAMS VITRINE_KAFKA_PASSWORD_CONNECT VITRINE_KAFKA_PASSWORD_REGISTRY VITRINE_KAFKA_PASSWORD_DRILL VITRINE_KAFKA_PASSWORD_EXERCISES VITRINE_KAFKA_PASSWORD_CONTROLLER; do
   [ -n "${!v:-}" ] || missing="$missing $v"
 done
 if [ -n "$missing" ]; then
@@ -41,7 +41,7 @@ printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=PLAIN' \
 
 data="${KAFKA_LOG_DIRS:-/var/lib/kafka/data}"
 marker="$data/vitrine-scram-users"
-users='admin checkout-api payment inventory notification orchestrator gateway sales-counter streams connect registry drill'
+users='admin checkout-api payment inventory notification orchestrator gateway sales-counter streams connect registry drill exercises'
 if [ -s "$data/meta.properties" ]; then
   if [ ! -f "$marker" ]; then
     echo "O volume de dados do Kafka ($data) foi formatado sem usuários SCRAM (por uma versão anterior do compose/). Recomece do zero: docker compose down -v (tópicos e mensagens do Docker recomeçam)." >&2
@@ -71,7 +71,8 @@ else
   --add-scram "SCRAM-SHA-512=[name=streams,password=${VITRINE_KAFKA_PASSWORD_STREAMS}]" \
   --add-scram "SCRAM-SHA-512=[name=connect,password=${VITRINE_KAFKA_PASSWORD_CONNECT}]" \
   --add-scram "SCRAM-SHA-512=[name=registry,password=${VITRINE_KAFKA_PASSWORD_REGISTRY}]" \
-  --add-scram "SCRAM-SHA-512=[name=drill,password=${VITRINE_KAFKA_PASSWORD_DRILL}]"
+  --add-scram "SCRAM-SHA-512=[name=drill,password=${VITRINE_KAFKA_PASSWORD_DRILL}]" \
+  --add-scram "SCRAM-SHA-512=[name=exercises,password=${VITRINE_KAFKA_PASSWORD_EXERCISES}]"
   rm -rf "$scratch"
   printf '%s\n' $users > "$marker"
 fi

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ShopError } from '@vitrine/service-kit'
-import { createAdmin } from '../topics.ts'
 import { EXERCISES, exercise } from './index.ts'
 import type { CheckResult, Exercise, ExerciseContext } from './types.ts'
 
@@ -95,7 +94,7 @@ function find (n: number): Exercise {
  */
 export async function clusterBrokers (ctx: ExerciseContext): Promise<number> {
   const ours = ctx.plane.names().filter(name => /^kafka-\d+$/.test(name)).length
-  const admin = createAdmin(ctx.brokers, 'vitrine-exercises')
+  const admin = ctx.admin('vitrine-exercises')
   try {
     return Math.max(ours, (await admin.metadata({ topics: [] })).brokers.size)
   } catch {

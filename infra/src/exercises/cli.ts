@@ -6,7 +6,8 @@ import type { ExerciseState } from './board.ts'
 import { exerciseContext } from './context.ts'
 import { adoptAdminLogin } from '../security/client-login.ts'
 
-// On a KAFKA_AUTH=scram stack the checkers' and drills' Kafka clients log in as its admin, as in the control plane.
+// On a KAFKA_AUTH=scram stack this process's control plane works as the admin, as the real one does;
+// the setups and checkers themselves log in as the `exercises` principal (exerciseContext).
 adoptAdminLogin()
 
 // `make exercicio N=3 [RESET=1]` and `make exercicios`: through the control plane's HTTP API when it

@@ -1,22 +1,35 @@
+import { registryLogin } from '@vitrine/contracts'
+import { envKafkaSecurity } from '@vitrine/service-kit'
 import postgres from 'postgres'
 import type { ControlPlane } from '../control/plane.ts'
 import { SHOP_SCHEMAS } from '../control/reset.ts'
+import { EXERCISES_PRINCIPAL } from '../security/acls.ts'
+import { kafkaLoginEnv } from '../security/client-login.ts'
+import { platformaticSasl } from '../security/kafka-auth.ts'
 import { bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
+import { createAdmin } from '../topics.ts'
 import type { ExerciseContext } from './types.ts'
 
 /**
  * Where the shop a control plane runs lives, for its exercises: the demo's ports and names, or a
  * test's prefix, suffixes and ports (read from the apps' environment, as the services read them).
- * Close it to end its database pool.
+ * Its Kafka and registry clients log in as the `exercises` principal of the plane's stack, whatever
+ * login the process itself has (the control plane's is the admin's). Close it to end its database pool.
  */
 export function exerciseContext (plane: ControlPlane): ExerciseContext & { close: () => Promise<void> } {
   const { stack, apps } = plane.settings
   const env = apps.env
   const schemaSuffix = env.DB_SCHEMA_SUFFIX ?? ''
   const sql = postgres(env.DATABASE_URL ?? databaseUrl(stack), { max: 2, onnotice: () => {} })
+  const login = kafkaLoginEnv(stack, EXERCISES_PRINCIPAL)
+  const sasl = platformaticSasl(stack.kafkaAuth, login.KAFKA_SASL_USERNAME ?? '', login.KAFKA_SASL_PASSWORD ?? '') ?? null
+  const brokers = env.KAFKA_BROKERS ?? bootstrapServers(stack)
   return {
     plane,
-    brokers: env.KAFKA_BROKERS ?? bootstrapServers(stack),
+    brokers,
+    security: envKafkaSecurity(login),
+    admin: (clientId = 'vitrine-exercise') => createAdmin(brokers, clientId, sasl),
+    registryLogin: registryLogin(login),
     topicPrefix: env.TOPIC_PREFIX ?? '',
     groupSuffix: env.KAFKA_GROUP_SUFFIX ?? '',
     schemaSuffix,

@@ -1,6 +1,5 @@
 import { readTopicNow } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
-import { createAdmin } from '../topics.ts'
 import { recreateTopic } from './lab.ts'
 import { committedOffsets, deleteGroupIfPresent, waitForTopic, partitionCount } from './offsets.ts'
 import { defineExercise } from './types.ts'
@@ -29,7 +28,7 @@ export default defineExercise({
   concepts: ['produtores', 'consumidores', 'topicos', 'particoes', 'grupos-de-consumidores'],
   setup: async (ctx) => {
     const { topic, group } = ex01Names(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       await deleteGroupIfPresent(admin, group)
       await recreateTopic(admin, topic, { partitions: PARTITIONS, replicas: 1 })
@@ -40,12 +39,12 @@ export default defineExercise({
   },
   check: async (ctx): Promise<CheckResult> => {
     const { topic, group } = ex01Names(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       if (await partitionCount(admin, topic) === undefined) {
         return { done: false, missing: [`o tópico ${TOPIC} não existe: rode make exercicio N=1 RESET=1 para recriá-lo`] }
       }
-      const records = await readTopicNow(ctx.brokers, topic, 10_000)
+      const records = await readTopicNow(ctx.brokers, topic, 10_000, ctx.security)
       const keyed = records.filter(r => r.key !== null && r.key !== '' && r.key !== ANSWER_KEY)
       const missing: string[] = []
       const seen = keyed.slice(0, 5).map(where)

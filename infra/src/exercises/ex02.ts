@@ -1,7 +1,6 @@
 import { readTopicNow } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
 import { sleep } from '../proc.ts'
-import { createAdmin } from '../topics.ts'
 import { partitionCount } from './offsets.ts'
 import { defineExercise } from './types.ts'
 import type { CheckResult, ExerciseContext } from './types.ts'
@@ -33,7 +32,7 @@ export default defineExercise({
   concepts: ['topicos', 'particoes', 'produtores'],
   setup: async (ctx) => {
     const topic = ex02Topic(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       if ((await admin.listTopics()).includes(topic)) await admin.deleteTopics({ topics: [topic] })
       // Gone for good before the student (or a test) creates it again.
@@ -45,7 +44,7 @@ export default defineExercise({
   },
   check: async (ctx): Promise<CheckResult> => {
     const topic = ex02Topic(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     let partitions: number | undefined
     try {
       partitions = await partitionCount(admin, topic)
@@ -60,7 +59,7 @@ export default defineExercise({
     if (partitions < MIN_PARTITIONS) missing.push(`o tópico ${TOPIC} tem ${partitions} partição(ões); a ordem por chave só aparece com várias: recrie-o com ${MIN_PARTITIONS} ou mais`)
 
     const byKey = new Map<string, StoredRecord[]>()
-    for (const r of await readTopicNow(ctx.brokers, topic, 10_000)) {
+    for (const r of await readTopicNow(ctx.brokers, topic, 10_000, ctx.security)) {
       if (r.key === null || r.key === '' || numberOf(r) === undefined) continue
       byKey.set(r.key, [...(byKey.get(r.key) ?? []), r])
     }

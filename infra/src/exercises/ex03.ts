@@ -1,6 +1,5 @@
 import pino from 'pino'
 import { EventProducer } from '@vitrine/service-kit'
-import { createAdmin } from '../topics.ts'
 import { recreateTopic } from './lab.ts'
 import { committedOffsets, deleteGroupIfPresent, waitForTopic, endOffsetsOf, partitionCount } from './offsets.ts'
 import { defineExercise } from './types.ts'
@@ -27,8 +26,8 @@ export default defineExercise({
   concepts: ['grupos-de-consumidores', 'consumidores', 'particoes'],
   setup: async (ctx) => {
     const { topic, group } = ex03Names(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
-    const producer = new EventProducer(ctx.brokers, 'vitrine-exercise', pino({ level: 'warn' }))
+    const admin = ctx.admin()
+    const producer = new EventProducer(ctx.brokers, 'vitrine-exercise', pino({ level: 'warn' }), undefined, { security: ctx.security })
     try {
       // A student's console-consumer still in the group would keep it from being deleted: the error says so.
       await deleteGroupIfPresent(admin, group)
@@ -50,7 +49,7 @@ export default defineExercise({
   },
   check: async (ctx): Promise<CheckResult> => {
     const { topic, group } = ex03Names(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       const partitions = await partitionCount(admin, topic)
       if (partitions === undefined) return { done: false, missing: [`o tópico ${TOPIC} não existe: rode make exercicio N=3 RESET=1 para recriá-lo`] }

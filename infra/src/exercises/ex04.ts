@@ -2,7 +2,6 @@ import type { Admin } from '@platformatic/kafka'
 import { topicsReadBy } from '@vitrine/contracts'
 import { groupLag } from '../bench/load.ts'
 import { isStateTopic } from '../control/reset.ts'
-import { createAdmin } from '../topics.ts'
 import { endOffsetsOf, partitionCount } from './offsets.ts'
 import { hhmmss, metricSum, metricsOf, ordersById, pidOf, placeOrder, productWithStock, sagaViolations, startSaga, waitFinished, writeExerciseState, readExerciseState } from './saga.ts'
 import type { ExerciseContext } from './types.ts'
@@ -49,7 +48,7 @@ export default defineExercise({
     const to = new Date()
     const paymentPid = pidOf(ctx, SERVICE)
     if (paymentPid === undefined) throw new Error('payment is not running')
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       const ends = await endsOf(admin, ctx.topicPrefix + 'orders.new')
       writeExerciseState(ctx, N, { orderIds, from: from.toISOString(), to: to.toISOString(), paymentPid, ends } satisfies ReplayState)
@@ -75,7 +74,7 @@ export default defineExercise({
         missing.push('o payment não respondeu /metrics: espere ele ficar pronto e confira de novo')
       } else {
         const consumed = metricSum(metrics, 'vitrine_consumed_records_total', { group: g.group, topic: 'orders.new' })
-        const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+        const admin = ctx.admin()
         try {
           const ends = await endsOf(admin, ctx.topicPrefix + 'orders.new')
           // Written after the setup: all a payment started since then could read without a move back.

@@ -41,12 +41,13 @@ async function stage (ctx: ExerciseContext): Promise<DeadLetterState> {
   const restarted = await faulty.act(SERVICE, 'restart')
   if (restarted.component.pid === null) throw new Error('checkout-api did not start again')
   const dlqTopic = ctx.topicPrefix + DLQ_TOPIC
-  const from = await endOffsets(ctx.brokers, [dlqTopic])
+  const from = await endOffsets(ctx.brokers, [dlqTopic], ctx.security)
   const at = new Date().toISOString()
   // pay-ok: the payment trigger that always approves, so the order can only end confirmed.
   const orderId = await placeOrder(ctx, { customerId: 'ex05-pay-ok', items: [{ productId, quantity: 1 }], mode: 'orchestration' })
   const { records, done } = await readFrom(ctx.brokers, from, kept => kept.length > 0, {
     timeoutMs: 90_000,
+    security: ctx.security,
     keep: r => r.key === orderId && (r.headers[HEADERS.failedBy] ?? '').startsWith(`${SERVICE}/`)
   })
   const letter = records[0]

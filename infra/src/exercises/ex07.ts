@@ -3,7 +3,6 @@ import { ConfigResourceTypes } from '@platformatic/kafka'
 import type { Admin } from '@platformatic/kafka'
 import { readTopicNow } from '@vitrine/service-kit'
 import { pidFile, sleep } from '../proc.ts'
-import { createAdmin } from '../topics.ts'
 import { produceOne, recreateTopic } from './lab.ts'
 import { hhmmss } from './saga.ts'
 import { defineExercise } from './types.ts'
@@ -51,7 +50,7 @@ export default defineExercise({
       if (brokers.includes(row.name) && !row.alive && !row.external) await ctx.plane.act(row.name, 'start')
     }
     const topic = ex07Topic(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       await recreateTopic(admin, topic, {
         // One partition, broker 2 first: the preferred leader, the one the student stops.
@@ -69,13 +68,13 @@ export default defineExercise({
     } finally {
       await admin.close().catch(() => {})
     }
-    await produceOne(ctx.brokers, topic, MARK_KEY, Buffer.from('início do exercício 7'))
+    await produceOne(ctx.brokers, topic, MARK_KEY, Buffer.from('início do exercício 7'), ctx.security)
   },
   check: async (ctx): Promise<CheckResult> => {
     const topic = ex07Topic(ctx)
     const missing: string[] = []
     const seen: string[] = []
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       const p = await partition(admin, topic)
       if (!p) return { done: false, missing: [`o tópico ${topic} não existe: rode \`make exercicio N=7\` para prepará-lo`], seen }
@@ -84,7 +83,7 @@ export default defineExercise({
       seen.push(`tópico ${topic}: réplicas ${p.replicas.join(',')}, líder ${p.leader} (época ${p.leaderEpoch}), ISR ${p.isr.join(',')}, min.insync.replicas=${minIsr ?? '?'}`)
       if (p.replicas.length !== 3 || minIsr !== '2') missing.push(`o tópico ${topic} devia ter fator de replicação 3 e min.insync.replicas=2: rode \`make exercicio N=7 RESET=1\``)
 
-      const records = await readTopicNow(ctx.brokers, topic, 5_000)
+      const records = await readTopicNow(ctx.brokers, topic, 5_000, ctx.security)
       const mark = records.find(r => r.key === MARK_KEY)
       if (!mark) return { done: false, missing: [...missing, `o registro de início do exercício sumiu de ${topic}: rode \`make exercicio N=7 RESET=1\``], seen }
 

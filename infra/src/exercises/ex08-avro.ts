@@ -1,7 +1,10 @@
 import { pathToFileURL } from 'node:url'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { subjectOf, wireSchemaId } from '@vitrine/contracts'
-import { readTopicNow } from '@vitrine/service-kit'
+import { envKafkaSecurity, readTopicNow } from '@vitrine/service-kit'
+import type { KafkaSecurity } from '@vitrine/service-kit'
+import { EXERCISES_PRINCIPAL } from '../security/acls.ts'
+import { kafkaLoginEnv } from '../security/client-login.ts'
 import { bootstrapServers, loadSettings, registryUrl } from '../settings.ts'
 import { produceOne } from './lab.ts'
 
@@ -10,7 +13,8 @@ import { produceOne } from './lab.ts'
 // another version would (the writer's schema comes from the id in each record, then is resolved
 // into the reader's). On the demo: `node --import tsx infra/src/exercises/ex08-avro.ts ler 1`.
 
-export interface AvroLab { brokers: string, registryUrl: string, topic: string }
+/** `security`: the Kafka login (the process's own when left out). */
+export interface AvroLab { brokers: string, registryUrl: string, topic: string, security?: KafkaSecurity }
 
 /** Writes `value` encoded with `version` of the topic's subject (Confluent wire format); returns the schema id used. */
 export async function produceWith (lab: AvroLab, version: number | 'latest', key: string, value: unknown): Promise<{ id: number, offset: number }> {
@@ -21,7 +25,7 @@ export async function produceWith (lab: AvroLab, version: number | 'latest', key
   const unknown = typeof value === 'object' && value !== null ? Object.keys(value).filter(k => !fields.has(k)) : []
   if (unknown.length > 0) throw new Error(`campo(s) ${unknown.join(', ')} não existe(m) na versão ${String(version)} do schema (id ${id}); os campos dela são ${[...fields].join(', ')}`)
   const encoded = await registry.encode(id, value).catch((err: Error) => { throw new Error(`o registro não cabe na versão ${String(version)} do schema (id ${id}): ${err.message}`) })
-  const delivered = await produceOne(lab.brokers, lab.topic, key, encoded)
+  const delivered = await produceOne(lab.brokers, lab.topic, key, encoded, lab.security)
   return { id, offset: delivered.offset }
 }
 
@@ -31,7 +35,7 @@ export async function readAs (lab: AvroLab, version: number | 'latest'): Promise
   const readerId = await registry.getRegistryId(subjectOf(lab.topic), version)
   const reader = await registry.getSchema(readerId)
   const out: Array<{ offset: number, writerId: number | null, value: unknown }> = []
-  for (const r of await readTopicNow(lab.brokers, lab.topic, 5_000)) {
+  for (const r of await readTopicNow(lab.brokers, lab.topic, 5_000, lab.security)) {
     const writerId = wireSchemaId(r.value)
     const value = writerId === null ? null : await registry.decode(r.value!, { [SchemaType.AVRO]: { readerSchema: reader } })
     out.push({ offset: r.offset, writerId, value })
@@ -52,7 +56,9 @@ async function main (args: string[]): Promise<number> {
     return 2
   }
   const s = loadSettings()
-  const lab: AvroLab = { brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s), registryUrl: registryUrl(s), topic: `${process.env.TOPIC_PREFIX ?? ''}ex08.clientes` }
+  // On a KAFKA_AUTH=scram stack the tool writes and reads as the exercises' principal: the ex* topics are its.
+  const security = envKafkaSecurity(kafkaLoginEnv(s, EXERCISES_PRINCIPAL))
+  const lab: AvroLab = { brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s), registryUrl: registryUrl(s), topic: `${process.env.TOPIC_PREFIX ?? ''}ex08.clientes`, security }
   if (command === 'produzir') {
     const value = JSON.parse(json!) as { id?: unknown }
     const { id, offset } = await produceWith(lab, version, String(value.id ?? 'sem-id'), value)

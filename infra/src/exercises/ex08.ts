@@ -1,7 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { registryAuthHeaders, registryClientArgs, subjectOf, wireSchemaId } from '@vitrine/contracts'
 import { readTopicNow } from '@vitrine/service-kit'
-import { createAdmin } from '../topics.ts'
 import { produceOne, recreateTopic } from './lab.ts'
 import { defineExercise } from './types.ts'
 import type { CheckResult, ExerciseContext } from './types.ts'
@@ -69,7 +68,7 @@ export default defineExercise({
   setup: async (ctx) => {
     const topic = ex08Topic(ctx)
     const subject = ex08Subject(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise')
+    const admin = ctx.admin()
     try {
       const brokers = (await admin.metadata({ topics: [] })).brokers.size
       await recreateTopic(admin, topic, { partitions: 1, replicas: Math.min(3, brokers) })
@@ -78,12 +77,12 @@ export default defineExercise({
     }
     // Every version of an earlier attempt goes (soft delete, then for good), then v1 alone again.
     const url = `${base(ctx)}/subjects/${encodeURIComponent(subject)}`
-    // As admin (the exercise tools' login, KAFKA_AUTH=scram): the registry lets only admin change an exercise's subject.
-    const soft = await fetch(url, { method: 'DELETE', headers: registryAuthHeaders() })
-    if (soft.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders() })
-    const registry = new SchemaRegistry(registryClientArgs(ctx.registryUrl))
+    // As the exercises' principal (KAFKA_AUTH=scram): the registry lets the writer of an ex* topic change its subjects.
+    const soft = await fetch(url, { method: 'DELETE', headers: registryAuthHeaders(ctx.registryLogin) })
+    if (soft.ok) await fetch(`${url}?permanent=true`, { method: 'DELETE', headers: registryAuthHeaders(ctx.registryLogin) })
+    const registry = new SchemaRegistry(registryClientArgs(ctx.registryUrl, ctx.registryLogin))
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(CLIENTE_V1) }, { subject })
-    await produceOne(ctx.brokers, topic, 'cliente-1', await registry.encode(id, { id: 'cliente-1', nome: 'Ana' }))
+    await produceOne(ctx.brokers, topic, 'cliente-1', await registry.encode(id, { id: 'cliente-1', nome: 'Ana' }), ctx.security)
   },
   check: async (ctx): Promise<CheckResult> => {
     const topic = ex08Topic(ctx)
@@ -109,7 +108,7 @@ export default defineExercise({
       if (noDefault.length > 0) missing.push(`campo(s) novo(s) sem valor padrão na v${latest.version}: ${noDefault.map(f => f.name).join(', ')}`)
     }
 
-    const records = await readTopicNow(ctx.brokers, topic, 5_000)
+    const records = await readTopicNow(ctx.brokers, topic, 5_000, ctx.security)
     const byId = new Map<number | null, number>()
     for (const r of records) byId.set(wireSchemaId(r.value), (byId.get(wireSchemaId(r.value)) ?? 0) + 1)
     seen.push(`${topic}: ${records.length} registro(s)${[...byId].map(([id, n]) => `, ${n} com o schema ${id ?? 'nenhum (não Avro)'}`).join('')}`)

@@ -44,7 +44,7 @@ const STATUS: Record<string, string> = { pending: 'em andamento', confirmed: 'co
 async function recordsByOrder (ctx: ExerciseContext, ids: readonly string[]): Promise<Map<string, StoredRecord[]>> {
   const wanted = new Set(ids)
   const out = new Map<string, StoredRecord[]>(ids.map(id => [id, []]))
-  const reader = new KafkaReader(ctx.brokers, 'vitrine-exercise')
+  const reader = new KafkaReader(ctx.brokers, 'vitrine-exercise', undefined, ctx.security)
   try {
     const ranges: ReadRange[] = []
     for (const name of ORDER_TOPICS) {

@@ -2,7 +2,6 @@ import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@plat
 import pino from 'pino'
 import { EventProducer, readTopicNow } from '@vitrine/service-kit'
 import type { StoredRecord } from '@vitrine/service-kit'
-import { createAdmin } from '../topics.ts'
 import type { ExerciseContext } from './types.ts'
 import { defineExercise } from './types.ts'
 
@@ -49,7 +48,7 @@ export default defineExercise({
   concepts: ['topicos', 'particoes'],
   setup: async (ctx) => {
     const topic = topicOf(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise-12')
+    const admin = ctx.admin('vitrine-exercise-12')
     try {
       if (!(await admin.listTopics()).includes(topic)) {
         const brokers = (await admin.metadata({ topics: [] })).brokers.size
@@ -64,7 +63,7 @@ export default defineExercise({
       await admin.close().catch(() => {})
     }
     // The seed written again is the starting state again: the last record of each key is what counts.
-    const producer = new EventProducer(ctx.brokers, 'vitrine-exercise-12', pino({ level: 'warn' }))
+    const producer = new EventProducer(ctx.brokers, 'vitrine-exercise-12', pino({ level: 'warn' }), undefined, { security: ctx.security })
     try {
       await producer.connect()
       await producer.sendAll(Object.entries(SEED).map(([key, value]) => ({ topic, key, value: Buffer.from(value), headers: {} })))
@@ -74,7 +73,7 @@ export default defineExercise({
   },
   check: async (ctx) => {
     const topic = topicOf(ctx)
-    const admin = createAdmin(ctx.brokers, 'vitrine-exercise-12')
+    const admin = ctx.admin('vitrine-exercise-12')
     let policy: string | undefined
     try {
       if (!(await admin.listTopics()).includes(topic)) return { done: false, missing: [`o tópico ${topic} não existe: rode make exercicio N=12 para prepará-lo`] }
@@ -83,7 +82,7 @@ export default defineExercise({
     } finally {
       await admin.close().catch(() => {})
     }
-    const records = await readTopicNow(ctx.brokers, topic, 5000)
+    const records = await readTopicNow(ctx.brokers, topic, 5000, ctx.security)
     const latest = latestByKey(records)
     const missing: string[] = []
     if (policy !== 'compact') missing.push(`${topic} não é mais compactado (cleanup.policy=${policy ?? '?'}): prepare de novo com make exercicio N=12 RESET=1`)

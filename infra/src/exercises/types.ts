@@ -1,3 +1,6 @@
+import type { Admin } from '@platformatic/kafka'
+import type { RegistryLogin } from '@vitrine/contracts'
+import type { KafkaSecurity } from '@vitrine/service-kit'
 import type { Sql } from 'postgres'
 import type { ControlPlane } from '../control/plane.ts'
 
@@ -12,6 +15,16 @@ export interface ExerciseContext {
   plane: ControlPlane
   /** Kafka bootstrap servers. */
   brokers: string
+  /**
+   * The exercises' Kafka login, for every kit client a setup or checker opens (EventProducer,
+   * readTopicNow, KafkaReader…): the `exercises` principal on a KAFKA_AUTH=scram stack, with only
+   * its ACLs (security/acls.ts exerciseAcls), never the admin's; empty on a PLAINTEXT one.
+   */
+  security: KafkaSecurity
+  /** An Admin client logged in as the exercises' principal; the caller closes it. */
+  admin: (clientId?: string) => Admin
+  /** The same principal's Schema Registry login (null on a PLAINTEXT stack). */
+  registryLogin: RegistryLogin | null
   /** The shop's topic prefix ('' on the demo, a test's `t1234.`): every catalog topic is prefix + name. */
   topicPrefix: string
   /** The shop's consumer group suffix ('' on the demo): a service's group is its name + suffix. */

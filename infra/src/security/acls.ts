@@ -12,7 +12,9 @@ import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/con
 // - Groups, transactional ids and the few operational topics are PREFIXED where their names carry a
 //   suffix or a random part chosen at run time (KAFKA_GROUP_SUFFIX, a reader's uuid, an instance id).
 // - Only `admin` is a super user (with `controller`, which only the controller listener accepts):
-//   topics, the catalog, exercises and the control plane run as admin; nothing else bypasses ACLs.
+//   topics, the catalog and the control plane run as admin; nothing else bypasses ACLs.
+// - `exercises` (the exercises' setups and checkers) owns the `ex*` topics and groups, and may read
+//   the shop's topics and look at its groups, never write them: a checker judges, it forges nothing.
 // - `drill` holds no standing ACL: a chaos drill that needs a forbidden write (a record no reader can
 //   decode, into a topic only its writer service may write) gets drillAcls() for the drill's length
 //   and loses them after (infra/src/security/drill-grant.ts).
@@ -24,6 +26,13 @@ export const CONTROLLER_PRINCIPAL = 'controller'
 export const REGISTRY_PRINCIPAL = 'registry'
 /** The chaos drills' forbidden writes: no ACL of its own, only a grant for one drill (drill-grant.ts). */
 export const DRILL_PRINCIPAL = 'drill'
+/** The exercises' setups and checkers (infra/src/exercises): exerciseAcls(). */
+export const EXERCISES_PRINCIPAL = 'exercises'
+/**
+ * Where the exercises' topics and groups start (`ex01.mensagens`, `ex03-relatorios`): no catalog topic
+ * and no service group does (a unit test keeps it so).
+ */
+export const EXERCISE_PREFIX = 'ex'
 
 /** Apicurio's storage topics, the same list the gateway's console protects (services/gateway/src/lib/kafka-console.ts). */
 export const REGISTRY_TOPICS = ['kafkasql-journal', 'kafkasql-snapshots', 'registry-events'] as const
@@ -51,9 +60,9 @@ export interface DeriveOptions {
   catalog?: readonly TopicSpec[]
 }
 
-/** Every principal that gets a SCRAM user: the admin, each service of the catalog, the registry, the drills'. */
+/** Every principal that gets a SCRAM user: the admin, each service of the catalog, the registry, the drills', the exercises'. */
 export function scramPrincipals (): string[] {
-  return [ADMIN_PRINCIPAL, ...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL]
+  return [ADMIN_PRINCIPAL, ...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL, EXERCISES_PRINCIPAL]
 }
 
 export const SUPER_USERS = [ADMIN_PRINCIPAL, CONTROLLER_PRINCIPAL] as const
@@ -94,7 +103,31 @@ export function deriveAcls (options: DeriveOptions = {}): AclRule[] {
     rules.push(...allow(REGISTRY_PRINCIPAL, 'TOPIC', name, 'LITERAL', ['READ', 'WRITE', 'DESCRIBE', 'CREATE', 'DESCRIBE_CONFIGS'], 'armazenamento do registry (kafkasql)'))
   }
   rules.push(...allow(REGISTRY_PRINCIPAL, 'GROUP', 'apicurio-', 'PREFIXED', ['READ', 'DESCRIBE'], 'grupo do registry (um por instância)'))
+  rules.push(...exerciseAcls(prefix, catalog))
   return dedupe(rules)
+}
+
+/**
+ * The exercises' setups and checkers (infra/src/exercises, run by the control plane and `make
+ * exercicio`). Their own topics `<prefix>ex…` are made from scratch, written, read, reconfigured
+ * (exercise 12: cleanup.policy) and deleted; their groups `ex…` get offsets set and are deleted. The
+ * shop's topics are only read (exercises 5 and 10 follow an order's events) and its groups only
+ * described (exercise 4 reads payment's committed offsets). Their readers never join a group, but
+ * librdkafka needs a group id: kit's KafkaReader names it `<client id>-<uuid>`.
+ */
+function exerciseAcls (prefix: string, catalog: readonly TopicSpec[]): AclRule[] {
+  const e = EXERCISES_PRINCIPAL
+  const rules: AclRule[] = [
+    ...allow(e, 'TOPIC', prefix + EXERCISE_PREFIX, 'PREFIXED', ['CREATE', 'DELETE', 'READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'], 'exercícios: criam, escrevem, leem, configuram e apagam os seus tópicos ex*'),
+    ...allow(e, 'GROUP', EXERCISE_PREFIX, 'PREFIXED', ['READ', 'DESCRIBE', 'DELETE'], 'exercícios: os grupos ex* (offsets da preparação, apagados ao recomeçar)'),
+    ...allow(e, 'GROUP', 'vitrine-exercise', 'PREFIXED', ['READ', 'DESCRIBE'], 'exercícios: o grupo nunca usado dos leitores do kit'),
+    ...allow(e, 'GROUP', 'vitrine-reader-', 'PREFIXED', ['READ', 'DESCRIBE'], 'exercícios: o grupo nunca usado dos leitores do kit')
+  ]
+  for (const spec of catalog) rules.push(...allow(e, 'TOPIC', prefix + spec.name, 'LITERAL', ['READ', 'DESCRIBE'], `exercícios: os corretores leem ${spec.name}`))
+  for (const service of SERVICES) {
+    if (service !== 'connect') rules.push(...ownGroup(e, service, `exercícios: os corretores olham o grupo do ${service}`, ['DESCRIBE']))
+  }
+  return rules
 }
 
 /** What a service needs beyond its catalog topics, each with the code that needs it. */

@@ -1,16 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { LAB_PREFIX, TOPICS } from '@vitrine/contracts'
 import type { AclRule } from './acls.ts'
-import { ADMIN_PRINCIPAL, allowed, deriveAcls, scramPrincipals } from './acls.ts'
+import { ADMIN_PRINCIPAL, EXERCISE_PREFIX, allowed, deriveAcls, scramPrincipals } from './acls.ts'
 
 // Who may change what in the Schema Registry with KAFKA_AUTH=scram (infra/src/registry-proxy.ts
 // enforces it). The registry keeps no ACLs of its own: the principals and passwords are Kafka's
 // (<state>/secrets/kafka-users.json), and a subject `<topic>-value` (or `-key`) may be written by
 // whoever the catalog's ACLs (acls.ts) let WRITE `<topic>`: its writer service, the gateway for the
-// labs' `lab.*` topics, Flink (`streams`) for its `streams.*` outputs. A test's prefixed copy of the
-// catalog (`t1a2b3c4d.orders.new`) belongs to the same writer, as the broker's prefixOnlyAcls grant it.
-// Everything else (exercise and drill subjects, compatibility rules, modes, Apicurio's own API) is
-// the admin's: the supervisor's tools register as admin.
+// labs' `lab.*` topics, Flink (`streams`) for its `streams.*` outputs, the exercises' setups for
+// their `ex*` topics. A test's prefixed copy of the catalog (`t1a2b3c4d.orders.new`) belongs to the
+// same writer, as the broker's prefixOnlyAcls grant it. Everything else (drill subjects, compatibility
+// rules, modes, Apicurio's own API) is the admin's: the supervisor's tools register as admin.
 
 /** What a request does to the registry. `read` changes nothing; `subject` changes that one subject; `admin` anything else. */
 export type RegistryAccess = { kind: 'read' } | { kind: 'subject', subject: string } | { kind: 'admin', what: string }
@@ -68,7 +68,7 @@ export function subjectTopic (subject: string): string | null {
 
 /**
  * The run prefixes `topic` can be read with: '' and every `<p>.` such that the rest is a catalog
- * topic or starts with the labs' prefix. Tests name their copies `t<id>.<topic>`.
+ * topic or starts with the labs' or the exercises' prefix. Tests name their copies `t<id>.<topic>`.
  */
 function candidatePrefixes (topic: string): string[] {
   const out: string[] = []
@@ -77,7 +77,7 @@ function candidatePrefixes (topic: string): string[] {
     const p = topic.slice(0, i)
     if (p !== '' && !p.endsWith('.')) continue
     const rest = topic.slice(i)
-    if (names.includes(rest) || rest.startsWith(LAB_PREFIX)) out.push(p)
+    if (names.includes(rest) || rest.startsWith(LAB_PREFIX) || rest.startsWith(EXERCISE_PREFIX)) out.push(p)
   }
   return out
 }

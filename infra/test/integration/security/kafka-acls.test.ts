@@ -9,10 +9,16 @@ import { ROOT, bootstrapServers } from '../../../src/settings.ts'
 import { up } from '../../../src/stack.ts'
 import { nodeDir } from '../../../src/kafka-node.ts'
 import { createAdmin } from '../../../src/topics.ts'
-import { DRILL_PRINCIPAL, REGISTRY_PRINCIPAL, deriveAcls, drillAcls } from '../../../src/security/acls.ts'
+import { DRILL_PRINCIPAL, EXERCISES_PRINCIPAL, REGISTRY_PRINCIPAL, deriveAcls, drillAcls } from '../../../src/security/acls.ts'
 import { drillLogin, grantDrill, revokeDrill, withDrillGrant } from '../../../src/security/drill-grant.ts'
 import { deleteScramUser, missingScramUsers } from '../../../src/security/scram-users.ts'
 import { produceOne } from '../../../src/exercises/lab.ts'
+import ex01, { ex01Names } from '../../../src/exercises/ex01.ts'
+import ex03, { ex03Names } from '../../../src/exercises/ex03.ts'
+import { exerciseContext } from '../../../src/exercises/context.ts'
+import { ControlPlane } from '../../../src/control/plane.ts'
+import { appSettings } from '../../../src/apps.ts'
+import { notDone } from '../../../src/testing/exercises.ts'
 import { adminSasl, kafkaCredentials, platformaticSasl, rdkafkaSasl, secretsDir } from '../../../src/security/kafka-auth.ts'
 import { freeBrokerBase, isolatedSettings } from '../../../src/testing/stack-env.ts'
 import { createCatalogTopics, deleteTestTopics, dropTestSchemas, readAllNow, readTopic, serviceEnv, testEnv, waitFor } from '../../../src/testing/saga-env.ts'
@@ -30,8 +36,9 @@ import { randomUUID } from 'node:crypto'
 // to write and to read every catalog topic, and the broker's answers must be exactly the catalog's.
 
 const { ERR_TOPIC_AUTHORIZATION_FAILED: TOPIC_DENIED } = Kafka.CODES.ERRORS
-// drill holds no standing ACL: the catalog makes it neither writer nor reader of anything.
-const PRINCIPALS = [...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL]
+// drill holds no standing ACL: the catalog makes it neither writer nor reader of anything; exercises
+// (the checkers) reads every catalog topic and writes none.
+const PRINCIPALS = [...SERVICES, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL, EXERCISES_PRINCIPAL]
 
 type Outcome = 'ok' | 'denied' | string
 
@@ -213,8 +220,8 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
         const reader = (spec.readers as readonly string[]).includes(principal)
         // kit's DlqWatch reads the DLQ's oldest record in every service that may dead-letter.
         const dlqWatcher = spec.name === 'orders.dlq' && writersOf(spec).includes(principal as never)
-        // The gateway's live feed shows every catalog topic.
-        const want = reader || dlqWatcher || principal === 'gateway' ? 'ok' : 'denied'
+        // The gateway's live feed shows every catalog topic; the exercises' checkers read the shop's events.
+        const want = reader || dlqWatcher || principal === 'gateway' || principal === EXERCISES_PRINCIPAL ? 'ok' : 'denied'
         if (results.get(spec.name) !== want) wrong.push(`${principal} ← ${spec.name}: ${results.get(spec.name) ?? 'no answer'} (catalog: ${want})`)
       }
     }
@@ -611,6 +618,53 @@ test('KAFKA_AUTH=scram: each principal writes and reads exactly what the catalog
       await dropTestSchemas(env, ['checkout'])
       undoLogin()
       for (const [k, v] of Object.entries(saved)) if (v === undefined) Reflect.deleteProperty(process.env, k); else process.env[k] = v
+    }
+  })
+
+  await t.test('the exercises\' setups and checkers log in as the exercises principal: exercises 1 and 3 done as a student would, and nothing outside ex* created', async () => {
+    // This process holds no Kafka login of its own here: a client of a setup or checker that forgot
+    // the context's login would talk PLAINTEXT to a SASL listener and fail, not fall back to the admin.
+    assert.equal(process.env.KAFKA_SECURITY_PROTOCOL ?? '', '')
+    const plane = new ControlPlane({ stack: s, apps: appSettings(s, { only: [], env: {} }) })
+    const ctx = exerciseContext(plane)
+    const student = new EventProducer(bootstrap, 'ex-student', pino({ level: 'warn' }), undefined, { security: sasl('admin') })
+    const kafkaTool = async (args: string[]): Promise<void> => {
+      const r = await execa(join(ROOT, 'infra/bin/kafka'), args, { env: { ...process.env, VITRINE_STATE_DIR: s.stateDir }, reject: false, timeout: 60_000 })
+      assert.equal(r.exitCode, 0, r.stderr)
+    }
+    try {
+      assert.equal(ctx.security['sasl.username'], EXERCISES_PRINCIPAL)
+      await student.connect()
+
+      // Exercise 1: a keyed record, read and committed by ex01-leitor, then the answer pointing at it.
+      const one = ex01Names(ctx)
+      await ex01.setup(ctx)
+      notDone(await ex01.check(ctx), /COM CHAVE/)
+      const mine = await student.send({ topic: one.topic, key: 'aluno-ana', value: Buffer.from('olá, Kafka'), headers: {} })
+      assert.equal(await joinAndRead(bootstrap, sasl('admin'), one.group, one.topic), 'ok')
+      await student.send({ topic: one.topic, key: 'resposta', value: Buffer.from(`${mine.partition}:${mine.offset}`), headers: {} })
+      const done1 = await ex01.check(ctx)
+      assert.deepEqual(done1.missing, [])
+
+      // Exercise 3: the setup writes 60 records and sets the group's offsets to 0; the student moves them to the end.
+      const three = ex03Names(ctx)
+      await ex03.setup(ctx)
+      notDone(await ex03.check(ctx), /ainda está 60 registro\(s\) atrás/)
+      await kafkaTool(['consumer-groups', '--bootstrap-server', bootstrap, '--group', three.group, '--topic', three.topic, '--reset-offsets', '--to-latest', '--execute'])
+      const done3 = await ex03.check(ctx)
+      assert.deepEqual(done3.missing, [])
+
+      // Its Admin is the exercises principal's, not a super user's: nothing outside ex* is created, no catalog topic deleted.
+      const admin = ctx.admin('ex-acl-test')
+      try {
+        await assert.rejects(admin.createTopics({ topics: ['scratch-exercises'], partitions: 1, replicas: 1 }), (err: Error) => /authoriz/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err))), 'exercises created a topic outside ex*')
+        await assert.rejects(admin.deleteTopics({ topics: ['orders.new'] }), (err: Error) => /authoriz/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err))), 'exercises deleted a catalog topic')
+      } finally {
+        await admin.close().catch(() => {})
+      }
+    } finally {
+      await student.close().catch(() => {})
+      await ctx.close()
     }
   })
 

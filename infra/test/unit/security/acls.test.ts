@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { DLQ_TOPIC, LAB_PREFIX, SERVICES, TOPICS, writersOf } from '@vitrine/contracts'
-import { ADMIN_PRINCIPAL, DRILL_PRINCIPAL, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, drillAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
+import { ADMIN_PRINCIPAL, DRILL_PRINCIPAL, EXERCISES_PRINCIPAL, EXERCISE_PREFIX, REGISTRY_PRINCIPAL, REGISTRY_TOPICS, allowed, deriveAcls, drillAcls, prefixOnlyAcls, scramPrincipals } from '../../../src/security/acls.ts'
 
 // The ACLs derived from the catalog, checked against the catalog itself: who writes and reads each topic.
 
@@ -94,6 +94,29 @@ test('labs: the gateway alone creates, writes, reads, grows and deletes lab.* to
   assert.ok(allowed(prefixed, 'gateway', 'GROUP', `t1a2b3c4d.${group}`, 'READ'))
 })
 
+test('exercises: its own ex* topics and groups in full; the shop\'s topics read, never written; the services\' groups described, never joined', () => {
+  const e = EXERCISES_PRINCIPAL
+  for (const op of ['CREATE', 'DELETE', 'READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'] as const) {
+    assert.ok(allowed(rules, e, 'TOPIC', 'ex12.precos', op), `ex12.precos ${op}`)
+  }
+  for (const op of ['READ', 'DESCRIBE', 'DELETE'] as const) assert.ok(allowed(rules, e, 'GROUP', 'ex03-relatorios-t1a2b3c4d', op), `ex03 group ${op}`)
+  for (const spec of TOPICS) {
+    assert.ok(allowed(rules, e, 'TOPIC', spec.name, 'READ'), `exercises READ ${spec.name}`)
+    for (const op of ['WRITE', 'DELETE', 'CREATE', 'ALTER_CONFIGS'] as const) assert.ok(!allowed(rules, e, 'TOPIC', spec.name, op), `exercises ${op} ${spec.name}`)
+    // The prefix names the exercises' own topics only: nothing of the catalog starts with it.
+    assert.ok(!spec.name.startsWith(EXERCISE_PREFIX), spec.name)
+  }
+  assert.ok(allowed(rules, e, 'GROUP', 'payment-t1a2b3c4d', 'DESCRIBE'), 'exercise 4 reads payment\'s committed offsets')
+  assert.ok(!allowed(rules, e, 'GROUP', 'payment', 'READ'), 'it never joins (or moves) a service\'s group')
+  for (const s of SERVICES) assert.ok(!s.startsWith(EXERCISE_PREFIX), s)
+  for (const name of [...REGISTRY_TOPICS, 'connect.configs', 'lab.x', 'scratch']) assert.ok(!allowed(rules, e, 'TOPIC', name, 'READ'), `exercises READ ${name}`)
+  assert.ok(!allowed(rules, e, 'TRANSACTIONAL_ID', 'sales-counter-1', 'WRITE'))
+  // Under a test prefix its topics move with it.
+  const prefixed = deriveAcls({ prefix: 't1a2b3c4d.' })
+  assert.ok(allowed(prefixed, e, 'TOPIC', 't1a2b3c4d.ex01.mensagens', 'CREATE'))
+  assert.ok(!allowed(prefixed, e, 'TOPIC', 'ex01.mensagens', 'CREATE'))
+})
+
 test('a test prefix moves topics, Connect and the transactional ids, never widens them', () => {
   const prefixed = deriveAcls({ prefix: 't1a2b3c4d.' })
   assert.ok(allowed(prefixed, 'checkout-api', 'TOPIC', 't1a2b3c4d.orders.new', 'WRITE'))
@@ -109,14 +132,14 @@ test('a test prefix moves topics, Connect and the transactional ids, never widen
   assert.deepEqual(prefixOnlyAcls(''), [])
 })
 
-test('principals: one SCRAM user per service, the registry, the drills\' and the admin; only the admin is super, and only the gateway has wildcards', () => {
-  assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL, ...SERVICES].sort())
+test('principals: one SCRAM user per service, the registry, the drills\', the exercises\' and the admin; only the admin is super, and only the gateway has wildcards', () => {
+  assert.deepEqual(scramPrincipals().sort(), [ADMIN_PRINCIPAL, REGISTRY_PRINCIPAL, DRILL_PRINCIPAL, EXERCISES_PRINCIPAL, ...SERVICES].sort())
   assert.ok(!rules.some(r => r.principal === ADMIN_PRINCIPAL), 'the admin is a super user and needs no ACL')
   // drill has no standing ACL: a drill grants its one write and takes it back (drill-grant.ts).
   assert.ok(!rules.some(r => r.principal === DRILL_PRINCIPAL), 'drill holds a standing ACL')
   assert.deepEqual(drillAcls('t1.orders.new', 'schema-invalido').map(r => `${r.principal} ${r.resource} ${r.pattern} ${r.name} ${r.operation} ${r.permission}`),
     ['drill TOPIC LITERAL t1.orders.new WRITE ALLOW', 'drill TOPIC LITERAL t1.orders.new DESCRIBE ALLOW'])
-  for (const s of [...SERVICES, REGISTRY_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
+  for (const s of [...SERVICES, REGISTRY_PRINCIPAL, EXERCISES_PRINCIPAL]) assert.ok(rules.some(r => r.principal === s), `${s} has no ACL`)
   // Only read-only cluster rights, the gateway's: the broker's default.replication.factor (console),
   // the quorum, log dirs and ACLs (labs, ACL page). Never ALTER: it would let the gateway create ACLs.
   assert.deepEqual(rules.filter(r => r.resource === 'CLUSTER').map(r => `${r.principal} ${r.operation} ${r.permission}`).sort(), ['gateway DESCRIBE ALLOW', 'gateway DESCRIBE_CONFIGS ALLOW'], 'no other cluster-wide right')

@@ -50,10 +50,13 @@ test('a catalog subject is its topic\'s writers\' (and the admin\'s), under any 
   assert.equal(mayWriteSubject('gateway', 'streams.order-kpis-value'), false)
 })
 
-test('the labs\' subjects are the gateway\'s; exercises, drills and unknown subjects only the admin\'s', () => {
+test('the labs\' subjects are the gateway\'s, the exercises\' the exercises principal\'s; drills and unknown subjects only the admin\'s', () => {
   assert.equal(mayWriteSubject('gateway', 'lab.aula1-value'), true)
   assert.equal(mayWriteSubject('gateway', 't1a2b3c4d.lab.aula1-value'), true)
   assert.equal(mayWriteSubject('payment', 'lab.aula1-value'), false)
+  assert.equal(mayWriteSubject('exercises', 'ex08.clientes-value'), true)
+  assert.equal(mayWriteSubject('exercises', 't1a2b3c4d.ex08.clientes-value'), true)
+  for (const subject of ['orders.new-value', 'lab.aula1-value', 'vitrine-caos-incompativel_t1-value']) assert.equal(mayWriteSubject('exercises', subject), false, subject)
   for (const subject of ['ex08.clientes-value', 'vitrine-caos-incompativel_t1-value', 'orders.new', 'whatever-value', 'xorders.new-value']) {
     for (const service of SERVICES) assert.equal(mayWriteSubject(service, subject), false, `${service} on ${subject}`)
     assert.equal(mayWriteSubject('admin', subject), true)

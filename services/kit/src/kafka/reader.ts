@@ -214,8 +214,8 @@ async function once<T> (brokers: string, fn: (reader: KafkaReader) => Promise<T>
  * Every record a topic holds right now, partition by partition, up to the high watermarks taken
  * when the call starts. For tools that look at a topic as it is (the DLQ, a saga's trace, tests).
  */
-export async function readTopicNow (brokers: string, topic: string, timeoutMs = 30_000): Promise<StoredRecord[]> {
-  return await once(brokers, async r => await r.readTopicNow(topic, timeoutMs))
+export async function readTopicNow (brokers: string, topic: string, timeoutMs = 30_000, security?: KafkaSecurity): Promise<StoredRecord[]> {
+  return await once(brokers, async r => await r.readTopicNow(topic, timeoutMs), security)
 }
 
 /**
@@ -255,8 +255,8 @@ export async function firstRecords (brokers: string, topic: string, timeoutMs = 
  * The end (high watermark) of every partition of `topics` now; a topic the broker does not have is
  * left out. Reading from these offsets shows only what is written after the call.
  */
-export async function endOffsets (brokers: string, topics: readonly string[]): Promise<PartitionOffset[]> {
-  return await once(brokers, async r => await r.endOffsets(topics))
+export async function endOffsets (brokers: string, topics: readonly string[], security?: KafkaSecurity): Promise<PartitionOffset[]> {
+  return await once(brokers, async r => await r.endOffsets(topics), security)
 }
 
 /**
@@ -265,7 +265,8 @@ export async function endOffsets (brokers: string, topics: readonly string[]): P
  * (a saga's trace, read by key from known offsets): it returns as soon as the last one it needs
  * is read, not after a quiet spell.
  */
-export async function readFrom (brokers: string, from: readonly PartitionOffset[], done: (kept: readonly StoredRecord[]) => boolean | Promise<boolean>, options: { timeoutMs: number, keep?: (r: StoredRecord) => boolean }): Promise<{ records: StoredRecord[], done: boolean }> {
+export async function readFrom (brokers: string, from: readonly PartitionOffset[], done: (kept: readonly StoredRecord[]) => boolean | Promise<boolean>, options: { timeoutMs: number, keep?: (r: StoredRecord) => boolean, security?: KafkaSecurity }): Promise<{ records: StoredRecord[], done: boolean }> {
   if (await done([])) return { records: [], done: true }
-  return await once(brokers, async r => await r.read(from.map(p => ({ topic: p.topic, partition: p.partition, offset: p.offset })), { ...options, done }))
+  const { security, ...read } = options
+  return await once(brokers, async r => await r.read(from.map(p => ({ topic: p.topic, partition: p.partition, offset: p.offset })), { ...read, done }), security)
 }
