@@ -27,6 +27,8 @@ test('reads, compatibility checks and lookups change nothing; registrations, del
     // Paths the backend might resolve differently from here.
     ['POST', '/subjects/lab.x-value/versions/../../orders.new-value/versions', { kind: 'admin', what: 'POST /subjects/lab.x-value/versions/../../orders.new-value/versions' }],
     ['POST', '/subjects/lab.x-value%2F..%2Forders.new-value/versions', { kind: 'admin', what: 'POST /subjects/lab.x-value%2F..%2Forders.new-value/versions' }],
+    ['POST', '/subjects/orders.new-value;x.lab.a-value/versions', { kind: 'admin', what: 'POST /subjects/orders.new-value;x.lab.a-value/versions' }],
+    ['POST', '/subjects/orders.new-value%3Bx.lab.a-value/versions', { kind: 'admin', what: 'POST /subjects/orders.new-value%3Bx.lab.a-value/versions' }],
     ['POST', '/subjects//versions', { kind: 'admin', what: 'POST /subjects//versions' }],
     ['POST', '/subjects/%E0%A4%A/versions', { kind: 'admin', what: 'POST /subjects/%E0%A4%A/versions' }]
   ]
