@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util'
 import { composeEnvCredentials } from './compose-secrets.ts'
 import { SECRETS_COMMAND } from './compose-security.ts'
 import { kafkaCredentials } from './security/kafka-auth.ts'
-import type { RegistryAccess } from './security/registry-access.ts'
 import { authorizeRegistry, basicCredentials, checkLogin, classifyRegistryRequest } from './security/registry-access.ts'
 
 // Apicurio Registry serves the Confluent Schema Registry API under /apis/ccompat/v7.
@@ -60,24 +59,12 @@ function refuse (res: ServerResponse, status: 401 | 403, message: string): void 
   res.end(JSON.stringify({ error_code: status === 401 ? 40101 : 40301, message }))
 }
 
-/**
- * classifyRegistryRequest, with one more door shut: a path parameter (`;…` in a segment, JAX-RS's
- * matrix parameters) can be dropped by the backend's router while the classifier reads it as part of
- * the subject: `/subjects/orders.new-value;x.lab.a-value/versions` is a lab subject the gateway may
- * write, and could land in orders.new-value. A write with one is the admin's.
- */
-function classify (method: string, url: string): RegistryAccess {
-  const access = classifyRegistryRequest(method, url)
-  const path = url.split('?')[0]!
-  return access.kind !== 'read' && path.includes(';') ? { kind: 'admin', what: `${method.toUpperCase()} ${path}` } : access
-}
-
 /** Whether the request may go on; when not, the refusal has been sent. */
 function admit (auth: ProxyAuth, req: IncomingMessage, res: ServerResponse): boolean {
   if (auth.kafkaAuth === 'none') return true
   const method = req.method ?? 'GET'
   const path = (req.url ?? '/').split('?')[0]!
-  const access = classify(method, req.url ?? '/')
+  const access = classifyRegistryRequest(method, req.url ?? '/')
   const login = basicCredentials(req.headers.authorization)
   const decide = (principal: string | null, status: RegistryDecision['status']): void => {
     if (status !== 'allowed' || access.kind !== 'read') auth.onDecision?.({ principal, method, path, subject: access.kind === 'subject' ? access.subject : null, status })

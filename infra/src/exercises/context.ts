@@ -1,11 +1,10 @@
 import { registryLogin } from '@vitrine/contracts'
-import { envKafkaSecurity } from '@vitrine/service-kit'
 import postgres from 'postgres'
 import type { ControlPlane } from '../control/plane.ts'
 import { SHOP_SCHEMAS } from '../control/reset.ts'
 import { EXERCISES_PRINCIPAL } from '../security/acls.ts'
-import { kafkaLoginEnv } from '../security/client-login.ts'
-import { platformaticSasl } from '../security/kafka-auth.ts'
+import { kafkaLoginEnv, principalSecurity } from '../security/client-login.ts'
+import { principalSasl } from '../security/kafka-auth.ts'
 import { bootstrapServers, databaseUrl, registryUrl } from '../settings.ts'
 import { createAdmin } from '../topics.ts'
 import type { ExerciseContext } from './types.ts'
@@ -21,15 +20,14 @@ export function exerciseContext (plane: ControlPlane): ExerciseContext & { close
   const env = apps.env
   const schemaSuffix = env.DB_SCHEMA_SUFFIX ?? ''
   const sql = postgres(env.DATABASE_URL ?? databaseUrl(stack), { max: 2, onnotice: () => {} })
-  const login = kafkaLoginEnv(stack, EXERCISES_PRINCIPAL)
-  const sasl = platformaticSasl(stack.kafkaAuth, login.KAFKA_SASL_USERNAME ?? '', login.KAFKA_SASL_PASSWORD ?? '') ?? null
+  const sasl = principalSasl(stack, EXERCISES_PRINCIPAL)
   const brokers = env.KAFKA_BROKERS ?? bootstrapServers(stack)
   return {
     plane,
     brokers,
-    security: envKafkaSecurity(login),
+    security: principalSecurity(stack, EXERCISES_PRINCIPAL),
     admin: (clientId = 'vitrine-exercise') => createAdmin(brokers, clientId, sasl),
-    registryLogin: registryLogin(login),
+    registryLogin: registryLogin(kafkaLoginEnv(stack, EXERCISES_PRINCIPAL)),
     topicPrefix: env.TOPIC_PREFIX ?? '',
     groupSuffix: env.KAFKA_GROUP_SUFFIX ?? '',
     schemaSuffix,

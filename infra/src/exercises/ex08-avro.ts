@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url'
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { subjectOf, wireSchemaId } from '@vitrine/contracts'
-import { envKafkaSecurity, readTopicNow } from '@vitrine/service-kit'
+import { readTopicNow } from '@vitrine/service-kit'
 import type { KafkaSecurity } from '@vitrine/service-kit'
 import { EXERCISES_PRINCIPAL } from '../security/acls.ts'
-import { kafkaLoginEnv } from '../security/client-login.ts'
+import { principalSecurity } from '../security/client-login.ts'
 import { bootstrapServers, loadSettings, registryUrl } from '../settings.ts'
 import { produceOne } from './lab.ts'
 
@@ -57,8 +57,7 @@ async function main (args: string[]): Promise<number> {
   }
   const s = loadSettings()
   // On a KAFKA_AUTH=scram stack the tool writes and reads as the exercises' principal: the ex* topics are its.
-  const security = envKafkaSecurity(kafkaLoginEnv(s, EXERCISES_PRINCIPAL))
-  const lab: AvroLab = { brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s), registryUrl: registryUrl(s), topic: `${process.env.TOPIC_PREFIX ?? ''}ex08.clientes`, security }
+  const lab: AvroLab = { brokers: process.env.KAFKA_BROKERS ?? bootstrapServers(s), registryUrl: registryUrl(s), topic: `${process.env.TOPIC_PREFIX ?? ''}ex08.clientes`, security: principalSecurity(s, EXERCISES_PRINCIPAL) }
   if (command === 'produzir') {
     const value = JSON.parse(json!) as { id?: unknown }
     const { id, offset } = await produceWith(lab, version, String(value.id ?? 'sem-id'), value)

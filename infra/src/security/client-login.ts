@@ -1,4 +1,6 @@
 import { registryAuthHeaders, registryLogin } from '@vitrine/contracts'
+import { envKafkaSecurity } from '@vitrine/service-kit'
+import type { KafkaSecurity } from '@vitrine/service-kit'
 import type { StackSettings } from '../settings.ts'
 import { loadSettings } from '../settings.ts'
 import { ADMIN_PRINCIPAL } from './acls.ts'
@@ -14,6 +16,11 @@ import { kafkaPassword } from './kafka-auth.ts'
 export function kafkaLoginEnv (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'>, principal: string): Record<string, string> {
   if (s.kafkaAuth !== 'scram') return {}
   return { KAFKA_SECURITY_PROTOCOL: 'sasl_plaintext', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: principal, KAFKA_SASL_PASSWORD: kafkaPassword(s.stateDir, principal) }
+}
+
+/** kit's clients' login (their `security` argument) as `principal`, whatever the process's own is; empty on a PLAINTEXT stack. */
+export function principalSecurity (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'>, principal: string): KafkaSecurity {
+  return envKafkaSecurity(kafkaLoginEnv(s, principal))
 }
 
 /**

@@ -161,9 +161,14 @@ export function platformaticSasl (auth: KafkaAuth, username: string, password: s
   return auth === 'scram' ? { mechanism: SCRAM_MECHANISM, username, password } : undefined
 }
 
-/** The admin's SASL options for a stack's Admin clients; null on a PLAINTEXT cluster (no SASL, said explicitly). */
+/** A principal's SASL options for a stack's Admin clients; null on a PLAINTEXT cluster (no SASL, said explicitly). */
+export function principalSasl (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'>, principal: string): NonNullable<ReturnType<typeof platformaticSasl>> | null {
+  return s.kafkaAuth === 'scram' ? platformaticSasl('scram', principal, kafkaPassword(s.stateDir, principal))! : null
+}
+
+/** The admin's SASL options for a stack's Admin clients; null on a PLAINTEXT cluster. */
 export function adminSasl (s: Pick<StackSettings, 'stateDir' | 'kafkaAuth'>): NonNullable<ReturnType<typeof platformaticSasl>> | null {
-  return s.kafkaAuth === 'scram' ? platformaticSasl('scram', ADMIN_PRINCIPAL, kafkaPassword(s.stateDir, ADMIN_PRINCIPAL))! : null
+  return principalSasl(s, ADMIN_PRINCIPAL)
 }
 
 /** librdkafka (node-rdkafka) properties for a principal. */
