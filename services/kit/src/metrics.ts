@@ -37,7 +37,7 @@ export interface KitMetrics {
   processing: Histogram<'topic'>
   deadLetters: Counter<'topic' | 'reason'>
   retries: Counter<'topic' | 'tier'>
-  published: Counter<'topic'>
+  published: Counter<'topic' | 'path'>
   outboxPending: Gauge
   outboxOldest: Gauge
   outboxLag: Histogram
@@ -66,7 +66,7 @@ export function kitMetrics (registry: Registry): KitMetrics {
     processing: single(registry, 'vitrine_handler_duration_seconds', () => new Histogram({ name: 'vitrine_handler_duration_seconds', help: 'Time to handle one record, decode to offset store', labelNames: ['topic'] as const, buckets, registers })),
     deadLetters: single(registry, 'vitrine_dead_letters_total', () => new Counter({ name: 'vitrine_dead_letters_total', help: 'Records sent to the dead-letter topic (by the consumers, or by the outbox relay for an unpublishable row)', labelNames: ['topic', 'reason'] as const, registers })),
     retries: single(registry, 'vitrine_retries_total', () => new Counter({ name: 'vitrine_retries_total', help: 'Records sent to a retry topic', labelNames: ['topic', 'tier'] as const, registers })),
-    published: single(registry, 'vitrine_produced_records_total', () => new Counter({ name: 'vitrine_produced_records_total', help: 'Events the outbox relay published (acknowledged by the broker)', labelNames: ['topic'] as const, registers })),
+    published: single(registry, 'vitrine_produced_records_total', () => new Counter({ name: 'vitrine_produced_records_total', help: 'Events the outbox relay published (acknowledged by the broker); path: commit (sent right after the commit that wrote them) or relay (a recovery pass)', labelNames: ['topic', 'path'] as const, registers })),
     outboxPending: single(registry, 'vitrine_outbox_pending_records', () => new Gauge({ name: 'vitrine_outbox_pending_records', help: 'Outbox rows not yet published, at the last relay pass', registers })),
     outboxOldest: single(registry, 'vitrine_outbox_oldest_age_seconds', () => new Gauge({ name: 'vitrine_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row not yet published, at the last relay pass (0 when none waits)', registers })),
     outboxLag: single(registry, 'vitrine_outbox_publish_delay_seconds', () => new Histogram({ name: 'vitrine_outbox_publish_delay_seconds', help: 'Time from the state change commit to the broker acknowledging its event', buckets, registers })),

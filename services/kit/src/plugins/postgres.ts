@@ -49,6 +49,12 @@ const CONTENTION = new Set(['55P03', '40P01'])
  * statements (no round trip of their own). The transaction is begun by the first `app.tx` (a batch
  * whose handlers touch no table opens none) and committed by `commit()`; then the outbox rows its
  * savepoints wrote are published at once.
+ *
+ * The batch's first `app.tx` needs no savepoint: nothing is before it, so when it throws, rolling
+ * the whole transaction back undoes exactly what a savepoint would. Most batches below saturation
+ * hold one record, so this spares SAVEPOINT, RELEASE and the lock timeout on most hops. Should that
+ * handler go on in the same batch after such a failure (another `app.tx`, or returning normally),
+ * the batch cannot keep its word: the record is handled again alone, that try not counted.
  */
 class BatchTx implements BatchUnit {
   private began: Promise<Tx> | undefined
@@ -58,6 +64,11 @@ class BatchTx implements BatchUnit {
   private released: Promise<unknown> | undefined
   private n = 0
   private contention = false
+  /** The batch's first `app.tx` (run with no savepoint) failed: the transaction is rolled back whole. */
+  private doomed = false
+  /** A handler went on in the batch after `doomed`: its record is handled again alone. */
+  private goneOn = false
+  private lockTimeout = false
   private after: Array<() => Promise<void>> = []
   /** Once committing, a late `app.tx` (a timer a handler started) gets a transaction of its own. */
   open = true
@@ -71,7 +82,17 @@ class BatchTx implements BatchUnit {
 
   async run (fn: () => Promise<void>): Promise<void> {
     this.contention = false
-    await batches.run(this, fn)
+    try {
+      await batches.run(this, fn)
+    } catch (err) {
+      if (this.goneOn) this.contention = true
+      throw err
+    }
+    if (this.doomed) {
+      // It caught the failure of its first `app.tx` and returned: what it did is not durable.
+      this.contention = true
+      throw new BatchAbandoned('the batch\'s first transaction failed and its handler went on')
+    }
   }
 
   /** The last record failed waiting for a lock another batch held: not its own fault, so it is handled again alone. */
@@ -84,8 +105,6 @@ class BatchTx implements BatchUnit {
       this.ended = this.sql.begin(async tx => {
         // Deferred: the batch's outbox rows are inserted in one statement before its COMMIT.
         this.tracker = trackOutbox(tx, undefined, true)
-        // Pipelined with what follows (no round trip of its own); a failure fails the next statement.
-        tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`).catch(() => {})
         await this.begin(tx)
         resolve(tx as Tx)
         await new Promise<void>((resolve, reject) => { this.end = commit => (commit ? resolve() : reject(new BatchAbandoned())) })
@@ -96,8 +115,29 @@ class BatchTx implements BatchUnit {
   }
 
   async savepoint<T> (fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.doomed) {
+      this.goneOn = true
+      throw new BatchAbandoned('the batch\'s first transaction failed; this record is handled again alone')
+    }
     const tx = await this.tx()
-    const name = `vitrine_record_${++this.n}`
+    if (this.n++ === 0) {
+      // The first: the transaction itself is its savepoint.
+      try {
+        return await fn(tx)
+      } catch (err) {
+        this.contention = CONTENTION.has((err as { code?: string })?.code ?? '')
+        this.doomed = true
+        this.tracker!.pending!.length = 0
+        throw err
+      }
+    }
+    if (!this.lockTimeout) {
+      // Only once a second record shares the transaction can two batches wait on each other's rows.
+      // Pipelined with what follows (no round trip of its own); a failure fails the next statement.
+      this.lockTimeout = true
+      tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`).catch(() => {})
+    }
+    const name = `vitrine_record_${this.n}`
     const mark = this.tracker!.pending!.length
     const opened = tx.unsafe(`savepoint ${name}`)
     opened.catch(() => {})
@@ -122,7 +162,12 @@ class BatchTx implements BatchUnit {
     // Taken now: if the commit fails they never run (the records are handled again and defer them again).
     const after = this.after
     this.after = []
-    if (this.began) {
+    if (this.began && this.doomed) {
+      // Only the failed first `app.tx` is in it (nothing ran after it): rolled back whole, as its savepoint would have been.
+      await this.began.catch(() => {})
+      this.end?.(false)
+      await this.ended?.catch(() => {})
+    } else if (this.began) {
       // A begin that failed rejects here; so does a RELEASE that failed (a COMMIT after it would roll back).
       const tx = await this.began
       await this.released

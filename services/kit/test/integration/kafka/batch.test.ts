@@ -14,6 +14,9 @@ import { kitServiceApp } from '../../helpers/engine.ts'
 // neighbours: they are committed (dedup row, effect, outbox row) and it goes through the retry
 // ladder on its own, as it would alone.
 
+// The batch's first app.tx runs with no savepoint (nothing is before it): when it fails, the
+// whole transaction is rolled back, which must come to the same as rolling back a savepoint.
+
 const env = testEnv()
 const RECORDS = 40
 const tries = new Map<string, number>()
@@ -24,6 +27,8 @@ let serde: TopicSerde
 
 async function handle (event: OrderConfirmed, ctx: EventContext<'orders.confirmed'>): Promise<void> {
   tries.set(event.orderId, (tries.get(event.orderId) ?? 0) + 1)
+  // A handler that catches the failure of a transaction and goes on with another one.
+  if (event.customerId === 'goes-on') await app.tx(async tx => { await tx`select 1 / 0` }).catch(() => {})
   await app.tx(async tx => {
     if (!(await firstDelivery(tx, ctx.eventId, ctx.topic))) return
     const [t] = await tx`select txid_current()::int8 as id`
@@ -91,4 +96,37 @@ test('a failing record in the middle of a batch fails none of its neighbours; it
   // How many share one depends on the machine (a batch closes after ~10 ms of work); that some do, does not.
   assert.ok(txids.size < RECORDS - 1, `records share transactions (${txids.size} transactions for ${RECORDS - 1} records)`)
   assert.notEqual(txOf.get(orderIds[12]!), txOf.get(orderIds[14]!), 'the batch ended at the failing record: what follows it is in another transaction')
+})
+
+test('a record that fails first in its batch (no savepoint) is rolled back alone; a handler going on after such a failure is handled again alone', { timeout: 90_000 }, async () => {
+  const run = randomUUID().slice(0, 8)
+  const key = `first-${run}`
+  const send = async (customers: string[], phase: string): Promise<string[]> => {
+    const ids = customers.map((_, i) => `${run}-${phase}-${i}`)
+    // One send while the consumer is idle: fetched together, the first record heads its batch.
+    await raw.sendAll(await Promise.all(ids.map(async (orderId, i) => ({
+      topic: env.prefix + 'orders.confirmed',
+      key,
+      value: await serde.encode('orders.confirmed', { eventId: randomUUID(), orderId, customerId: customers[i]!, totalCents: 100 + i, occurredAt: Date.now() }),
+      headers: eventHeaders('checkout-api', 'orders.confirmed', 'choreography')
+    }))))
+    return ids
+  }
+  const sentFor = async (ids: string[]): Promise<string[]> => {
+    const rs = await readTopic(env.brokers, env.prefix + 'notifications.sent', rs => ids.every(id => rs.some(r => r.key === id)), 30_000)
+    return rs.map(r => r.key ?? '').filter(id => ids.includes(id))
+  }
+
+  const poisoned = await send(['poison', 'c1', 'c1', 'c1'], 'p')
+  const dlq = await readTopic(env.brokers, env.prefix + 'orders.dlq', rs => rs.some(r => r.key === key), 30_000)
+  assert.equal(dlq.filter(r => r.key === key).length, 1, 'the poison record heading its batch is dead-lettered, alone')
+  assert.deepEqual((await sentFor(poisoned.slice(1))).sort(), poisoned.slice(1), 'its neighbours are committed and published, once each')
+  assert.equal(tries.get(poisoned[1]!), 1, 'its neighbours ran once')
+
+  const goingOn = await send(['goes-on', 'c1', 'c1'], 'g')
+  const published = await sentFor(goingOn)
+  assert.deepEqual(published.sort(), goingOn, 'the handler that went on after its failed first transaction got its work published, once')
+  assert.equal(tries.get(goingOn[0]!), 2, 'it ran in the batch (where it could not go on) and again alone, where its second transaction committed')
+  const [rows] = await app.sql`select count(*)::int as n from outbox where key = any(${[...poisoned, ...goingOn]})`
+  assert.equal(rows!.n, poisoned.length - 1 + goingOn.length, 'the poison record\'s outbox row went with the transaction; nothing was written twice')
 })
