@@ -9,14 +9,17 @@ import type { SagaContext, SagaMode } from './phases.ts'
 import { BenchSaga } from './saga.ts'
 import type { SagaService } from './saga.ts'
 import { SERVICE_ENV, createProducts } from './run.ts'
+import { components } from '../stack.ts'
+import { isAlive, readPid } from '../proc.ts'
 
 // CPU per order at a FIXED rate, per service: for comparing two versions of the code on a shared
 // machine, where make bench's M2 rate (and so its CPU per order) moves with what others run. The
 // same orders each time (M3's mix), the services' own CPU time from /proc between the first order
 // and the last outcome, divided by the orders; the broker and the database are left out (shared
-// with other people's tests). Not a figure of make bench; an engineer's A/B tool:
+// with other people's tests; STACK=1 counts them too, on a machine nobody else uses). Not a figure of
+// make bench; an engineer's A/B tool:
 //
-//   node --import tsx infra/src/bench/fixed-rate.ts [orders/s=20] [seconds=15] ['{"PRODUCER_LINGER_MS":1}']
+//   [STACK=1] node --import tsx infra/src/bench/fixed-rate.ts [orders/s=20] [seconds=15] ['{"PRODUCER_LINGER_MS":1}']
 
 export interface FixedRateRun {
   mode: SagaMode
@@ -47,6 +50,13 @@ export async function fixedRate (rate: number, seconds: number, env: Record<stri
     await saga.createTopics()
     await saga.start(names, { env: { ...SERVICE_ENV, ...env } }, [])
     for (const svc of saga.services.values()) monitor.watch({ name: svc.name, pid: svc.pid })
+    if (process.env.STACK === '1') {
+      for (const c of components(s)) {
+        const pid = readPid(s.stateDir, c.name)
+        if (pid === undefined || !isAlive(pid) || !/^(kafka-\d+|postgres|registry|registry-backend)$/.test(c.name)) continue
+        monitor.watch({ name: c.name, pid, ...(c.name === 'postgres' ? { comm: 'postgres' } : {}) })
+      }
+    }
     const reader = new OutcomeReader(brokers, saga.env.prefix)
     await reader.start()
     const http = new HttpClient(saga.url('checkout-api'))
