@@ -29,10 +29,10 @@
  * work) as one batch, and the handlers run in ONE PostgreSQL transaction (plugins/postgres.ts
  * `txBatch`): each `app.tx(fn)` of a handler is a savepoint in it (the batch's first needs none:
  * nothing comes before it), so handlers are written as for one record. A handler that throws rolls
- * back its own work only; the records before it are committed, and it goes through the retries alone. Its offset is stored once per batch, and the
- * outbox rows the batch wrote are published right after its commit. One thing differs for a
- * handler: its `app.tx` returns at the savepoint's release, before the commit at the batch's end,
- * so work that must follow a commit belongs in the outbox (notification calls its simulated
+ * back its own work only; the records before it are committed, and it goes through the retries
+ * alone. Its offset is stored once per batch, and the outbox rows the batch wrote are published
+ * right after its commit. One thing differs for a handler: its `app.tx` returns at the savepoint's
+ * release, before the commit at the batch's end, so work that must follow a commit belongs in the outbox (notification calls its simulated
  * channels after its `app.tx`: should the batch's commit then fail, the record is handled again and
  * the channels are called again, with the same dedup key).
  */

@@ -132,7 +132,7 @@ class BatchTx implements BatchUnit {
       }
     }
     if (!this.lockTimeout) {
-      // Only once a second record shares the transaction can two batches wait on each other's rows.
+      // Only once a second `app.tx` shares the transaction can two batches wait on each other's rows.
       // Pipelined with what follows (no round trip of its own); a failure fails the next statement.
       this.lockTimeout = true
       tx.unsafe(`set local lock_timeout = ${BATCH_LOCK_TIMEOUT_MS}`).catch(() => {})
