@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { DEFAULT_APP_PORTS } from '../../src/apps.ts'
 import { TSX_LOADER, freePort, isAlive, listeners, pidFile, portInUse, readPid, sleep, spawnDetached, stopGroup } from '../../src/proc.ts'
-import { ROOT, bootstrapServers, loadSettings, registryUrl } from '../../src/settings.ts'
+import { ROOT, appPortOffset, bootstrapServers, loadSettings, registryUrl } from '../../src/settings.ts'
 import { down } from '../../src/stack.ts'
 import { sharedSettings } from '../../src/testing/index.ts'
 
@@ -17,11 +17,18 @@ import { sharedSettings } from '../../src/testing/index.ts'
 
 const SERVER = "require('node:http').createServer((req, res) => res.end('{}')).listen(Number(process.env.PORT), '127.0.0.1')"
 
-/** An APP_PORT_OFFSET whose ports (the apps' defaults moved by it) are all free. */
+/**
+ * An APP_PORT_OFFSET whose ports are all free: the apps' defaults moved by it, and the other
+ * components it moves (Prometheus, Alertmanager, Flink, Connect), which the demo starts too. Offsets
+ * land in the ephemeral range, where any outgoing connection may hold a port: one taken there made
+ * Prometheus fail first, before the services this test makes fail.
+ */
 async function freeOffset (): Promise<number> {
   for (;;) {
     const offset = 20_000 + Math.floor(Math.random() * 360) * 100 // at most 55,900: settings refuse more
-    const ports = Object.values(DEFAULT_APP_PORTS).map(p => p + offset)
+    const here = loadSettings()
+    const shift = offset - appPortOffset()
+    const ports = [...Object.values(DEFAULT_APP_PORTS).map(p => p + offset), ...[here.prometheusPort, here.alertmanagerPort, here.flinkGatewayPort, here.flinkUiPort, here.connectPort].map(p => p + shift)]
     if ((await Promise.all(ports.map(async p => await portInUse(p)))).every(used => !used)) return offset
   }
 }
