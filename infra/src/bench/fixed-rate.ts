@@ -8,9 +8,7 @@ import { drain } from './phases.ts'
 import type { SagaContext, SagaMode } from './phases.ts'
 import { BenchSaga } from './saga.ts'
 import type { SagaService } from './saga.ts'
-import { SERVICE_ENV, createProducts } from './run.ts'
-import { components } from '../stack.ts'
-import { isAlive, readPid } from '../proc.ts'
+import { SERVICE_ENV, createProducts, watchStack } from './run.ts'
 
 // CPU per order at a FIXED rate, per service: for comparing two versions of the code on a shared
 // machine, where make bench's M2 rate (and so its CPU per order) moves with what others run. The
@@ -50,13 +48,7 @@ export async function fixedRate (rate: number, seconds: number, env: Record<stri
     await saga.createTopics()
     await saga.start(names, { env: { ...SERVICE_ENV, ...env } }, [])
     for (const svc of saga.services.values()) monitor.watch({ name: svc.name, pid: svc.pid })
-    if (process.env.STACK === '1') {
-      for (const c of components(s)) {
-        const pid = readPid(s.stateDir, c.name)
-        if (pid === undefined || !isAlive(pid) || !/^(kafka-\d+|postgres|registry|registry-backend)$/.test(c.name)) continue
-        monitor.watch({ name: c.name, pid, ...(c.name === 'postgres' ? { comm: 'postgres' } : {}) })
-      }
-    }
+    if (process.env.STACK === '1') watchStack(monitor, s, true)
     const reader = new OutcomeReader(brokers, saga.env.prefix)
     await reader.start()
     const http = new HttpClient(saga.url('checkout-api'))

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { topic as catalogTopic } from '@vitrine/contracts'
 import { sleep } from '@vitrine/service-kit/time'
 import { ROOT, bootstrapServers, loadSettings, registryUrl } from '../settings.ts'
+import type { StackSettings } from '../settings.ts'
 import { components } from '../stack.ts'
 import { isAlive, readPid } from '../proc.ts'
 import { createAdmin, effectiveSpec } from '../topics.ts'
@@ -69,6 +70,25 @@ export function plan (quick: boolean): Plan {
 
 /** Components of our stack that are the shop (or what it needs); any other one running ran beside it. */
 const SHOP_COMPONENTS = /^(kafka-\d+|postgres|registry|registry-backend)$/
+
+/**
+ * Has `monitor` watch the stack's running components (`shopOnly`: the shop's alone); returns the
+ * names of those that are not the shop (what ran beside it).
+ */
+export function watchStack (monitor: ResourceMonitor, s: StackSettings, shopOnly = false): string[] {
+  const beside: string[] = []
+  for (const c of components(s)) {
+    const pid = readPid(s.stateDir, c.name)
+    if (pid === undefined || !isAlive(pid)) continue
+    if (!SHOP_COMPONENTS.test(c.name)) {
+      if (shopOnly) continue
+      beside.push(c.name)
+    }
+    // The database runs under a small Node host; only PostgreSQL's own processes are the database.
+    monitor.watch({ name: c.name, pid, ...(c.name === 'postgres' ? { comm: 'postgres' } : {}) })
+  }
+  return beside
+}
 
 // Payment decides at once and never declines at random: the saga's own cost, nothing simulated.
 export const SERVICE_ENV = { PAYMENT_DELAY_MIN_MS: 0, PAYMENT_DELAY_MAX_MS: 0, PAYMENT_FAILURE_RATE: 0, ORDER_DEADLINE_MS: 120_000, LOG_LEVEL: 'warn' }
@@ -135,14 +155,7 @@ export async function runBench (o: BenchOptions): Promise<{ result: BenchResult,
   const monitor = new ResourceMonitor()
   // What else of our stack ran beside the shop (metrics, stream processing): named in the result,
   // its CPU kept out of the shop's CPU per order. Measure with them stopped unless measuring them.
-  const beside: string[] = []
-  for (const c of components(s)) {
-    const pid = readPid(s.stateDir, c.name)
-    if (pid === undefined || !isAlive(pid)) continue
-    if (!SHOP_COMPONENTS.test(c.name)) beside.push(c.name)
-    // The database runs under a small Node host; only PostgreSQL's own processes are the database.
-    monitor.watch({ name: c.name, pid, ...(c.name === 'postgres' ? { comm: 'postgres' } : {}) })
-  }
+  const beside = watchStack(monitor, s)
   monitor.watch({ name: 'bench', pid: process.pid, tree: false })
   monitor.start()
   const profileDir = o.profile ? join(o.outDir, 'profiles', started.toISOString().replace(/[:.]/g, '-')) : undefined

@@ -66,8 +66,6 @@ class BatchTx implements BatchUnit {
   private contention = false
   /** The batch's first `app.tx` (run with no savepoint) failed: the transaction is rolled back whole. */
   private doomed = false
-  /** A handler went on in the batch after `doomed`: its record is handled again alone. */
-  private goneOn = false
   private lockTimeout = false
   private after: Array<() => Promise<void>> = []
   /** Once committing, a late `app.tx` (a timer a handler started) gets a transaction of its own. */
@@ -82,12 +80,7 @@ class BatchTx implements BatchUnit {
 
   async run (fn: () => Promise<void>): Promise<void> {
     this.contention = false
-    try {
-      await batches.run(this, fn)
-    } catch (err) {
-      if (this.goneOn) this.contention = true
-      throw err
-    }
+    await batches.run(this, fn)
     if (this.doomed) {
       // It caught the failure of its first `app.tx` and returned: what it did is not durable.
       this.contention = true
@@ -116,7 +109,8 @@ class BatchTx implements BatchUnit {
 
   async savepoint<T> (fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.doomed) {
-      this.goneOn = true
+      // The handler went on after its failed first `app.tx`: its record is handled again alone.
+      this.contention = true
       throw new BatchAbandoned('the batch\'s first transaction failed; this record is handled again alone')
     }
     const tx = await this.tx()
